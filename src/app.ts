@@ -1,0 +1,38 @@
+/** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
+import express, { type ErrorRequestHandler } from 'express';
+import type { Config } from './config.ts';
+import { ApiError, errors } from './http/errors.ts';
+import { healthRouter } from './http/health.ts';
+import type { Store } from './store/client.ts';
+import { isUnavailable } from './store/client.ts';
+
+export interface AppContext {
+  cfg: Config;
+  store: Store;
+}
+
+export function buildApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.set('query parser', 'simple');
+
+  app.use(healthRouter(ctx));
+
+  app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
+  app.use(errorHandler);
+  return app;
+}
+
+export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  let apiError: ApiError;
+  if (err instanceof ApiError) apiError = err;
+  else if (isUnavailable(err)) apiError = errors.storageUnavailable();
+  else if (err?.type === 'entity.too.large') apiError = errors.bodyTooLarge(String(err.limit ?? ''));
+  else if (err?.type === 'entity.parse.failed') apiError = errors.invalidBody(`The body is not valid JSON: ${err.message}`);
+  else {
+    console.error('unhandled error', err);
+    apiError = errors.internal();
+  }
+  res.status(apiError.status).set(apiError.headers).json(apiError.toJSON());
+};

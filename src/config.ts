@@ -1,0 +1,134 @@
+/**
+ * Configuration: the one place that reads `process.env`. Everything else receives a `Config`.
+ * Each variable is validated here so a typo fails at start-up with a message naming it.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface EngineConfig {
+  /** Pinned OpenSearch version fetched from Maven Central. */
+  version: string;
+  /** Where downloads, the unpacked engine and instance data live (outside git). */
+  dir: string;
+  /** Explicit JDK for the engine, else JAVA_HOME, else the newest suitable one under /usr/lib/jvm. */
+  javaHome?: string;
+  heapMin: string;
+  heapMax: string;
+  /** Preferred HTTP port; a free one is taken when it is busy. */
+  port: number;
+  /** ISM job interval in minutes (the plugin's minimum is 1). */
+  ismJobIntervalMinutes: number;
+  ismJitter: number;
+}
+
+export interface Config {
+  port: number;
+  /** An existing cluster; undefined means "start the local engine". */
+  opensearchUrl?: string;
+  auditLogsEnabled: boolean;
+  pageEnabled: boolean;
+  billingEnabled: boolean;
+  adminToken?: string;
+  retentionDays: number;
+  sealAfterDays: number;
+  /** Requests per minute per API key. */
+  rateLimitPerMinute: number;
+  /** Secrets and keys generated at first start are persisted here (unless given explicitly). */
+  stateDir: string;
+  cursorSecret?: string;
+  /** PKCS#8 PEM of the Ed25519 checkpoint signing key. */
+  signingKeyPem?: string;
+  /** Longest time an acknowledged event waits before it is sealed. */
+  sealIntervalMs: number;
+  /** Shards and replicas of the audit indices. */
+  indexShards: number;
+  indexReplicas: number;
+  /** How often the in-service lifecycle sweep runs (0 = never). */
+  lifecycleSweepMs: number;
+  engine: EngineConfig;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function bool(env: Env, name: string): boolean {
+  const v = env[name];
+  if (v === undefined || v === '') return false;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name} must be "true" or "false" (got "${v}")`);
+}
+
+function num(env: Env, name: string, dflt: number, min: number, max: number, integer = true): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
+    throw new ConfigError(
+      `${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max} (got "${v}")`,
+    );
+  }
+  return n;
+}
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function heap(env: Env): { heapMin: string; heapMax: string } {
+  const v = str(env, 'AUDIT_ENGINE_HEAP') ?? '512m:1g';
+  const m = /^(\d+[mg])(?::(\d+[mg]))?$/.exec(v);
+  if (!m) throw new ConfigError(`AUDIT_ENGINE_HEAP must look like "512m:1g" or "1g" (got "${v}")`);
+  return { heapMin: m[1]!, heapMax: m[2] ?? m[1]! };
+}
+
+function defaultEngineDir(env: Env): string {
+  // Root's home is closed to the unprivileged user the engine runs as, so root keeps it under /var/cache.
+  if (process.getuid?.() === 0) return '/var/cache/audit-log-service';
+  const base = str(env, 'XDG_CACHE_HOME') ?? path.join(os.homedir(), '.cache');
+  return path.join(base, 'audit-log-service');
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const opensearchUrl = str(env, 'OPENSEARCH_URL');
+  if (opensearchUrl && !/^https?:\/\/[^/]+/.test(opensearchUrl)) {
+    throw new ConfigError(`OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200 (got "${opensearchUrl}")`);
+  }
+  const retentionDays = num(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36500);
+  const sealAfterDays = num(env, 'AUDIT_SEAL_AFTER_DAYS', 2, 1, 36500);
+  if (sealAfterDays >= retentionDays) {
+    throw new ConfigError('AUDIT_SEAL_AFTER_DAYS must be smaller than AUDIT_RETENTION_DAYS');
+  }
+  return {
+    port: num(env, 'PORT', 3000, 0, 65535),
+    opensearchUrl,
+    auditLogsEnabled: bool(env, 'AUDIT_LOGS_ENABLED'),
+    pageEnabled: bool(env, 'NEXT_PUBLIC_AUDIT_LOGS_ENABLED'),
+    billingEnabled: bool(env, 'BILLING_ENABLED'),
+    adminToken: str(env, 'AUDIT_ADMIN_TOKEN'),
+    retentionDays,
+    sealAfterDays,
+    rateLimitPerMinute: num(env, 'AUDIT_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    stateDir: path.resolve(str(env, 'AUDIT_STATE_DIR') ?? path.join(PROJECT_ROOT, '.cache', 'state')),
+    cursorSecret: str(env, 'AUDIT_CURSOR_SECRET'),
+    signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),
+    sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
+    indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),
+    indexReplicas: num(env, 'AUDIT_INDEX_REPLICAS', 0, 0, 8),
+    lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,
+    engine: {
+      version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',
+      dir: path.resolve(str(env, 'AUDIT_ENGINE_DIR') ?? defaultEngineDir(env)),
+      javaHome: str(env, 'OPENSEARCH_JAVA_HOME') ?? str(env, 'JAVA_HOME'),
+      ...heap(env),
+      port: num(env, 'AUDIT_ENGINE_PORT', 9200, 1, 65535),
+      ismJobIntervalMinutes: num(env, 'AUDIT_ENGINE_ISM_INTERVAL_MINUTES', 5, 1, 1440),
+      ismJitter: num(env, 'AUDIT_ENGINE_ISM_JITTER', 0.6, 0, 1, false),
+    },
+  };
+}

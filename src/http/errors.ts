@@ -1,0 +1,87 @@
+/**
+ * The error catalogue: every error the API answers with has a stable code, an HTTP status and a message a
+ * person can act on. Routes throw `ApiError`s (`throw errors.invalidParam('limit', '...')`); the error
+ * middleware in app.ts turns them into `{ error, code, param? }`.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly param?: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+
+  toJSON() {
+    return { error: this.message, code: this.code, ...(this.param ? { param: this.param } : {}) };
+  }
+}
+
+export const errors = {
+  // --- Requests ---------------------------------------------------------------------------------
+  invalidParam: (param: string, message: string) => new ApiError(400, 'invalid_parameter', message, param),
+  unknownParam: (param: string) =>
+    new ApiError(400, 'unknown_parameter', `Unknown parameter "${param}"; see the README for the accepted ones.`, param),
+  invalidBody: (message: string, param?: string) => new ApiError(400, 'invalid_body', message, param),
+  bodyTooLarge: (limit: string) =>
+    new ApiError(413, 'body_too_large', `The request body is larger than ${limit}; send fewer events per request.`),
+  unsupportedMediaType: (type: string) =>
+    new ApiError(
+      415,
+      'unsupported_media_type',
+      `Content-Type "${type}" is not accepted; send application/json or application/x-ndjson.`,
+    ),
+  invalidCursor: (param = 'cursor') =>
+    new ApiError(
+      400,
+      'invalid_cursor',
+      'The cursor is not one this server issued for this query (forged, truncated, edited, or used with other ' +
+        'filters). Start again without a cursor, or pass the nextCursor of the previous page unchanged with ' +
+        'the same filters.',
+      param,
+    ),
+
+  // --- Authentication and access --------------------------------------------------------------------
+  unauthenticated: (message = 'Missing or unknown API key. Send "Authorization: Bearer <api-key>".') =>
+    new ApiError(401, 'unauthenticated', message, undefined, { 'WWW-Authenticate': 'Bearer realm="audit-logs"' }),
+  malformedAuthorization: () =>
+    new ApiError(
+      400,
+      'invalid_request',
+      'The Authorization header is malformed; it must be "Bearer <api-key>".',
+      undefined,
+      { 'WWW-Authenticate': 'Bearer realm="audit-logs", error="invalid_request"' },
+    ),
+  forbidden: (message: string, param?: string) => new ApiError(403, 'forbidden', message, param),
+  featureDisabled: (message: string) => new ApiError(403, 'audit_logs_not_enabled', message),
+  operatorApiDisabled: () =>
+    new ApiError(404, 'operator_api_disabled', 'The operator API is disabled; set AUDIT_ADMIN_TOKEN to enable it.'),
+
+  // --- Resources ------------------------------------------------------------------------------------
+  notFound: (what: string) => new ApiError(404, 'not_found', `${what} was not found.`),
+  routeNotFound: (method: string, path: string) =>
+    new ApiError(404, 'route_not_found', `No route ${method} ${path}; see the README for the API.`),
+  conflict: (message: string, param?: string) => new ApiError(409, 'conflict', message, param),
+
+  // --- Limits and availability --------------------------------------------------------------------------
+  rateLimited: (retryAfterSeconds: number) =>
+    new ApiError(
+      429,
+      'rate_limited',
+      `Too many requests for this API key; retry after ${retryAfterSeconds} s.`,
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
+  storageUnavailable: (retryAfterSeconds = 5) =>
+    new ApiError(
+      503,
+      'storage_unavailable',
+      'The audit store (OpenSearch) is unavailable; nothing from this request was acknowledged. Retry later.',
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
+  internal: () => new ApiError(500, 'internal_error', 'Something went wrong on our side; it has been logged.'),
+};

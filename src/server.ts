@@ -1,0 +1,35 @@
+/** Runs the service: applies templates, serves HTTP, and runs the background jobs. */
+import type { AddressInfo } from 'node:net';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { applyTemplates, type Change } from './store/bootstrap.ts';
+import { createStore, type Store } from './store/client.ts';
+
+export interface RunningService {
+  url: string;
+  store: Store;
+  changes: Change[];
+  close(): Promise<void>;
+}
+
+export async function startService(cfg: Config & { opensearchUrl: string }): Promise<RunningService> {
+  const store = createStore(cfg.opensearchUrl);
+  const changes = await applyTemplates(store, cfg);
+  const app = buildApp({ cfg, store });
+  const server = app.listen(cfg.port);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    store,
+    changes,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await store.close();
+    },
+  };
+}

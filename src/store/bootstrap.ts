@@ -1,0 +1,169 @@
+/**
+ * Applies what `index-templates/` defines, idempotently, and says what changed: the audit index template,
+ * the ISM lifecycle policy (where the cluster has the index-management plugin) and the internal indices.
+ * Run at every service start and by `npm run setup`.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { PROJECT_ROOT, type Config } from '../config.ts';
+import { statusOf, type Store } from './client.ts';
+import { ISM_POLICY_ID, TEMPLATE_NAME } from './names.ts';
+
+export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
+
+export interface Change {
+  kind: 'index template' | 'ISM policy' | 'internal index';
+  name: string;
+  action: 'created' | 'updated' | 'unchanged' | 'skipped';
+  detail?: string;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function readJson(file: string): Json {
+  return JSON.parse(fs.readFileSync(path.join(TEMPLATES_DIR, file), 'utf8')) as Json;
+}
+
+/** The audit index template with shard and replica counts from the configuration. */
+export function desiredTemplate(cfg: Pick<Config, 'indexShards' | 'indexReplicas'>): Json {
+  const t = readJson('audit-logs.template.json');
+  t.template.settings['index.number_of_shards'] = cfg.indexShards;
+  t.template.settings['index.number_of_replicas'] = cfg.indexReplicas;
+  return t;
+}
+
+/** The ISM policy with its ages taken from AUDIT_SEAL_AFTER_DAYS and AUDIT_RETENTION_DAYS. */
+export function desiredPolicy(cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>): Json {
+  const p = readJson('audit-logs.ism-policy.json');
+  const byName = (n: string) => p.policy.states.find((s: Json) => s.name === n);
+  byName('hot').transitions[0].conditions.min_index_age = `${cfg.sealAfterDays}d`;
+  byName('sealed').transitions[0].conditions.min_index_age = `${cfg.retentionDays}d`;
+  return p;
+}
+
+export function internalIndexDefinitions(): { name: string; body: Json }[] {
+  const dir = path.join(TEMPLATES_DIR, 'internal');
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => ({ name: f.replace(/\.json$/, ''), body: readJson(path.join('internal', f)) }));
+}
+
+/** Whether the cluster runs the index-management (ISM) plugin. */
+export async function hasIsm(store: Store): Promise<boolean> {
+  const res = await store.cat.plugins({ format: 'json' });
+  return (res.body as { component: string }[]).some((p) => p.component === 'opensearch-index-management');
+}
+
+export async function applyTemplates(store: Store, cfg: Config): Promise<Change[]> {
+  const changes: Change[] = [];
+
+  // Internal indices: created when missing; mappings are additive, so a newer definition is put on top.
+  for (const { name, body } of internalIndexDefinitions()) {
+    const exists = (await store.indices.exists({ index: name })).body;
+    if (!exists) {
+      try {
+        await store.indices.create({ index: name, body: body as never });
+        changes.push({ kind: 'internal index', name, action: 'created' });
+      } catch (err) {
+        // Another instance created it between our check and our create.
+        if (statusOf(err) !== 400) throw err;
+        changes.push({ kind: 'internal index', name, action: 'unchanged' });
+      }
+      continue;
+    }
+    const current = (await store.indices.getMapping({ index: name })).body[name]?.mappings ?? {};
+    const merged = { ...current, properties: { ...(current.properties ?? {}), ...(body.mappings?.properties ?? {}) } };
+    if (isDeepStrictEqual(merged, current)) {
+      changes.push({ kind: 'internal index', name, action: 'unchanged' });
+    } else {
+      await store.indices.putMapping({ index: name, body: { properties: body.mappings.properties } as never });
+      changes.push({ kind: 'internal index', name, action: 'updated' });
+    }
+  }
+
+  // The composable template for the day indices.
+  const template = desiredTemplate(cfg);
+  let currentTemplate: Json | undefined;
+  try {
+    const res = await store.indices.getIndexTemplate({ name: TEMPLATE_NAME });
+    currentTemplate = (res.body as Json).index_templates?.[0]?.index_template;
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+  if (currentTemplate && sameTemplate(currentTemplate, template)) {
+    changes.push({ kind: 'index template', name: TEMPLATE_NAME, action: 'unchanged' });
+  } else {
+    await store.indices.putIndexTemplate({ name: TEMPLATE_NAME, body: template as never });
+    changes.push({ kind: 'index template', name: TEMPLATE_NAME, action: currentTemplate ? 'updated' : 'created' });
+  }
+
+  // The ISM policy, where the plugin exists; elsewhere the service's lifecycle sweep does the same job.
+  if (!(await hasIsm(store))) {
+    changes.push({
+      kind: 'ISM policy',
+      name: ISM_POLICY_ID,
+      action: 'skipped',
+      detail: 'the cluster has no index-management plugin; the in-service lifecycle sweep applies the policy',
+    });
+    return changes;
+  }
+  const policy = desiredPolicy(cfg);
+  const policyPath = `/_plugins/_ism/policies/${ISM_POLICY_ID}`;
+  let current: Json | undefined;
+  try {
+    current = (await store.transport.request({ method: 'GET', path: policyPath })).body as Json;
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+  if (current && samePolicy(current.policy, policy.policy)) {
+    changes.push({ kind: 'ISM policy', name: ISM_POLICY_ID, action: 'unchanged' });
+  } else {
+    const qs = current ? `?if_seq_no=${current._seq_no}&if_primary_term=${current._primary_term}` : '';
+    await store.transport.request({ method: 'PUT', path: `${policyPath}${qs}`, body: policy });
+    changes.push({ kind: 'ISM policy', name: ISM_POLICY_ID, action: current ? 'updated' : 'created' });
+  }
+  return changes;
+}
+
+function sameTemplate(current: Json, desired: Json): boolean {
+  // OpenSearch answers settings nested and as strings; compare both in that normal form.
+  const norm = (t: Json) =>
+    JSON.parse(
+      JSON.stringify({
+        patterns: t.index_patterns,
+        priority: t.priority,
+        settings: flattenSettings(t.template?.settings ?? {}),
+        mappings: t.template?.mappings,
+        meta: t._meta,
+      }),
+    );
+  return isDeepStrictEqual(norm(current), norm(desired));
+}
+
+export function flattenSettings(s: Json, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(s)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object' && !Array.isArray(v)) Object.assign(out, flattenSettings(v, key));
+    else out[key.startsWith('index.') ? key : `index.${key}`] = String(v);
+  }
+  return out;
+}
+
+function samePolicy(current: Json, desired: Json): boolean {
+  const pick = (p: Json) =>
+    JSON.stringify({
+      description: p.description,
+      default_state: p.default_state,
+      states: p.states.map((s: Json) => ({
+        name: s.name,
+        actions: s.actions.map((a: Json) => Object.keys(a).filter((k) => k !== 'retry')),
+        transitions: s.transitions,
+      })),
+      patterns: p.ism_template?.map((t: Json) => t.index_patterns),
+    });
+  return pick(current) === pick(desired);
+}

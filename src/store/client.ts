@@ -1,0 +1,25 @@
+/** The one OpenSearch client of the service, and how its failures are classified. */
+import { Client, errors as osErrors } from '@opensearch-project/opensearch';
+
+export type Store = Client;
+
+export function createStore(url: string): Store {
+  return new Client({ node: url, maxRetries: 2, requestTimeout: 30_000 });
+}
+
+/** True when the error means "OpenSearch cannot take or serve requests now" (answer 503, retry later). */
+export function isUnavailable(err: unknown): boolean {
+  if (
+    err instanceof osErrors.ConnectionError ||
+    err instanceof osErrors.TimeoutError ||
+    err instanceof osErrors.NoLivingConnectionsError
+  ) {
+    return true;
+  }
+  return err instanceof osErrors.ResponseError && [429, 502, 503, 504].includes(err.statusCode ?? 0);
+}
+
+/** The HTTP status of an OpenSearch error response, if it was one. */
+export function statusOf(err: unknown): number | undefined {
+  return err instanceof osErrors.ResponseError ? err.statusCode : undefined;
+}

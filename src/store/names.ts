@@ -1,0 +1,46 @@
+/** Index names. Audit events live in one index per UTC day; internal data in `audit-internal-*`. */
+
+export const AUDIT_INDEX_PREFIX = 'audit-logs-';
+export const AUDIT_INDEX_PATTERN = `${AUDIT_INDEX_PREFIX}*`;
+export const TEMPLATE_NAME = 'audit-logs';
+export const ISM_POLICY_ID = 'audit-logs-lifecycle';
+
+/** `audit-logs-YYYY.MM.DD` for the UTC day of `date`. */
+export function dayIndex(date: Date | string): string {
+  const iso = (typeof date === 'string' ? new Date(date) : date).toISOString();
+  return `${AUDIT_INDEX_PREFIX}${iso.slice(0, 4)}.${iso.slice(5, 7)}.${iso.slice(8, 10)}`;
+}
+
+/** The UTC midnight of a day index's day, or undefined for a name that is not a day index. */
+export function dayOfIndex(index: string): Date | undefined {
+  const m = /^audit-logs-(\d{4})\.(\d{2})\.(\d{2})$/.exec(index);
+  if (!m) return undefined;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/**
+ * The day indices a createdAt range touches (inclusive), or the whole pattern when the range is open or
+ * longer than `maxDays` (a long list costs more than the pattern).
+ */
+export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string {
+  if (!start || !end) return AUDIT_INDEX_PATTERN;
+  const first = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate());
+  const days = Math.floor((end.getTime() - first) / 86_400_000) + 1;
+  if (days > maxDays) return AUDIT_INDEX_PATTERN;
+  const names: string[] = [];
+  for (let i = 0; i < Math.max(days, 0); i++) names.push(dayIndex(new Date(first + i * 86_400_000)));
+  return names.join(',');
+}
+
+/** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
+export const INTERNAL = {
+  orgs: 'audit-internal-orgs',
+  workspaces: 'audit-internal-workspaces',
+  members: 'audit-internal-members',
+  membership: 'audit-internal-membership',
+  apiKeys: 'audit-internal-api-keys',
+  ledger: 'audit-internal-ledger',
+  seals: 'audit-internal-seals',
+  service: 'audit-internal-service',
+} as const;
