@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Config } from './config.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { healthRouter } from './http/health.ts';
+import { apiRateLimit } from './http/rate-limit.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 
@@ -18,6 +19,8 @@ export function buildApp(ctx: AppContext): express.Express {
   app.set('query parser', 'simple');
 
   app.use(healthRouter(ctx));
+  app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
+  // Capability routers are mounted here, each owning its paths under /api/v1.
 
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(errorHandler);

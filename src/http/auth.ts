@@ -1,0 +1,102 @@
+/**
+ * Bearer authentication (passport-http-bearer). API keys resolve to a `Principal`; the operator token is a
+ * separate strategy. Answers: no header → 401 with a `WWW-Authenticate: Bearer` challenge; a malformed header
+ * → 400 `invalid_request`; an unknown or revoked key → 401. Whether a principal may do a thing is decided by
+ * the routes (see `access.ts` of each capability), not here.
+ */
+import type { RequestHandler, Response } from 'express';
+import passport from 'passport';
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import type { AppContext } from '../app.ts';
+import { parseKey, secretMatches, tokensEqual, type ApiKeyRecord } from '../directory/keys.ts';
+import { statusOf } from '../store/client.ts';
+import { INTERNAL } from '../store/names.ts';
+import { errors } from './errors.ts';
+
+export type Principal =
+  | { kind: 'personal'; keyId: string; orgId: string; userId: string }
+  | { kind: 'workspace'; keyId: string; orgId: string; workspaceId: string; createdBy: string }
+  | { kind: 'ingest'; keyId: string; orgId?: string }
+  | { kind: 'operator' };
+
+/** Looks an API key up; undefined when unknown, revoked or wrong. */
+export async function resolveApiKey(ctx: AppContext, token: string): Promise<Principal | undefined> {
+  const parsed = parseKey(token);
+  if (!parsed) return undefined;
+  let rec: ApiKeyRecord;
+  try {
+    rec = (await ctx.store.get({ index: INTERNAL.apiKeys, id: parsed.id })).body._source as ApiKeyRecord;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+  if (rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
+  switch (rec.kind) {
+    case 'personal':
+      return { kind: 'personal', keyId: rec.id, orgId: rec.orgId!, userId: rec.userId! };
+    case 'workspace':
+      return {
+        kind: 'workspace',
+        keyId: rec.id,
+        orgId: rec.orgId!,
+        workspaceId: rec.workspaceId!,
+        createdBy: rec.createdBy!,
+      };
+    case 'ingest':
+      return { kind: 'ingest', keyId: rec.id, ...(rec.orgId ? { orgId: rec.orgId } : {}) };
+  }
+}
+
+type Strategy = 'api-key' | 'operator';
+
+/** One passport instance per app, so tests can run several apps in one process. */
+function makePassport(ctx: AppContext): passport.PassportStatic {
+  const p = new passport.Passport() as unknown as passport.PassportStatic;
+  p.use(
+    'api-key',
+    new BearerStrategy((token, done) => {
+      resolveApiKey(ctx, token).then(
+        (principal) => done(null, principal ?? false),
+        (err) => done(err),
+      );
+    }),
+  );
+  p.use(
+    'operator',
+    new BearerStrategy((token, done) => {
+      const expected = ctx.cfg.adminToken;
+      done(null, expected && tokensEqual(token, expected) ? ({ kind: 'operator' } as Principal) : false);
+    }),
+  );
+  return p;
+}
+
+/** Middleware factory: `auth('api-key')` / `auth('operator')` put the principal in `res.locals.principal`. */
+export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestHandler {
+  const p = makePassport(ctx);
+  return (strategy) => (req, res, next) => {
+    const header = req.headers.authorization;
+    if (!header) return next(errors.unauthenticated());
+    if (!/^Bearer [^\s]+$/.test(header)) return next(errors.malformedAuthorization());
+    p.authenticate(strategy, { session: false }, (err: unknown, principal: Principal | false) => {
+      if (err) return next(err);
+      if (!principal) {
+        return next(
+          errors.unauthenticated(
+            strategy === 'operator'
+              ? 'The operator token is wrong. Send "Authorization: Bearer $AUDIT_ADMIN_TOKEN".'
+              : 'The API key is unknown or has been revoked.',
+          ),
+        );
+      }
+      res.locals.principal = principal;
+      next();
+    })(req, res, next);
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal as Principal | undefined;
+  if (!p) throw new Error('principalOf called on a route without authentication');
+  return p;
+}
