@@ -6,7 +6,18 @@ export interface Args {
 }
 
 /** Flags that never take a value (so `--yes next` keeps `next` positional). */
-const BOOLEAN_FLAGS = new Set(['yes', 'f', 'follow', 'json', 'help', 'h', 'resume', 'dry-run', 'keep-engine', 'quiet']);
+const BOOLEAN_FLAGS = new Set([
+  'yes',
+  'f',
+  'follow',
+  'json',
+  'help',
+  'h',
+  'resume',
+  'dry-run',
+  'keep-engine',
+  'quiet',
+]);
 
 export function parseArgs(argv: string[]): Args {
   const args: Args = { _: [] };
@@ -19,7 +30,8 @@ export function parseArgs(argv: string[]): Args {
     }
     const name = m[1]!;
     if (m[2] !== undefined) args[name] = m[2];
-    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= argv.length || argv[i + 1]!.startsWith('--')) args[name] = true;
+    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))
+      args[name] = true;
     else args[name] = argv[++i]!;
   }
   return args;
@@ -114,4 +126,23 @@ export function formatDuration(secs: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** Renders rows as an aligned text table (numbers right-aligned) for script output. */
+export function formatTable(headers: string[], rows: (string | number)[][]): string {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toLocaleString('en-US') : c)));
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || r[i] === ''),
+  );
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => String(r[i] ?? '').length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    line(headers),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...cells.map((r) => line(r.map(String))),
+  ].join('\n');
 }
