@@ -1,0 +1,91 @@
+/**
+ * The OpenSearch request for a read: scope, filters, departed-member exclusion, free text, sort. Shared by the
+ * list API, `iterateEntries` (export, stream) and the admin page's histogram, so every reader applies the
+ * same tenant filter and the same rules.
+ */
+import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
+import { INTERNAL, indicesForRange } from '../store/names.ts';
+import type { ListFilters } from './params.ts';
+
+/** Whose events a caller may read: always one org, narrowed to one workspace for a workspace key. */
+export interface ReadScope {
+  orgId: string;
+  workspaceId?: string;
+}
+
+/** Newest first; `id` breaks ties between events of the same millisecond, so the order is total. */
+export const SORT = [{ createdAt: { order: 'desc' } }, { id: { order: 'desc' } }] as const;
+
+/**
+ * Free-text fields, led by the description. `bool_prefix` treats the last word as a prefix (search as you type)
+ * without any query syntax, so no user string can cause a parse error or reach another field.
+ */
+export const SEARCH_FIELDS = ['description^4', 'resourceName^2', 'actorName^2', 'actorEmail', 'action'];
+
+type Json = Record<string, unknown>;
+
+/** The filter clauses (no sort, no paging): also what a histogram aggregates over. */
+export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
+  const filter: Json[] = [{ term: { orgId: scope.orgId } }];
+  if (scope.workspaceId !== undefined) filter.push({ term: { workspaceId: scope.workspaceId } });
+  if (filters.workspaceId !== undefined) filter.push({ term: { workspaceId: filters.workspaceId } });
+  if (filters.actions) filter.push({ terms: { action: filters.actions } });
+  if (filters.resourceTypes) filter.push({ terms: { resourceType: filters.resourceTypes } });
+  if (filters.resourceId !== undefined) filter.push({ term: { resourceId: filters.resourceId } });
+  if (filters.actorId !== undefined) filter.push({ term: { actorId: filters.actorId } });
+  if (filters.start || filters.end) {
+    filter.push({
+      range: {
+        createdAt: {
+          ...(filters.start ? { gte: filters.start.getTime() } : {}),
+          ...(filters.end ? { lte: filters.end.getTime() } : {}),
+          format: 'epoch_millis',
+        },
+      },
+    });
+  }
+  const mustNot: Json[] = [];
+  if (!filters.includeDeparted) {
+    // Terms lookup: OpenSearch reads the org's departed-user list from its membership document itself, inside
+    // this one search — no id list passes through Node. Events without an actor never match, so they stay.
+    mustNot.push({ terms: { actorId: { index: INTERNAL.membership, id: scope.orgId, path: 'departed' } } });
+  }
+  // Every word must match some field (the last one as a prefix), so "alice deploy" finds Alice's deployments.
+  const must = (filters.search?.split(/\s+/).slice(0, 16) ?? []).map((word) => ({
+    multi_match: { query: word, type: 'bool_prefix', fields: SEARCH_FIELDS, operator: 'and' },
+  }));
+  return {
+    bool: { filter, ...(must.length ? { must } : {}), ...(mustNot.length ? { must_not: mustNot } : {}) },
+  };
+}
+
+/**
+ * The day indices to search: only those the date range touches (an open end stops at "now" plus the allowed
+ * clock skew). Never empty: an empty index list would make OpenSearch search every index of the cluster.
+ */
+export function indicesFor(filters: ListFilters): string {
+  const { start } = filters;
+  let end = filters.end ?? (start ? new Date(Date.now() + MAX_FUTURE_SKEW_MS) : undefined);
+  if (start && end && end.getTime() < start.getTime()) end = start;
+  return indicesForRange(start, end);
+}
+
+/**
+ * A complete search request for one page: newest first from `after`, `size` hits. Missing day indices are
+ * skipped, and a range with no index at all is an empty page rather than an error.
+ */
+export function buildSearch(filters: ListFilters, scope: ReadScope, size: number, after?: [number, string]) {
+  return {
+    index: indicesFor(filters),
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: {
+      query: buildQuery(filters, scope),
+      sort: SORT as unknown as Json[],
+      size,
+      track_total_hits: false,
+      _source: [...PUBLIC_FIELDS],
+      ...(after ? { search_after: after } : {}),
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The query string of `GET /api/v1/audit-logs`: one TypeBox schema (ajv, coerced types, compiled once), and its
+ * normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
+ * spellings of the same question (`action=b,a` / `action=a&action=b`) are the same query.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ACTION_PATTERN, ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../events/schema.ts';
+import { errors } from '../http/errors.ts';
+
+/** `^x$` → `^x(,x)*$`: a comma-separated list of values that each match `pattern`. */
+function listOf(pattern: string): string {
+  const inner = pattern.replace(/^\^/, '').replace(/\$$/, '');
+  return `^(${inner})(,(${inner}))*$`;
+}
+
+export const MAX_LIMIT = 100;
+export const DEFAULT_LIMIT = 50;
+export const MAX_SEARCH_LENGTH = 200;
+
+const ISO_DATE = Type.Union([Type.String({ format: 'date' }), Type.String({ format: 'date-time' })]);
+
+export const ListQuery = Type.Object(
+  {
+    action: Type.Optional(Type.String({ pattern: listOf(ACTION_PATTERN), maxLength: 2000 })),
+    resourceType: Type.Optional(Type.String({ pattern: listOf(RESOURCE_TYPE_PATTERN), maxLength: 2000 })),
+    resourceId: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    workspaceId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    actorId: Type.Optional(Type.String({ pattern: ID_PATTERN })),
+    startDate: Type.Optional(ISO_DATE),
+    endDate: Type.Optional(ISO_DATE),
+    includeDeparted: Type.Optional(Type.Boolean()),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    search: Type.Optional(Type.String({ maxLength: MAX_SEARCH_LENGTH })),
+  },
+  { additionalProperties: false },
+);
+export type ListQuery = Static<typeof ListQuery>;
+
+/** Parameters that may be repeated (`action=a&action=b`), meaning the same as a comma-separated list. */
+const LIST_PARAMS = new Set(['action', 'resourceType']);
+
+// ajv-formats is CommonJS: under NodeNext its plugin is the `default` property of the imported module.
+const addFormats = addFormatsModule.default;
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: true });
+addFormats(ajv, ['date', 'date-time']);
+const validateListQuery = ajv.compile<ListQuery>(ListQuery);
+
+/** What the filters of a list request mean, normalized (sorted, deduplicated lists; dates as instants). */
+export interface ListFilters {
+  actions?: string[];
+  resourceTypes?: string[];
+  resourceId?: string;
+  workspaceId?: string;
+  actorId?: string;
+  /** Inclusive bounds on createdAt. */
+  start?: Date;
+  end?: Date;
+  /** Whether events of members who have left the org are included (already resolved, see routes.ts). */
+  includeDeparted: boolean;
+  /** Free text, trimmed; absent when blank. */
+  search?: string;
+}
+
+export interface ListRequest {
+  filters: ListFilters;
+  /** Whether the caller wrote `includeDeparted` at all (an explicit `false` conflicts with a departed actorId). */
+  includeDepartedGiven: boolean;
+  limit: number;
+  cursor?: string;
+}
+
+const DAY_MS = 86_400_000;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+function fail(err: ErrorObject): never {
+  if (err.keyword === 'additionalProperties') {
+    throw errors.unknownParam(String((err.params as { additionalProperty: string }).additionalProperty));
+  }
+  const param = err.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+  throw errors.invalidParam(param, HINTS[param] ?? `${param} ${err.message ?? 'is invalid'}.`);
+}
+
+const HINTS: Record<string, string> = {
+  action: 'action must be an event type such as workflow.created, or a comma-separated list of them.',
+  resourceType: 'resourceType must be a resource type such as workflow, or a comma-separated list of them.',
+  resourceId: 'resourceId must be 1–256 characters.',
+  workspaceId: 'workspaceId must be a workspace id (letters, digits, _ . : -, at most 128 characters).',
+  actorId: 'actorId must be a user id (letters, digits, _ . : -, at most 128 characters).',
+  startDate:
+    'startDate must be an ISO 8601 date (2026-04-20) or date-time with a time zone (2026-04-20T21:16:00Z).',
+  endDate:
+    'endDate must be an ISO 8601 date (2026-04-20) or date-time with a time zone (2026-04-20T21:16:00Z).',
+  includeDeparted: 'includeDeparted must be true or false.',
+  limit: `limit must be an integer from 1 to ${MAX_LIMIT} (default ${DEFAULT_LIMIT}).`,
+  cursor: 'cursor must be the nextCursor of a previous page, unchanged.',
+  search: `search must be at most ${MAX_SEARCH_LENGTH} characters.`,
+};
+
+function sortedUnique(list: string | undefined): string[] | undefined {
+  return list === undefined ? undefined : [...new Set(list.split(','))].sort();
+}
+
+/** Validates and normalizes a parsed query string (values are strings, or arrays when a name repeats). */
+export function parseListQuery(raw: Record<string, unknown>): ListRequest {
+  const flat: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(raw)) {
+    if (Array.isArray(value)) {
+      if (!LIST_PARAMS.has(name)) {
+        if (!(name in ListQuery.properties)) throw errors.unknownParam(name);
+        throw errors.invalidParam(name, `${name} was given more than once; give it once.`);
+      }
+      flat[name] = value.join(',');
+    } else flat[name] = value;
+  }
+  if (!validateListQuery(flat)) fail(validateListQuery.errors![0]!);
+  const q = flat as ListQuery;
+
+  const start = q.startDate === undefined ? undefined : new Date(q.startDate);
+  let end: Date | undefined;
+  if (q.endDate !== undefined) {
+    // A date-only endDate means "on or before that day": up to its last millisecond (UTC).
+    end = DATE_ONLY.test(q.endDate) ? new Date(Date.parse(q.endDate) + DAY_MS - 1) : new Date(q.endDate);
+  }
+  if (start && end && start.getTime() > end.getTime()) {
+    throw errors.invalidParam('startDate', `startDate (${q.startDate}) is after endDate (${q.endDate}).`);
+  }
+  const search = q.search?.trim();
+  return {
+    filters: {
+      ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
+      ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
+      ...(q.resourceId !== undefined ? { resourceId: q.resourceId } : {}),
+      ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
+      ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+      ...(start ? { start } : {}),
+      ...(end ? { end } : {}),
+      includeDeparted: q.includeDeparted ?? false,
+      ...(search ? { search } : {}),
+    },
+    includeDepartedGiven: q.includeDeparted !== undefined,
+    limit: q.limit,
+    ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
+  };
+}

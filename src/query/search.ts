@@ -1,0 +1,93 @@
+/** Running reads against OpenSearch: one page (the API), or every matching entry (export, stream). */
+import { PUBLIC_FIELDS, toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
+import type { Store } from '../store/client.ts';
+import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
+import { buildQuery, buildSearch, type ReadScope } from './build.ts';
+import type { SortKey } from './cursor.ts';
+import type { ListFilters } from './params.ts';
+
+export interface Page {
+  entries: AuditEntry[];
+  /** The sort key of the last entry when more entries follow, else undefined. */
+  next?: SortKey;
+}
+
+interface Hit {
+  _source: StoredEvent;
+  sort: SortKey;
+}
+
+async function searchHits(
+  store: Store,
+  filters: ListFilters,
+  scope: ReadScope,
+  size: number,
+  after?: SortKey,
+): Promise<Hit[]> {
+  const res = await store.search(buildSearch(filters, scope, size, after) as never);
+  return (res.body.hits.hits as unknown as Hit[]) ?? [];
+}
+
+/**
+ * One page of `limit` entries after `after`. It asks for one more than it returns, so it knows whether another
+ * page exists: a result whose size is a multiple of `limit` never ends with an empty page.
+ */
+export async function searchPage(
+  store: Store,
+  filters: ListFilters,
+  scope: ReadScope,
+  limit: number,
+  after?: SortKey,
+): Promise<Page> {
+  const hits = await searchHits(store, filters, scope, limit + 1, after);
+  const page = hits.slice(0, limit);
+  return {
+    entries: page.map((h) => toEntry(h._source)),
+    ...(hits.length > limit ? { next: page[page.length - 1]!.sort } : {}),
+  };
+}
+
+/** The sort key of an entry, to resume `iterateEntries` after it (e.g. a resumable export). */
+export function sortKeyOf(entry: AuditEntry): SortKey {
+  return [Date.parse(entry.createdAt), entry.id];
+}
+
+/**
+ * Every entry matching `filters` in `scope`, newest first, walked with `search_after` (no 10k window, constant
+ * cost per page). Start after `after` to resume. Entries ingested meanwhile appear only if they sort after the
+ * current position.
+ */
+export async function* iterateEntries(
+  store: Store,
+  filters: ListFilters,
+  scope: ReadScope,
+  opts: { pageSize?: number; after?: SortKey } = {},
+): AsyncGenerator<AuditEntry> {
+  const pageSize = opts.pageSize ?? 1000;
+  let after = opts.after;
+  for (;;) {
+    const hits = await searchHits(store, filters, scope, pageSize, after);
+    for (const h of hits) yield toEntry(h._source);
+    if (hits.length < pageSize) return;
+    after = hits[hits.length - 1]!.sort;
+  }
+}
+
+/**
+ * One entry by id within the caller's scope, or undefined (absent, or another org's / workspace's: the caller
+ * cannot tell the two apart). Departed members' entries are returned: an id is an explicit request.
+ */
+export async function findEntry(store: Store, id: string, scope: ReadScope): Promise<AuditEntry | undefined> {
+  const res = await store.search({
+    index: AUDIT_INDEX_PATTERN,
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: {
+      query: { bool: { filter: [buildQuery({ includeDeparted: true }, scope), { term: { id } }] } },
+      size: 1,
+      _source: [...PUBLIC_FIELDS],
+    },
+  } as never);
+  const hit = (res.body.hits.hits as unknown as Hit[])[0];
+  return hit ? toEntry(hit._source) : undefined;
+}
