@@ -1,0 +1,180 @@
+/**
+ * What `npm run indices` shows: every audit day index with its size, where it is in its lifecycle, whether it
+ * is write-blocked, and how many of its events are not yet in a seal. With the ISM plugin the lifecycle comes
+ * from ISM's explain API; without it (the local engine) it is derived from the same rules the in-service
+ * sweep applies, so the table says what the sweep will do next and when.
+ */
+import type { Config } from '../config.ts';
+import { hasIsm } from '../store/bootstrap.ts';
+import type { Store } from '../store/client.ts';
+import { AUDIT_INDEX_PATTERN, dayOfIndex, INTERNAL } from '../store/names.ts';
+
+const DAY_MS = 86_400_000;
+
+export type LifecycleState = 'hot' | 'sealed' | 'delete';
+
+export interface Lifecycle {
+  state: LifecycleState;
+  /** What happens next, e.g. "write block + force merge" or "delete"; undefined when nothing is left. */
+  nextStep?: string;
+  /** When that next step is due (ISO); in the past means "at the next sweep". */
+  nextStepAt?: string;
+  /** Who drives the lifecycle: the ISM plugin, or the service's name-based sweep. */
+  source: 'ism' | 'sweep';
+  /** ISM's own words (policy, state, action, info) when the plugin manages the index. */
+  ism?: Record<string, unknown>;
+}
+
+export interface DayIndexInfo {
+  index: string;
+  /** `YYYY-MM-DD`, or undefined for an index under the pattern whose name carries no day. */
+  day?: string;
+  docs: number;
+  sizeBytes: number;
+  writeBlocked: boolean;
+  /** Events of this index the ledger does not yet list in a seal (0 = everything is sealed). */
+  unsealed: number;
+  lifecycle: Lifecycle;
+}
+
+/**
+ * Where a day index is by the sweep's rules: hot until the day is `sealAfterDays` old (then write block and
+ * force merge), deleted once it is `retentionDays` old. Age counts from the start of the index's UTC day.
+ */
+export function sweepLifecycle(
+  day: Date,
+  cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
+  now: Date,
+  writeBlocked: boolean,
+): Lifecycle {
+  const sealAt = day.getTime() + cfg.sealAfterDays * DAY_MS;
+  const deleteAt = day.getTime() + cfg.retentionDays * DAY_MS;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  if (now.getTime() >= deleteAt)
+    return { state: 'delete', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
+  if (now.getTime() >= sealAt || writeBlocked) {
+    return { state: 'sealed', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
+  }
+  return { state: 'hot', nextStep: 'write block + force merge', nextStepAt: iso(sealAt), source: 'sweep' };
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** ISM's explanation of each index (only called when the plugin exists). */
+async function ismExplain(store: Store, index: string): Promise<Record<string, Json>> {
+  const res = await store.transport.request({ method: 'GET', path: `/_plugins/_ism/explain/${index}` });
+  return res.body as Record<string, Json>;
+}
+
+function ismLifecycle(explained: Json | undefined): Lifecycle {
+  const state = (explained?.state?.name ?? 'hot') as LifecycleState;
+  return {
+    state,
+    nextStep: explained?.action?.name ?? (state === 'hot' ? 'transition to sealed' : undefined),
+    source: 'ism',
+    ism: {
+      policy: explained?.policy_id ?? explained?.['index.plugins.index_state_management.policy_id'] ?? null,
+      state: explained?.state?.name ?? null,
+      action: explained?.action?.name ?? null,
+      info: explained?.info ?? null,
+    },
+  };
+}
+
+/** Unsealed ledger entries per day index, in one aggregation. */
+async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
+  const res = await store.search({
+    index: INTERNAL.ledger,
+    body: {
+      size: 0,
+      query: { bool: { must_not: [{ term: { sealed: true } }] } },
+      aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } },
+    },
+  } as never);
+  const buckets = ((res.body as Json).aggregations?.byIndex?.buckets ?? []) as {
+    key: string;
+    doc_count: number;
+  }[];
+  return new Map(buckets.map((b) => [b.key, b.doc_count]));
+}
+
+export async function listDayIndices(
+  store: Store,
+  cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
+  now = new Date(),
+): Promise<DayIndexInfo[]> {
+  const cat = await store.cat.indices({
+    index: AUDIT_INDEX_PATTERN,
+    format: 'json',
+    bytes: 'b',
+    h: 'index,docs.count,store.size',
+    expand_wildcards: 'all',
+  } as never);
+  const rows = (cat.body as unknown as { index: string; 'docs.count': string; 'store.size': string }[]) ?? [];
+  if (rows.length === 0) return [];
+  const settings = (
+    await store.indices.getSettings({
+      index: AUDIT_INDEX_PATTERN,
+      name: 'index.blocks.*',
+      flat_settings: true,
+    })
+  ).body as Record<string, { settings: Record<string, string> }>;
+  const unsealed = await unsealedByIndex(store);
+  const explained = (await hasIsm(store)) ? await ismExplain(store, AUDIT_INDEX_PATTERN) : undefined;
+
+  return rows
+    .map((r): DayIndexInfo => {
+      const s = settings[r.index]?.settings ?? {};
+      const writeBlocked = s['index.blocks.write'] === 'true' || s['index.blocks.read_only'] === 'true';
+      const day = dayOfIndex(r.index);
+      const lifecycle = explained
+        ? ismLifecycle(explained[r.index])
+        : day
+          ? sweepLifecycle(day, cfg, now, writeBlocked)
+          : { state: writeBlocked ? ('sealed' as const) : ('hot' as const), source: 'sweep' as const };
+      return {
+        index: r.index,
+        ...(day ? { day: day.toISOString().slice(0, 10) } : {}),
+        docs: Number(r['docs.count'] ?? 0),
+        sizeBytes: Number(r['store.size'] ?? 0),
+        writeBlocked,
+        unsealed: unsealed.get(r.index) ?? 0,
+        lifecycle,
+      };
+    })
+    .sort((a, b) => a.index.localeCompare(b.index));
+}
+
+/** The explanation of one index: ISM's explain answer with the plugin, else the sweep's reasoning. */
+export async function explainIndex(
+  store: Store,
+  cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
+  index: string,
+  now = new Date(),
+): Promise<Record<string, unknown>> {
+  const info = (await listDayIndices(store, cfg, now)).find((i) => i.index === index);
+  if (!info) throw new Error(`no audit index named "${index}" (run \`npm run indices\` for the list)`);
+  if (info.lifecycle.source === 'ism') return { index, ism: (await ismExplain(store, index))[index] ?? null };
+  const day = info.day ? new Date(`${info.day}T00:00:00Z`) : undefined;
+  const reasons: string[] = [
+    "This cluster has no index-management (ISM) plugin; the service's lifecycle sweep manages audit indices by " +
+      'the day in their name (ISM would age them by creation date, which is wrong for back-filled days).',
+  ];
+  if (day) {
+    const age = Math.floor((now.getTime() - day.getTime()) / DAY_MS);
+    reasons.push(
+      `The index holds ${info.day}; it is ${age} day(s) old (counted from the start of that UTC day).`,
+      `Rules: write block + force merge at ${cfg.sealAfterDays} day(s) (AUDIT_SEAL_AFTER_DAYS), delete at ` +
+        `${cfg.retentionDays} day(s) (AUDIT_RETENTION_DAYS).`,
+      info.lifecycle.state === 'hot'
+        ? `It is hot (writable); it will be write-blocked and force-merged at ${info.lifecycle.nextStepAt}.`
+        : info.lifecycle.state === 'sealed'
+          ? `It is sealed${info.writeBlocked ? ' (write-blocked)' : ' but not yet write-blocked: the next sweep blocks it'}; ` +
+            `it will be deleted at ${info.lifecycle.nextStepAt}.`
+          : 'It is past retention: the next sweep deletes it.',
+    );
+  } else {
+    reasons.push('Its name carries no day, so the sweep does not manage it.');
+  }
+  return { ...info, explanation: reasons };
+}
