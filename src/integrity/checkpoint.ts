@@ -1,0 +1,120 @@
+/**
+ * Seals and signed checkpoints. A seal covers one batch of an org's events; it is chained to the previous
+ * seal by `prevSealHash` and signed, so every seal is also a checkpoint a customer can keep:
+ *
+ *   sealHash  = SHA-256(JCS({ orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt }))
+ *   signature = Ed25519(JCS(checkpoint without `signature`))            (base64)
+ *
+ * `prevSealHash` of seq 1 is null. The seal document adds what proofs and verification need to find the
+ * events (`eventIds`, in leaf order) and to build audit paths without re-reading them (`leaves`,
+ * `storedHashes`); those lists are covered by `root`, not by the signature directly.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { canonical, sha256 } from './leaf.ts';
+import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
+
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Iso = Type.String({ minLength: 20, maxLength: 40 });
+
+export const SealCore = Type.Object(
+  {
+    orgId: Type.String({ minLength: 1 }),
+    seq: Type.Integer({ minimum: 1 }),
+    count: Type.Integer({ minimum: 1 }),
+    firstAcceptedAt: Iso,
+    lastAcceptedAt: Iso,
+    root: Hex64,
+    prevSealHash: Type.Union([Hex64, Type.Null()]),
+    sealedAt: Iso,
+  },
+  { additionalProperties: false },
+);
+export type SealCore = Static<typeof SealCore>;
+
+export const Checkpoint = Type.Object(
+  {
+    ...SealCore.properties,
+    sealHash: Hex64,
+    keyId: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+    signature: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** What the checkpoints API returns and what a SIEM saves. */
+export type Checkpoint = Static<typeof Checkpoint>;
+
+/** A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)). */
+export type Seal = Checkpoint & { eventIds: string[]; leaves: string[]; storedHashes: string[] };
+
+const ajv = new Ajv({ allErrors: true });
+const validateCheckpoint = ajv.compile(Checkpoint);
+
+/** Parses a checkpoint (e.g. a file a SIEM saved); throws naming what is wrong. */
+export function parseCheckpoint(value: unknown): Checkpoint {
+  if (!validateCheckpoint(value)) {
+    const why = (validateCheckpoint.errors ?? [])
+      .map((e) => `${e.instancePath || '/'} ${e.message}`)
+      .join('; ');
+    throw new Error(`not a checkpoint: ${why}`);
+  }
+  return value;
+}
+
+/** Seal ids sort by seq: `<orgId>:<seq, 12 digits>`. */
+export function sealId(orgId: string, seq: number): string {
+  return `${orgId}:${String(seq).padStart(12, '0')}`;
+}
+
+export function sealHashOf(core: SealCore): string {
+  const { orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt } = core;
+  return sha256(
+    canonical({ orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt }),
+  ).toString('hex');
+}
+
+/** The checkpoint part of a seal (drops the lists and anything else). */
+export function checkpointOf(seal: Checkpoint): Checkpoint {
+  const {
+    orgId,
+    seq,
+    count,
+    firstAcceptedAt,
+    lastAcceptedAt,
+    root,
+    prevSealHash,
+    sealedAt,
+    sealHash,
+    keyId,
+    signature,
+  } = seal;
+  return {
+    orgId,
+    seq,
+    count,
+    firstAcceptedAt,
+    lastAcceptedAt,
+    root,
+    prevSealHash,
+    sealedAt,
+    sealHash,
+    keyId,
+    signature,
+  };
+}
+
+function signedBytes(cp: Omit<Checkpoint, 'signature'>): string {
+  const { signature: _drop, ...rest } = checkpointOf({ ...cp, signature: '' });
+  return canonical(rest);
+}
+
+/** Completes a seal core into a signed checkpoint. */
+export function signCheckpoint(core: SealCore, key: SigningKey): Checkpoint {
+  const unsigned = { ...core, sealHash: sealHashOf(core), keyId: key.keyId };
+  return { ...unsigned, signature: signPayload(key, signedBytes(unsigned)) };
+}
+
+/** True when the checkpoint's signature is valid under `key` (the key id must match too). */
+export function checkpointSignatureValid(cp: Checkpoint, key: PublicKeyInfo): boolean {
+  return cp.keyId === key.keyId && verifyPayload(key, signedBytes(cp), cp.signature);
+}

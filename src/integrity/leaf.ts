@@ -1,0 +1,62 @@
+/**
+ * What a leaf of the Merkle tree commits to. A leaf covers every stored field of an event, yet can be
+ * recomputed by someone who holds only the API output (the twelve public fields) plus `storedHash`:
+ *
+ *   storedHash = SHA-256(JCS({ orgId, ipAddress, userAgent, acceptedAt }))
+ *   leaf       = SHA-256(0x00 ‖ UTF-8(JCS(entry)) ‖ storedHash)       (storedHash as 32 raw bytes)
+ *
+ * JCS is RFC 8785 JSON canonicalization, so any implementation of it gets the same bytes. The 0x00 prefix
+ * (0x01 for inner nodes, see merkle.ts) keeps a leaf from posing as an inner node, as in RFC 6962.
+ */
+import crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
+
+export const LEAF_PREFIX = 0x00;
+export const NODE_PREFIX = 0x01;
+
+/** RFC 8785 canonical JSON. */
+export function canonical(value: unknown): string {
+  const s = canonicalize(value);
+  if (s === undefined) throw new Error('value cannot be canonicalized (undefined or a function)');
+  return s;
+}
+
+export function sha256(...parts: (Buffer | string)[]): Buffer {
+  const h = crypto.createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+/** The stored-only fields no read returns, as they are hashed (absent values are null, times ISO UTC). */
+export function storedFields(doc: StoredEvent): {
+  orgId: string;
+  ipAddress: string | null;
+  userAgent: string | null;
+  acceptedAt: string;
+} {
+  return {
+    orgId: doc.orgId,
+    ipAddress: doc.ipAddress ?? null,
+    userAgent: doc.userAgent ?? null,
+    acceptedAt: new Date(doc.acceptedAt).toISOString(),
+  };
+}
+
+/** Hex SHA-256 of the canonical stored-only fields. */
+export function storedHashOf(doc: StoredEvent): string {
+  return sha256(canonical(storedFields(doc))).toString('hex');
+}
+
+/** Hex leaf hash of an entry as the API returns it and the hex storedHash. */
+export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
+  const stored = Buffer.from(storedHashHex, 'hex');
+  if (stored.length !== 32) throw new Error('storedHash must be 64 hex characters');
+  return sha256(Buffer.from([LEAF_PREFIX]), canonical(entry), stored).toString('hex');
+}
+
+/** The leaf of a stored event, with the storedHash that goes with it. */
+export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: string } {
+  const storedHash = storedHashOf(doc);
+  return { leaf: leafHashOf(toEntry(doc), storedHash), storedHash };
+}

@@ -1,0 +1,99 @@
+/**
+ * Merkle tree hash, audit paths and their verification exactly as RFC 6962 §2.1 / RFC 9162 §2.1 define them
+ * (unbalanced trees split at the largest power of two smaller than the size; no duplicated last leaf). The
+ * leaves given here are already leaf hashes (leaf.ts); inner nodes are SHA-256(0x01 ‖ left ‖ right).
+ */
+import { NODE_PREFIX, sha256 } from './leaf.ts';
+
+const NODE = Buffer.from([NODE_PREFIX]);
+
+function node(left: Buffer, right: Buffer): Buffer {
+  return sha256(NODE, left, right);
+}
+
+/** Largest power of two strictly smaller than n (n ≥ 2). */
+function split(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+function subtreeHash(leaves: Buffer[], from: number, to: number): Buffer {
+  const n = to - from;
+  if (n === 1) return leaves[from]!;
+  const k = split(n);
+  return node(subtreeHash(leaves, from, from + k), subtreeHash(leaves, from + k, to));
+}
+
+const toBuffers = (hex: string[]) => hex.map((h) => Buffer.from(h, 'hex'));
+
+/** Hex root of a non-empty list of hex leaf hashes. */
+export function merkleRoot(leaves: string[]): string {
+  if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf');
+  return subtreeHash(toBuffers(leaves), 0, leaves.length).toString('hex');
+}
+
+/** The audit path (sibling hashes, leaf to root) of leaf `index`: RFC 6962 PATH(m, D[n]). */
+export function auditPath(leaves: string[], index: number): string[] {
+  if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
+    throw new Error(`leaf index ${index} out of range`);
+  const bufs = toBuffers(leaves);
+  const path: Buffer[] = [];
+  const walk = (m: number, from: number, to: number): void => {
+    const n = to - from;
+    if (n === 1) return;
+    const k = split(n);
+    if (m < k) {
+      walk(m, from, from + k);
+      path.push(subtreeHash(bufs, from + k, to));
+    } else {
+      walk(m - k, from + k, to);
+      path.push(subtreeHash(bufs, from, from + k));
+    }
+  };
+  walk(index, 0, leaves.length);
+  return path.map((b) => b.toString('hex'));
+}
+
+/** The root an audit path leads to (RFC 9162 §2.1.3.2), or undefined when the path cannot fit the tree. */
+export function rootFromAuditPath(
+  leaf: string,
+  index: number,
+  treeSize: number,
+  path: string[],
+): string | undefined {
+  if (!Number.isInteger(index) || !Number.isInteger(treeSize) || index < 0 || index >= treeSize)
+    return undefined;
+  let fn = index;
+  let sn = treeSize - 1;
+  let r: Buffer = Buffer.from(leaf, 'hex');
+  for (const hex of path) {
+    if (sn === 0) return undefined;
+    const p = Buffer.from(hex, 'hex');
+    if (fn % 2 === 1 || fn === sn) {
+      r = node(p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = node(r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r.toString('hex') : undefined;
+}
+
+/** True when `path` proves that `leaf` sits at `index` of the tree of `treeSize` leaves with `root`. */
+export function verifyInclusion(
+  leaf: string,
+  index: number,
+  treeSize: number,
+  path: string[],
+  root: string,
+): boolean {
+  return rootFromAuditPath(leaf, index, treeSize, path) === root.toLowerCase();
+}

@@ -1,0 +1,115 @@
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import { auditPath, merkleRoot, rootFromAuditPath, verifyInclusion } from '../../src/integrity/merkle.ts';
+import { canonical, leafHashOf, leafOfEvent, sha256, storedHashOf } from '../../src/integrity/leaf.ts';
+import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
+
+const h = (s: string) => sha256(s).toString('hex');
+const node = (l: string, r: string) =>
+  sha256(Buffer.from([1]), Buffer.from(l, 'hex'), Buffer.from(r, 'hex')).toString('hex');
+const leaves = (n: number) => Array.from({ length: n }, (_, i) => h(`leaf ${i}`));
+
+describe('integrity: Merkle tree (RFC 6962 shape)', () => {
+  it('has the leaf itself as the root of a one-leaf tree, and pairs leaves with a 0x01 prefix', () => {
+    const [a, b, c] = leaves(3) as [string, string, string];
+    expect(merkleRoot([a])).to.equal(a);
+    expect(merkleRoot([a, b])).to.equal(node(a, b));
+    // Three leaves split 2 + 1: the odd leaf is promoted, not duplicated (no CVE-2012-2459 style collision).
+    expect(merkleRoot([a, b, c])).to.equal(node(node(a, b), c));
+    expect(merkleRoot([a, b, c])).not.to.equal(merkleRoot([a, b, c, c]));
+  });
+
+  it('proves every leaf of trees of every size from 1 to 33, and nothing else', () => {
+    for (let n = 1; n <= 33; n++) {
+      const ls = leaves(n);
+      const root = merkleRoot(ls);
+      for (let i = 0; i < n; i++) {
+        const path = auditPath(ls, i);
+        expect(path.length).to.be.at.most(Math.ceil(Math.log2(n)));
+        expect(verifyInclusion(ls[i]!, i, n, path, root), `n=${n} i=${i}`).to.equal(true);
+        // Another leaf or another position does not verify with the same path.
+        expect(verifyInclusion(h('other'), i, n, path, root)).to.equal(false);
+        if (n > 1) expect(verifyInclusion(ls[i]!, (i + 1) % n, n, path, root)).to.equal(false);
+      }
+    }
+  });
+
+  it('rejects a path with an extra or a missing hash and an index outside the tree', () => {
+    const ls = leaves(7);
+    const root = merkleRoot(ls);
+    const path = auditPath(ls, 4);
+    expect(verifyInclusion(ls[4]!, 4, 7, [...path, h('x')], root)).to.equal(false);
+    expect(verifyInclusion(ls[4]!, 4, 7, path.slice(1), root)).to.equal(false);
+    expect(rootFromAuditPath(ls[4]!, 7, 7, path)).to.equal(undefined);
+    expect(() => merkleRoot([])).to.throw();
+  });
+
+  it('changes the root when one leaf changes or two leaves swap', () => {
+    const ls = leaves(10);
+    const root = merkleRoot(ls);
+    const changed = [...ls];
+    changed[6] = h('tampered');
+    expect(merkleRoot(changed)).not.to.equal(root);
+    const swapped = [...ls];
+    [swapped[2], swapped[3]] = [swapped[3]!, swapped[2]!];
+    expect(merkleRoot(swapped)).not.to.equal(root);
+  });
+});
+
+describe('integrity: leaves', () => {
+  const event: StoredEvent = {
+    id: 'evt_1',
+    action: 'workflow.created',
+    resourceType: 'workflow',
+    resourceId: 'wf_1',
+    resourceName: 'Onboarding',
+    description: 'Ana created workflow "Onboarding"',
+    actorId: 'usr_1',
+    actorName: 'Ana',
+    actorEmail: 'ana@example.com',
+    workspaceId: 'ws_1',
+    metadata: { z: 1, a: { b: 'é' } },
+    createdAt: '2026-01-02T03:04:05.678Z',
+    orgId: 'org_1',
+    acceptedAt: '2026-01-02T03:04:06.000Z',
+    ipAddress: '203.0.113.9',
+    userAgent: 'curl/8',
+  };
+
+  it('canonicalizes JSON per RFC 8785 (sorted keys, no whitespace)', () => {
+    expect(canonical({ b: [1, 'x'], a: { d: null, c: 1e21 } })).to.equal(
+      '{"a":{"c":1e+21,"d":null},"b":[1,"x"]}',
+    );
+  });
+
+  it('lets a holder of the API entry and storedHash recompute the leaf', () => {
+    const { leaf, storedHash } = leafOfEvent(event);
+    const fromApi = JSON.parse(JSON.stringify(toEntry(event)));
+    expect(leafHashOf(fromApi, storedHash)).to.equal(leaf);
+    // The formula, spelled out as a SIEM would implement it.
+    const expected = crypto
+      .createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(canonical(fromApi))
+      .update(Buffer.from(storedHash, 'hex'))
+      .digest('hex');
+    expect(leaf).to.equal(expected);
+  });
+
+  it('covers every stored field, including those no read returns', () => {
+    const base = leafOfEvent(event).leaf;
+    const variants: Partial<StoredEvent>[] = [
+      { description: 'changed' },
+      { metadata: { z: 2, a: { b: 'é' } } },
+      { createdAt: '2026-01-02T03:04:05.679Z' },
+      { actorEmail: null },
+      { orgId: 'org_2' },
+      { ipAddress: '203.0.113.10' },
+      { userAgent: null },
+      { acceptedAt: '2026-01-02T03:04:06.001Z' },
+    ];
+    for (const v of variants)
+      expect(leafOfEvent({ ...event, ...v }).leaf, JSON.stringify(v)).not.to.equal(base);
+    expect(storedHashOf({ ...event, ipAddress: '203.0.113.10' })).not.to.equal(storedHashOf(event));
+  });
+});
