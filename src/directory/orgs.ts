@@ -1,0 +1,87 @@
+/** Organizations (index `audit-internal-orgs`, `_id` = orgId): name and plan. */
+import type { AppContext } from '../app.ts';
+import { errors } from '../http/errors.ts';
+import { INTERNAL } from '../store/names.ts';
+import { OPERATOR_ORG_ID, recordDirectoryEvents } from './audit.ts';
+import { changedFields } from './diff.ts';
+import { ensureMembership } from './membership.ts';
+import type { Org, OrgBody } from './schemas.ts';
+import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
+
+export async function getOrg(ctx: AppContext, orgId: string): Promise<Org | undefined> {
+  return getDoc<Org>(ctx, INTERNAL.orgs, orgId);
+}
+
+/** The org, or a 404 telling the operator how to create it. */
+export async function requireOrg(ctx: AppContext, orgId: string): Promise<Org> {
+  const org = await getOrg(ctx, orgId);
+  if (!org) throw errors.notFound(`Organization "${orgId}" (create it with PUT /api/v1/admin/orgs/${orgId})`);
+  return org;
+}
+
+/**
+ * Creates the org or updates its name/plan. Records organization.created / organization.updated.
+ *
+ * Creation is the one change written BEFORE its event: the ingest path only accepts events of an org that
+ * exists. Its event id depends on the org id alone, and every later PUT of the org records it again (ingest
+ * answers `duplicate`), so a creation whose event failed (answered 5xx) gets it on the operator's retry.
+ */
+export async function putOrg(
+  ctx: AppContext,
+  orgId: string,
+  input: OrgBody,
+): Promise<{ org: Org; created: boolean }> {
+  const prev = await getVersioned<Org>(ctx, INTERNAL.orgs, orgId);
+  const now = new Date().toISOString();
+  if (!prev) {
+    const org: Org = { orgId, name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
+    if (!(await writeIfUnchanged(ctx, INTERNAL.orgs, orgId, org, undefined))) {
+      throw concurrentChange(`Organization "${orgId}"`);
+    }
+    await ensureMembership(ctx, orgId);
+    await recordCreation(ctx, org);
+    return { org, created: true };
+  }
+  await recordCreation(ctx, prev.doc);
+  const changes = changedFields(prev.doc, input);
+  if (!changes) return { org: prev.doc, created: false };
+  const next: Org = { ...prev.doc, ...input, updatedAt: now };
+  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.orgs, id: orgId, prev, change: input }, [
+    { action: 'organization.updated', resourceId: orgId, resourceName: input.name, metadata: changes },
+  ]);
+  if (!(await writeIfUnchanged(ctx, INTERNAL.orgs, orgId, next, prev)))
+    throw concurrentChange(`Organization "${orgId}"`);
+  return { org: next, created: false };
+}
+
+async function recordCreation(ctx: AppContext, org: Org): Promise<void> {
+  await recordDirectoryEvents(
+    ctx,
+    org.orgId,
+    { index: INTERNAL.orgs, id: org.orgId, prev: undefined, change: 'created' },
+    [
+      {
+        action: 'organization.created',
+        resourceId: org.orgId,
+        resourceName: org.name,
+        metadata: { name: org.name, plan: org.plan },
+      },
+    ],
+  );
+}
+
+/**
+ * The reserved org that records changes belonging to no org (ingest keys not bound to one). Its id starts with
+ * `_`, which the operator API refuses for org ids, so it has no members and no key can read it through the API.
+ */
+export async function ensureOperatorOrg(ctx: AppContext): Promise<void> {
+  const now = new Date().toISOString();
+  const org: Org = {
+    orgId: OPERATOR_ORG_ID,
+    name: 'Operator (changes outside any org)',
+    plan: 'free',
+    createdAt: now,
+    updatedAt: now,
+  };
+  await writeIfUnchanged(ctx, INTERNAL.orgs, OPERATOR_ORG_ID, org, undefined); // false = it exists: fine
+}

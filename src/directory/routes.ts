@@ -1,0 +1,86 @@
+/**
+ * The operator API under `/api/v1/admin` (exactly the routes of the interface contract), authenticated with
+ * the operator token. Without AUDIT_ADMIN_TOKEN every route answers 404 operator_api_disabled, so a server
+ * that was never given a token exposes no directory surface at all.
+ */
+import express, { Router, type Request } from 'express';
+import type { AppContext } from '../app.ts';
+import { authenticator } from '../http/auth.ts';
+import { errors } from '../http/errors.ts';
+import { validator } from '../http/validate.ts';
+import { createApiKey, revokeApiKey } from './api-keys.ts';
+import { putMember, removeMember } from './members.ts';
+import { putOrg } from './orgs.ts';
+import * as S from './schemas.ts';
+import { putWorkspace } from './workspaces.ts';
+
+const orgParams = validator(S.OrgParams, 'path');
+const workspaceParams = validator(S.WorkspaceParams, 'path');
+const memberParams = validator(S.MemberParams, 'path');
+const keyParams = validator(S.KeyParams, 'path');
+const orgBody = validator(S.OrgBody);
+const workspaceBody = validator(S.WorkspaceBody);
+const memberBody = validator(S.MemberBody);
+const orgKeyKind = validator(S.OrgKeyKind);
+const personalKeyBody = validator(S.PersonalKeyBody);
+const workspaceKeyBody = validator(S.WorkspaceKeyBody);
+const ingestKeyBody = validator(S.IngestKeyBody);
+
+/** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
+function jsonBody(req: Request, optional = false): unknown {
+  if (req.body !== undefined) return req.body;
+  if (optional && !req.headers['content-length'] && !req.headers['transfer-encoding']) return {};
+  throw errors.invalidBody('Send the body as a JSON object with "Content-Type: application/json".');
+}
+
+export function adminRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.use((_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()));
+  router.use(authenticator(ctx)('operator'));
+  router.use(express.json({ limit: '64kb', strict: false }));
+
+  router.put('/orgs/:orgId', async (req, res) => {
+    const { orgId } = orgParams(req.params);
+    const { org, created } = await putOrg(ctx, orgId, orgBody(jsonBody(req)));
+    res.status(created ? 201 : 200).json(org);
+  });
+
+  router.put('/orgs/:orgId/workspaces/:workspaceId', async (req, res) => {
+    const { orgId, workspaceId } = workspaceParams(req.params);
+    const { workspace, created } = await putWorkspace(ctx, orgId, workspaceId, workspaceBody(jsonBody(req)));
+    res.status(created ? 201 : 200).json(workspace);
+  });
+
+  router.put('/orgs/:orgId/members/:userId', async (req, res) => {
+    const { orgId, userId } = memberParams(req.params);
+    const { member, created } = await putMember(ctx, orgId, userId, memberBody(jsonBody(req)));
+    res.status(created ? 201 : 200).json(member);
+  });
+
+  router.delete('/orgs/:orgId/members/:userId', async (req, res) => {
+    const { orgId, userId } = memberParams(req.params);
+    res.json(await removeMember(ctx, orgId, userId));
+  });
+
+  router.post('/orgs/:orgId/api-keys', async (req, res) => {
+    const { orgId } = orgParams(req.params);
+    const body = jsonBody(req);
+    const { type } = orgKeyKind(body);
+    const request = type === 'personal' ? personalKeyBody(body) : workspaceKeyBody(body);
+    const { id, key } = await createApiKey(ctx, orgId, request);
+    res.status(201).json({ id, key });
+  });
+
+  router.post('/ingest-keys', async (req, res) => {
+    const { orgId } = ingestKeyBody(jsonBody(req, true));
+    const { id, key } = await createApiKey(ctx, orgId, { type: 'ingest', ...(orgId ? { orgId } : {}) });
+    res.status(201).json({ id, key });
+  });
+
+  router.delete('/api-keys/:id', async (req, res) => {
+    const { id } = keyParams(req.params);
+    res.json(await revokeApiKey(ctx, id));
+  });
+
+  return router;
+}

@@ -1,0 +1,110 @@
+/**
+ * The directory, declared once: request bodies of the operator API and the records stored in the internal
+ * indices, as TypeBox schemas (ajv validates with them) with the TypeScript types derived from them.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * Org, workspace and user ids. A subset of the event id pattern (so they fit `orgId` / `workspaceId` /
+ * `actorId` of events) that must start with a letter or digit: ids starting with `_` are reserved for the
+ * service (see OPERATOR_ORG_ID).
+ */
+export const DIRECTORY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
+const DirectoryId = Type.String({ pattern: DIRECTORY_ID_PATTERN });
+const Name = Type.String({ minLength: 1, maxLength: 200 });
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const PLANS = ['free', 'team', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+export const ROLES = ['owner', 'admin', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+/** Roles whose personal keys (and workspace keys they created) may read the org's audit log. */
+export const READER_ROLES: readonly Role[] = ['owner', 'admin'];
+
+// A plain `enum` (not a union of literals) so ajv's error lists the allowed values.
+const PlanSchema = Type.Unsafe<Plan>(Type.String({ enum: [...PLANS] }));
+const RoleSchema = Type.Unsafe<Role>(Type.String({ enum: [...ROLES] }));
+
+// --- Request bodies and path parameters ------------------------------------------------------------
+
+export const OrgParams = Type.Object({ orgId: DirectoryId });
+export const WorkspaceParams = Type.Object({ orgId: DirectoryId, workspaceId: DirectoryId });
+export const MemberParams = Type.Object({ orgId: DirectoryId, userId: DirectoryId });
+export const KeyParams = Type.Object({ id: DirectoryId });
+
+export const OrgBody = Type.Object({ name: Name, plan: PlanSchema }, { additionalProperties: false });
+export type OrgBody = Static<typeof OrgBody>;
+
+export const WorkspaceBody = Type.Object({ name: Name }, { additionalProperties: false });
+export type WorkspaceBody = Static<typeof WorkspaceBody>;
+
+export const MemberBody = Type.Object(
+  { email: Type.String({ format: 'email', maxLength: 320 }), name: Name, role: RoleSchema },
+  { additionalProperties: false },
+);
+export type MemberBody = Static<typeof MemberBody>;
+
+/** First pass over `POST …/api-keys`: which kind, so the second pass can name the kind's own fields. */
+export const OrgKeyKind = Type.Object({
+  type: Type.Unsafe<'personal' | 'workspace'>(Type.String({ enum: ['personal', 'workspace'] })),
+});
+
+export const PersonalKeyBody = Type.Object(
+  { type: Type.Literal('personal'), userId: DirectoryId },
+  { additionalProperties: false },
+);
+export type PersonalKeyBody = Static<typeof PersonalKeyBody>;
+
+export const WorkspaceKeyBody = Type.Object(
+  { type: Type.Literal('workspace'), workspaceId: DirectoryId, createdBy: DirectoryId },
+  { additionalProperties: false },
+);
+export type WorkspaceKeyBody = Static<typeof WorkspaceKeyBody>;
+
+export const IngestKeyBody = Type.Object(
+  { orgId: Type.Optional(DirectoryId) },
+  { additionalProperties: false },
+);
+export type IngestKeyBody = Static<typeof IngestKeyBody>;
+
+// --- Stored records (doc ids: orgs `orgId`, workspaces `orgId:workspaceId`, members `orgId:userId`) -----
+
+export const Org = Type.Object({
+  orgId: Type.String(),
+  name: Type.String(),
+  plan: PlanSchema,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Org = Static<typeof Org>;
+
+export const Workspace = Type.Object({
+  orgId: Type.String(),
+  workspaceId: Type.String(),
+  name: Type.String(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type Workspace = Static<typeof Workspace>;
+
+export const Member = Type.Object({
+  orgId: Type.String(),
+  userId: Type.String(),
+  email: Type.String(),
+  name: Type.String(),
+  role: RoleSchema,
+  /** Start of the current (or, once left, the last) membership period. */
+  joinedAt: Timestamp,
+  /** Set when the member departs; absent while they are a member. */
+  leftAt: Type.Optional(Timestamp),
+  updatedAt: Timestamp,
+});
+export type Member = Static<typeof Member>;
+
+/** The per-org lookup document the read path uses as an OpenSearch terms lookup (`_id` = orgId). */
+export const Membership = Type.Object({
+  orgId: Type.String(),
+  current: Type.Array(Type.String()),
+  departed: Type.Array(Type.String()),
+});
+export type Membership = Static<typeof Membership>;
