@@ -2,6 +2,8 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import { Sealer, sealerOptions } from './integrity/sealer.ts';
+import { loadSigningKey } from './integrity/signing.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
 
@@ -9,7 +11,10 @@ export interface RunningService {
   url: string;
   store: Store;
   changes: Change[];
+  sealer: Sealer;
   close(): Promise<void>;
+  /** Stops abruptly, as a killed process would: no handover of the sealer lease, requests in flight cut. */
+  kill(): Promise<void>;
 }
 
 export async function startService(cfg: Config & { opensearchUrl: string }): Promise<RunningService> {
@@ -22,12 +27,22 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const sealer = new Sealer({ store }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs));
+  sealer.start();
   return {
     url: `http://127.0.0.1:${port}`,
     store,
     changes,
+    sealer,
     async close() {
+      await sealer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await store.close();
+    },
+    async kill() {
+      sealer.halt();
+      server.close();
       server.closeAllConnections();
       await store.close();
     },

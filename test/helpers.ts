@@ -15,6 +15,22 @@ export function opensearchUrl(): string {
   return url;
 }
 
+/**
+ * One fixed Ed25519 signing key (test-only, derived from a fixed seed) for every test service: test files
+ * share one engine, and whichever service leads the sealer signs every org's seals, so all must sign alike.
+ */
+export const TEST_SIGNING_KEY_PEM = crypto
+  .createPrivateKey({
+    key: Buffer.concat([
+      Buffer.from('302e020100300506032b657004220420', 'hex'), // PKCS#8 prefix of an Ed25519 seed
+      crypto.createHash('sha256').update('audit-log-service test signing key').digest(),
+    ]),
+    format: 'der',
+    type: 'pkcs8',
+  })
+  .export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
 /** A configuration from a clean environment (nothing leaks in from the shell) plus `env`. */
 export function testConfig(env: Record<string, string> = {}): TestConfig {
   const cfg = loadConfig({
@@ -22,6 +38,7 @@ export function testConfig(env: Record<string, string> = {}): TestConfig {
     PORT: '0',
     AUDIT_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'audit-state-')),
     AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
+    AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
     ...env,
   });
   return cfg as TestConfig;
