@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
+import { ingestRouter } from './ingest/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 
@@ -21,6 +22,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(healthRouter(ctx));
   app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
   // Capability routers are mounted here, each owning its paths under /api/v1.
+  app.use('/api/v1/audit-logs', ingestRouter(ctx));
 
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(errorHandler);

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.ts';
+import { generateKey, type ApiKeyRecord } from '../src/directory/keys.ts';
+import { INTERNAL } from '../src/store/names.ts';
 import { createStore, type Store } from '../src/store/client.ts';
 import { startService, type RunningService } from '../src/server.ts';
 
@@ -11,7 +13,8 @@ export type TestConfig = Config & { opensearchUrl: string };
 
 export function opensearchUrl(): string {
   const url = process.env.OPENSEARCH_URL;
-  if (!url) throw new Error('OPENSEARCH_URL is not set: run the tests with `npm test`, which starts an engine');
+  if (!url)
+    throw new Error('OPENSEARCH_URL is not set: run the tests with `npm test`, which starts an engine');
   return url;
 }
 
@@ -55,4 +58,29 @@ export async function startTestService(env: Record<string, string> = {}): Promis
 /** A name no other test uses, e.g. `org_3f9a…`. */
 export function uniqueId(prefix: string): string {
   return `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+}
+
+/** An org written straight into the directory index (for tests that only need it to exist); returns its id. */
+export async function seedOrg(store: Store, orgId = uniqueId('org')): Promise<string> {
+  const now = new Date().toISOString();
+  await store.index({
+    index: INTERNAL.orgs,
+    id: orgId,
+    body: { orgId, name: `Org ${orgId}`, plan: 'enterprise', createdAt: now, updatedAt: now },
+  });
+  return orgId;
+}
+
+/** An ingest key stored straight into the directory, bound to `orgId` when given; returns the key. */
+export async function seedIngestKey(store: Store, orgId?: string): Promise<string> {
+  const { id, key, hash } = generateKey();
+  const record: ApiKeyRecord = {
+    id,
+    kind: 'ingest',
+    ...(orgId ? { orgId } : {}),
+    hash,
+    createdAt: new Date().toISOString(),
+  };
+  await store.index({ index: INTERNAL.apiKeys, id, body: record });
+  return key;
 }

@@ -24,16 +24,41 @@ export const errors = {
   // --- Requests ---------------------------------------------------------------------------------
   invalidParam: (param: string, message: string) => new ApiError(400, 'invalid_parameter', message, param),
   unknownParam: (param: string) =>
-    new ApiError(400, 'unknown_parameter', `Unknown parameter "${param}"; see the README for the accepted ones.`, param),
+    new ApiError(
+      400,
+      'unknown_parameter',
+      `Unknown parameter "${param}"; see the README for the accepted ones.`,
+      param,
+    ),
   invalidBody: (message: string, param?: string) => new ApiError(400, 'invalid_body', message, param),
   bodyTooLarge: (limit: string) =>
-    new ApiError(413, 'body_too_large', `The request body is larger than ${limit}; send fewer events per request.`),
+    new ApiError(
+      413,
+      'body_too_large',
+      `The request body is larger than ${limit}; send fewer events per request.`,
+    ),
   unsupportedMediaType: (type: string) =>
     new ApiError(
       415,
       'unsupported_media_type',
       `Content-Type "${type}" is not accepted; send application/json or application/x-ndjson.`,
     ),
+  tooManyEvents: (count: number, max: number) =>
+    new ApiError(
+      400,
+      'too_many_events',
+      `The request holds ${count} events; send at most ${max} per request.`,
+      'events',
+    ),
+  invalidNdjsonLine: (line: number, detail: string) =>
+    new ApiError(
+      400,
+      'invalid_ndjson',
+      `Line ${line} of the NDJSON body is not valid JSON (${detail}); nothing from this request was written.`,
+      `line ${line}`,
+    ),
+  /** A single posted event that was rejected; `message` starts with the field at fault. */
+  invalidEvent: (message: string, param?: string) => new ApiError(400, 'invalid_event', message, param),
   invalidCursor: (param = 'cursor') =>
     new ApiError(
       400,
@@ -46,7 +71,9 @@ export const errors = {
 
   // --- Authentication and access --------------------------------------------------------------------
   unauthenticated: (message = 'Missing or unknown API key. Send "Authorization: Bearer <api-key>".') =>
-    new ApiError(401, 'unauthenticated', message, undefined, { 'WWW-Authenticate': 'Bearer realm="audit-logs"' }),
+    new ApiError(401, 'unauthenticated', message, undefined, {
+      'WWW-Authenticate': 'Bearer realm="audit-logs"',
+    }),
   malformedAuthorization: () =>
     new ApiError(
       400,
@@ -56,9 +83,19 @@ export const errors = {
       { 'WWW-Authenticate': 'Bearer realm="audit-logs", error="invalid_request"' },
     ),
   forbidden: (message: string, param?: string) => new ApiError(403, 'forbidden', message, param),
+  ingestKeyRequired: () =>
+    new ApiError(
+      403,
+      'ingest_key_required',
+      'Writing events needs an ingest key; create one with POST /api/v1/admin/ingest-keys (or npm run admin).',
+    ),
   featureDisabled: (message: string) => new ApiError(403, 'audit_logs_not_enabled', message),
   operatorApiDisabled: () =>
-    new ApiError(404, 'operator_api_disabled', 'The operator API is disabled; set AUDIT_ADMIN_TOKEN to enable it.'),
+    new ApiError(
+      404,
+      'operator_api_disabled',
+      'The operator API is disabled; set AUDIT_ADMIN_TOKEN to enable it.',
+    ),
 
   // --- Resources ------------------------------------------------------------------------------------
   notFound: (what: string) => new ApiError(404, 'not_found', `${what} was not found.`),
@@ -83,5 +120,6 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
-  internal: () => new ApiError(500, 'internal_error', 'Something went wrong on our side; it has been logged.'),
+  internal: () =>
+    new ApiError(500, 'internal_error', 'Something went wrong on our side; it has been logged.'),
 };

@@ -1,0 +1,280 @@
+/**
+ * The write path: validated events go into their day index exactly once, through the ledger
+ * (../shared/design/ledger.md). One ledger document per event (`<orgId>:<eventId>`, index INTERNAL.ledger)
+ * is the single place that knows every id already taken, whatever day a retry lands on.
+ *
+ * Per request:
+ *  1. one `_bulk` of ledger `create`s. 201 = the id is ours; 409 = taken before → duplicate, unless the
+ *     event is missing from the index the ledger names (an earlier attempt died between the two writes):
+ *     then this request finishes that attempt with the ledger's createdAt and acceptedAt.
+ *  2. one `_bulk` of event `create`s, only for the ids step 1 gave us.
+ * Two bulks, not one: `_bulk` does not stop at a failed item, so an event create in the same bulk as a
+ * ledger 409 would still write a second copy into another day's index (and day indices refuse deletes).
+ * Both indices use `translog.durability: request`, so a bulk that returned is durable; nothing is answered
+ * before. Storage trouble throws (the route answers 503): the ledger makes the client's retry safe.
+ */
+import type { AppContext } from '../app.ts';
+import type { StoredEvent } from '../events/schema.ts';
+import { errors } from '../http/errors.ts';
+import { dayAgeDays } from '../lifecycle/age.ts';
+import { INTERNAL } from '../store/names.ts';
+import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
+
+export interface IngestResult {
+  id: string;
+  status: 'created' | 'duplicate' | 'rejected';
+  error?: string;
+}
+
+/** A result plus the field at fault, for the single-event form of the route (a 400 naming `param`). */
+export interface IngestOutcome extends IngestResult {
+  param?: string;
+}
+
+export interface LedgerEntry {
+  orgId: string;
+  eventId: string;
+  index: string;
+  createdAt: string;
+  acceptedAt: string;
+  sealed: false;
+}
+
+export const ledgerId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+
+interface BulkItemResult {
+  _index: string;
+  _id: string;
+  status: number;
+  error?: { type: string; reason?: string };
+}
+
+/** Item statuses that mean "try again later", not "this event is wrong". */
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+export async function ingestEvents(
+  ctx: AppContext,
+  opts: { boundOrgId?: string },
+  inputs: unknown[],
+): Promise<IngestResult[]> {
+  return (await ingestWithDetail(ctx, opts, inputs)).map(({ id, status, error }) =>
+    error === undefined ? { id, status } : { id, status, error },
+  );
+}
+
+export async function ingestWithDetail(
+  ctx: AppContext,
+  opts: { boundOrgId?: string },
+  inputs: unknown[],
+): Promise<IngestOutcome[]> {
+  const now = new Date();
+  const checkOpts = { boundOrgId: opts.boundOrgId, now, sealAfterDays: ctx.cfg.sealAfterDays };
+  const checked = await checkStorage(
+    ctx.store,
+    inputs.map((input) => checkEvent(input, checkOpts)),
+  );
+  const out: (IngestOutcome | undefined)[] = checked.map((c) =>
+    c.ok
+      ? undefined
+      : { id: c.id, status: 'rejected', error: c.error, ...(c.param ? { param: c.param } : {}) },
+  );
+
+  // The same id twice in one request: the first occurrence is written, later ones share its outcome.
+  const firstOf = new Map<string, number>();
+  const repeats: [number, number][] = [];
+  checked.forEach((c, i) => {
+    if (!c.ok) return;
+    const key = ledgerId(c.doc.orgId, c.doc.id);
+    const first = firstOf.get(key);
+    if (first === undefined) firstOf.set(key, i);
+    else repeats.push([i, first]);
+  });
+  const pending = [...firstOf.values()].map((i) => ({ i, event: checked[i] as Accepted }));
+
+  if (pending.length > 0) {
+    const results = await writeThroughLedger(ctx, pending);
+    for (const [i, outcome] of results) out[i] = outcome;
+  }
+  for (const [i, first] of repeats) {
+    const o = out[first]!;
+    out[i] =
+      o.status === 'rejected'
+        ? { ...o, id: (checked[i] as Accepted).doc.id }
+        : { id: o.id, status: 'duplicate' };
+  }
+  return out.map((o) => o!);
+}
+
+type Pending = { i: number; event: Accepted };
+
+async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<Map<number, IngestOutcome>> {
+  const out = new Map<number, IngestOutcome>();
+
+  // 1. Claim the ids in the ledger.
+  const ledgerBody = pending.flatMap(({ event: { doc, index } }) => [
+    { create: { _index: INTERNAL.ledger, _id: ledgerId(doc.orgId, doc.id) } },
+    ledgerEntry(doc, index),
+  ]);
+  const ledgerItems = await bulk(ctx, ledgerBody);
+  const toWrite: { p: Pending; doc: StoredEvent; index: string; ownLedger: boolean }[] = [];
+  const taken: Pending[] = [];
+  pending.forEach((p, k) => {
+    const item = ledgerItems[k]!;
+    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, ownLedger: true });
+    else if (item.status === 409) taken.push(p);
+    else out.set(p.i, rejected(p.event.doc.id, item));
+  });
+
+  // A taken id is a duplicate, unless its event never made it into the index the ledger names.
+  for (const { p, entry } of await unfinished(ctx, taken, out)) {
+    const doc = { ...p.event.doc, createdAt: entry.createdAt, acceptedAt: entry.acceptedAt };
+    toWrite.push({ p, doc, index: entry.index, ownLedger: false });
+  }
+
+  // 2. Write the events.
+  if (toWrite.length === 0) return out;
+  const eventItems = await bulk(
+    ctx,
+    toWrite.flatMap(({ doc, index }) => [{ create: { _index: index, _id: doc.id } }, doc]),
+  );
+  const undo: { i: number; id: string }[] = [];
+  const release = (p: Pending, doc: StoredEvent, outcome: IngestOutcome) => {
+    out.set(p.i, outcome);
+    undo.push({ i: p.i, id: ledgerId(doc.orgId, doc.id) });
+  };
+  const conflicts: { p: Pending; doc: StoredEvent; index: string }[] = [];
+  toWrite.forEach(({ p, doc, index }, k) => {
+    const item = eventItems[k]!;
+    if (item.status === 201) out.set(p.i, { id: doc.id, status: 'created' });
+    else if (item.status === 409) conflicts.push({ p, doc, index });
+    // Never writable (e.g. the index was sealed meanwhile): free the id so the ledger claims no phantom event.
+    else release(p, doc, rejected(doc.id, item));
+  });
+  // `_id` is the event id, unique per day index but not per org: a 409 is ours only if the document is.
+  const holders = await mget<{ orgId: string }>(
+    ctx,
+    conflicts.map(({ doc, index }) => ({ _index: index, _id: doc.id })),
+    ['orgId'],
+  );
+  conflicts.forEach(({ p, doc }, k) => {
+    // Same org: a concurrent attempt finished this id between our two steps; it exists once.
+    if (holders[k]?.orgId === doc.orgId) out.set(p.i, { id: doc.id, status: 'duplicate' });
+    else release(p, doc, idTakenByAnotherOrg(doc.id, p.event.index));
+  });
+  if (undo.length > 0) {
+    const deleted = await bulk(
+      ctx,
+      undo.map(({ id }) => ({ delete: { _index: INTERNAL.ledger, _id: id } })),
+    );
+    deleted.forEach((item, k) => {
+      if (item.status !== 200 && item.status !== 404) {
+        throw new Error(
+          `could not release ledger entry ${undo[k]!.id}: ${item.error?.reason ?? item.status}`,
+        );
+      }
+    });
+  }
+  return out;
+}
+
+function ledgerEntry(doc: StoredEvent, index: string): LedgerEntry {
+  return {
+    orgId: doc.orgId,
+    eventId: doc.id,
+    index,
+    createdAt: doc.createdAt,
+    acceptedAt: doc.acceptedAt,
+    sealed: false,
+  };
+}
+
+/** Of the taken ids, those whose event is missing from its index (with their ledger entries); the rest are duplicates. */
+async function unfinished(
+  ctx: AppContext,
+  taken: Pending[],
+  out: Map<number, IngestOutcome>,
+): Promise<{ p: Pending; entry: LedgerEntry }[]> {
+  if (taken.length === 0) return [];
+  const ids = taken.map(({ event: { doc } }) => ledgerId(doc.orgId, doc.id));
+  const ledger = await mget<LedgerEntry>(
+    ctx,
+    ids.map((id) => ({ _index: INTERNAL.ledger, _id: id })),
+  );
+  const withEntry: { p: Pending; entry: LedgerEntry }[] = [];
+  taken.forEach((p, k) => {
+    const entry = ledger[k];
+    // Released between our create and this read (a concurrent attempt was rejected): report it as a retry would see it.
+    if (!entry)
+      out.set(p.i, {
+        id: p.event.doc.id,
+        status: 'rejected',
+        error: 'id: a concurrent attempt with this id was rejected; retry',
+      });
+    else withEntry.push({ p, entry });
+  });
+  const events = await mget<{ orgId: string }>(
+    ctx,
+    withEntry.map(({ entry }) => ({ _index: entry.index, _id: entry.eventId })),
+    ['orgId'],
+  );
+
+  const missing: { p: Pending; entry: LedgerEntry }[] = [];
+  withEntry.forEach((w, k) => {
+    // Past retention the day is gone: the event may have existed, and its index must not be re-created.
+    const expired = dayAgeDays(new Date(w.entry.createdAt), new Date()) >= ctx.cfg.retentionDays;
+    // A document of another org under our id is not our event: the write below gets its 409 and sorts it out.
+    if ((events[k] === undefined || events[k].orgId !== w.entry.orgId) && !expired) missing.push(w);
+    else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
+  });
+  return missing;
+}
+
+async function mget<T>(
+  ctx: AppContext,
+  docs: { _index: string; _id: string }[],
+  source: boolean | string[] = true,
+): Promise<(T | undefined)[]> {
+  if (docs.length === 0) return [];
+  const res = await ctx.store.mget({ body: { docs }, _source: source });
+  const found = (res.body as { docs: { found?: boolean; _source?: T; error?: { type: string } }[] }).docs;
+  return found.map((d) => {
+    // A missing day index is an event that is not there; anything else is a failure we must not guess about.
+    if (d.error && d.error.type !== 'index_not_found_exception') throw errors.storageUnavailable();
+    return d.found ? ((d._source ?? true) as T) : undefined;
+  });
+}
+
+/** One `_bulk`; every item is checked by the caller. Retryable item failures throw (→ 503). */
+async function bulk(ctx: AppContext, body: object[]): Promise<BulkItemResult[]> {
+  const res = await ctx.store.bulk({ body });
+  const items = (res.body as { items: Record<string, BulkItemResult>[] }).items.map(
+    (it) => Object.values(it)[0]!,
+  );
+  const retry = items.find((it) => RETRYABLE.has(it.status));
+  if (retry) throw errors.storageUnavailable();
+  return items;
+}
+
+function idTakenByAnotherOrg(id: string, index: string): IngestOutcome {
+  return {
+    id,
+    status: 'rejected',
+    param: 'id',
+    error:
+      `id "${id}" is already used in ${index} by another producer; event ids must be unique across orgs ` +
+      'per day: send a ULID or UUID, or omit id to have one generated',
+  };
+}
+
+function rejected(id: string, item: BulkItemResult): IngestOutcome {
+  const reason = item.error?.reason ?? `status ${item.status}`;
+  if (item.error?.type === 'cluster_block_exception') {
+    return {
+      id,
+      status: 'rejected',
+      param: 'createdAt',
+      error: `createdAt: the day index ${item._index} is sealed (write-blocked) and accepts no more events (${reason})`,
+    };
+  }
+  return { id, status: 'rejected', error: `OpenSearch refused the event: ${reason}` };
+}

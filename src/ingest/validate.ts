@@ -1,0 +1,247 @@
+/**
+ * Checks one producer event and turns it into the document stored in its day index.
+ *
+ * Two stages: `checkEvent` is pure (the `EventInput` schema, compiled once, plus the rules a schema cannot
+ * say: clock skew, metadata size, the key's org, a sealed day by age); `checkStorage` asks OpenSearch what only
+ * it knows (does the org exist, is the day's index write-blocked). Every rejection names the field at fault.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { monotonicFactory } from 'ulid';
+import type { Config } from '../config.ts';
+import { describe } from '../events/catalogue.ts';
+import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
+import { dayAgeDays } from '../lifecycle/age.ts';
+import { statusOf, type Store } from '../store/client.ts';
+import { dayIndex, INTERNAL } from '../store/names.ts';
+
+// ajv-formats is CommonJS: under ESM the plugin is the `default` of the module object.
+const addFormats = addFormatsModule.default;
+const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false });
+addFormats(ajv, ['email', 'date-time', 'ipv4', 'ipv6']);
+const validateInput = ajv.compile<EventInput>(EventInput);
+
+/** Time-sortable ids, strictly increasing even within one millisecond. */
+const nextUlid = monotonicFactory();
+
+export interface Rejection {
+  ok: false;
+  /** The producer's id when it sent a usable one, else ''. */
+  id: string;
+  param?: string;
+  error: string;
+}
+export interface Accepted {
+  ok: true;
+  doc: StoredEvent;
+  /** The day index the event belongs to (UTC day of createdAt). */
+  index: string;
+}
+export type Checked = Accepted | Rejection;
+
+export interface CheckOptions {
+  /** The org an ingest key is bound to, if any. */
+  boundOrgId?: string;
+  now: Date;
+  sealAfterDays: number;
+}
+
+/** Field-specific sentences for schema failures; anything else gets ajv's own words after the field name. */
+const FIELD_RULES: Record<string, string> = {
+  orgId: 'orgId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  id: 'id must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  actorId: 'actorId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  workspaceId: 'workspaceId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  action:
+    'action must be "resource.action": lowercase letters, digits and "_" in two or more dot-separated parts ' +
+    '(e.g. "workflow.created"), at most 128 characters',
+  resourceType: 'resourceType must be 1-64 lowercase letters, digits or "_" (e.g. "workflow")',
+  createdAt: 'createdAt must be an ISO 8601 date-time with a time zone, e.g. "2024-05-01T12:00:00.000Z"',
+  actorEmail: 'actorEmail must be an email address of at most 320 characters',
+  ipAddress: 'ipAddress must be an IPv4 or IPv6 address',
+  metadata: 'metadata must be a JSON object',
+};
+
+function schemaRejection(input: unknown, err: ErrorObject | undefined): Rejection {
+  const id = usableId(input);
+  const field = err?.instancePath.split('/')[1];
+  if (!err || !field) {
+    switch (err?.keyword) {
+      case 'additionalProperties': {
+        const name = String(err.params.additionalProperty);
+        return {
+          ok: false,
+          id,
+          param: name,
+          error: `${name} is not a field of an event; remove it (see the README)`,
+        };
+      }
+      case 'required': {
+        const name = String(err.params.missingProperty);
+        return { ok: false, id, param: name, error: `${name} is required` };
+      }
+      default:
+        return { ok: false, id, error: 'Each event must be a JSON object' };
+    }
+  }
+  const value = (input as Record<string, unknown>)[field];
+  if (err.keyword === 'type' && typeof value !== 'string' && field !== 'metadata') {
+    return { ok: false, id, param: field, error: `${field} must be a string (got ${jsonType(value)})` };
+  }
+  const rule = FIELD_RULES[field];
+  if (rule) return { ok: false, id, param: field, error: rule };
+  if (err.keyword === 'maxLength' || err.keyword === 'minLength') {
+    const { limit } = err.params as { limit: number };
+    const rule = err.keyword === 'maxLength' ? `at most ${limit}` : `at least ${limit}`;
+    return { ok: false, id, param: field, error: `${field} must be ${rule} characters long` };
+  }
+  return { ok: false, id, param: field, error: `${field} ${err.message ?? 'is invalid'}` };
+}
+
+function jsonType(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}
+
+function usableId(input: unknown): string {
+  const id = input && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? id : '';
+}
+
+/** The pure checks; on success the stored document (acceptedAt = now) and its day index. */
+export function checkEvent(input: unknown, opts: CheckOptions): Checked {
+  if (!validateInput(input)) return schemaRejection(input, validateInput.errors?.[0]);
+  const reject = (param: string, error: string): Rejection => ({
+    ok: false,
+    id: input.id ?? '',
+    param,
+    error,
+  });
+
+  let orgId = input.orgId;
+  if (opts.boundOrgId) {
+    if (orgId !== undefined && orgId !== opts.boundOrgId) {
+      return reject(
+        'orgId',
+        `orgId "${orgId}" is not the org this ingest key is bound to; omit orgId or send "${opts.boundOrgId}"`,
+      );
+    }
+    orgId = opts.boundOrgId;
+  } else if (orgId === undefined) {
+    return reject('orgId', 'orgId is required: this ingest key is not bound to one org');
+  }
+
+  const createdAtMs = input.createdAt === undefined ? opts.now.getTime() : Date.parse(input.createdAt);
+  if (Number.isNaN(createdAtMs)) return reject('createdAt', FIELD_RULES.createdAt!);
+  if (createdAtMs > opts.now.getTime() + MAX_FUTURE_SKEW_MS) {
+    return reject(
+      'createdAt',
+      `createdAt ${input.createdAt} is more than ${MAX_FUTURE_SKEW_MS / 60_000} minutes in the future; check the producer's clock`,
+    );
+  }
+  const createdAt = new Date(createdAtMs);
+  const age = dayAgeDays(createdAt, opts.now);
+  if (age >= opts.sealAfterDays) {
+    return reject(
+      'createdAt',
+      sealedMessage(createdAt, `it is ${age} days old and days are sealed after ${opts.sealAfterDays}`),
+    );
+  }
+
+  const metadata = input.metadata ?? {};
+  const metadataBytes = Buffer.byteLength(JSON.stringify(metadata));
+  if (metadataBytes > METADATA_MAX_BYTES) {
+    return reject(
+      'metadata',
+      `metadata is ${metadataBytes} bytes as JSON; at most ${METADATA_MAX_BYTES} bytes are allowed`,
+    );
+  }
+
+  const doc: StoredEvent = {
+    id: input.id ?? nextUlid(createdAtMs),
+    action: input.action,
+    resourceType: input.resourceType,
+    resourceId: input.resourceId ?? null,
+    resourceName: input.resourceName ?? null,
+    description: input.description ?? describe(input),
+    actorId: input.actorId ?? null,
+    actorName: input.actorName ?? null,
+    actorEmail: input.actorEmail ?? null,
+    workspaceId: input.workspaceId ?? null,
+    metadata,
+    createdAt: createdAt.toISOString(),
+    orgId,
+    acceptedAt: opts.now.toISOString(),
+    ipAddress: input.ipAddress ?? null,
+    userAgent: input.userAgent ?? null,
+  };
+  return { ok: true, doc, index: dayIndex(createdAt) };
+}
+
+function sealedMessage(createdAt: Date, why: string): string {
+  return (
+    `createdAt ${createdAt.toISOString()} falls on UTC day ${createdAt.toISOString().slice(0, 10)}, which is ` +
+    `sealed (${why}); sealed days are read-only and accept no more events`
+  );
+}
+
+/**
+ * What only OpenSearch knows: every org must exist in the directory, and no event may go to a write-blocked
+ * day index (sealed by the lifecycle sweep or by an operator). One mget and one settings call per request.
+ */
+export async function checkStorage(store: Store, checked: Checked[]): Promise<Checked[]> {
+  const accepted = checked.filter((c): c is Accepted => c.ok);
+  if (accepted.length === 0) return checked;
+  const orgIds = [...new Set(accepted.map((c) => c.doc.orgId))];
+  const indices = [...new Set(accepted.map((c) => c.index))];
+  const [known, blocked] = await Promise.all([existingOrgs(store, orgIds), writeBlocked(store, indices)]);
+  return checked.map((c) => {
+    if (!c.ok) return c;
+    if (!known.has(c.doc.orgId)) {
+      return {
+        ok: false,
+        id: c.doc.id,
+        param: 'orgId',
+        error: `orgId "${c.doc.orgId}" is not a known organization; create it first (npm run admin, or PUT /api/v1/admin/orgs/:orgId)`,
+      };
+    }
+    if (blocked.has(c.index)) {
+      return {
+        ok: false,
+        id: c.doc.id,
+        param: 'createdAt',
+        error: sealedMessage(new Date(c.doc.createdAt), `its index ${c.index} is write-blocked`),
+      };
+    }
+    return c;
+  });
+}
+
+async function existingOrgs(store: Store, orgIds: string[]): Promise<Set<string>> {
+  const res = await store.mget({ index: INTERNAL.orgs, body: { ids: orgIds }, _source: false });
+  const docs = (res.body as { docs: { _id: string; found?: boolean }[] }).docs;
+  return new Set(docs.filter((d) => d.found).map((d) => d._id));
+}
+
+async function writeBlocked(store: Store, indices: string[]): Promise<Set<string>> {
+  let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
+  try {
+    const res = await store.indices.getSettings({
+      index: indices.join(','),
+      name: 'index.blocks.*',
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    body = res.body as typeof body;
+  } catch (err) {
+    if (statusOf(err) === 404) return new Set();
+    throw err;
+  }
+  const out = new Set<string>();
+  for (const [index, { settings }] of Object.entries(body)) {
+    const blocks = settings?.index?.blocks ?? {};
+    if (blocks.write === 'true' || blocks.read_only === 'true' || blocks.read_only_allow_delete === 'true') {
+      out.add(index);
+    }
+  }
+  return out;
+}
