@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.ts';
-import { generateKey, type ApiKeyRecord } from '../src/directory/keys.ts';
-import { INTERNAL } from '../src/store/names.ts';
+import type { AppContext } from '../src/app.ts';
+import { createApiKey } from '../src/directory/api-keys.ts';
+import { putOrg } from '../src/directory/orgs.ts';
 import { createStore, type Store } from '../src/store/client.ts';
 import { startService, type RunningService } from '../src/server.ts';
 
@@ -60,27 +61,13 @@ export function uniqueId(prefix: string): string {
   return `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
 }
 
-/** An org written straight into the directory index (for tests that only need it to exist); returns its id. */
-export async function seedOrg(store: Store, orgId = uniqueId('org')): Promise<string> {
-  const now = new Date().toISOString();
-  await store.index({
-    index: INTERNAL.orgs,
-    id: orgId,
-    body: { orgId, name: `Org ${orgId}`, plan: 'enterprise', createdAt: now, updatedAt: now },
-  });
+/** An enterprise org created through the directory (as the operator API does); returns its id. */
+export async function seedOrg(ctx: AppContext, orgId = uniqueId('org')): Promise<string> {
+  await putOrg(ctx, orgId, { name: `Org ${orgId}`, plan: 'enterprise' });
   return orgId;
 }
 
-/** An ingest key stored straight into the directory, bound to `orgId` when given; returns the key. */
-export async function seedIngestKey(store: Store, orgId?: string): Promise<string> {
-  const { id, key, hash } = generateKey();
-  const record: ApiKeyRecord = {
-    id,
-    kind: 'ingest',
-    ...(orgId ? { orgId } : {}),
-    hash,
-    createdAt: new Date().toISOString(),
-  };
-  await store.index({ index: INTERNAL.apiKeys, id, body: record });
-  return key;
+/** An ingest key created through the directory, bound to `orgId` when given; returns the key. */
+export async function seedIngestKey(ctx: AppContext, orgId?: string): Promise<string> {
+  return (await createApiKey(ctx, undefined, { type: 'ingest', ...(orgId ? { orgId } : {}) })).key;
 }

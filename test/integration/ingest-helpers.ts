@@ -24,15 +24,17 @@ export async function postEvents(
   return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
 }
 
-/** Documents of one org across every day index, after a refresh (what a search would find). */
-export async function countEvents(store: Store, orgId: string, id?: string): Promise<number> {
+/**
+ * Documents of one org across every day index whose id starts with `idPrefix` (the directory's own events of
+ * the org are not counted), after a refresh: what a search would find.
+ */
+export async function countEvents(store: Store, orgId: string, idPrefix: string): Promise<number> {
   await store.indices.refresh({
     index: AUDIT_INDEX_PATTERN,
     ignore_unavailable: true,
     allow_no_indices: true,
   });
-  const filter: object[] = [{ term: { orgId } }];
-  if (id) filter.push({ term: { id } });
+  const filter: object[] = [{ term: { orgId } }, { prefix: { id: idPrefix } }];
   const res = await store.count({
     index: AUDIT_INDEX_PATTERN,
     ignore_unavailable: true,

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AppContext } from '../../src/app.ts';
-import { generateKey, type ApiKeyRecord } from '../../src/directory/keys.ts';
+import { createApiKey } from '../../src/directory/api-keys.ts';
+import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
 import type { RunningService } from '../../src/server.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
@@ -27,8 +28,8 @@ describe('ingest: POST /api/v1/audit-logs', () => {
   before(async () => {
     service = await startTestService();
     ctx = { cfg: testConfig(), store: service.store };
-    orgId = await seedOrg(service.store);
-    key = await seedIngestKey(service.store, orgId);
+    orgId = await seedOrg(ctx);
+    key = await seedIngestKey(ctx, orgId);
   });
   after(() => service.close());
 
@@ -141,7 +142,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
     });
 
     it('accepts an unbound ingest key with orgId in each event, and a bound key with its own orgId', async () => {
-      const unbound = await seedIngestKey(service.store);
+      const unbound = await seedIngestKey(ctx);
       const id = uniqueId('evt');
       expect((await post(event({ id, orgId }), undefined, unbound)).status).to.equal(201);
       expect((await post(event({ orgId }))).status).to.equal(201);
@@ -226,7 +227,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
     });
 
     it('rejects an org that is not in the directory, and a missing orgId for an unbound key', async () => {
-      const unbound = await seedIngestKey(service.store);
+      const unbound = await seedIngestKey(ctx);
       const res = await post(event({ orgId: uniqueId('org') }), undefined, unbound);
       expect(res.status).to.equal(400);
       expect(res.body.param).to.equal('orgId');
@@ -295,16 +296,9 @@ describe('ingest: POST /api/v1/audit-logs', () => {
 
     it('needs an ingest key: none → 401, a personal key → 403', async () => {
       expect((await postEvents(service.url, undefined, event())).status).to.equal(401);
-      const { id, key: personal, hash } = generateKey();
-      const rec: ApiKeyRecord = {
-        id,
-        kind: 'personal',
-        orgId,
-        userId: 'usr_1',
-        hash,
-        createdAt: new Date().toISOString(),
-      };
-      await service.store.index({ index: INTERNAL.apiKeys, id, body: rec });
+      const userId = uniqueId('usr');
+      await putMember(ctx, orgId, userId, { email: `${userId}@example.com`, name: 'Ada', role: 'owner' });
+      const personal = (await createApiKey(ctx, orgId, { type: 'personal', userId })).key;
       const res = await post(event(), undefined, personal);
       expect(res.status).to.equal(403);
       expect(res.body.error).to.match(/ingest key/);
@@ -313,8 +307,8 @@ describe('ingest: POST /api/v1/audit-logs', () => {
 
   describe('idempotency through the ledger', () => {
     it('leaves exactly 1,000 documents when the same 1,000-event batch is sent three times', async () => {
-      const org = await seedOrg(service.store);
-      const k = await seedIngestKey(service.store, org);
+      const org = await seedOrg(ctx);
+      const k = await seedIngestKey(ctx, org);
       const prefix = uniqueId('evt');
       const batch = {
         events: Array.from({ length: 1000 }, (_, i) => event({ id: `${prefix}_${i}`, metadata: { n: i } })),
@@ -328,7 +322,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
           new Set(['duplicate']),
         );
       }
-      expect(await countEvents(service.store, org)).to.equal(1000);
+      expect(await countEvents(service.store, org, `${prefix}_`)).to.equal(1000);
     });
 
     it('answers a retry on another UTC day as a duplicate, leaving one document', async () => {
@@ -362,8 +356,8 @@ describe('ingest: POST /api/v1/audit-logs', () => {
 
     it('never answers duplicate for an id another org holds on the same day: rejected naming id', async () => {
       const id = uniqueId('evt');
-      const otherOrg = await seedOrg(service.store);
-      const otherKey = await seedIngestKey(service.store, otherOrg);
+      const otherOrg = await seedOrg(ctx);
+      const otherKey = await seedIngestKey(ctx, otherOrg);
       expect((await post(event({ id }), undefined, otherKey)).status).to.equal(201);
       const res = await post(event({ id }));
       expect(res.status).to.equal(400);
