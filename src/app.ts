@@ -5,6 +5,7 @@ import { ApiError, errors } from './http/errors.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
 import { ingestRouter } from './ingest/routes.ts';
+import { readRouter } from './query/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 
@@ -22,7 +23,11 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(healthRouter(ctx));
   app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
   // Capability routers are mounted here, each owning its paths under /api/v1.
+  // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go
+  // ABOVE the read router: its GET /:id takes any single segment of event-id characters, so `stream` too.
+  // The read router (GET /api/v1/audit-logs and GET /api/v1/audit-logs/:id) stays the last one on that path.
   app.use('/api/v1/audit-logs', ingestRouter(ctx));
+  app.use('/api/v1/audit-logs', readRouter(ctx));
 
   app.use((req, _res, next) => next(errors.routeNotFound(req.method, req.path)));
   app.use(errorHandler);

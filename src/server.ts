@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { Sealer, sealerOptions } from './integrity/sealer.ts';
 import { loadSigningKey } from './integrity/signing.ts';
+import { startLifecycleSweep } from './lifecycle/sweep.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
 
@@ -29,18 +30,21 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
   const { port } = server.address() as AddressInfo;
   const sealer = new Sealer({ store }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs));
   sealer.start();
+  const sweep = cfg.lifecycleSweepMs > 0 ? startLifecycleSweep(store, cfg) : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
     store,
     changes,
     sealer,
     async close() {
+      await sweep?.stop();
       await sealer.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await store.close();
     },
     async kill() {
+      void sweep?.stop();
       sealer.halt();
       server.close();
       server.closeAllConnections();
