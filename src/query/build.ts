@@ -4,14 +4,10 @@
  * same tenant filter and the same rules.
  */
 import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
-import { INTERNAL, indicesForRange } from '../store/names.ts';
+import type { ReadScope } from '../directory/access.ts';
+import { membershipLookup } from '../directory/membership.ts';
+import { indicesForRange } from '../store/names.ts';
 import type { ListFilters } from './params.ts';
-
-/** Whose events a caller may read: always one org, narrowed to one workspace for a workspace key. */
-export interface ReadScope {
-  orgId: string;
-  workspaceId?: string;
-}
 
 /** Newest first; `id` breaks ties between events of the same millisecond, so the order is total. */
 export const SORT = [{ createdAt: { order: 'desc' } }, { id: { order: 'desc' } }] as const;
@@ -48,7 +44,7 @@ export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
   if (!filters.includeDeparted) {
     // Terms lookup: OpenSearch reads the org's departed-user list from its membership document itself, inside
     // this one search — no id list passes through Node. Events without an actor never match, so they stay.
-    mustNot.push({ terms: { actorId: { index: INTERNAL.membership, id: scope.orgId, path: 'departed' } } });
+    mustNot.push({ terms: { actorId: membershipLookup(scope.orgId, 'departed') } });
   }
   // Every word must match some field (the last one as a prefix), so "alice deploy" finds Alice's deployments.
   const must = (filters.search?.split(/\s+/).slice(0, 16) ?? []).map((word) => ({

@@ -12,7 +12,7 @@ import { ID_PATTERN } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { loadOrCreateSecret } from '../store/secrets.ts';
 import type { ListFilters } from './params.ts';
-import type { ReadScope } from './build.ts';
+import type { ReadScope } from '../directory/access.ts';
 
 const VERSION = 'c1';
 const ID_RE = new RegExp(ID_PATTERN);

@@ -2,7 +2,8 @@
 import { PUBLIC_FIELDS, toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
-import { buildQuery, buildSearch, type ReadScope } from './build.ts';
+import type { ReadScope } from '../directory/access.ts';
+import { buildQuery, buildSearch } from './build.ts';
 import type { SortKey } from './cursor.ts';
 import type { ListFilters } from './params.ts';
 
