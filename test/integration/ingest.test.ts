@@ -1,12 +1,16 @@
 import { expect } from 'chai';
-import type { AppContext } from '../../src/app.ts';
+import type { AddressInfo } from 'node:net';
+import { buildApp, type AppContext } from '../../src/app.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
+import { freePort } from '../../src/engine/engine.ts';
+import { ingestEvents } from '../../src/ingest/ingest.ts';
 import type { RunningService } from '../../src/server.ts';
+import { createStore, isUnavailable } from '../../src/store/client.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
-import { countEvents, ledgerEntry, postEvents, type Posted } from './ingest-helpers.ts';
+import { countEvents, ledgerEntry, mappingFieldCount, postEvents, type Posted } from './ingest-helpers.ts';
 
 const DAY_MS = 86_400_000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -302,6 +306,48 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       const res = await post(event(), undefined, personal);
       expect(res.status).to.equal(403);
       expect(res.body.error).to.match(/ingest key/);
+    });
+  });
+
+  describe('mapping and availability', () => {
+    it('stores 10,000 distinct metadata keys without adding a single field to the mapping', async () => {
+      expect((await post(event())).status).to.equal(201); // today's index exists before we measure
+      const index = dayIndex(new Date());
+      const before = await mappingFieldCount(service.store, index);
+      const events = Array.from({ length: 10 }, (_, e) =>
+        event({
+          metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`m${e * 1000 + i}`, i])),
+        }),
+      );
+      const res = await post({ events });
+      expect(res.status, JSON.stringify(res.body.results?.[0])).to.equal(201);
+      expect(await mappingFieldCount(service.store, index)).to.equal(before);
+      const doc = await stored(res.body.results[9].id);
+      expect(Object.keys(doc!.metadata as object)).to.have.length(1000);
+      expect((doc!.metadata as Record<string, number>).m9999).to.equal(999);
+    });
+
+    it('answers 503 with Retry-After when OpenSearch does not answer, acknowledging nothing', async () => {
+      const deadStore = createStore(`http://127.0.0.1:${await freePort(0)}`);
+      const server = buildApp({ cfg: ctx.cfg, store: deadStore }).listen(0);
+      try {
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const res = await postEvents(url, key, event());
+        expect(res.status).to.equal(503);
+        expect(res.headers.get('retry-after')).to.match(/^\d+$/);
+        expect(res.body.code).to.equal('storage_unavailable');
+        // The ingest function itself (as the directory calls it) throws rather than answering anything.
+        const err = await ingestEvents({ cfg: ctx.cfg, store: deadStore }, { boundOrgId: orgId }, [
+          event(),
+        ]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isUnavailable(err)).to.equal(true);
+      } finally {
+        server.close();
+        await deadStore.close();
+      }
     });
   });
 
