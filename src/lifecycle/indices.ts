@@ -41,7 +41,7 @@ export interface DayIndexInfo {
  * Where a day index is by the sweep's rules: hot until the day is `sealAfterDays` old (then write block and
  * force merge), deleted once it is `retentionDays` old. Age counts from the start of the index's UTC day.
  */
-export function sweepLifecycle(
+export function plannedLifecycle(
   day: Date,
   cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
   now: Date,
@@ -130,7 +130,7 @@ export async function listDayIndices(
       const lifecycle = explained
         ? ismLifecycle(explained[r.index])
         : day
-          ? sweepLifecycle(day, cfg, now, writeBlocked)
+          ? plannedLifecycle(day, cfg, now, writeBlocked)
           : { state: writeBlocked ? ('sealed' as const) : ('hot' as const), source: 'sweep' as const };
       return {
         index: r.index,
