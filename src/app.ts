@@ -1,6 +1,7 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
 import type { Config } from './config.ts';
+import { adminRouter } from './directory/routes.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
@@ -24,6 +25,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.use(healthRouter(ctx));
   app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
   // Capability routers are mounted here, each owning its paths under /api/v1.
+  app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go
   // ABOVE the read router: its GET /:id takes any single segment of event-id characters, so `stream` too.
   // The read router (GET /api/v1/audit-logs and GET /api/v1/audit-logs/:id) stays the last one on that path.

@@ -29,7 +29,8 @@ const ingestKeyBody = validator(S.IngestKeyBody);
 /** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
 function jsonBody(req: Request, optional = false): unknown {
   if (req.body !== undefined) return req.body;
-  if (optional && !req.headers['content-length'] && !req.headers['transfer-encoding']) return {};
+  const empty = (req.headers['content-length'] ?? '0') === '0' && !req.headers['transfer-encoding'];
+  if (optional && empty) return {};
   throw errors.invalidBody('Send the body as a JSON object with "Content-Type: application/json".');
 }
 
