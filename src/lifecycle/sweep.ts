@@ -53,7 +53,8 @@ export async function sweepLifecycle(
     if (!action) continue;
     try {
       if (action === 'deleted') {
-        await store.indices.delete({ index });
+        // Another instance's sweep may have deleted it a moment ago: gone is what we wanted.
+        await store.indices.delete({ index }, { ignore: [404] });
       } else {
         await store.indices.addBlock({ index, block: 'write' });
         // A sealed day never changes again: one segment is the smallest and fastest form to keep it in.
