@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 import { explainIndex, listDayIndices, type DayIndexInfo } from '../src/lifecycle/indices.ts';
 import { connectForScript } from '../src/store/connect.ts';
 
-const HELP = `Usage: npm run indices [-- --json | --explain <index>]
+const HELP = `Usage: npm run indices [-- --json] [--pattern P | --explain <index>]
 
 Lists the audit day indices (audit-logs-YYYY.MM.DD), oldest first, with a totals row:
   day, docs, size, lifecycle state (hot | sealed | delete) and the next step with its date,
@@ -14,6 +14,7 @@ The lifecycle comes from the ISM plugin's explain API where the cluster has it; 
 the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS; see README "Lifecycle").
 
 Options:
+  --pattern P        only these indices (e.g. "audit-logs-2024.*"; default audit-logs-*)
   --explain <index>  explain one index's lifecycle (ISM's explain answer, or the sweep's reasoning)
   --json             machine-readable output (an array; with --explain, one object)
 
@@ -63,7 +64,7 @@ runCli(HELP, async (args) => {
       }
       return;
     }
-    const list = await listDayIndices(store, cfg);
+    const list = await listDayIndices(store, cfg, new Date(), stringFlag(args, 'pattern'));
     if (args.json) {
       console.log(JSON.stringify(list, null, 2));
       return;

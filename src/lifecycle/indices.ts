@@ -6,8 +6,9 @@
  */
 import type { Config } from '../config.ts';
 import { hasIsm } from '../store/bootstrap.ts';
+import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
-import { AUDIT_INDEX_PATTERN, dayOfIndex, INTERNAL } from '../store/names.ts';
+import { AUDIT_INDEX_PATTERN, AUDIT_INDEX_PREFIX, dayOfIndex, INTERNAL } from '../store/names.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -38,8 +39,9 @@ export interface DayIndexInfo {
 }
 
 /**
- * Where a day index is by the sweep's rules: hot until the day is `sealAfterDays` old (then write block and
- * force merge), deleted once it is `retentionDays` old. Age counts from the start of the index's UTC day.
+ * Where a day index is by the sweep's rules (sweep.ts, ages by `dayAgeDays`): hot until the day is
+ * `sealAfterDays` old (then write block and force merge), deleted once it is `retentionDays` old. The next
+ * step is due at the UTC midnight on which the day reaches that age; the sweep acts on its next run after.
  */
 export function plannedLifecycle(
   day: Date,
@@ -47,12 +49,13 @@ export function plannedLifecycle(
   now: Date,
   writeBlocked: boolean,
 ): Lifecycle {
+  const age = dayAgeDays(day, now);
   const sealAt = day.getTime() + cfg.sealAfterDays * DAY_MS;
   const deleteAt = day.getTime() + cfg.retentionDays * DAY_MS;
   const iso = (ms: number) => new Date(ms).toISOString();
-  if (now.getTime() >= deleteAt)
+  if (age >= cfg.retentionDays)
     return { state: 'delete', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
-  if (now.getTime() >= sealAt || writeBlocked) {
+  if (age >= cfg.sealAfterDays || writeBlocked) {
     return { state: 'sealed', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
   }
   return { state: 'hot', nextStep: 'write block + force merge', nextStepAt: iso(sealAt), source: 'sweep' };
@@ -98,13 +101,30 @@ async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
   return new Map(buckets.map((b) => [b.key, b.doc_count]));
 }
 
+/**
+ * Checks an operator's index pattern (e.g. `audit-logs-2024.*`, comma-separated for several): every part must
+ * start with the audit prefix, so the lifecycle scripts can never touch another index.
+ */
+export function checkIndexPattern(pattern: string): string {
+  const parts = pattern.split(',');
+  if (parts.some((p) => !p.startsWith(AUDIT_INDEX_PREFIX) || !/^[a-z0-9.*_-]+$/.test(p))) {
+    throw new Error(
+      `--pattern must name audit day indices, each part starting with "${AUDIT_INDEX_PREFIX}" ` +
+        `(e.g. "${AUDIT_INDEX_PREFIX}2024.*"); got "${pattern}"`,
+    );
+  }
+  return pattern;
+}
+
 export async function listDayIndices(
   store: Store,
   cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
   now = new Date(),
+  pattern = AUDIT_INDEX_PATTERN,
 ): Promise<DayIndexInfo[]> {
+  checkIndexPattern(pattern);
   const cat = await store.cat.indices({
-    index: AUDIT_INDEX_PATTERN,
+    index: pattern,
     format: 'json',
     bytes: 'b',
     h: 'index,docs.count,store.size',
@@ -114,13 +134,13 @@ export async function listDayIndices(
   if (rows.length === 0) return [];
   const settings = (
     await store.indices.getSettings({
-      index: AUDIT_INDEX_PATTERN,
+      index: pattern,
       name: 'index.blocks.*',
       flat_settings: true,
     })
   ).body as Record<string, { settings: Record<string, string> }>;
   const unsealed = await unsealedByIndex(store);
-  const explained = (await hasIsm(store)) ? await ismExplain(store, AUDIT_INDEX_PATTERN) : undefined;
+  const explained = (await hasIsm(store)) ? await ismExplain(store, pattern) : undefined;
 
   return rows
     .map((r): DayIndexInfo => {
@@ -152,7 +172,9 @@ export async function explainIndex(
   index: string,
   now = new Date(),
 ): Promise<Record<string, unknown>> {
-  const info = (await listDayIndices(store, cfg, now)).find((i) => i.index === index);
+  const info = /^[a-z0-9._-]+$/.test(index)
+    ? (await listDayIndices(store, cfg, now, AUDIT_INDEX_PATTERN)).find((i) => i.index === index)
+    : undefined;
   if (!info) throw new Error(`no audit index named "${index}" (run \`npm run indices\` for the list)`);
   if (info.lifecycle.source === 'ism') return { index, ism: (await ismExplain(store, index))[index] ?? null };
   const day = info.day ? new Date(`${info.day}T00:00:00Z`) : undefined;
@@ -161,7 +183,7 @@ export async function explainIndex(
       'the day in their name (ISM would age them by creation date, which is wrong for back-filled days).',
   ];
   if (day) {
-    const age = Math.floor((now.getTime() - day.getTime()) / DAY_MS);
+    const age = dayAgeDays(day, now);
     reasons.push(
       `The index holds ${info.day}; it is ${age} day(s) old (counted from the start of that UTC day).`,
       `Rules: write block + force merge at ${cfg.sealAfterDays} day(s) (AUDIT_SEAL_AFTER_DAYS), delete at ` +

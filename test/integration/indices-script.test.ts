@@ -3,9 +3,9 @@ import type { DayIndexInfo } from '../../src/lifecycle/indices.ts';
 import { runScript } from '../scripts.ts';
 import { testStore } from '../helpers.ts';
 
-// Days in 1987: no other test writes there.
-const HOT = 'audit-logs-1987.04.01';
-const BLOCKED = 'audit-logs-1987.04.02';
+// Days in 1930: no other test writes there.
+const HOT = 'audit-logs-1930.04.01';
+const BLOCKED = 'audit-logs-1930.04.02';
 
 describe('npm run indices', () => {
   const store = testStore();
@@ -39,7 +39,7 @@ describe('npm run indices', () => {
   });
 
   const list = async (env: Record<string, string> = {}) => {
-    const res = await runScript('indices', ['--json'], env);
+    const res = await runScript('indices', ['--json', '--pattern', 'audit-logs-1930.*'], env);
     expect(res.code, res.stderr).to.equal(0);
     const all = JSON.parse(res.stdout) as DayIndexInfo[];
     return Object.fromEntries(
@@ -49,20 +49,20 @@ describe('npm run indices', () => {
 
   it('lists each day with its docs, size and write block', async () => {
     const got = await list();
-    expect(got[HOT]).to.include({ day: '1987-04-01', docs: 3, writeBlocked: false });
-    expect(got[BLOCKED]).to.include({ day: '1987-04-02', docs: 2, writeBlocked: true });
+    expect(got[HOT]).to.include({ day: '1930-04-01', docs: 3, writeBlocked: false });
+    expect(got[BLOCKED]).to.include({ day: '1930-04-02', docs: 2, writeBlocked: true });
     expect(got[HOT]!.sizeBytes).to.be.greaterThan(0);
   });
 
   it('derives the lifecycle state and next step from the seal-after and retention ages', async () => {
-    // 1987 is ~14,000 days ago: past the default retention of 400 days.
+    // 1930 is ~35,000 days ago: past the default retention of 400 days.
     expect((await list())[HOT]!.lifecycle).to.include({ state: 'delete', nextStep: 'delete' });
-    const sealed = await list({ AUDIT_SEAL_AFTER_DAYS: '10000', AUDIT_RETENTION_DAYS: '30000' });
+    const sealed = await list({ AUDIT_SEAL_AFTER_DAYS: '10000', AUDIT_RETENTION_DAYS: '36500' });
     expect(sealed[HOT]!.lifecycle).to.include({ state: 'sealed', nextStep: 'delete' });
     expect(sealed[HOT]!.lifecycle.nextStepAt).to.equal(
-      new Date(Date.UTC(1987, 3, 1) + 30000 * 86_400_000).toISOString(),
+      new Date(Date.UTC(1930, 3, 1) + 36500 * 86_400_000).toISOString(),
     );
-    const hot = await list({ AUDIT_SEAL_AFTER_DAYS: '20000', AUDIT_RETENTION_DAYS: '30000' });
+    const hot = await list({ AUDIT_SEAL_AFTER_DAYS: '36000', AUDIT_RETENTION_DAYS: '36500' });
     expect(hot[HOT]!.lifecycle).to.include({ state: 'hot', nextStep: 'write block + force merge' });
     // An index already write-blocked counts as sealed whatever its age.
     expect(hot[BLOCKED]!.lifecycle.state).to.equal('sealed');
@@ -71,7 +71,7 @@ describe('npm run indices', () => {
   it('prints a table with a totals row, and explains one index', async () => {
     const table = await runScript('indices', []);
     expect(table.code, table.stderr).to.equal(0);
-    expect(table.stdout).to.match(/1987-04-01\s+3\s+\S+ \S+\s+delete\s+delete at the next sweep\s+no/);
+    expect(table.stdout).to.match(/1930-04-01\s+3\s+\S+ \S+\s+delete\s+delete at the next sweep\s+no/);
     expect(table.stdout).to.match(/total \(\d+ indices\)/);
     const explained = await runScript('indices', ['--explain', BLOCKED]);
     expect(explained.code, explained.stderr).to.equal(0);
@@ -79,9 +79,9 @@ describe('npm run indices', () => {
   });
 
   it('fails clearly for an unknown index and for a bad setting', async () => {
-    const res = await runScript('indices', ['--explain', 'audit-logs-1987.13.99']);
+    const res = await runScript('indices', ['--explain', 'audit-logs-1930.13.99']);
     expect(res.code).to.equal(1);
-    expect(res.stderr).to.contain('no audit index named "audit-logs-1987.13.99"');
+    expect(res.stderr).to.contain('no audit index named "audit-logs-1930.13.99"');
     const bad = await runScript('indices', [], { AUDIT_RETENTION_DAYS: 'soon' });
     expect(bad.code).to.equal(1);
     expect(bad.stderr).to.contain('AUDIT_RETENTION_DAYS');

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { runScript } from '../scripts.ts';
+import { testStore } from '../helpers.ts';
+
+// Days nobody else uses. 1921 is ~38,000 days old: past any retention the script accepts (at most 36,500);
+// 1928 is ~35,900 days old: kept by a retention of 36,500 days, deleted by one of 30,000.
+const OLD = ['audit-logs-1921.02.01', 'audit-logs-1921.02.02'];
+const KEPT = 'audit-logs-1928.06.01';
+const PATTERN = 'audit-logs-1921.*,audit-logs-1928.*';
+
+describe('npm run retention', function () {
+  this.timeout(60_000);
+  const store = testStore();
+  const all = [...OLD, KEPT].join(',');
+
+  before(async () => {
+    await store.indices.delete({ index: all, ignore_unavailable: true });
+    for (const index of [...OLD, KEPT]) {
+      const createdAt = `${index.slice(11).replace(/\./g, '-')}T12:00:00Z`;
+      await store.create({
+        index,
+        id: 'evt_1',
+        refresh: true,
+        body: {
+          id: 'evt_1',
+          orgId: 'org_ret',
+          action: 'workflow.created',
+          resourceType: 'workflow',
+          createdAt,
+        },
+      });
+    }
+  });
+  after(async () => {
+    await store.indices.delete({ index: all, ignore_unavailable: true });
+    await store.close();
+  });
+
+  const exists = async (index: string) => (await store.indices.exists({ index })).body;
+
+  it('shows first what it would delete, and a dry run changes nothing', async () => {
+    const res = await runScript('retention', ['--days', '30000', '--pattern', PATTERN, '--dry-run']);
+    expect(res.code, res.stderr).to.equal(0);
+    expect(res.stdout).to.contain('Retention: 400 → 30000 days');
+    expect(res.stdout).to.contain('DELETED now: 3 day index(es), 3 events');
+    for (const i of [...OLD, KEPT]) expect(res.stdout).to.contain(i);
+    expect(res.stdout).to.contain('Dry run: nothing changed.');
+    for (const i of [...OLD, KEPT]) expect(await exists(i), i).to.equal(true);
+  });
+
+  it('refuses to apply without --yes when nobody can be asked', async () => {
+    const res = await runScript('retention', ['--days', '36500', '--pattern', PATTERN]);
+    expect(res.code).to.equal(1);
+    expect(res.stderr).to.contain('pass --yes to apply');
+    for (const i of [...OLD, KEPT]) expect(await exists(i), i).to.equal(true);
+  });
+
+  it('applies it: deletes what is past the new retention, keeps (and seals) the rest, says what to set', async () => {
+    const res = await runScript('retention', ['--days', '36500', '--pattern', PATTERN, '--yes', '--json']);
+    expect(res.code, res.stderr).to.equal(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.plan.deleteNow.map((i: { index: string }) => i.index)).to.deep.equal(OLD);
+    const deleted = out.result.sweep.actions.filter((a: { action: string }) => a.action === 'deleted');
+    expect(deleted.map((a: { index: string }) => a.index)).to.deep.equal(OLD);
+    for (const i of OLD) expect(await exists(i), i).to.equal(false);
+    expect(await exists(KEPT)).to.equal(true);
+    const settings = (await store.indices.getSettings({ index: KEPT, flat_settings: true })).body[KEPT]!
+      .settings!;
+    expect((settings as Record<string, string>)['index.blocks.write']).to.equal('true');
+
+    const text = await runScript('retention', ['--days', '36500', '--pattern', PATTERN, '--yes']);
+    expect(text.code, text.stderr).to.equal(0);
+    expect(text.stdout).to.contain('Now set AUDIT_RETENTION_DAYS=36500 for the service');
+  });
+
+  it('refuses a retention not above the seal age, a bad pattern, and a missing --days', async () => {
+    const low = await runScript('retention', ['--days', '2', '--dry-run']);
+    expect(low.code).to.equal(1);
+    expect(low.stderr).to.contain('must be larger than AUDIT_SEAL_AFTER_DAYS (2)');
+    const pattern = await runScript('retention', [
+      '--days',
+      '500',
+      '--pattern',
+      'audit-internal-*',
+      '--dry-run',
+    ]);
+    expect(pattern.code).to.equal(1);
+    expect(pattern.stderr).to.contain('--pattern must name audit day indices');
+    const missing = await runScript('retention', []);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.contain('--days is required');
+  });
+});
