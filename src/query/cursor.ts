@@ -37,22 +37,27 @@ export function queryFingerprint(filters: ListFilters, scope: ReadScope): string
   return crypto.createHash('sha256').update(canonicalize(normal)!).digest('base64url');
 }
 
-function mac(secret: string, payload: string, fingerprint: string): Buffer {
-  return crypto.createHmac('sha256', secret).update(`${VERSION}.${payload}.${fingerprint}`).digest();
+function mac(secret: string, version: string, payload: string, fingerprint: string): Buffer {
+  return crypto.createHmac('sha256', secret).update(`${version}.${payload}.${fingerprint}`).digest();
 }
 
-export function encodeCursor(secret: string, key: SortKey, fingerprint: string): string {
-  const payload = Buffer.from(JSON.stringify(key)).toString('base64url');
-  return `${VERSION}.${payload}.${mac(secret, payload, fingerprint).toString('base64url')}`;
+/**
+ * The generic codec under every cursor (list pages here, the SIEM stream in stream/): any JSON value as an
+ * opaque `<version>.<payload>.<mac>` token bound to a query fingerprint. Each kind of cursor has its own
+ * version prefix, so one kind can never be passed off as another.
+ */
+export function signToken(secret: string, version: string, value: unknown, fingerprint: string): string {
+  const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${version}.${payload}.${mac(secret, version, payload, fingerprint).toString('base64url')}`;
 }
 
-/** The sort key a cursor carries; throws 400 `invalid_cursor` unless this server issued it for this query. */
-export function decodeCursor(secret: string, cursor: string, fingerprint: string): SortKey {
-  const parts = cursor.split('.');
-  if (parts.length !== 3 || parts[0] !== VERSION) throw errors.invalidCursor();
+/** The value inside a token this server signed with `version` for `fingerprint`; else 400 `invalid_cursor`. */
+export function verifyToken(secret: string, version: string, token: string, fingerprint: string): unknown {
+  const parts = token.split('.');
+  if (parts.length !== 3 || parts[0] !== version) throw errors.invalidCursor();
   const [, payload, sig] = parts as [string, string, string];
   const given = Buffer.from(sig, 'base64url');
-  const expected = mac(secret, payload, fingerprint);
+  const expected = mac(secret, version, payload, fingerprint);
   // base64url decoding ignores stray characters, so also require the canonical spelling of the mac.
   if (
     given.length !== expected.length ||
@@ -61,12 +66,20 @@ export function decodeCursor(secret: string, cursor: string, fingerprint: string
   ) {
     throw errors.invalidCursor();
   }
-  let key: unknown;
   try {
-    key = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     throw errors.invalidCursor();
   }
+}
+
+export function encodeCursor(secret: string, key: SortKey, fingerprint: string): string {
+  return signToken(secret, VERSION, key, fingerprint);
+}
+
+/** The sort key a cursor carries; throws 400 `invalid_cursor` unless this server issued it for this query. */
+export function decodeCursor(secret: string, cursor: string, fingerprint: string): SortKey {
+  const key = verifyToken(secret, VERSION, cursor, fingerprint);
   if (
     !Array.isArray(key) ||
     key.length !== 2 ||
