@@ -1,0 +1,420 @@
+// The audit log page: sign-in, filters in the URL, the table with "Load more", row details, histogram, export.
+import { api, ApiError, session } from './api.js';
+import { debounce, el, formatCount, relativeTime, searchTerms } from './dom.js';
+import { renderHistogram } from './histogram.js';
+import { MultiSelect } from './multi-select.js';
+import { detailRow, entryRow, showIntegrity } from './table.js';
+import { apiFilters, isFiltered, RANGES, readView, writeView } from './view-state.js';
+
+const PAGE_SIZE = 50;
+const $ = (id) => document.getElementById(id);
+
+// The catalogue is inlined by the server: [{ value, destructive }] event types and the known resource types.
+const catalogue = JSON.parse($('catalogue').textContent);
+const destructive = new Map(catalogue.eventTypes.map((t) => [t.value, t.destructive]));
+const isDestructive = (action) => destructive.get(action) ?? false;
+
+let view = readView();
+/** The list being shown: its pinned filters, cursor and the ids already on screen. */
+let query = {
+  generation: 0,
+  params: {},
+  cursor: undefined,
+  loading: false,
+  seen: new Set(),
+  abort: undefined,
+};
+let facets;
+
+const actionFilter = new MultiSelect($('action-filter'), (values) => change({ actions: values }));
+const resourceFilter = new MultiSelect($('resource-filter'), (values) => change({ resourceTypes: values }));
+
+// --- Sign-in -------------------------------------------------------------------------------------------------
+
+function showSignIn(error) {
+  query.abort?.abort();
+  $('viewer').hidden = true;
+  $('session-actions').hidden = true;
+  $('sign-in').hidden = false;
+  const box = $('sign-in-error');
+  box.hidden = !error;
+  if (error) box.replaceChildren(...authExplanation(error));
+  $('api-key').value = '';
+  $('api-key').focus();
+}
+
+/** A person-readable account of a 401/403, led by the API's own message. */
+function authExplanation(err) {
+  if (err.status === 401) {
+    return [
+      el('strong', {}, 'That key was not accepted. '),
+      err.message,
+      el(
+        'p',
+        {},
+        'Check that you pasted the whole key (it starts with “alk_”) and that it has not been revoked.',
+      ),
+    ];
+  }
+  if (err.code === 'audit_logs_not_enabled') {
+    return [el('strong', {}, 'Audit logs are not enabled for this organization. '), err.message];
+  }
+  return [
+    el('strong', {}, 'This key cannot read audit logs. '),
+    err.message,
+    el('p', {}, 'Use a personal key of an organization owner or admin, or a workspace-scoped key.'),
+  ];
+}
+
+$('sign-in-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const key = $('api-key').value.trim();
+  if (!key) return;
+  session.key = key;
+  showViewer();
+});
+
+$('sign-out').addEventListener('click', () => {
+  session.key = null;
+  facets = undefined;
+  showSignIn();
+});
+
+function showViewer() {
+  $('sign-in').hidden = true;
+  $('viewer').hidden = false;
+  $('session-actions').hidden = false;
+  syncControls();
+  load();
+  loadFacets();
+}
+
+// --- Filters -------------------------------------------------------------------------------------------------
+
+function syncControls() {
+  $('search').value = view.search;
+  actionFilter.set(view.actions);
+  resourceFilter.set(view.resourceTypes);
+  $('range').value = view.range;
+  $('departed').checked = view.departed;
+  $('custom-range').hidden = view.range !== 'custom';
+  if (view.range === 'custom') {
+    $('from').value = toLocalInput(view.from);
+    $('to').value = toLocalInput(view.to);
+  }
+  $('clear-filters').hidden = !isFiltered(view);
+  renderFilterOptions();
+}
+
+function change(patch, { push = true } = {}) {
+  view = { ...view, ...patch };
+  writeView(view, { push });
+  $('clear-filters').hidden = !isFiltered(view);
+  load();
+}
+
+const searchChanged = debounce(() => change({ search: $('search').value }, { push: false }), 300);
+$('search').addEventListener('input', searchChanged);
+$('search').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter') searchChanged.flush();
+});
+$('filters').addEventListener('submit', (e) => e.preventDefault());
+
+$('range').addEventListener('change', () => {
+  const range = $('range').value;
+  $('custom-range').hidden = range !== 'custom';
+  if (range === 'custom') {
+    $('from').value ||= toLocalInput(new Date(Date.now() - RANGES['30d'].ms).toISOString());
+    $('to').value ||= toLocalInput(new Date().toISOString());
+    $('from').focus();
+    return; // applied with the Apply button
+  }
+  change({ range, from: undefined, to: undefined });
+});
+$('apply-range').addEventListener('click', () => {
+  const from = fromLocalInput($('from').value);
+  const to = fromLocalInput($('to').value);
+  if (from && to && from > to) {
+    showState('error', 'The start of the range is after its end.');
+    return;
+  }
+  change({ range: 'custom', from, to });
+});
+$('departed').addEventListener('change', () => change({ departed: $('departed').checked }));
+$('clear-filters').addEventListener('click', () => {
+  view = { ...view, search: '', actions: [], resourceTypes: [], departed: false };
+  writeView(view, { push: true });
+  syncControls();
+  load();
+});
+window.addEventListener('popstate', () => {
+  view = readView();
+  syncControls();
+  load();
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === '/' && !['INPUT', 'SELECT', 'TEXTAREA'].includes(document.activeElement?.tagName)) {
+    e.preventDefault();
+    $('search').focus();
+  }
+});
+
+/** `datetime-local` works in local time without a zone; the URL and the API use UTC ISO. */
+function toLocalInput(iso) {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60e3).toISOString().slice(0, 16);
+}
+function fromLocalInput(value) {
+  return value ? new Date(value).toISOString() : undefined;
+}
+
+function renderFilterOptions() {
+  const counts = new Map((facets?.actions ?? []).map((a) => [a.value, a]));
+  for (const a of facets?.actions ?? []) destructive.set(a.value, a.destructive);
+  const actionOptions = [
+    ...[...counts.values()].sort((a, b) => a.value.localeCompare(b.value)),
+    ...catalogue.eventTypes.filter((t) => !counts.has(t.value)),
+  ];
+  actionFilter.setOptions(actionOptions);
+  const rtCounts = new Map((facets?.resourceTypes ?? []).map((r) => [r.value, r]));
+  resourceFilter.setOptions([
+    ...[...rtCounts.values()].sort((a, b) => a.value.localeCompare(b.value)),
+    ...catalogue.resourceTypes.filter((v) => !rtCounts.has(v)).map((value) => ({ value })),
+  ]);
+}
+
+async function loadFacets() {
+  try {
+    facets = await api.facets({});
+    renderFilterOptions();
+  } catch (err) {
+    // The catalogue alone still makes the filters usable; an auth problem shows up through the list.
+    if (!(err instanceof ApiError)) throw err;
+  }
+}
+
+// --- The list ------------------------------------------------------------------------------------------------
+
+function showState(kind, message, action) {
+  const box = $('state');
+  box.className = `state state-${kind}`;
+  box.replaceChildren();
+  if (!message) return;
+  box.append(el('p', {}, message));
+  if (action) box.append(action);
+}
+
+function skeleton() {
+  return Array.from({ length: 8 }, () =>
+    el(
+      'tr',
+      { class: 'skeleton', 'aria-hidden': 'true' },
+      ...Array.from({ length: 4 }, () => el('td', {}, el('span'))),
+    ),
+  );
+}
+
+/** Starts the view from its first page; any answer for an older view is dropped. */
+async function load() {
+  query.abort?.abort();
+  const generation = query.generation + 1;
+  const abort = new AbortController();
+  query = { generation, params: apiFilters(view), cursor: undefined, loading: true, seen: new Set(), abort };
+  $('rows').replaceChildren(...skeleton());
+  $('load-more').hidden = true;
+  $('end-note').hidden = true;
+  $('results').setAttribute('aria-busy', 'true');
+  showState('loading', '');
+  $('summary').textContent = 'Loading events…';
+  loadHistogram(generation, abort.signal);
+  try {
+    const page = await api.list({ ...query.params, limit: PAGE_SIZE }, { signal: abort.signal });
+    if (generation !== query.generation) return;
+    $('rows').replaceChildren();
+    appendPage(page);
+  } catch (err) {
+    if (generation === query.generation) failed(err);
+  } finally {
+    if (generation === query.generation) finishLoading();
+  }
+}
+
+async function loadMore() {
+  if (query.loading || !query.cursor) return; // never two requests for one cursor
+  const { generation } = query;
+  query.loading = true;
+  const button = $('load-more');
+  button.disabled = true;
+  button.textContent = 'Loading…';
+  try {
+    const page = await api.list(
+      { ...query.params, limit: PAGE_SIZE, cursor: query.cursor },
+      { signal: query.abort.signal },
+    );
+    if (generation !== query.generation) return;
+    appendPage(page);
+  } catch (err) {
+    if (generation === query.generation) failed(err);
+  } finally {
+    if (generation === query.generation) finishLoading();
+  }
+}
+$('load-more').addEventListener('click', loadMore);
+
+function finishLoading() {
+  query.loading = false;
+  $('results').removeAttribute('aria-busy');
+  const button = $('load-more');
+  button.disabled = false;
+  button.textContent = 'Load more';
+}
+
+function appendPage(page) {
+  const terms = searchTerms(view.search);
+  const fresh = page.data.filter((entry) => !query.seen.has(entry.id));
+  for (const entry of fresh) query.seen.add(entry.id);
+  $('rows').append(
+    ...fresh.map((entry) => entryRow(entry, { terms, isDestructive, onToggle: toggleDetail })),
+  );
+  query.cursor = page.nextCursor;
+  $('load-more').hidden = !query.cursor;
+  $('end-note').hidden = Boolean(query.cursor) || query.seen.size === 0;
+  if (query.seen.size === 0) {
+    const clear = el(
+      'button',
+      { type: 'button', class: 'btn', onclick: () => $('clear-filters').click() },
+      'Clear filters',
+    );
+    showState(
+      'empty',
+      isFiltered(view)
+        ? 'No events match these filters. Try other words, a wider date range, or clear the filters.'
+        : `No events in this period (${RANGES[view.range].label.toLowerCase()}). Events appear here as soon as your applications record them.`,
+      isFiltered(view) ? clear : undefined,
+    );
+  } else showState('ok', '');
+  renderSummary();
+}
+
+function renderSummary() {
+  const shown = query.seen.size;
+  const total = query.total;
+  const range = view.range === 'custom' ? 'custom range' : RANGES[view.range].label.toLowerCase();
+  $('summary').replaceChildren(
+    el('strong', {}, formatCount(shown)),
+    total !== undefined && total >= shown ? ` of ${formatCount(total)}` : '',
+    ` event${(total ?? shown) === 1 ? '' : 's'} · ${range}`,
+  );
+}
+
+function failed(err) {
+  if (err.name === 'AbortError') return;
+  if (err instanceof ApiError && err.isAuth) {
+    session.key = null;
+    showSignIn(err);
+    return;
+  }
+  $('rows')
+    .querySelectorAll('.skeleton')
+    .forEach((r) => r.remove());
+  const retry = el(
+    'button',
+    { type: 'button', class: 'btn', onclick: () => (query.cursor ? loadMore() : load()) },
+    'Try again',
+  );
+  showState('error', err instanceof ApiError ? err.message : `Something went wrong: ${err.message}`, retry);
+  $('summary').textContent = '';
+}
+
+async function loadHistogram(generation, signal) {
+  try {
+    const data = await api.histogram(query.params, { signal });
+    if (generation !== query.generation) return;
+    query.total = data.total;
+    renderHistogram($('histogram'), data, (from, to) => {
+      view = { ...view, range: 'custom', from, to };
+      writeView(view, { push: true });
+      syncControls();
+      load();
+    });
+    if (!query.loading) renderSummary();
+  } catch (err) {
+    if (generation === query.generation && err.name !== 'AbortError') $('histogram').hidden = true;
+  }
+}
+
+// --- Row details ---------------------------------------------------------------------------------------------
+
+async function toggleDetail(row, entry) {
+  const open = row.nextElementSibling?.classList.contains('detail-row');
+  if (open) {
+    row.nextElementSibling.remove();
+    row.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const detail = detailRow(entry);
+  row.after(detail.row);
+  row.setAttribute('aria-expanded', 'true');
+  try {
+    showIntegrity(detail.integrity, await api.proof(entry.id));
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'route_not_found') showIntegrity(detail.integrity, null);
+    else detail.integrity.replaceChildren(el('span', { class: 'muted' }, `Could not check: ${err.message}`));
+  }
+}
+
+// --- Export --------------------------------------------------------------------------------------------------
+
+const exportMenu = $('export-menu');
+const exportButton = $('export-button');
+const exportList = exportMenu.querySelector('[role=menu]');
+function setMenu(open) {
+  exportList.hidden = !open;
+  exportButton.setAttribute('aria-expanded', String(open));
+  if (open) exportList.querySelector('button').focus();
+}
+exportButton.addEventListener('click', () => setMenu(exportList.hidden));
+exportMenu.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    setMenu(false);
+    exportButton.focus();
+  }
+});
+document.addEventListener('pointerdown', (e) => {
+  if (!exportMenu.contains(e.target)) setMenu(false);
+});
+exportList.addEventListener('click', async (e) => {
+  const format = e.target.closest('button[data-format]')?.dataset.format;
+  if (!format) return;
+  setMenu(false);
+  exportButton.disabled = true;
+  const label = exportButton.lastChild;
+  label.textContent = ' Exporting…';
+  try {
+    // The export uses the list's pinned filters, so its rows are exactly the rows of this view.
+    const blob = await api.export({ ...query.params, format });
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[-:T]/g, '');
+    const a = el('a', { href: URL.createObjectURL(blob), download: `audit-logs-${stamp}.${format}` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  } catch (err) {
+    if (err instanceof ApiError && err.isAuth) showSignIn(err);
+    else showState('error', `Export failed: ${err.message}`);
+  } finally {
+    exportButton.disabled = false;
+    label.textContent = ' Export';
+  }
+});
+
+// Relative hints ("3 min. ago") stay true while the page is open.
+setInterval(() => {
+  for (const t of document.querySelectorAll('#rows time')) {
+    t.nextElementSibling.textContent = relativeTime(t.getAttribute('datetime'));
+  }
+}, 60_000);
+
+if (session.key) showViewer();
+else showSignIn();

@@ -1,0 +1,154 @@
+// Rows of the log table and the detail panel a row expands into.
+import { el, highlighted, localTime, relativeTime } from './dom.js';
+
+/**
+ * One entry as a table row. `ctx` = { terms, isDestructive(action), onToggle(row, entry) }.
+ * The row is a button-like control: click, Enter or Space expands it.
+ */
+export function entryRow(entry, ctx) {
+  const destructive = ctx.isDestructive(entry.action);
+  const actor = entry.actorEmail
+    ? el(
+        'span',
+        { class: 'actor', title: entry.actorName ?? entry.actorEmail },
+        ...highlighted(entry.actorEmail, ctx.terms),
+      )
+    : entry.actorName
+      ? el('span', { class: 'actor', title: entry.actorId ?? '' }, ...highlighted(entry.actorName, ctx.terms))
+      : el('span', { class: 'actor system', title: 'Performed by the system, not a person' }, 'System');
+
+  const row = el(
+    'tr',
+    {
+      class: 'entry',
+      tabindex: '0',
+      'aria-expanded': 'false',
+      dataset: { id: entry.id },
+    },
+    el(
+      'td',
+      { class: 'col-time' },
+      el(
+        'time',
+        { datetime: entry.createdAt, title: `${entry.createdAt} (UTC)` },
+        localTime(entry.createdAt),
+      ),
+      el('span', { class: 'relative' }, relativeTime(entry.createdAt)),
+    ),
+    el(
+      'td',
+      { class: 'col-event' },
+      el(
+        'span',
+        {
+          class: destructive ? 'badge badge-destructive' : 'badge',
+          title: destructive ? 'Destructive action' : undefined,
+        },
+        ...highlighted(entry.action, ctx.terms),
+      ),
+    ),
+    el('td', { class: 'col-desc' }, ...highlighted(entry.description, ctx.terms)),
+    el('td', { class: 'col-actor' }, actor),
+  );
+  const toggle = () => ctx.onToggle(row, entry);
+  row.addEventListener('click', (e) => {
+    if (window.getSelection()?.toString()) return; // selecting text is not a click on the row
+    if (e.target.closest('a, button')) return;
+    toggle();
+  });
+  row.addEventListener('keydown', (e) => {
+    if (e.target !== row) return;
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      toggle();
+    }
+  });
+  return row;
+}
+
+const FIELDS = [
+  ['Event ID', 'id'],
+  ['Event type', 'action'],
+  ['Resource type', 'resourceType'],
+  ['Resource ID', 'resourceId'],
+  ['Resource name', 'resourceName'],
+  ['Workspace', 'workspaceId'],
+  ['Actor name', 'actorName'],
+  ['Actor email', 'actorEmail'],
+  ['Actor ID', 'actorId'],
+  ['Time (UTC)', 'createdAt'],
+];
+
+/** The expanded view of an entry: every field, the metadata and (filled in later) its integrity state. */
+export function detailRow(entry) {
+  const integrity = el(
+    'dd',
+    { class: 'integrity', 'aria-live': 'polite' },
+    el('span', { class: 'muted' }, 'Checking…'),
+  );
+  const fields = el(
+    'dl',
+    { class: 'fields' },
+    FIELDS.flatMap(([label, key]) => [
+      el('dt', {}, label),
+      el(
+        'dd',
+        {},
+        entry[key] === null || entry[key] === undefined
+          ? el('span', { class: 'muted' }, '—')
+          : String(entry[key]),
+      ),
+    ]),
+    el('dt', {}, 'Integrity'),
+    integrity,
+  );
+  const metadata = el('pre', { class: 'metadata' }, JSON.stringify(entry.metadata ?? {}, null, 2));
+  const copy = el(
+    'button',
+    {
+      type: 'button',
+      class: 'btn btn-small',
+      onclick: async (e) => {
+        await navigator.clipboard?.writeText(JSON.stringify(entry, null, 2));
+        e.currentTarget.textContent = 'Copied';
+      },
+    },
+    'Copy as JSON',
+  );
+  const panel = el(
+    'div',
+    { class: 'detail' },
+    fields,
+    el(
+      'div',
+      { class: 'detail-meta' },
+      el('div', { class: 'detail-head' }, el('h3', {}, 'Metadata'), copy),
+      metadata,
+    ),
+  );
+  const row = el('tr', { class: 'detail-row' }, el('td', { colspan: '4' }, panel));
+  return { row, integrity };
+}
+
+/** Fills the integrity cell from the proof endpoint's answer. */
+export function showIntegrity(cell, proof) {
+  cell.replaceChildren();
+  if (!proof) {
+    cell.append(el('span', { class: 'muted' }, 'Tamper evidence is not available on this service.'));
+    return;
+  }
+  if (proof.status === 'sealed') {
+    const seq = proof.seal?.seq ?? proof.seq;
+    cell.append(
+      el('span', { class: 'pill pill-ok' }, 'Sealed'),
+      ` in seal #${seq ?? '?'}`,
+      proof.seal?.sealedAt ? ` on ${localTime(proof.seal.sealedAt)}` : '',
+      proof.verified === true ? el('span', { class: 'muted' }, ' · inclusion proof checked') : '',
+    );
+  } else {
+    cell.append(
+      el('span', { class: 'pill pill-wait' }, 'Pending'),
+      el('span', { class: 'muted' }, ' Recorded; it will be sealed into the tamper-evident chain shortly.'),
+    );
+  }
+}

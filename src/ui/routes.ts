@@ -1,0 +1,56 @@
+/**
+ * The admin page: `/settings/enterprise/audit-logs` (and `/`, which leads there). Plain HTML, CSS and ES modules
+ * from `public/` — no build step, nothing generated is committed. The event catalogue is inlined into the page
+ * at start-up, so the filters and the destructive-action badges need no extra request before the first rows.
+ * With NEXT_PUBLIC_AUDIT_LOGS_ENABLED off the page explains how to turn it on. The page reads data only through
+ * the public API, with the key the admin pastes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { Router } from 'express';
+import type { AppContext } from '../app.ts';
+import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
+import { pageApiRouter } from './api-routes.ts';
+
+export const PAGE_PATH = '/settings/enterprise/audit-logs';
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/** The catalogue as the page uses it; `<` is escaped so no value can close the inline <script>. */
+function catalogueJson(): string {
+  const resourceTypes = [...new Set(EVENT_CATALOGUE.map((e) => e.resource.split('.')[0]!))].sort();
+  const eventTypes = [...EVENT_TYPES].sort().map((value) => ({ value, destructive: isDestructive(value) }));
+  return JSON.stringify({ eventTypes, resourceTypes }).replace(/</g, '\\u003c');
+}
+
+const PAGE = fs
+  .readFileSync(path.join(HERE, 'pages', 'index.html'), 'utf8')
+  .replace('/*CATALOGUE*/', () => catalogueJson());
+const DISABLED_PAGE = fs.readFileSync(path.join(HERE, 'pages', 'disabled.html'), 'utf8');
+
+/** Same-origin only: the page runs no inline script and talks to nothing but this service. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'Cache-Control': 'no-store',
+};
+
+/** The page and its API endpoints; mount it above the read router (see api-routes.ts). */
+export function uiRouter(ctx: AppContext): Router {
+  const router = Router();
+  router.use('/api/v1/audit-logs', pageApiRouter(ctx));
+  router.get('/', (_req, res) => res.redirect(302, PAGE_PATH));
+  router.use(
+    `${PAGE_PATH}/assets`,
+    express.static(path.join(HERE, 'public'), { index: false, maxAge: '10m' }),
+  );
+  router.get(PAGE_PATH, (_req, res) => {
+    res.set(PAGE_HEADERS).type('html');
+    if (!ctx.cfg.pageEnabled) res.status(404).send(DISABLED_PAGE);
+    else res.send(PAGE);
+  });
+  return router;
+}

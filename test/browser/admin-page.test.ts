@@ -1,0 +1,422 @@
+/**
+ * The admin page in a real Chromium against the real service and OpenSearch: what an org admin sees and does.
+ */
+import fs from 'node:fs';
+import { expect } from 'chai';
+import type { Browser, Page } from 'playwright-core';
+import { PUBLIC_FIELDS, type AuditEntry } from '../../src/events/schema.ts';
+import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { uniqueId } from '../helpers.ts';
+import {
+  createPageOrg,
+  ingest,
+  launchBrowser,
+  parseCsv,
+  screenshot,
+  signedInPage,
+  startPageService,
+  YEAR,
+  type PageOrg,
+  type PageService,
+} from './page-fixtures.ts';
+
+const YEAR_VIEW = `range=custom&from=${YEAR}-01-01T00:00:00.000Z&to=${YEAR}-12-31T23:59:59.999Z`;
+const ACTIONS = [
+  'workflow.created',
+  'workflow.deployed',
+  'workflow.deleted',
+  'member.invited',
+  'api_key.revoked',
+];
+const BULK = 120;
+/** Event ids are unique per run: the 2003 day indices are shared by every run against the same engine. */
+const RUN = uniqueId('p');
+const ZEPHYRINE = `${RUN}_zephyrine`;
+const SYSTEM = `${RUN}_system`;
+const HOSTILE = `${RUN}_hostile`;
+
+const rowIds = (page: Page) =>
+  page.$$eval('#rows tr.entry', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
+const waitForRowCount = (page: Page, n: number) =>
+  page.waitForFunction((n) => document.querySelectorAll('#rows tr.entry').length === n, n);
+const idle = (page: Page) => page.waitForFunction(() => !document.querySelector('#results[aria-busy]'));
+
+describe('admin page (browser)', function () {
+  this.timeout(180_000);
+  let service: PageService;
+  let browser: Browser;
+  let org: PageOrg;
+  let base: string;
+
+  /** Every entry the API lists for a query string, following the cursor. */
+  async function apiAll(query: string): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
+    let cursor = '';
+    for (;;) {
+      const res = await fetch(`${base}/api/v1/audit-logs?${query}&limit=100${cursor}`, {
+        headers: { authorization: `Bearer ${org.owner.key}` },
+      });
+      const body = (await res.json()) as { data: AuditEntry[]; nextCursor?: string };
+      if (res.status !== 200) throw new Error(JSON.stringify(body));
+      out.push(...body.data);
+      if (!body.nextCursor) return out;
+      cursor = `&cursor=${encodeURIComponent(body.nextCursor)}`;
+    }
+  }
+
+  before(async () => {
+    service = await startPageService();
+    base = service.url;
+    org = await createPageOrg(service.ctx);
+    const actor = { actorId: org.owner.id, actorName: org.owner.name, actorEmail: org.owner.email };
+    const events: Record<string, unknown>[] = [];
+    for (let i = 0; i < BULK; i++) {
+      const action = ACTIONS[i % ACTIONS.length]!;
+      events.push({
+        id: `${RUN}_${String(i).padStart(3, '0')}`,
+        action,
+        resourceType: action.split('.')[0],
+        resourceId: `res_${i}`,
+        resourceName: `Pipeline ${i}`,
+        workspaceId: org.workspaceId,
+        ...actor,
+        metadata: { step: i, tags: ['nightly', 'etl'] },
+        createdAt: new Date(Date.UTC(YEAR, 2, 1) + i * 3_600_000).toISOString(),
+      });
+    }
+    events.push(
+      {
+        id: ZEPHYRINE,
+        action: 'workflow.locked',
+        resourceType: 'workflow',
+        resourceName: 'Zephyrine Billing Sync',
+        ...actor,
+        createdAt: `${YEAR}-06-01T10:00:00.000Z`,
+      },
+      {
+        id: SYSTEM,
+        action: 'organization.updated',
+        resourceType: 'organization',
+        description: 'Nightly retention job trimmed stale sessions',
+        createdAt: `${YEAR}-06-02T10:00:00.000Z`,
+      },
+      {
+        id: HOSTILE,
+        action: 'table.exported',
+        resourceType: 'table',
+        description: '=HYPERLINK("http://evil.example","click"), with "quotes"\nand <b>a newline</b>',
+        ...actor,
+        createdAt: `${YEAR}-06-03T10:00:00.000Z`,
+      },
+      {
+        action: 'workflow.deployed',
+        resourceType: 'workflow',
+        resourceName: 'Hourly Report',
+        ...actor,
+        createdAt: new Date(Date.now() - 2 * 3_600_000).toISOString(),
+      },
+      {
+        action: 'workflow.deployed',
+        resourceType: 'workflow',
+        resourceName: 'Weekly Digest',
+        ...actor,
+        createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+      },
+    );
+    await ingest(service.ctx, org.orgId, events);
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+
+  it('redirects / to the page and shows the newest 50 events of the view with the four columns', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}/`);
+    expect(new URL(page.url()).pathname).to.equal(PAGE_PATH);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+    await waitForRowCount(page, 50);
+    expect(await page.$$eval('thead th', (th) => th.map((t) => t.textContent!.trim()))).to.deep.equal([
+      'Timestamp',
+      'Event',
+      'Description',
+      'Actor',
+    ]);
+    const expected = (await apiAll(`startDate=${YEAR}-01-01&endDate=${YEAR}-12-31`)).slice(0, 50);
+    expect(await rowIds(page)).to.deep.equal(expected.map((e) => e.id));
+
+    // Timestamp: exact UTC on hover; actor: email with the name on hover; destructive events stand out.
+    const deleted = page.locator('#rows tr.entry', { hasText: 'workflow.deleted' }).first();
+    const time = deleted.locator('time');
+    expect(await time.getAttribute('title')).to.match(new RegExp(`^${YEAR}-\\d\\d-\\d\\dT.*Z \\(UTC\\)$`));
+    expect(await deleted.locator('.badge').getAttribute('class')).to.contain('badge-destructive');
+    expect(await deleted.locator('.actor').textContent()).to.equal(org.owner.email);
+    expect(await deleted.locator('.actor').getAttribute('title')).to.equal(org.owner.name);
+    const created = page.locator('#rows tr.entry', { hasText: 'workflow.created' }).first();
+    expect(await created.locator('.badge').getAttribute('class')).to.not.contain('badge-destructive');
+    const system = page.locator(`#rows tr.entry[data-id="${SYSTEM}"]`);
+    expect(await system.locator('.actor').textContent()).to.equal('System');
+    // Hostile text is shown as text, never as markup.
+    const hostile = page.locator(`#rows tr.entry[data-id="${HOSTILE}"] .col-desc`);
+    expect(await hostile.textContent()).to.contain('<b>a newline</b>');
+    expect(await hostile.locator('b').count()).to.equal(0);
+
+    // The histogram counts the whole view, not only the loaded page.
+    await page.waitForFunction(() => document.querySelectorAll('#histogram .hist-bar').length > 0);
+    await page.waitForFunction(
+      (n) => document.getElementById('summary')!.textContent!.includes(`of ${n}`),
+      BULK + 3,
+    );
+    await context.close();
+  });
+
+  it('search narrows the rows, highlights the matched word and is kept in the URL', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+    await waitForRowCount(page, 50);
+    await page.fill('#search', 'zephyrine');
+    await waitForRowCount(page, 1);
+    expect(await rowIds(page)).to.deep.equal([ZEPHYRINE]);
+    expect(await page.locator('#rows mark').first().textContent()).to.equal('Zephyrine');
+    expect(new URL(page.url()).searchParams.get('q')).to.equal('zephyrine');
+
+    // The link reproduces the view in a fresh tab.
+    const again = await context.newPage();
+    await again.goto(page.url());
+    await waitForRowCount(again, 1);
+    expect(await again.inputValue('#search')).to.equal('zephyrine');
+
+    await page.fill('#search', 'no-such-word-anywhere');
+    await page.waitForSelector('.state-empty');
+    expect(await page.locator('#state').textContent()).to.contain('No events match');
+    await context.close();
+  });
+
+  it('the event type filter shows only the chosen types', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+    await waitForRowCount(page, 50);
+    await page.click('#action-filter .multi-button');
+    await page.fill('#action-filter .multi-filter', 'workflow.del');
+    await page.check('#action-filter input[value="workflow.deleted"]');
+    await page.keyboard.press('Escape');
+    const expected = BULK / ACTIONS.length;
+    await waitForRowCount(page, expected);
+    const badges = await page.$$eval('#rows .badge', (b) => b.map((x) => x.textContent));
+    expect(new Set(badges)).to.deep.equal(new Set(['workflow.deleted']));
+    expect(new URL(page.url()).searchParams.get('action')).to.equal('workflow.deleted');
+    expect(await page.getAttribute('#action-filter .multi-button', 'aria-label')).to.contain(
+      'workflow.deleted',
+    );
+    await context.close();
+  });
+
+  it('the date range selector: 30 days by default, then past 24 hours and all time', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}`);
+    await page.waitForSelector('#rows tr.entry');
+    await idle(page);
+    expect(await page.inputValue('#range')).to.equal('30d');
+    const text = () => page.locator('#rows').textContent();
+    expect(await text())
+      .to.contain('Hourly Report')
+      .and.to.contain('Weekly Digest');
+    expect(
+      await page.$$eval(
+        '#rows time',
+        (t) => t.filter((x) => x.getAttribute('datetime')!.startsWith('2003')).length,
+      ),
+    ).to.equal(0);
+
+    await page.selectOption('#range', '24h');
+    await page.waitForFunction(
+      () => !document.getElementById('rows')!.textContent!.includes('Weekly Digest'),
+    );
+    await idle(page);
+    expect(await text()).to.contain('Hourly Report');
+    expect(new URL(page.url()).searchParams.get('range')).to.equal('24h');
+
+    await page.selectOption('#range', 'all');
+    await page.waitForFunction(() =>
+      Array.from(document.querySelectorAll('#rows time')).some((t) =>
+        t.getAttribute('datetime')!.startsWith('2003'),
+      ),
+    );
+    expect(await text()).to.contain('Weekly Digest');
+    await context.close();
+  });
+
+  it('"Load more" appends the next page without duplicates, even when clicked twice at once', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+    await waitForRowCount(page, 50);
+    await idle(page);
+    // Two clicks in the same task: the second must not fetch (or render) the same page again.
+    await page.evaluate(() => {
+      const b = document.getElementById('load-more')!;
+      b.click();
+      b.click();
+    });
+    await waitForRowCount(page, 100);
+    await idle(page);
+    await page.click('#load-more');
+    await waitForRowCount(page, BULK + 3);
+    await page.waitForSelector('#end-note', { state: 'visible' });
+    expect(await page.isHidden('#load-more')).to.equal(true);
+    const ids = await rowIds(page);
+    expect(new Set(ids).size).to.equal(ids.length);
+    const all = await apiAll(`startDate=${YEAR}-01-01&endDate=${YEAR}-12-31`);
+    expect(ids).to.deep.equal(all.map((e) => e.id));
+    await context.close();
+  });
+
+  it('a row expands to every field, the metadata and its integrity state', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}&q=pipeline`);
+    await page.waitForSelector('#rows tr.entry');
+    const row = page.locator('#rows tr.entry').first();
+    const id = (await row.getAttribute('data-id'))!;
+    await row.focus();
+    await page.keyboard.press('Enter');
+    const detail = page.locator('#rows tr.detail-row');
+    await detail.waitFor();
+    expect(await row.getAttribute('aria-expanded')).to.equal('true');
+    const entry = (await apiAll(`startDate=${YEAR}-01-01&endDate=${YEAR}-12-31`)).find((e) => e.id === id)!;
+    const fields = await detail.locator('dd').allTextContents();
+    for (const value of [
+      entry.id,
+      entry.resourceId,
+      entry.resourceName,
+      entry.workspaceId,
+      entry.actorId,
+      entry.actorName,
+    ]) {
+      expect(fields).to.include(value);
+    }
+    expect(await detail.locator('pre.metadata').textContent()).to.equal(
+      JSON.stringify(entry.metadata, null, 2),
+    );
+    await page.waitForFunction(
+      () => !document.querySelector('.integrity')!.textContent!.includes('Checking'),
+    );
+    expect(await detail.locator('.integrity').textContent()).to.match(/Pending|Sealed|not available/);
+    await screenshot(page, 'page-1280-expanded');
+    await page.keyboard.press('Enter');
+    await detail.waitFor({ state: 'detached' });
+    await context.close();
+  });
+
+  it('exports the current filter as CSV and NDJSON, with the same rows as the view', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+    await waitForRowCount(page, 50);
+    const expected = await apiAll(`startDate=${YEAR}-01-01&endDate=${YEAR}-12-31`);
+
+    await page.click('#export-button');
+    const [ndjson] = await Promise.all([page.waitForEvent('download'), page.click('[data-format="ndjson"]')]);
+    expect(ndjson.suggestedFilename()).to.match(/\.ndjson$/);
+    const lines = fs
+      .readFileSync((await ndjson.path())!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // Every matching entry, not only the 50 on screen, in the order of the view.
+    expect(lines).to.deep.equal(expected);
+
+    await page.click('#export-button');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.click('[data-format="csv"]')]);
+    const rows = parseCsv(fs.readFileSync((await csv.path())!, 'utf8'));
+    expect(rows[0]).to.deep.equal([...PUBLIC_FIELDS]);
+    expect(rows.slice(1).map((r) => r[0])).to.deep.equal(expected.map((e) => e.id));
+    const hostile = rows.find((r) => r[0] === HOSTILE)!;
+    // The formula guard, and quotes/commas/newlines surviving the round trip.
+    expect(hostile[PUBLIC_FIELDS.indexOf('description')]).to.equal(
+      `'${expected.find((e) => e.id === HOSTILE)!.description}`,
+    );
+    await context.close();
+  });
+
+  it('explains a forbidden key and a wrong key on the sign-in form', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${base}${PAGE_PATH}`);
+    await page.waitForSelector('#sign-in-form');
+    await screenshot(page, 'sign-in-1280');
+    await page.fill('#api-key', org.memberKey);
+    await page.click('#sign-in-form button[type=submit]');
+    const error = page.locator('#sign-in-error');
+    await error.waitFor();
+    const text = (await error.textContent())!;
+    expect(text).to.contain('This key cannot read audit logs');
+    expect(text).to.contain('needs owner or admin'); // the API's own explanation
+    expect(text).to.not.contain('{');
+    expect(await page.evaluate(() => sessionStorage.getItem('audit-logs.apiKey'))).to.equal(null);
+    await screenshot(page, 'forbidden-1280');
+
+    await page.fill('#api-key', `alk_${'0'.repeat(16)}_${'A'.repeat(43)}`);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForFunction(() =>
+      document.getElementById('sign-in-error')!.textContent!.includes('not accepted'),
+    );
+
+    await page.fill('#api-key', org.owner.key);
+    await page.click('#sign-in-form button[type=submit]');
+    await page.waitForSelector('#rows tr.entry');
+    expect(await page.isHidden('#sign-in')).to.equal(true);
+    await context.close();
+  });
+
+  it('is usable at 390 px wide (screenshots of both widths)', async () => {
+    for (const width of [1280, 390]) {
+      const { context, page } = await signedInPage(browser, org.owner.key, { width, height: 844 });
+      await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
+      await waitForRowCount(page, 50);
+      await page.waitForFunction(() => document.querySelectorAll('#histogram .hist-bar').length > 0);
+      // Nothing forces a horizontal scroll.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(width);
+      await page.click(`#rows tr.entry[data-id="${HOSTILE}"]`);
+      await page.waitForSelector('#rows tr.detail-row');
+      await screenshot(page, `page-${width}`);
+      await context.close();
+    }
+  });
+
+  it('shows a clear "not enabled" page when NEXT_PUBLIC_AUDIT_LOGS_ENABLED is off', async () => {
+    const off = await startPageService({ NEXT_PUBLIC_AUDIT_LOGS_ENABLED: 'false' });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const res = await page.goto(`${off.url}/`);
+      expect(res!.status()).to.equal(404);
+      const body = (await page.textContent('main'))!;
+      expect(body).to.contain('Audit logs are not enabled');
+      expect(body).to.contain('NEXT_PUBLIC_AUDIT_LOGS_ENABLED=true');
+      expect(body).to.contain('AUDIT_LOGS_ENABLED=true');
+      await screenshot(page, 'not-enabled-1280');
+      await context.close();
+    } finally {
+      await off.close();
+    }
+  });
+
+  it('keeps another org out: a key only ever shows its own org', async () => {
+    const other = await createPageOrg(service.ctx);
+    await ingest(service.ctx, other.orgId, [
+      {
+        id: uniqueId('evt'),
+        action: 'workflow.created',
+        resourceType: 'workflow',
+        resourceName: 'Zephyrine Twin',
+        createdAt: `${YEAR}-06-01T11:00:00.000Z`,
+      },
+    ]);
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}&q=zephyrine`);
+    await waitForRowCount(page, 1);
+    await idle(page);
+    expect(await rowIds(page)).to.deep.equal([ZEPHYRINE]);
+    await context.close();
+  });
+});

@@ -1,0 +1,71 @@
+/** Export encoding and histogram interval choice: the pure parts of the admin page's API endpoints. */
+import { expect } from 'chai';
+import { chooseInterval, MAX_BUCKETS } from '../../src/ui/aggregations.ts';
+import { CSV_HEADER, csvCell, csvRow, ndjsonLine } from '../../src/ui/export.ts';
+import type { AuditEntry } from '../../src/events/schema.ts';
+
+const entry: AuditEntry = {
+  id: 'evt_1',
+  action: 'workflow.created',
+  resourceType: 'workflow',
+  resourceId: 'wf_1',
+  resourceName: 'Onboarding, "v2"',
+  description: 'Created workflow "Onboarding, \\"v2\\""',
+  actorId: null,
+  actorName: null,
+  actorEmail: null,
+  workspaceId: 'ws_1',
+  metadata: { a: 1, note: 'x,y' },
+  createdAt: '2026-04-20T21:16:00.000Z',
+};
+
+describe('export encoding', () => {
+  it('quotes cells with commas, quotes and line breaks, doubling inner quotes', () => {
+    expect(csvCell('plain')).to.equal('plain');
+    expect(csvCell('a,b')).to.equal('"a,b"');
+    expect(csvCell('say "hi"')).to.equal('"say ""hi"""');
+    expect(csvCell('two\nlines')).to.equal('"two\nlines"');
+    expect(csvCell('cr\rhere')).to.equal('"cr\rhere"');
+  });
+
+  it('defuses cells a spreadsheet would run as a formula', () => {
+    expect(csvCell('=1+1')).to.equal("'=1+1");
+    expect(csvCell('+SUM(A1)')).to.equal("'+SUM(A1)");
+    expect(csvCell('-2')).to.equal("'-2");
+    expect(csvCell('@cmd')).to.equal("'@cmd");
+    expect(csvCell('\t=x')).to.equal("'\t=x");
+    expect(csvCell('=HYPERLINK("http://x","y")')).to.equal('"\'=HYPERLINK(""http://x"",""y"")"');
+    expect(csvCell('a=b')).to.equal('a=b');
+  });
+
+  it('writes null as an empty cell and metadata as JSON, one CRLF row per entry in header order', () => {
+    expect(CSV_HEADER).to.equal(
+      'id,action,resourceType,resourceId,resourceName,description,actorId,actorName,actorEmail,workspaceId,metadata,createdAt\r\n',
+    );
+    expect(csvRow(entry)).to.equal(
+      'evt_1,workflow.created,workflow,wf_1,"Onboarding, ""v2""","Created workflow ""Onboarding, \\""v2\\""""",,,,ws_1,' +
+        '"{""a"":1,""note"":""x,y""}",2026-04-20T21:16:00.000Z\r\n',
+    );
+  });
+
+  it('writes NDJSON as one JSON object per line, exactly the entry', () => {
+    const line = ndjsonLine({ ...entry, description: 'line\nbreak' });
+    expect(line.endsWith('\n')).to.equal(true);
+    expect(line.slice(0, -1)).to.not.contain('\n');
+    expect(JSON.parse(line)).to.deep.equal({ ...entry, description: 'line\nbreak' });
+  });
+});
+
+describe('histogram interval', () => {
+  it('picks the finest interval that keeps the bucket count at most MAX_BUCKETS', () => {
+    expect(chooseInterval(3600e3).interval).to.equal('1m');
+    expect(chooseInterval(86400e3).interval).to.equal('30m');
+    expect(chooseInterval(7 * 86400e3).interval).to.equal('3h');
+    expect(chooseInterval(30 * 86400e3).interval).to.equal('12h');
+    expect(chooseInterval(90 * 86400e3).interval).to.equal('2d');
+    for (const span of [1, 59e3, 3600e3, 86400e3 * 365 * 5]) {
+      const { intervalMs } = chooseInterval(span);
+      expect(span / intervalMs).to.be.at.most(MAX_BUCKETS);
+    }
+  });
+});
