@@ -6,7 +6,7 @@ import { hashSecret, parseKey } from '../../src/directory/keys.ts';
 import { resolveApiKey } from '../../src/http/auth.ts';
 import { createStore } from '../../src/store/client.ts';
 import { INTERNAL } from '../../src/store/names.ts';
-import { startService, type RunningService } from '../../src/server.ts';
+import type { RunningService } from '../../src/server.ts';
 import { startTestService, testConfig, testStore, uniqueId } from '../helpers.ts';
 
 const TOKEN = `op-${crypto.randomBytes(12).toString('hex')}`;
@@ -477,5 +477,3 @@ describe('directory: operator API', function () {
     return { cfg: testConfig(), store: svc.store };
   }
 });
-
-void startService;
