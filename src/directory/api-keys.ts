@@ -9,6 +9,7 @@ import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents } from './audit.ts';
 import { generateKey, type ApiKeyRecord } from './keys.ts';
+import { listOfOrg } from './list.ts';
 import { getCurrentMember } from './members.ts';
 import { ensureOperatorOrg, requireOrg } from './orgs.ts';
 import type { IngestKeyBody, PersonalKeyBody, WorkspaceKeyBody } from './schemas.ts';
@@ -98,6 +99,11 @@ export async function createApiKey(
   if (!(await writeIfUnchanged(ctx, INTERNAL.apiKeys, id, record, undefined)))
     throw concurrentChange(`API key ${id}`);
   return { id, key, record: publicKey(record) };
+}
+
+/** The org's keys (any kind, revoked ones included), without their hashes. */
+export async function listApiKeys(ctx: AppContext, orgId: string): Promise<PublicKeyRecord[]> {
+  return (await listOfOrg<ApiKeyRecord>(ctx, INTERNAL.apiKeys, orgId, 'createdAt')).map(publicKey);
 }
 
 /** Revokes any kind of key; revoking a revoked key changes nothing. */

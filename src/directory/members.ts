@@ -8,6 +8,7 @@ import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
 import { changedFields } from './diff.ts';
+import { listOfOrg } from './list.ts';
 import { syncMembership } from './membership.ts';
 import { requireOrg } from './orgs.ts';
 import type { Member, MemberBody } from './schemas.ts';
@@ -36,23 +37,7 @@ export async function isMemberEver(ctx: AppContext, orgId: string, userId: strin
 
 /** Every member of the org, current and departed, ordered by userId. */
 export async function listMembers(ctx: AppContext, orgId: string): Promise<Member[]> {
-  const out: Member[] = [];
-  let after: unknown[] | undefined;
-  for (;;) {
-    const { body } = await ctx.store.search({
-      index: INTERNAL.members,
-      body: {
-        size: 1000,
-        query: { term: { orgId } },
-        sort: [{ userId: 'asc' }],
-        ...(after ? { search_after: after } : {}),
-      } as never,
-    });
-    const hits = body.hits.hits;
-    for (const h of hits) out.push(h._source as Member);
-    if (hits.length < 1000) return out;
-    after = hits[hits.length - 1]!.sort as unknown[];
-  }
+  return listOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId');
 }
 
 /**

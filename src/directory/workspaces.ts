@@ -3,6 +3,7 @@ import type { AppContext } from '../app.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
 import { changedFields } from './diff.ts';
+import { listOfOrg } from './list.ts';
 import { requireOrg } from './orgs.ts';
 import type { Workspace, WorkspaceBody } from './schemas.ts';
 import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
@@ -15,6 +16,10 @@ export async function getWorkspace(
   workspaceId: string,
 ): Promise<Workspace | undefined> {
   return getDoc<Workspace>(ctx, INTERNAL.workspaces, docId(orgId, workspaceId));
+}
+
+export async function listWorkspaces(ctx: AppContext, orgId: string): Promise<Workspace[]> {
+  return listOfOrg<Workspace>(ctx, INTERNAL.workspaces, orgId, 'workspaceId');
 }
 
 export async function workspaceExists(ctx: AppContext, orgId: string, workspaceId: string): Promise<boolean> {

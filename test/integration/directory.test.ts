@@ -1,13 +1,16 @@
 /** The directory and the operator API, end to end against the real OpenSearch (and the real ingest path). */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
+import { promisify } from 'node:util';
 import { buildApp } from '../../src/app.ts';
 import { hashSecret, parseKey } from '../../src/directory/keys.ts';
 import { resolveApiKey } from '../../src/http/auth.ts';
+import { PROJECT_ROOT } from '../../src/config.ts';
 import { createStore } from '../../src/store/client.ts';
 import { INTERNAL } from '../../src/store/names.ts';
 import type { RunningService } from '../../src/server.ts';
-import { startTestService, testConfig, testStore, uniqueId } from '../helpers.ts';
+import { opensearchUrl, startTestService, testConfig, testStore, uniqueId } from '../helpers.ts';
 
 const TOKEN = `op-${crypto.randomBytes(12).toString('hex')}`;
 
@@ -448,6 +451,121 @@ describe('directory: operator API', function () {
       expect(revokedEvents.map((e) => e.resourceId).sort()).to.deep.equal(
         [personal.body.id, ingest.body.id].sort(),
       );
+    });
+  });
+
+  describe('npm run admin', () => {
+    /** Runs `npm run admin -- …args` as an operator would, against the test engine; never throws. */
+    async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, OPENSEARCH_URL: opensearchUrl() };
+      try {
+        const { stdout, stderr } = await promisify(execFile)(
+          'npm',
+          ['run', '--silent', 'admin', '--', ...args],
+          {
+            cwd: PROJECT_ROOT,
+            env,
+          },
+        );
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        const e = err as { code: number; stdout: string; stderr: string };
+        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+      }
+    }
+
+    it('lists its commands with --help', async () => {
+      const { code, stdout } = await admin('--help');
+      expect(code).to.equal(0);
+      for (const c of [
+        'org:put',
+        'org:show',
+        'workspace:put',
+        'member:put',
+        'member:remove',
+        'key:create',
+        'key:revoke',
+      ]) {
+        expect(stdout).to.include(c);
+      }
+    });
+
+    it('creates an org, a workspace, members and keys, shows them, and revokes a key', async () => {
+      const orgId = uniqueId('org');
+      const put = await admin('org:put', orgId, '--name', 'Acme Inc.', '--plan', 'enterprise');
+      expect(put.code, put.stderr).to.equal(0);
+      expect(put.stdout).to.include(`Created organization ${orgId}`);
+      expect((await admin('workspace:put', orgId, 'ws_main', '--name', 'Main')).code).to.equal(0);
+      for (const [userId, role] of [
+        ['usr_alice', 'owner'],
+        ['usr_bob', 'member'],
+      ]) {
+        const res = await admin(
+          'member:put',
+          orgId,
+          userId!,
+          '--email',
+          `${userId}@acme.com`,
+          '--name',
+          userId!,
+          '--role',
+          role!,
+        );
+        expect(res.code, res.stderr).to.equal(0);
+      }
+      const ingest = await admin('key:create', 'ingest', '--org', orgId);
+      expect(ingest.code, ingest.stderr).to.equal(0);
+      const printed = /alk_[a-z0-9]{16}_[A-Za-z0-9_-]{43}/.exec(ingest.stdout)![0];
+      expect(ingest.stdout).to.include('shown only this once');
+      expect(await resolveApiKey(ctxOf(), printed)).to.deep.include({ kind: 'ingest', orgId });
+
+      const personal = await admin('key:create', 'personal', '--org', orgId, '--user', 'usr_alice', '--json');
+      const { id, key } = JSON.parse(personal.stdout);
+      expect(await resolveApiKey(ctxOf(), key)).to.deep.include({ kind: 'personal', userId: 'usr_alice' });
+      expect((await admin('member:remove', orgId, 'usr_bob')).code).to.equal(0);
+
+      const shown = JSON.parse((await admin('org:show', orgId, '--json')).stdout);
+      expect(shown.org).to.include({ orgId, name: 'Acme Inc.', plan: 'enterprise' });
+      expect(shown.workspaces.map((w: Json) => w.workspaceId)).to.deep.equal(['ws_main']);
+      expect(shown.members.map((m: Json) => [m.userId, m.role, Boolean(m.leftAt)])).to.deep.equal([
+        ['usr_alice', 'owner', false],
+        ['usr_bob', 'member', true],
+      ]);
+      expect(shown.keys).to.have.length(2);
+      expect(JSON.stringify(shown)).to.not.include('hash');
+      const table = (await admin('org:show', orgId)).stdout;
+      expect(table).to.match(/usr_bob .* left/);
+
+      const revoked = await admin('key:revoke', id);
+      expect(revoked.code).to.equal(0);
+      expect(await resolveApiKey(ctxOf(), key)).to.equal(undefined);
+      expect(await membershipDoc(orgId)).to.deep.equal({
+        orgId,
+        current: ['usr_alice'],
+        departed: ['usr_bob'],
+      });
+      const actions = (await eventsOf(orgId)).map((e) => e.action);
+      expect(actions).to.include.members([
+        'organization.created',
+        'workspace.created',
+        'org_member.added',
+        'org_member.removed',
+        'api_key.created',
+        'api_key.revoked',
+      ]);
+    });
+
+    it('exits 1 with a message naming the field for bad input', async () => {
+      const orgId = uniqueId('org');
+      const bad = await admin('org:put', orgId, '--name', 'A', '--plan', 'gold');
+      expect(bad.code).to.equal(1);
+      expect(bad.stderr).to.include('plan');
+      const missing = await admin('member:put', orgId, 'u1', '--email', 'a@b.co', '--name', 'A');
+      expect(missing.code).to.equal(1);
+      expect(missing.stderr).to.include('--role');
+      const unknown = await admin('member:remove', orgId, 'u1');
+      expect(unknown.code).to.equal(1);
+      expect(unknown.stderr).to.include(`Organization "${orgId}"`);
     });
   });
 
