@@ -5,8 +5,13 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../src/app.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
+import type { StoredEvent } from '../src/events/schema.ts';
+import { sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';
+import { leafOfEvent } from '../src/integrity/leaf.ts';
+import { merkleRoot } from '../src/integrity/merkle.ts';
+import { iterateSeals } from '../src/integrity/seals.ts';
 import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer.ts';
-import { signingKeyFromPem } from '../src/integrity/signing.ts';
+import { signingKeyFromPem, type SigningKey } from '../src/integrity/signing.ts';
 import type { Store } from '../src/store/client.ts';
 import { INTERNAL } from '../src/store/names.ts';
 import { seedOrg, TEST_SIGNING_KEY_PEM, testConfig, testStore, uniqueId } from './helpers.ts';
@@ -15,12 +20,12 @@ export const testKey = signingKeyFromPem(TEST_SIGNING_KEY_PEM);
 
 /**
  * A context whose ingest accepts old createdAt values (sealAfterDays near retention), so the events can go
- * into a day index of 1987 that only this test run touches: tamper tests delete and re-create that index.
+ * into a day index of the 20th century that only this test touches: tamper tests delete and re-create that index.
  */
 export function integrityCtx(): AppContext {
   return {
     cfg: testConfig({
-      AUDIT_SEAL_AFTER_DAYS: '36000',
+      AUDIT_SEAL_AFTER_DAYS: '36499',
       AUDIT_RETENTION_DAYS: '36500',
       AUDIT_SEAL_INTERVAL_SECONDS: '1',
     }),
@@ -28,9 +33,9 @@ export function integrityCtx(): AppContext {
   };
 }
 
-/** A random UTC day of 1987 (as YYYY-MM-DD), so concurrently running test files do not share day indices. */
+/** A random UTC day of 1930–1999 (as YYYY-MM-DD), so tests running at the same time do not share day indices. */
 export function uniqueDay(): string {
-  const day = new Date(Date.UTC(1987, 0, 1) + crypto.randomInt(0, 365) * 86_400_000);
+  const day = new Date(Date.UTC(1930, 0, 1) + crypto.randomInt(0, 70 * 365) * 86_400_000);
   return day.toISOString().slice(0, 10);
 }
 
@@ -41,7 +46,7 @@ export async function ingestSample(
   day = uniqueDay(),
   orgId?: string,
 ): Promise<{ orgId: string; ids: string[]; day: string }> {
-  const org = orgId ?? (await seedOrg(ctx.store, uniqueId('org')));
+  const org = orgId ?? (await seedOrg(ctx, uniqueId('org')));
   const inputs = Array.from({ length: n }, (_, i) => ({
     orgId: org,
     id: uniqueId(`evt${String(i).padStart(4, '0')}`),
@@ -130,4 +135,68 @@ export async function rewriteDayIndex(
     if ((bulk.body as { errors: boolean }).errors)
       throw new Error(`rewriting ${index} failed: ${JSON.stringify(bulk.body)}`);
   }
+}
+
+/** Every seal of the org, with its lists, in seq order. */
+export async function readSeals(store: Store, orgId: string): Promise<Seal[]> {
+  await store.indices.refresh({ index: INTERNAL.seals });
+  const out: Seal[] = [];
+  for await (const s of iterateSeals(store, orgId, { withLists: true })) out.push(s);
+  return out;
+}
+
+/** Overwrites a seal document (the seals index is not write-once; only the signature protects it). */
+export async function writeSeal(store: Store, seal: Seal, seq = seal.seq): Promise<void> {
+  await store.index({ index: INTERNAL.seals, id: sealId(seal.orgId, seq), body: seal, refresh: true });
+}
+
+/**
+ * What an attacker holding a signing key does after editing events: recompute every seal's leaves and root
+ * from the events as they are now, re-link and re-sign the whole chain.
+ */
+export async function resealChain(store: Store, orgId: string, key: SigningKey): Promise<void> {
+  let prev: string | null = null;
+  for (const seal of await readSeals(store, orgId)) {
+    const ledger = await store.mget({
+      index: INTERNAL.ledger,
+      body: { ids: seal.eventIds.map((id) => `${orgId}:${id}`) },
+    });
+    const where = (ledger.body as { docs: { _source: { index: string } }[] }).docs.map(
+      (d) => d._source.index,
+    );
+    const res = await store.mget({
+      body: { docs: seal.eventIds.map((id, k) => ({ _index: where[k]!, _id: id })) },
+    });
+    const events = (res.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
+    const leaves = events.map((e) => leafOfEvent(e));
+    const cp = signCheckpoint(
+      {
+        orgId,
+        seq: seal.seq,
+        count: seal.count,
+        firstAcceptedAt: seal.firstAcceptedAt,
+        lastAcceptedAt: seal.lastAcceptedAt,
+        root: merkleRoot(leaves.map((l) => l.leaf)),
+        prevSealHash: prev,
+        sealedAt: seal.sealedAt,
+      },
+      key,
+    );
+    await writeSeal(store, {
+      ...cp,
+      eventIds: seal.eventIds,
+      leaves: leaves.map((l) => l.leaf),
+      storedHashes: leaves.map((l) => l.storedHash),
+    });
+    prev = cp.sealHash;
+  }
+}
+
+/** Where the sealer put an event: its seal and leaf. */
+export function positionOf(seals: Seal[], eventId: string): { seq: number; leaf: number } {
+  for (const s of seals) {
+    const leaf = s.eventIds.indexOf(eventId);
+    if (leaf >= 0) return { seq: s.seq, leaf };
+  }
+  throw new Error(`event ${eventId} is in no seal`);
 }

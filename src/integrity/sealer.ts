@@ -327,7 +327,7 @@ export class Sealer {
         index: INTERNAL.seals,
         id: sealId(orgId, seq),
         body: seal,
-        refresh: 'wait_for',
+        refresh: true,
       });
       return seal;
     } catch (err) {
@@ -345,7 +345,7 @@ export class Sealer {
           { update: { _index: INTERNAL.ledger, _id: ledgerId(seal.orgId, eventId) } },
           { doc: { sealed: true, seal: { seq: seal.seq, leaf: from + k } } },
         ]);
-      const res = await this.ctx.store.bulk({ body, refresh: 'wait_for' });
+      const res = await this.ctx.store.bulk({ body, refresh: true });
       const b = res.body as {
         errors: boolean;
         items: { update: { _id: string; status: number; error?: { reason?: string } } }[];

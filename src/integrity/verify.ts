@@ -1,0 +1,388 @@
+/**
+ * Verification of one org's tamper evidence, from what is in OpenSearch now (`npm run verify`):
+ *  1. the chain: every seal present once, hashed, linked and signed by the published key (chain.ts),
+ *     and consistent with a checkpoint saved earlier outside the database;
+ *  2. every sealed event: its ledger entry points back at the seal and leaf, the event exists where the
+ *     ledger says, and recomputing its leaf gives the sealed leaf (else: what changed, as far as can be told);
+ *  3. the ledger: no entry claims a seal that does not list it; no unsealed entry is older than the newest
+ *     seal by more than the late grace (that is a back-dated insertion; younger ones are simply pending);
+ *  4. the day indices: every event of the org has a ledger entry and sits in the index the ledger names.
+ * `since`/`until` narrow steps 2–4 to events accepted in that window; the chain is always checked whole.
+ */
+import type { StoredEvent } from '../events/schema.ts';
+import { toEntry } from '../events/schema.ts';
+import { ledgerId } from '../ingest/ingest.ts';
+import type { Store } from '../store/client.ts';
+import { AUDIT_INDEX_PATTERN, INTERNAL } from '../store/names.ts';
+import { checkChain, short, type Problem } from './chain.ts';
+import { checkpointOf, type Checkpoint, type Seal } from './checkpoint.ts';
+import { leafHashOf, storedHashOf } from './leaf.ts';
+import { merkleRoot } from './merkle.ts';
+import { iterateSeals, type LedgerDoc } from './seals.ts';
+import type { PublicKeyInfo } from './signing.ts';
+
+export interface VerifyOptions {
+  orgId: string;
+  publicKey: PublicKeyInfo;
+  since?: Date;
+  until?: Date;
+  checkpoint?: Checkpoint;
+  /** Same meaning as the sealer's option: older unsealed entries are findings, younger ones pending. */
+  lateGraceMs: number;
+  progress?: { setTotal(n: number): void; tick(n?: number): void };
+}
+
+export interface VerifyReport {
+  orgId: string;
+  keyId: string;
+  clean: boolean;
+  seals: { count: number; firstSeq?: number; lastSeq?: number; checked: number };
+  events: { sealedChecked: number; scanned: number; pending: number; oldestPendingAcceptedAt?: string };
+  /** The newest seal's checkpoint: what to keep (e.g. with --save-checkpoint) to pin today's history. */
+  head?: Checkpoint;
+  problems: Problem[];
+}
+
+const CHUNK = 1000;
+
+export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<VerifyReport> {
+  const { orgId } = opts;
+  await store.indices.refresh({
+    index: [INTERNAL.seals, INTERNAL.ledger, AUDIT_INDEX_PATTERN].join(','),
+    ignore_unavailable: true,
+  });
+
+  const chain: Checkpoint[] = [];
+  for await (const s of iterateSeals(store, orgId)) chain.push(checkpointOf(s));
+  const problems = checkChain(orgId, chain, opts.publicKey, opts.checkpoint);
+  const head = chain[chain.length - 1];
+  const report: VerifyReport = {
+    orgId,
+    keyId: opts.publicKey.keyId,
+    clean: false,
+    seals: { count: chain.length, firstSeq: chain[0]?.seq, lastSeq: head?.seq, checked: 0 },
+    events: { sealedChecked: 0, scanned: 0, pending: 0 },
+    ...(head ? { head } : {}),
+    problems,
+  };
+
+  const inWindow = (s: Checkpoint) =>
+    (!opts.since || Date.parse(s.lastAcceptedAt) >= opts.since.getTime()) &&
+    (!opts.until || Date.parse(s.firstAcceptedAt) <= opts.until.getTime());
+  const acceptedRange = {
+    range: {
+      acceptedAt: {
+        ...(opts.since ? { gte: opts.since.toISOString() } : {}),
+        ...(opts.until ? { lte: opts.until.toISOString() } : {}),
+      },
+    },
+  };
+  const eventFilter = [{ term: { orgId } }, ...(opts.since || opts.until ? [acceptedRange] : [])];
+  const eventTotal = (
+    await store.count({ index: AUDIT_INDEX_PATTERN, body: { query: { bool: { filter: eventFilter } } } })
+  ).body as { count: number };
+  opts.progress?.setTotal(chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + eventTotal.count);
+
+  for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
+    if (!inWindow(seal)) continue;
+    await checkSealedEvents(store, seal, problems);
+    report.seals.checked += 1;
+    report.events.sealedChecked += seal.eventIds.length;
+    opts.progress?.tick(seal.eventIds.length);
+  }
+  await checkLedger(store, opts, chain, eventFilter.slice(1), report);
+  await scanEvents(store, orgId, eventFilter, report, opts.progress);
+  report.clean = problems.length === 0;
+  return report;
+}
+
+/** Step 2 for one seal. */
+async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]): Promise<void> {
+  const { orgId, seq } = seal;
+  const add = (p: Omit<Problem, 'orgId' | 'seq'>) => problems.push({ orgId, seq, ...p });
+  const n = seal.count;
+  if (
+    seal.eventIds.length !== n ||
+    seal.leaves.length !== n ||
+    seal.storedHashes.length !== n ||
+    merkleRoot(seal.leaves) !== seal.root
+  ) {
+    add({
+      kind: 'seal-lists-edited',
+      message: `seal ${seq}: its lists of events and leaves do not hash to its root (edited)`,
+    });
+  }
+  for (let from = 0; from < seal.eventIds.length; from += CHUNK) {
+    const ids = seal.eventIds.slice(from, from + CHUNK);
+    const ledger = await mgetSources<LedgerDoc>(
+      store,
+      ids.map((id) => ({ _index: INTERNAL.ledger, _id: ledgerId(orgId, id) })),
+    );
+    const where = await Promise.all(
+      ids.map(async (id, k) => ledger[k]?.index ?? (await findEventIndex(store, orgId, id))),
+    );
+    const events = await mgetSources<StoredEvent>(
+      store,
+      ids.map((id, k) => ({ _index: where[k] ?? AUDIT_INDEX_PATTERN.replace('*', 'none'), _id: id })),
+    );
+    ids.forEach((eventId, k) => {
+      const leafIndex = from + k;
+      const at = `seal ${seq} leaf ${leafIndex}`;
+      const entry = ledger[k];
+      if (!entry) {
+        add({
+          kind: 'ledger-missing',
+          eventId,
+          message: `event ${eventId} (${at}): its ledger entry is missing (deleted)`,
+        });
+      } else if (!entry.sealed || entry.seal?.seq !== seq || entry.seal.leaf !== leafIndex) {
+        add({
+          kind: 'ledger-mismatch',
+          eventId,
+          message:
+            `event ${eventId} is listed in ${at}, but its ledger entry says ` +
+            (entry.seal ? `seal ${entry.seal.seq} leaf ${entry.seal.leaf}` : 'not sealed') +
+            ' (sealed twice, or the ledger or seal was edited)',
+        });
+      }
+      const ev = events[k];
+      if (!ev) {
+        add({
+          kind: 'event-missing',
+          eventId,
+          message:
+            `event ${eventId} (${at}) is missing` +
+            (where[k] ? ` from ${where[k]} (deleted)` : ' from every day index (deleted)'),
+        });
+        return;
+      }
+      const expectedLeaf = seal.leaves[leafIndex];
+      const storedHash = storedHashOf(ev);
+      const entryView = toEntry(ev);
+      if (leafHashOf(entryView, storedHash) === expectedLeaf) return;
+      add({
+        kind: 'event-modified',
+        eventId,
+        message: `event ${eventId} (${at}) was modified: ${whatChanged(ev, entry, seal, leafIndex, storedHash)}`,
+      });
+    });
+  }
+}
+
+/** As much as can be told about what changed in a modified event. */
+function whatChanged(
+  ev: StoredEvent,
+  entry: LedgerDoc | undefined,
+  seal: Seal,
+  leafIndex: number,
+  storedHash: string,
+): string {
+  const parts: string[] = [];
+  const sealedStored = seal.storedHashes[leafIndex];
+  const publicSame =
+    sealedStored !== undefined && leafHashOf(toEntry(ev), sealedStored) === seal.leaves[leafIndex];
+  if (!publicSame) parts.push('its public fields (what the API returns) differ from what was sealed');
+  if (sealedStored !== storedHash)
+    parts.push('its stored-only fields (orgId, ipAddress, userAgent or acceptedAt) differ');
+  if (entry) {
+    for (const f of ['createdAt', 'acceptedAt'] as const) {
+      if (Date.parse(ev[f]) !== Date.parse(entry[f]))
+        parts.push(`${f} is ${ev[f]}, the ledger recorded ${entry[f]}`);
+    }
+  }
+  if (ev.orgId !== seal.orgId) parts.push(`orgId is ${ev.orgId}`);
+  return `${parts.join('; ')} (leaf ${short(seal.leaves[leafIndex])} sealed)`;
+}
+
+/** Step 3. */
+async function checkLedger(
+  store: Store,
+  opts: VerifyOptions,
+  chain: Checkpoint[],
+  acceptedFilter: object[],
+  report: VerifyReport,
+): Promise<void> {
+  const { orgId } = opts;
+  const head = chain[chain.length - 1];
+  const lateBefore = head ? Date.parse(head.sealedAt) - opts.lateGraceMs : -Infinity;
+  for await (const entry of scan<LedgerDoc>(
+    store,
+    INTERNAL.ledger,
+    {
+      bool: { filter: [{ term: { orgId } }, ...acceptedFilter], must_not: [{ term: { sealed: true } }] },
+    },
+    [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+  )) {
+    if (Date.parse(entry.acceptedAt) < lateBefore) {
+      report.problems.push({
+        kind: 'unsealed-late',
+        orgId,
+        eventId: entry.eventId,
+        message:
+          `event ${entry.eventId} (index ${entry.index}) claims acceptance at ${entry.acceptedAt} but is in no seal, though ` +
+          `seal ${head!.seq} was made at ${head!.sealedAt} (inserted or back-dated)`,
+      });
+    } else {
+      report.events.pending += 1;
+      report.events.oldestPendingAcceptedAt ??= entry.acceptedAt;
+    }
+  }
+
+  // Entries claiming a seal: per seq, as many as the seal counts, and only seqs that exist.
+  const counts = new Map(chain.map((s) => [s.seq, s.count]));
+  let after: Record<string, number> | undefined;
+  for (;;) {
+    const res = await store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        query: {
+          bool: { filter: [{ term: { orgId } }, { exists: { field: 'seal.seq' } }, ...acceptedFilter] },
+        },
+        aggs: {
+          seqs: {
+            composite: {
+              size: 1000,
+              sources: [{ seq: { terms: { field: 'seal.seq' } } }],
+              ...(after ? { after } : {}),
+            },
+          },
+        },
+      },
+    });
+    const agg = (
+      res.body as unknown as {
+        aggregations: {
+          seqs: {
+            buckets: { key: { seq: number }; doc_count: number }[];
+            after_key?: Record<string, number>;
+          };
+        };
+      }
+    ).aggregations.seqs;
+    for (const b of agg.buckets) {
+      const seq = b.key.seq;
+      const expected = counts.get(seq);
+      if (expected !== undefined && b.doc_count <= expected) continue;
+      const sample = await claimants(store, orgId, seq);
+      report.problems.push({
+        kind: 'ledger-mismatch',
+        orgId,
+        seq,
+        message:
+          expected === undefined
+            ? `${b.doc_count} ledger entr${b.doc_count === 1 ? 'y claims' : 'ies claim'} seal ${seq}, which does not exist (e.g. ${sample.join(', ')})`
+            : `${b.doc_count} ledger entries claim seal ${seq}, which holds ${expected} events: some were added to the ledger afterwards`,
+      });
+    }
+    if (!agg.after_key || agg.buckets.length === 0) return;
+    after = agg.after_key;
+  }
+}
+
+async function claimants(store: Store, orgId: string, seq: number): Promise<string[]> {
+  const res = await store.search({
+    index: INTERNAL.ledger,
+    body: {
+      size: 5,
+      query: { bool: { filter: [{ term: { orgId } }, { term: { 'seal.seq': seq } }] } },
+      sort: [{ eventId: 'asc' }],
+    },
+  });
+  return (res.body as { hits: { hits: { _source: LedgerDoc }[] } }).hits.hits.map((h) => h._source.eventId);
+}
+
+/** Step 4: every event document of the org has a ledger entry naming its index. */
+async function scanEvents(
+  store: Store,
+  orgId: string,
+  filter: object[],
+  report: VerifyReport,
+  progress: VerifyOptions['progress'],
+): Promise<void> {
+  let page: { index: string; doc: StoredEvent }[] = [];
+  const flush = async () => {
+    const ledger = await mgetSources<LedgerDoc>(
+      store,
+      page.map(({ doc }) => ({ _index: INTERNAL.ledger, _id: ledgerId(orgId, doc.id) })),
+    );
+    page.forEach(({ index, doc }, k) => {
+      const entry = ledger[k];
+      if (!entry) {
+        report.problems.push({
+          kind: 'event-not-in-ledger',
+          orgId,
+          eventId: doc.id,
+          message: `event ${doc.id} in ${index} (createdAt ${doc.createdAt}) has no ledger entry: it was inserted outside the service`,
+        });
+      } else if (entry.index !== index) {
+        report.problems.push({
+          kind: 'event-misplaced',
+          orgId,
+          eventId: doc.id,
+          message: `a copy of event ${doc.id} sits in ${index}; the ledger places it in ${entry.index} (inserted or back-dated copy)`,
+        });
+      }
+    });
+    report.events.scanned += page.length;
+    progress?.tick(page.length);
+    page = [];
+  };
+  for await (const hit of scanHits<StoredEvent>(store, AUDIT_INDEX_PATTERN, { bool: { filter } }, [
+    { acceptedAt: 'asc' },
+    { id: 'asc' },
+  ])) {
+    page.push({ index: hit._index, doc: hit._source });
+    if (page.length >= CHUNK) await flush();
+  }
+  if (page.length > 0) await flush();
+}
+
+async function findEventIndex(store: Store, orgId: string, id: string): Promise<string | undefined> {
+  const res = await store.search({
+    index: AUDIT_INDEX_PATTERN,
+    body: { size: 1, query: { bool: { filter: [{ term: { orgId } }, { term: { id } }] } }, _source: false },
+  });
+  return (res.body as { hits: { hits: { _index: string }[] } }).hits.hits[0]?._index;
+}
+
+async function mgetSources<T>(
+  store: Store,
+  docs: { _index: string; _id: string }[],
+): Promise<(T | undefined)[]> {
+  if (docs.length === 0) return [];
+  const res = await store.mget({ body: { docs } });
+  return (
+    res.body as { docs: { found?: boolean; _source?: T; error?: { type: string; reason?: string } }[] }
+  ).docs.map((d) => {
+    if (d.error && d.error.type !== 'index_not_found_exception')
+      throw new Error(`reading: ${d.error.reason ?? d.error.type}`);
+    return d.found ? d._source : undefined;
+  });
+}
+
+async function* scanHits<T>(
+  store: Store,
+  index: string,
+  query: object,
+  sort: object[],
+): AsyncGenerator<{ _index: string; _source: T }> {
+  let after: (string | number)[] | undefined;
+  for (;;) {
+    const res = await store.search({
+      index,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { size: CHUNK, query, sort, ...(after ? { search_after: after } : {}) },
+    });
+    const hits = (res.body as { hits: { hits: { _index: string; _source: T; sort: (string | number)[] }[] } }).hits
+      .hits;
+    yield* hits;
+    if (hits.length < CHUNK) return;
+    after = hits[hits.length - 1]!.sort;
+  }
+}
+
+async function* scan<T>(store: Store, index: string, query: object, sort: object[]): AsyncGenerator<T> {
+  for await (const h of scanHits<T>(store, index, query, sort)) yield h._source;
+}
