@@ -375,8 +375,8 @@ async function* scanHits<T>(
       allow_no_indices: true,
       body: { size: CHUNK, query, sort, ...(after ? { search_after: after } : {}) },
     });
-    const hits = (res.body as { hits: { hits: { _index: string; _source: T; sort: (string | number)[] }[] } }).hits
-      .hits;
+    const hits = (res.body as { hits: { hits: { _index: string; _source: T; sort: (string | number)[] }[] } })
+      .hits.hits;
     yield* hits;
     if (hits.length < CHUNK) return;
     after = hits[hits.length - 1]!.sort;
