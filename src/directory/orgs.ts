@@ -8,6 +8,8 @@ import { ensureMembership } from './membership.ts';
 import type { Org, OrgBody } from './schemas.ts';
 import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
 
+const DAY_MS = 86_400_000;
+
 export async function getOrg(ctx: AppContext, orgId: string): Promise<Org | undefined> {
   return getDoc<Org>(ctx, INTERNAL.orgs, orgId);
 }
@@ -23,8 +25,10 @@ export async function requireOrg(ctx: AppContext, orgId: string): Promise<Org> {
  * Creates the org or updates its name/plan. Records organization.created / organization.updated.
  *
  * Creation is the one change written BEFORE its event: the ingest path only accepts events of an org that
- * exists. Its event id depends on the org id alone, and every later PUT of the org records it again (ingest
- * answers `duplicate`), so a creation whose event failed (answered 5xx) gets it on the operator's retry.
+ * exists. Its event id depends on the org id alone, and a later PUT of the org records it again (ingest
+ * answers `duplicate`), so a creation whose event failed (answered 5xx) gets it on the operator's retry. Only
+ * while the org is younger than the seal age: later its day is sealed, and the ledger that detects the
+ * duplicate need not hold entries that old.
  */
 export async function putOrg(
   ctx: AppContext,
@@ -42,7 +46,10 @@ export async function putOrg(
     await recordCreation(ctx, org);
     return { org, created: true };
   }
-  await recordCreation(ctx, prev.doc);
+  if (Date.now() - Date.parse(prev.doc.createdAt) < ctx.cfg.sealAfterDays * DAY_MS) {
+    await ensureMembership(ctx, orgId);
+    await recordCreation(ctx, prev.doc);
+  }
   const changes = changedFields(prev.doc, input);
   if (!changes) return { org: prev.doc, created: false };
   const next: Org = { ...prev.doc, ...input, updatedAt: now };

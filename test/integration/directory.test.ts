@@ -157,6 +157,22 @@ describe('directory: operator API', function () {
       expect(u._index).to.equal(`audit-logs-${day.slice(0, 4)}.${day.slice(5, 7)}.${day.slice(8, 10)}`);
     });
 
+    it('records a lost organization.created on the next PUT of the org (a retry after a 5xx), once', async () => {
+      const orgId = uniqueId('org');
+      // The state a creation leaves when its event could not be written: the org exists, no event does.
+      const now = new Date().toISOString();
+      await store.index({
+        index: INTERNAL.orgs,
+        id: orgId,
+        refresh: 'wait_for',
+        body: { orgId, name: 'Acme', plan: 'team', createdAt: now, updatedAt: now },
+      });
+      expect(await eventsOf(orgId)).to.deep.equal([]);
+      expect((await putOrg(orgId, { name: 'Acme', plan: 'team' })).status).to.equal(200);
+      expect((await putOrg(orgId, { name: 'Acme', plan: 'team' })).status).to.equal(200);
+      expect((await eventsOf(orgId)).map((e) => e.action)).to.deep.equal(['organization.created']);
+    });
+
     it('refuses bad input with a 400 naming the field, and writes nothing', async () => {
       const orgId = uniqueId('org');
       const cases: [Json | string, string | undefined, string?][] = [
