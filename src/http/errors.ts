@@ -120,6 +120,12 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
+  integrityBroken: (message: string) =>
+    new ApiError(
+      500,
+      'integrity_error',
+      `${message} The stored audit trail does not match its seals; an operator should run \`npm run verify\`.`,
+    ),
   internal: () =>
     new ApiError(500, 'internal_error', 'Something went wrong on our side; it has been logged.'),
 };

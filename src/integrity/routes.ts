@@ -1,0 +1,126 @@
+/**
+ * Integrity API, same authentication and scope as reads (`readScope`):
+ * - `GET /api/v1/audit-logs/integrity/public-key` — the Ed25519 key that signs checkpoints;
+ * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq;
+ * - `GET /api/v1/audit-logs/:id/proof` — what proves one entry offline: the entry, its storedHash and leaf,
+ *   the audit path and the signed checkpoint of its seal; `{ status: "pending" }` until it is sealed.
+ * Checkpoints hold only hashes, counts and times, no event content, so a workspace-scoped key sees the whole
+ * org's chain (it needs it to check its proofs); proofs are given only for entries the key may read.
+ */
+import { Router, type Request } from 'express';
+import type { AppContext } from '../app.ts';
+import { readScope } from '../directory/access.ts';
+import { toEntry, type StoredEvent } from '../events/schema.ts';
+import { authenticator, principalOf } from '../http/auth.ts';
+import { errors } from '../http/errors.ts';
+import { ledgerId } from '../ingest/ingest.ts';
+import { statusOf } from '../store/client.ts';
+import { INTERNAL } from '../store/names.ts';
+import { checkpointOf, type Checkpoint } from './checkpoint.ts';
+import { leafOfEvent } from './leaf.ts';
+import { auditPath } from './merkle.ts';
+import { getSeal, SEAL_LISTS, type LedgerDoc } from './seals.ts';
+import { loadSigningKey } from './signing.ts';
+
+const MAX_LIMIT = 1000;
+const DEFAULT_LIMIT = 100;
+
+function onlyParams(req: Request, allowed: string[]): Record<string, string> {
+  const q = req.query as Record<string, unknown>;
+  for (const [k, v] of Object.entries(q)) {
+    if (!allowed.includes(k)) throw errors.unknownParam(k);
+    if (typeof v !== 'string') throw errors.invalidParam(k, `${k} must be given once, as a plain value.`);
+  }
+  return q as Record<string, string>;
+}
+
+async function getDoc<T>(ctx: AppContext, index: string, id: string): Promise<T | undefined> {
+  try {
+    return ((await ctx.store.get({ index, id })).body as { _source: T })._source;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined; // also: the day index does not exist
+    throw err;
+  }
+}
+
+export function integrityRouter(ctx: AppContext): Router {
+  const auth = authenticator(ctx)('api-key');
+  const key = loadSigningKey(ctx.cfg);
+  const router = Router();
+
+  router.get('/integrity/public-key', auth, async (req, res) => {
+    onlyParams(req, []);
+    await readScope(ctx, principalOf(res));
+    res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem });
+  });
+
+  router.get('/integrity/checkpoints', auth, async (req, res) => {
+    const q = onlyParams(req, ['cursor', 'limit']);
+    let limit = DEFAULT_LIMIT;
+    if (q.limit !== undefined) {
+      limit = Number(q.limit);
+      if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT) {
+        throw errors.invalidParam(
+          'limit',
+          `limit must be an integer from 1 to ${MAX_LIMIT} (got "${q.limit}").`,
+        );
+      }
+    }
+    // The cursor is the last seq of the previous page: seqs have no gaps, so nothing is skipped or repeated.
+    let after = 0;
+    if (q.cursor !== undefined) {
+      if (!/^\d{1,15}$/.test(q.cursor)) throw errors.invalidCursor();
+      after = Number(q.cursor);
+    }
+    const { orgId } = await readScope(ctx, principalOf(res));
+    const found = await ctx.store.search({
+      index: INTERNAL.seals,
+      body: {
+        size: limit + 1,
+        query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
+        sort: [{ seq: 'asc' }],
+        _source: { excludes: SEAL_LISTS },
+      },
+    });
+    const hits = (found.body as { hits: { hits: { _source: Checkpoint }[] } }).hits.hits;
+    const data = hits.slice(0, limit).map((h) => checkpointOf(h._source));
+    res.json({ data, ...(hits.length > limit ? { nextCursor: String(data[data.length - 1]!.seq) } : {}) });
+  });
+
+  router.get('/:id/proof', auth, async (req, res) => {
+    onlyParams(req, []);
+    const id = String(req.params.id);
+    const scope = await readScope(ctx, principalOf(res));
+    const notFound = () => errors.notFound(`Audit log entry "${id}"`);
+    const entry = await getDoc<LedgerDoc>(ctx, INTERNAL.ledger, ledgerId(scope.orgId, id));
+    if (!entry) throw notFound();
+    const event = await getDoc<StoredEvent>(ctx, entry.index, id);
+    if (!event || event.orgId !== scope.orgId) throw notFound();
+    if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
+    if (!entry.sealed || !entry.seal) {
+      res.json({ status: 'pending', id });
+      return;
+    }
+    const seal = await getSeal(ctx.store, scope.orgId, entry.seal.seq);
+    const leafIndex = entry.seal.leaf;
+    if (!seal || seal.eventIds[leafIndex] !== id) {
+      throw errors.integrityBroken(
+        `Seal ${entry.seal.seq} should hold entry "${id}" at leaf ${leafIndex}, but does not.`,
+      );
+    }
+    // The entry and storedHash as stored now; the leaf and path as sealed. A changed entry fails its check.
+    const { storedHash } = leafOfEvent(event);
+    res.json({
+      status: 'sealed',
+      entry: toEntry(event),
+      storedHash,
+      leaf: seal.leaves[leafIndex],
+      leafIndex,
+      treeSize: seal.count,
+      auditPath: auditPath(seal.leaves, leafIndex),
+      checkpoint: checkpointOf(seal),
+    });
+  });
+
+  return router;
+}
