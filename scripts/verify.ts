@@ -1,0 +1,131 @@
+/** `npm run verify`: checks one org's tamper evidence end to end; exit 0 only when nothing is wrong. */
+import fs from 'node:fs';
+import { Progress, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { loadConfig } from '../src/config.ts';
+import { parseCheckpoint, type Checkpoint } from '../src/integrity/checkpoint.ts';
+import { sealerOptions } from '../src/integrity/sealer.ts';
+import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
+import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
+import { connectForScript } from '../src/store/connect.ts';
+
+const HELP = `Usage: npm run verify -- --org <orgId> [--since ISO] [--until ISO] [--checkpoint <file>]
+                          [--save-checkpoint <file>] [--public-key <file>] [--json]
+
+Re-reads the org's seals, ledger and events from OpenSearch and recomputes every leaf, Merkle root,
+seal hash, chain link and Ed25519 signature. Reports each problem with the org, the seal seq and/or
+event id, and what differs: modified, deleted, inserted or back-dated events, dropped, reordered or
+rewritten seals, seals signed by another key, and a chain that disagrees with a saved checkpoint.
+
+Options:
+  --org <id>                the organization to verify (required)
+  --since / --until <ISO>   only events accepted in this window (the chain itself is always checked whole)
+  --checkpoint <file>       a checkpoint saved earlier (from GET /api/v1/audit-logs/integrity/checkpoints,
+                            the "checkpoint" of a proof, or --save-checkpoint): proves that history up to
+                            it was not rewritten since, even by someone holding the signing key
+  --save-checkpoint <file>  after a clean run, write the newest checkpoint there (keep it outside this system)
+  --public-key <file>       verify against this PEM public key instead of the service's own signing key
+                            (AUDIT_SIGNING_KEY, else AUDIT_STATE_DIR/signing-key.pem)
+  --json                    print the report as JSON
+
+Exit status: 0 clean; 2 problems found; 1 the check could not run (usage, connection).
+Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SIGNING_KEY, AUDIT_STATE_DIR.`;
+
+function dateFlag(v: string | undefined, name: string): Date | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime()))
+    throw new UsageError(`--${name} must be an ISO 8601 date or date-time (got "${v}")`);
+  return d;
+}
+
+function readCheckpoint(file: string): Checkpoint {
+  const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  // A proof response carries its checkpoint under "checkpoint"; a checkpoints page under "data".
+  const data = json.data;
+  const value = json.checkpoint ?? (Array.isArray(data) ? data[data.length - 1] : json);
+  try {
+    return parseCheckpoint(value);
+  } catch (err) {
+    throw new UsageError(`--checkpoint ${file}: ${(err as Error).message}`);
+  }
+}
+
+function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
+  const { seals, events } = report;
+  const range = seals.count ? ` (seq ${seals.firstSeq}–${seals.lastSeq})` : '';
+  console.log(`org ${report.orgId}, published key ${report.keyId}`);
+  console.log(`  seals:  ${seals.count}${range}, ${seals.checked} checked against their events`);
+  console.log(
+    `  events: ${events.sealedChecked} sealed events recomputed, ${events.scanned} event documents scanned`,
+  );
+  if (events.pending > 0) {
+    console.log(
+      `  pending: ${events.pending} accepted events not sealed yet (oldest accepted ${events.oldestPendingAcceptedAt}); ` +
+        'they are sealed within AUDIT_SEAL_INTERVAL_SECONDS while the service runs',
+    );
+  }
+  if (
+    checkpoint &&
+    !report.problems.some((p) => p.kind.startsWith('checkpoint') || p.kind === 'chain-truncated')
+  ) {
+    console.log(`  checkpoint: seal ${checkpoint.seq} matches the saved checkpoint`);
+  }
+  if (report.clean) {
+    console.log('CLEAN: no tampering found');
+    return;
+  }
+  console.log(`NOT CLEAN: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`);
+  for (const p of report.problems) {
+    const where = [p.seq !== undefined ? `seal ${p.seq}` : '', p.eventId ? `event ${p.eventId}` : '']
+      .filter(Boolean)
+      .join(', ');
+    console.log(`  [${p.kind}]${where ? ` ${where}:` : ''} ${p.message}`);
+  }
+}
+
+runCli(HELP, async (args) => {
+  const orgId = stringFlag(args, 'org', true);
+  const since = dateFlag(stringFlag(args, 'since'), 'since');
+  const until = dateFlag(stringFlag(args, 'until'), 'until');
+  const checkpointFile = stringFlag(args, 'checkpoint');
+  const saveFile = stringFlag(args, 'save-checkpoint');
+  const keyFile = stringFlag(args, 'public-key');
+  const cfg = loadConfig();
+  const checkpoint = checkpointFile ? readCheckpoint(checkpointFile) : undefined;
+  const publicKey: PublicKeyInfo | undefined = keyFile
+    ? publicKeyFromPem(fs.readFileSync(keyFile, 'utf8'))
+    : existingPublicKey(cfg);
+  if (!publicKey) {
+    throw new UsageError(
+      `no signing key here (AUDIT_SIGNING_KEY unset, no ${cfg.stateDir}/signing-key.pem); pass --public-key <file> ` +
+        'with the key from GET /api/v1/audit-logs/integrity/public-key',
+    );
+  }
+  const conn = await connectForScript(cfg);
+  try {
+    const progress = new Progress('verify');
+    const report = await verifyOrg(conn.store, {
+      orgId,
+      publicKey,
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+      ...(checkpoint ? { checkpoint } : {}),
+      lateGraceMs: sealerOptions(cfg.sealIntervalMs).lateGraceMs,
+      progress,
+    });
+    progress.finish();
+    if (args.json) console.log(JSON.stringify(report, null, 2));
+    else print(report, checkpoint);
+    if (saveFile) {
+      if (!report.clean) console.error(`not saving a checkpoint: the chain is not clean`);
+      else if (!report.head) console.error(`not saving a checkpoint: org ${orgId} has no seal yet`);
+      else {
+        fs.writeFileSync(saveFile, `${JSON.stringify(report.head, null, 2)}\n`);
+        console.error(`saved the checkpoint of seal ${report.head.seq} to ${saveFile}`);
+      }
+    }
+    if (!report.clean) process.exitCode = 2;
+  } finally {
+    await conn.close();
+  }
+});

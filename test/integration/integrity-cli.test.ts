@@ -1,0 +1,93 @@
+/** `npm run verify` as an operator runs it: exit status, the report, saving and using a checkpoint. */
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../src/config.ts';
+import { dayIndex } from '../../src/store/names.ts';
+import { opensearchUrl, TEST_SIGNING_KEY_PEM } from '../helpers.ts';
+import {
+  ingestSample,
+  integrityCtx,
+  resealChain,
+  rewriteDayIndex,
+  sealAll,
+  testKey,
+} from '../integrity-fixtures.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-cli-'));
+
+async function verifyCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    OPENSEARCH_URL: opensearchUrl(),
+    AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
+    AUDIT_STATE_DIR: dir,
+  };
+  try {
+    const { stdout, stderr } = await promisify(execFile)(
+      'npm',
+      ['run', '--silent', 'verify', '--', ...args],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+      },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('npm run verify', function () {
+  this.timeout(120_000);
+  const ctx = integrityCtx();
+  after(() => ctx.store.close());
+
+  it('says how to use it, and needs --org', async () => {
+    const help = await verifyCli('--help');
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.contain('--checkpoint <file>');
+    const none = await verifyCli();
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.contain('--org is required');
+  });
+
+  it('is clean on untouched data, then names the edited event and exits non-zero', async () => {
+    const { orgId, ids, day } = await ingestSample(ctx, 300);
+    await sealAll(ctx, orgId);
+    const saved = path.join(dir, `${orgId}.checkpoint.json`);
+    const clean = await verifyCli('--org', orgId, '--save-checkpoint', saved);
+    expect(clean.code, clean.stdout + clean.stderr).to.equal(0);
+    expect(clean.stdout).to.contain('CLEAN');
+    expect(clean.stdout).to.contain('301 sealed events recomputed'); // 300 + the org's own creation event
+    expect(JSON.parse(fs.readFileSync(saved, 'utf8')).keyId).to.equal(testKey.keyId);
+
+    const victim = ids[123]!;
+    await rewriteDayIndex(ctx.store, dayIndex(`${day}T00:00:00Z`), [orgId], (docs) =>
+      docs.map((d) => (d.id === victim ? { ...d, description: 'nothing to see' } : d)),
+    );
+    const tampered = await verifyCli('--org', orgId);
+    expect(tampered.code).to.equal(2);
+    expect(tampered.stdout).to.contain('NOT CLEAN: 1 problem');
+    expect(tampered.stdout).to.match(
+      new RegExp(`\\[event-modified\\] seal \\d+, event ${victim}: event ${victim}`),
+    );
+
+    const json = await verifyCli('--org', orgId, '--json');
+    const report = JSON.parse(json.stdout);
+    expect(report.problems.map((p: { eventId: string }) => p.eventId)).to.deep.equal([victim]);
+
+    // Re-signed with the (stolen) key, the chain is consistent again; the saved checkpoint still exposes it.
+    await resealChain(ctx.store, orgId, testKey);
+    expect((await verifyCli('--org', orgId)).code).to.equal(0);
+    const withCp = await verifyCli('--org', orgId, '--checkpoint', saved);
+    expect(withCp.code).to.equal(2);
+    expect(withCp.stdout).to.contain('[checkpoint-mismatch]');
+    expect(withCp.stdout).to.contain('history rewritten');
+  });
+});
