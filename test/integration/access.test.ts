@@ -9,12 +9,15 @@ import type { Plan, Role } from '../../src/directory/schemas.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
 import { ApiError } from '../../src/http/errors.ts';
 import { resolveApiKey, type Principal } from '../../src/http/auth.ts';
+import { applyTemplates } from '../../src/store/bootstrap.ts';
 import { testConfig, testStore, uniqueId } from '../helpers.ts';
 
 describe('directory: who may read (readScope)', function () {
   this.timeout(120_000);
   const store = testStore();
   const selfHosted: AppContext = { cfg: testConfig({ AUDIT_LOGS_ENABLED: 'true' }), store };
+  // On a fresh engine this file may run first: the indices must exist with their mappings before any write.
+  before(() => applyTemplates(store, selfHosted.cfg));
   after(() => store.close());
 
   async function org(plan: Plan = 'enterprise') {
