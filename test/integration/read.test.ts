@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
+import { parseListQuery } from '../../src/query/params.ts';
+import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
 import { createOrg, get, ingest, startReadService, type ReadService, type TestOrg } from './read-fixtures.ts';
 
 /** Six events of one org over 1995-03-01..03, covering every filterable field. */
@@ -276,6 +278,31 @@ describe('read path: GET /api/v1/audit-logs', function () {
         expect(res.body, query).to.include({ code, param });
         expect(res.body.error).to.be.a('string').and.not.equal('');
       }
+    });
+  });
+
+  describe('iterateEntries (export, stream)', () => {
+    it('walks every match in small pages, in the API order, and resumes after a given entry', async () => {
+      const f = parseListQuery({
+        startDate: '1995-03-01',
+        endDate: '1995-03-03',
+        includeDeparted: 'true',
+      }).filters;
+      const walked = [];
+      for await (const e of iterateEntries(svc.store, f, { orgId: a.orgId }, { pageSize: 2 })) walked.push(e);
+      expect(walked.map((e) => e.id)).to.deep.equal(A(6, 4, 2, 3, 1, 5));
+      const api = await list(`${IN_1995}&includeDeparted=true`);
+      expect(walked).to.deep.equal(api.body.data);
+      const rest = [];
+      for await (const e of iterateEntries(
+        svc.store,
+        f,
+        { orgId: a.orgId },
+        { after: sortKeyOf(walked[1]!) },
+      )) {
+        rest.push(e.id);
+      }
+      expect(rest).to.deep.equal(A(2, 3, 1, 5));
     });
   });
 

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { buildQuery, buildSearch, indicesFor } from '../../src/query/build.ts';
+import { parseListQuery } from '../../src/query/params.ts';
+
+const filters = (q: Record<string, string>) => parseListQuery(q).filters;
+
+describe('read query builder', () => {
+  it('always filters by the org, and by the workspace of a workspace key', () => {
+    const q = JSON.stringify(buildQuery(filters({}), { orgId: 'org_a', workspaceId: 'ws_1' }));
+    expect(q).to.include('{"term":{"orgId":"org_a"}}').and.include('{"term":{"workspaceId":"ws_1"}}');
+  });
+
+  it('hides departed actors with a terms lookup on the org’s membership document unless told not to', () => {
+    const lookup = {
+      terms: { actorId: { index: 'audit-internal-membership', id: 'org_a', path: 'departed' } },
+    };
+    expect((buildQuery(filters({}), { orgId: 'org_a' }) as any).bool.must_not).to.deep.equal([lookup]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(buildQuery(filters({ includeDeparted: 'true' }), { orgId: 'org_a' })).not.to.have.nested.property(
+      'bool.must_not',
+    );
+  });
+
+  it('searches every word with bool_prefix multi_match led by description, never query syntax', () => {
+    const q = buildQuery(filters({ search: 'a AND (b* "c' }), { orgId: 'org_a' }) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(q.bool.must).to.have.length(4);
+    expect(q.bool.must[0].multi_match).to.include({ query: 'a', type: 'bool_prefix', operator: 'and' });
+    expect(q.bool.must[0].multi_match.fields[0]).to.match(/^description\^/);
+    expect(JSON.stringify(q)).not.to.include('query_string');
+  });
+
+  it('sorts by createdAt then id, both descending, and pages with search_after on exactly those', () => {
+    const s = buildSearch(filters({}), { orgId: 'org_a' }, 51, [1, 'x']);
+    expect(s.body.sort).to.deep.equal([{ createdAt: { order: 'desc' } }, { id: { order: 'desc' } }]);
+    expect(s.body.search_after).to.deep.equal([1, 'x']);
+    expect(s).to.include({ ignore_unavailable: true, allow_no_indices: true });
+  });
+
+  it('searches only the days of the range, and never an empty index list', () => {
+    expect(indicesFor(filters({ startDate: '1995-03-01', endDate: '1995-03-02' }))).to.equal(
+      'audit-logs-1995.03.01,audit-logs-1995.03.02',
+    );
+    expect(indicesFor(filters({}))).to.equal('audit-logs-*');
+    expect(indicesFor(filters({ startDate: '2990-01-01' }))).to.equal('audit-logs-2990.01.01');
+  });
+});
