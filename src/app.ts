@@ -8,6 +8,7 @@ import { apiRateLimit } from './http/rate-limit.ts';
 import { ingestRouter } from './ingest/routes.ts';
 import { integrityRouter } from './integrity/routes.ts';
 import { readRouter } from './query/routes.ts';
+import { streamRouter } from './stream/routes.ts';
 import { uiRouter } from './ui/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
@@ -32,6 +33,7 @@ export function buildApp(ctx: AppContext): express.Express {
   // The read router (GET /api/v1/audit-logs and GET /api/v1/audit-logs/:id) stays the last one on that path.
   app.use('/api/v1/audit-logs', ingestRouter(ctx));
   app.use(uiRouter(ctx)); // the admin page, and its /histogram, /facets, /export (above the read router)
+  app.use('/api/v1/audit-logs', streamRouter(ctx)); // GET /stream, above the read router's /:id
   app.use('/api/v1/audit-logs', integrityRouter(ctx)); // /integrity/..., /:id/proof, above the read router
   app.use('/api/v1/audit-logs', readRouter(ctx));
 

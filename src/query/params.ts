@@ -99,7 +99,7 @@ const HINTS: Record<string, string> = {
   search: `search must be at most ${MAX_SEARCH_LENGTH} characters.`,
 };
 
-function sortedUnique(list: string | undefined): string[] | undefined {
+export function sortedUnique(list: string | undefined): string[] | undefined {
   return list === undefined ? undefined : [...new Set(list.split(','))].sort();
 }
 
