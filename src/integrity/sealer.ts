@@ -122,7 +122,7 @@ export class Sealer {
     const result: RoundResult = { leader: false, sealed: [], held: [] };
     if (!(await this.lease.acquire(now))) return result;
     result.leader = true;
-    for (const orgId of await this.orgsWithUnsealed()) {
+    for (const orgId of await this.pendingOrgs()) {
       if (this.stopped) break;
       try {
         const r = await this.sealOrg(orgId);
@@ -175,7 +175,8 @@ export class Sealer {
     this.log(`sealer: org ${h.orgId} event ${h.eventId} not sealed (${h.reason}): ${h.detail}`);
   }
 
-  private async orgsWithUnsealed(): Promise<string[]> {
+  /** Orgs with ledger entries not sealed yet. */
+  async pendingOrgs(): Promise<string[]> {
     const orgs: string[] = [];
     let after: Record<string, string> | undefined;
     for (;;) {

@@ -3,6 +3,12 @@
  * checked offline with nothing but the API's answers.
  */
 import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT } from '../../src/config.ts';
 import { checkpointSignatureValid, type Checkpoint } from '../../src/integrity/checkpoint.ts';
 import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { verifyInclusion } from '../../src/integrity/merkle.ts';
@@ -81,6 +87,28 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       verifyInclusion(proof.leaf, proof.leafIndex, proof.treeSize, proof.auditPath, proof.checkpoint.root),
     ).to.equal(true);
     expect(checkpointSignatureValid(proof.checkpoint, pub)).to.equal(true);
+  });
+
+  it('passes the stand-alone customer script of the README (examples/verify-proof.mjs), and fails it when edited', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'siem-'));
+    const proof = (await get(svc.url, `/api/v1/audit-logs/${ids.a}/proof`, org.keys.owner)).body;
+    const key = (await get(svc.url, '/api/v1/audit-logs/integrity/public-key', org.keys.owner)).body;
+    fs.writeFileSync(path.join(dir, 'proof.json'), JSON.stringify(proof));
+    fs.writeFileSync(
+      path.join(dir, 'edited.json'),
+      JSON.stringify({ ...proof, entry: { ...proof.entry, actorId: 'usr_x' } }),
+    );
+    fs.writeFileSync(path.join(dir, 'key.json'), JSON.stringify(key));
+    const script = path.join(PROJECT_ROOT, 'examples', 'verify-proof.mjs');
+    const run = (file: string) =>
+      promisify(execFile)('node', [script, path.join(dir, file), path.join(dir, 'key.json')]);
+    const ok = await run('proof.json');
+    expect(ok.stdout).to.contain(`entry ${ids.a} is leaf ${proof.leafIndex} of seal ${proof.checkpoint.seq}`);
+    const bad = await run('edited.json').then(
+      () => 'passed',
+      (err: { stderr: string }) => err.stderr,
+    );
+    expect(bad).to.contain('the entry is not the one that was sealed');
   });
 
   it('lists the org’s checkpoints by seq with a cursor, each signed and chained', async () => {
