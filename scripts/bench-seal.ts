@@ -1,0 +1,160 @@
+/**
+ * `npx tsx scripts/bench-seal.ts`: what sealing costs ingest. Alternates timed phases of ingest with the sealer
+ * off and on (off, on, off, on, …), each for a fresh org, and reports events/s per phase and on/off.
+ */
+import crypto from 'node:crypto';
+import { formatTable, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { loadConfig } from '../src/config.ts';
+import { putOrg } from '../src/directory/orgs.ts';
+import { ingestEvents } from '../src/ingest/ingest.ts';
+import { Sealer, sealerOptions } from '../src/integrity/sealer.ts';
+import { loadSigningKey } from '../src/integrity/signing.ts';
+import { verifyOrg } from '../src/integrity/verify.ts';
+import { connectForScript } from '../src/store/connect.ts';
+import type { Store } from '../src/store/client.ts';
+import { INTERNAL } from '../src/store/names.ts';
+
+const HELP = `Usage: npx tsx scripts/bench-seal.ts [-- --seconds S] [--rounds R] [--concurrency C] [--batch B]
+                                     [--interval I] [--no-verify]
+
+Measures ingest throughput (ingestEvents: ledger + day index, the function POST /api/v1/audit-logs uses)
+with the sealer off and on. Runs an untimed warm-up phase, then R rounds (default 3) of two phases,
+"off" then "on", S seconds each (default 30), C producers (default 4) sending batches of B events (default 1000). In "on" phases a Sealer
+runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS). Between
+phases everything is sealed untimed, so each phase starts without a backlog. Finally the last "on" org is
+verified (skip with --no-verify). Prints a table and on/off = mean(on events/s) / mean(off events/s).
+
+Only against a local, throw-away engine (127.0.0.1 / localhost): the events stay (day indices refuse
+deletes), and another service's sealer on the same cluster would seal during "off" phases too:
+  npm run engine -- start --instance sealbench     (prints its URL)
+  OPENSEARCH_URL=<that url> npx tsx scripts/bench-seal.ts`;
+
+function positiveInt(
+  args: Parameters<typeof stringFlag>[0],
+  name: string,
+  dflt: number,
+  max: number,
+): number {
+  const v = stringFlag(args, name);
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
+  return n;
+}
+
+async function unsealed(store: Store): Promise<number> {
+  await store.indices.refresh({ index: INTERNAL.ledger });
+  const res = await store.count({
+    index: INTERNAL.ledger,
+    body: { query: { bool: { must_not: [{ term: { sealed: true } }] } } },
+  });
+  return (res.body as { count: number }).count;
+}
+
+runCli(HELP, async (args) => {
+  const seconds = positiveInt(args, 'seconds', 30, 600);
+  const rounds = positiveInt(args, 'rounds', 3, 10);
+  const concurrency = positiveInt(args, 'concurrency', 4, 32);
+  const batch = positiveInt(args, 'batch', 1000, 1000);
+  const cfg = loadConfig();
+  const intervalMs = positiveInt(args, 'interval', cfg.sealIntervalMs / 1000, 3600) * 1000;
+  if (!cfg.opensearchUrl || !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(cfg.opensearchUrl)) {
+    throw new UsageError(
+      'set OPENSEARCH_URL to a local throw-away engine (http://127.0.0.1:<port>); see --help',
+    );
+  }
+  const { store, close } = await connectForScript(cfg);
+  const ctx = { cfg, store };
+  const key = loadSigningKey(cfg);
+  const opts = sealerOptions(intervalMs);
+  const catchUp = new Sealer({ store }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
+  // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it.
+  const sealEverything = async () => {
+    while ((await unsealed(store)) > 0)
+      for (const orgId of await catchUp.pendingOrgs()) await catchUp.sealOrg(orgId);
+  };
+
+  const rows: {
+    phase: 'warm-up' | 'off' | 'on';
+    orgId: string;
+    events: number;
+    secs: number;
+    lagEvents?: number;
+  }[] = [];
+  try {
+    await sealEverything();
+    // An untimed warm-up phase first (JIT, engine caches, index creation), then off/on alternately.
+    const phases = [
+      'warm-up' as const,
+      ...Array.from({ length: rounds }, () => ['off', 'on'] as const).flat(),
+    ];
+    for (const phase of phases) {
+      const orgId = `bench_seal_${crypto.randomBytes(5).toString('hex')}`;
+      await putOrg(ctx, orgId, { name: 'Seal benchmark', plan: 'enterprise' });
+      const sealer = phase === 'on' ? new Sealer({ store }, key, opts) : undefined;
+      sealer?.start();
+      let events = 0;
+      const t0 = performance.now();
+      const end = t0 + seconds * 1000;
+      const producer = async () => {
+        while (performance.now() < end) {
+          const inputs = Array.from({ length: batch }, (_, i) => ({
+            action: 'workflow.deployed',
+            resourceType: 'workflow',
+            resourceId: `wf_${i}`,
+            actorId: 'usr_bench',
+            metadata: { n: i },
+          }));
+          const results = await ingestEvents(ctx, { boundOrgId: orgId }, inputs);
+          const bad = results.find((r) => r.status !== 'created');
+          if (bad) throw new Error(`ingest refused an event: ${JSON.stringify(bad)}`);
+          events += results.length;
+        }
+      };
+      await Promise.all(Array.from({ length: concurrency }, producer));
+      const secs = (performance.now() - t0) / 1000;
+      await sealer?.stop();
+      const lagEvents = phase === 'on' ? await unsealed(store) : undefined;
+      if (phase !== 'warm-up')
+        rows.push({ phase, orgId, events, secs, ...(lagEvents !== undefined ? { lagEvents } : {}) });
+      console.error(`${phase}: ${events} events in ${secs.toFixed(1)} s = ${Math.round(events / secs)}/s`);
+      await sealEverything();
+    }
+    const rate = (p: 'on' | 'off') => {
+      const r = rows.filter((x) => x.phase === p);
+      return r.reduce((s, x) => s + x.events / x.secs, 0) / r.length;
+    };
+    console.log(
+      formatTable(
+        ['phase', 'events', 'seconds', 'events/s', 'unsealed at end'],
+        rows.map((r) => [
+          r.phase,
+          r.events,
+          r.secs.toFixed(1),
+          Math.round(r.events / r.secs),
+          r.lagEvents ?? '',
+        ]),
+      ),
+    );
+    console.log(
+      `sealing off: ${Math.round(rate('off'))} events/s, on: ${Math.round(rate('on'))} events/s, on/off = ` +
+        `${((rate('on') / rate('off')) * 100).toFixed(1)}% (interval ${intervalMs / 1000} s, concurrency ${concurrency}, batch ${batch})`,
+    );
+    if (!args['no-verify']) {
+      const last = rows.filter((r) => r.phase === 'on').pop()!;
+      const report = await verifyOrg(store, {
+        orgId: last.orgId,
+        publicKey: key,
+        lateGraceMs: opts.lateGraceMs,
+      });
+      console.log(
+        `verify ${last.orgId}: ${report.clean ? 'clean' : `NOT CLEAN (${report.problems.length} problems)`}, ` +
+          `${report.events.sealedChecked} events in ${report.seals.count} seals`,
+      );
+      if (!report.clean) process.exitCode = 2;
+    }
+  } finally {
+    await close();
+  }
+});
