@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { AppContext } from '../../src/app.ts';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
@@ -15,26 +15,13 @@ import { putOrg } from '../../src/directory/orgs.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
 import { startService, type RunningService } from '../../src/server.ts';
+import { KEY_STORAGE, launchChromium } from '../../src/ui/chromium.ts';
 import { testConfig, uniqueId } from '../helpers.ts';
 
 export const YEAR = 2003;
 export const ARTIFACTS = path.join(PROJECT_ROOT, 'test-artifacts');
 
-export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
+export const launchBrowser = launchChromium;
 
 export interface PageService extends RunningService {
   ctx: AppContext;
@@ -99,8 +86,12 @@ export async function signedInPage(
   viewport = { width: 1280, height: 900 },
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
-  await context.addInitScript((k) => sessionStorage.setItem('audit-logs.apiKey', k), key);
+  await context.addInitScript(([name, k]) => sessionStorage.setItem(name, k), [KEY_STORAGE, key] as const);
   const page = await context.newPage();
+  // A script error in the page fails the running test (mocha reports the uncaught exception there).
+  page.on('pageerror', (err) => {
+    throw new Error(`error in the page: ${err.message}`);
+  });
   return { context, page };
 }
 

@@ -24,7 +24,9 @@ let query = {
   seen: new Set(),
   abort: undefined,
 };
+/** The pending or finished facets request of this sign-in, and its answer. */
 let facets;
+let orgFacets;
 
 const actionFilter = new MultiSelect($('action-filter'), (values) => change({ actions: values }));
 const resourceFilter = new MultiSelect($('resource-filter'), (values) => change({ resourceTypes: values }));
@@ -77,6 +79,7 @@ $('sign-in-form').addEventListener('submit', (e) => {
 $('sign-out').addEventListener('click', () => {
   session.key = null;
   facets = undefined;
+  orgFacets = undefined;
   showSignIn();
 });
 
@@ -86,7 +89,6 @@ function showViewer() {
   $('session-actions').hidden = false;
   syncControls();
   load();
-  loadFacets();
 }
 
 // --- Filters -------------------------------------------------------------------------------------------------
@@ -169,28 +171,32 @@ function fromLocalInput(value) {
   return value ? new Date(value).toISOString() : undefined;
 }
 
-function renderFilterOptions() {
-  const counts = new Map((facets?.actions ?? []).map((a) => [a.value, a]));
-  for (const a of facets?.actions ?? []) destructive.set(a.value, a.destructive);
+function renderFilterOptions(data = orgFacets) {
+  orgFacets = data;
+  const counts = new Map((data?.actions ?? []).map((a) => [a.value, a]));
+  for (const a of data?.actions ?? []) destructive.set(a.value, a.destructive);
   const actionOptions = [
     ...[...counts.values()].sort((a, b) => a.value.localeCompare(b.value)),
     ...catalogue.eventTypes.filter((t) => !counts.has(t.value)),
   ];
   actionFilter.setOptions(actionOptions);
-  const rtCounts = new Map((facets?.resourceTypes ?? []).map((r) => [r.value, r]));
+  const rtCounts = new Map((data?.resourceTypes ?? []).map((r) => [r.value, r]));
   resourceFilter.setOptions([
     ...[...rtCounts.values()].sort((a, b) => a.value.localeCompare(b.value)),
     ...catalogue.resourceTypes.filter((v) => !rtCounts.has(v)).map((value) => ({ value })),
   ]);
 }
 
+/** Loads the org's actions and resource types once per sign-in; the filter menus show them with counts. */
 async function loadFacets() {
   try {
-    facets = await api.facets({});
-    renderFilterOptions();
+    const data = await api.facets({});
+    renderFilterOptions(data);
+    return data;
   } catch (err) {
     // The catalogue alone still makes the filters usable; an auth problem shows up through the list.
     if (!(err instanceof ApiError)) throw err;
+    facets = undefined;
   }
 }
 
@@ -227,7 +233,6 @@ async function load() {
   $('results').setAttribute('aria-busy', 'true');
   showState('loading', '');
   $('summary').textContent = 'Loading events…';
-  loadHistogram(generation, abort.signal);
   try {
     const page = await api.list({ ...query.params, limit: PAGE_SIZE }, { signal: abort.signal });
     if (generation !== query.generation) return;
@@ -237,6 +242,11 @@ async function load() {
     if (generation === query.generation) failed(err);
   } finally {
     if (generation === query.generation) finishLoading();
+  }
+  // The rows come first: the aggregations start once they are on screen, so they never slow the first page.
+  if (generation === query.generation && $('viewer').hidden === false) {
+    loadHistogram(generation, abort.signal);
+    facets ??= loadFacets();
   }
 }
 
@@ -340,7 +350,9 @@ async function loadHistogram(generation, signal) {
     });
     if (!query.loading) renderSummary();
   } catch (err) {
-    if (generation === query.generation && err.name !== 'AbortError') $('histogram').hidden = true;
+    if (err.name === 'AbortError') return;
+    if (generation === query.generation) $('histogram').hidden = true;
+    if (!(err instanceof ApiError)) console.error(err);
   }
 }
 

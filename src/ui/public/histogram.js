@@ -8,13 +8,26 @@ const svgEl = (tag, attrs) => {
   return node;
 };
 
-const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-const timeFmt = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+/** Axis labels: time of day for sub-day buckets, the year when the span is not within this year. */
+function formatter(intervalMs, first, last) {
+  const withYear =
+    first.getFullYear() !== last.getFullYear() || first.getFullYear() !== new Date().getFullYear();
+  return new Intl.DateTimeFormat(undefined, {
+    month: 'short',
+    day: 'numeric',
+    ...(withYear ? { year: 'numeric' } : {}),
+    ...(intervalMs < 86400e3 ? { hour: '2-digit', minute: '2-digit' } : {}),
+  });
+}
+
+const UNIT = { m: 'minute', h: 'hour', d: 'day' };
+/** `7d` → "week", `3h` → "3 hours". */
+function intervalWords(interval) {
+  if (interval === '7d') return 'week';
+  const n = Number(interval.slice(0, -1));
+  const unit = UNIT[interval.slice(-1)] ?? interval;
+  return n === 1 ? unit : `${n} ${unit}s`;
+}
 
 /** `data` = { interval, intervalMs, buckets: [{ start, count }] }; `onSelect(fromIso, toIso)`. */
 export function renderHistogram(figure, data, onSelect) {
