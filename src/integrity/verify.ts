@@ -121,10 +121,14 @@ async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]):
     const where = await Promise.all(
       ids.map(async (id, k) => ledger[k]?.index ?? (await findEventIndex(store, orgId, id))),
     );
-    const events = await mgetSources<StoredEvent>(
+    // An event found nowhere (no ledger entry, no index holds it) is simply absent.
+    const located = ids.flatMap((id, k) => (where[k] ? [{ k, _index: where[k]!, _id: id }] : []));
+    const found = await mgetSources<StoredEvent>(
       store,
-      ids.map((id, k) => ({ _index: where[k] ?? AUDIT_INDEX_PATTERN.replace('*', 'none'), _id: id })),
+      located.map(({ _index, _id }) => ({ _index, _id })),
     );
+    const events: (StoredEvent | undefined)[] = ids.map(() => undefined);
+    located.forEach(({ k }, j) => (events[k] = found[j]));
     ids.forEach((eventId, k) => {
       const leafIndex = from + k;
       const at = `seal ${seq} leaf ${leafIndex}`;

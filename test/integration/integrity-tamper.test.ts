@@ -157,6 +157,16 @@ describe('integrity: tampering is detected and named', function () {
     expect(r.problems[0]!.message).to.contain('inserted or back-dated');
   });
 
+  it('names a sealed event whose ledger entry was deleted, and still checks the event itself', async () => {
+    const { orgId, ids, at } = await sealedSample();
+    await ctx.store.delete({ index: INTERNAL.ledger, id: `${orgId}:${ids[7]}`, refresh: true });
+    const r = await verify(orgId);
+    expect(kinds(r)).to.deep.equal([
+      ['ledger-missing', at(ids[7]!).seq, ids[7]],
+      ['event-not-in-ledger', undefined, ids[7]],
+    ]);
+  });
+
   it('names a dropped seal', async () => {
     const { orgId } = await sealedSample();
     await ctx.store.delete({
