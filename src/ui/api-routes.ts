@@ -31,7 +31,7 @@ async function scopedFilters(
     if (name in raw) {
       throw errors.invalidParam(
         name,
-        `${name} is a paging parameter of the list; ${req.path} takes every match.`,
+        `${name} pages GET /api/v1/audit-logs; ${req.path} always covers every match, so leave ${name} out.`,
       );
     }
   }
