@@ -72,9 +72,14 @@ export async function ingestSample(
   return { orgId: org, ids, day };
 }
 
-/** A sealer with no safety margin (tests call sealOrg directly instead of waiting for rounds). */
+/** A sealer with no safety margin and forced refreshes (tests call sealOrg directly instead of waiting for rounds). */
 export function testSealer(ctx: Pick<AppContext, 'store'>, overrides: Partial<SealerOptions> = {}): Sealer {
-  return new Sealer(ctx, testKey, sealerOptions(1000, { safetyMarginMs: 0, ...overrides }), () => undefined);
+  return new Sealer(
+    ctx,
+    testKey,
+    sealerOptions(1000, { safetyMarginMs: 0, refresh: true, ...overrides }),
+    () => undefined,
+  );
 }
 
 /** Seals everything of the org (whoever else may be sealing at the same time) and waits until none is left. */

@@ -40,6 +40,11 @@ export interface SealerOptions {
   /** An unsealed entry accepted this long before the newest seal was made is reported, not sealed. */
   lateGraceMs: number;
   leaseTtlMs: number;
+  /**
+   * How seal and mark writes become visible to the next batch's search: 'wait_for' (default) rides the
+   * normal refresh and costs only latency; true forces a refresh (faster rounds, more small segments).
+   */
+  refresh: 'wait_for' | true;
 }
 
 /** Defaults derived from AUDIT_SEAL_INTERVAL_SECONDS: an event waits about one interval before it is sealed. */
@@ -52,6 +57,7 @@ export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerO
     missingEventGraceMs: 5 * 60_000,
     lateGraceMs: 10 * 60_000,
     leaseTtlMs: Math.max(3 * sealIntervalMs, 5000),
+    refresh: 'wait_for',
     ...overrides,
   };
 }
@@ -158,7 +164,10 @@ export class Sealer {
       if (ready.length > 0) {
         const seal = await this.createSeal(orgId, ready, head);
         if (!seal) return out; // another sealer took this seq; it will carry on
-        await this.markSealed(seal);
+        await this.markSealed(
+          seal,
+          ready.map(({ entry }) => entry),
+        );
         out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
         head = seal;
       }
@@ -328,7 +337,7 @@ export class Sealer {
         index: INTERNAL.seals,
         id: sealId(orgId, seq),
         body: seal,
-        refresh: true,
+        refresh: this.opts.refresh,
       });
       return seal;
     } catch (err) {
@@ -337,26 +346,29 @@ export class Sealer {
     }
   }
 
-  /** Marks the seal's ledger entries; visible to search before returning, so the next batch cannot re-take them. */
-  private async markSealed(seal: Seal): Promise<void> {
-    for (let from = 0; from < seal.eventIds.length; from += 1000) {
-      const body = seal.eventIds
-        .slice(from, from + 1000)
-        .flatMap((eventId, k) => [
-          { update: { _index: INTERNAL.ledger, _id: ledgerId(seal.orgId, eventId) } },
-          { doc: { sealed: true, seal: { seq: seal.seq, leaf: from + k } } },
-        ]);
-      const res = await this.ctx.store.bulk({ body, refresh: true });
-      const b = res.body as {
-        errors: boolean;
-        items: { update: { _id: string; status: number; error?: { reason?: string } } }[];
-      };
-      if (b.errors) {
-        const bad = b.items.find((i) => i.update.error)!.update;
-        throw new Error(
-          `marking ledger entry ${bad._id} as sealed in seal ${seal.seq}: ${bad.error?.reason ?? bad.status}`,
-        );
-      }
+  /**
+   * Marks the seal's ledger entries, visible to search before returning so the next batch cannot re-take
+   * them. With the entries at hand (the normal path) each is re-indexed whole, which is cheaper for
+   * OpenSearch than a partial update (no read-merge); the repair path has only ids and updates.
+   */
+  private async markSealed(seal: Seal, entries?: LedgerDoc[]): Promise<void> {
+    const body: object[] = seal.eventIds.flatMap((eventId, leaf): object[] => {
+      const _id = ledgerId(seal.orgId, eventId);
+      const mark = { sealed: true, seal: { seq: seal.seq, leaf } };
+      return entries
+        ? [{ index: { _index: INTERNAL.ledger, _id } }, { ...entries[leaf]!, ...mark }]
+        : [{ update: { _index: INTERNAL.ledger, _id } }, { doc: mark }];
+    });
+    const res = await this.ctx.store.bulk({ body: body as never, refresh: this.opts.refresh });
+    const b = res.body as {
+      errors: boolean;
+      items: Record<string, { _id: string; status: number; error?: { reason?: string } }>[];
+    };
+    if (b.errors) {
+      const bad = b.items.map((i) => Object.values(i)[0]!).find((i) => i.error)!;
+      throw new Error(
+        `marking ledger entry ${bad._id} as sealed in seal ${seal.seq}: ${bad.error?.reason ?? bad.status}`,
+      );
     }
   }
 
