@@ -337,7 +337,7 @@ export class Sealer {
         index: INTERNAL.seals,
         id: sealId(orgId, seq),
         body: seal,
-        refresh: this.opts.refresh,
+        // No refresh needed: newestSeal() finds a seal not yet searchable with a realtime GET of the next seq.
       });
       return seal;
     } catch (err) {
