@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../src/app.ts';
 import { formatTable, Progress, runCli, stringFlag, UsageError } from '../src/cli.ts';
@@ -146,6 +147,9 @@ runCli(HELP, async (args) => {
         maxMs: Math.round(Math.max(...warm)),
         runs,
       },
+      // Other work on the machine slows every figure: keep the load next to them.
+      loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
+      cpus: os.cpus().length,
       listApi: { medianMs: Math.round(median(apiTimes)), maxMs: Math.round(Math.max(...apiTimes)) },
     };
     console.log(
@@ -169,6 +173,7 @@ runCli(HELP, async (args) => {
         ],
       ),
     );
+    console.log(`load average ${result.loadAverage.join(' / ')} (1/5/15 min) on ${result.cpus} CPUs`);
     const dir = path.join(PROJECT_ROOT, 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'page.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -1,13 +1,17 @@
 /**
  * The admin page: `/settings/enterprise/audit-logs` (and `/`, which leads there). Plain HTML, CSS and ES modules
- * from `public/` — no build step, nothing generated is committed. The event catalogue is inlined into the page
- * at start-up, so the filters and the destructive-action badges need no extra request before the first rows.
+ * in `public/`; at start-up esbuild bundles the modules in memory into one minified file (one request instead of
+ * seven, served with a content hash and cached for good) — nothing generated is committed or written to disk.
+ * The event catalogue is inlined into the page, so the filters and the destructive-action badges need no extra
+ * request before the first rows.
  * With NEXT_PUBLIC_AUDIT_LOGS_ENABLED off the page explains how to turn it on. The page reads data only through
  * the public API, with the key the admin pastes.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 import express, { Router } from 'express';
 import type { AppContext } from '../app.ts';
 import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
@@ -23,9 +27,20 @@ function catalogueJson(): string {
   return JSON.stringify({ eventTypes, resourceTypes }).replace(/</g, '\\u003c');
 }
 
+const BUNDLE = buildSync({
+  entryPoints: [path.join(HERE, 'public', 'app.js')],
+  bundle: true,
+  format: 'esm',
+  minify: true,
+  target: 'es2022',
+  write: false,
+}).outputFiles[0]!.text;
+const BUNDLE_NAME = `app.${crypto.createHash('sha256').update(BUNDLE).digest('hex').slice(0, 12)}.js`;
+
 const PAGE = fs
   .readFileSync(path.join(HERE, 'pages', 'index.html'), 'utf8')
-  .replace('/*CATALOGUE*/', () => catalogueJson());
+  .replace('/*CATALOGUE*/', () => catalogueJson())
+  .replace('/*BUNDLE*/', BUNDLE_NAME);
 const DISABLED_PAGE = fs.readFileSync(path.join(HERE, 'pages', 'disabled.html'), 'utf8');
 
 /** Same-origin only: the page runs no inline script and talks to nothing but this service. */
@@ -43,6 +58,9 @@ export function uiRouter(ctx: AppContext): Router {
   const router = Router();
   router.use('/api/v1/audit-logs', pageApiRouter(ctx));
   router.get('/', (_req, res) => res.redirect(302, PAGE_PATH));
+  router.get(`${PAGE_PATH}/assets/${BUNDLE_NAME}`, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=31536000, immutable').type('js').send(BUNDLE);
+  });
   router.use(
     `${PAGE_PATH}/assets`,
     express.static(path.join(HERE, 'public'), { index: false, maxAge: '10m' }),
