@@ -35,6 +35,11 @@ const ZEPHYRINE = `${RUN}_zephyrine`;
 const SYSTEM = `${RUN}_system`;
 const HOSTILE = `${RUN}_hostile`;
 
+const actorOf = (org: PageOrg) => ({
+  actorId: org.owner.id,
+  actorName: org.owner.name,
+  actorEmail: org.owner.email,
+});
 const rowIds = (page: Page) =>
   page.$$eval('#rows tr.entry', (rows) => rows.map((r) => (r as HTMLElement).dataset.id!));
 const waitForRowCount = (page: Page, n: number) =>
@@ -68,7 +73,7 @@ describe('admin page (browser)', function () {
     service = await startPageService();
     base = service.url;
     org = await createPageOrg(service.ctx);
-    const actor = { actorId: org.owner.id, actorName: org.owner.name, actorEmail: org.owner.email };
+    const actor = actorOf(org);
     const events: Record<string, unknown>[] = [];
     for (let i = 0; i < BULK; i++) {
       const action = ACTIONS[i % ACTIONS.length]!;
@@ -301,10 +306,61 @@ describe('admin page (browser)', function () {
     await page.waitForFunction(
       () => !document.querySelector('.integrity')!.textContent!.includes('Checking'),
     );
-    expect(await detail.locator('.integrity').textContent()).to.match(/Pending|Sealed|not available/);
+    // Pending or already sealed, depending on the sealer's round (the sealed state is checked below).
+    expect(await detail.locator('.integrity').textContent()).to.match(
+      /^(Pending Recorded|Sealed in seal #\d+)/,
+    );
     await screenshot(page, 'page-1280-expanded');
     await page.keyboard.press('Enter');
     await detail.waitFor({ state: 'detached' });
+    await context.close();
+  });
+
+  it('shows a sealed entry with its seal number and the inclusion proof checked in the browser', async () => {
+    const id = `${RUN}_sealed`;
+    await ingest(service.ctx, org.orgId, [
+      {
+        id,
+        action: 'credential.deleted',
+        resourceType: 'credential',
+        resourceName: `Vault ${RUN}`,
+        ...actorOf(org),
+      },
+    ]);
+    // The sealer runs every second in this service; wait until the proof endpoint reports the seal.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const res = await fetch(`${base}/api/v1/audit-logs/${id}/proof`, {
+        headers: { authorization: `Bearer ${org.owner.key}` },
+      });
+      if (((await res.json()) as { status?: string }).status === 'sealed') break;
+      if (Date.now() > deadline) throw new Error('the entry was not sealed within 30 s');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?q=${RUN}`);
+    await waitForRowCount(page, 1);
+    await page.click(`#rows tr.entry[data-id="${id}"]`);
+    await page.waitForFunction(() => document.querySelector('.integrity .pill')?.textContent === 'Sealed');
+    const text = await page.locator('.integrity').textContent();
+    expect(text).to.match(/Sealed in seal #\d+/);
+    expect(text).to.contain('inclusion proof checked in your browser');
+
+    // The browser's check fails for a proof that does not lead to the signed root.
+    const proof = await (
+      await fetch(`${base}/api/v1/audit-logs/${id}/proof`, {
+        headers: { authorization: `Bearer ${org.owner.key}` },
+      })
+    ).json();
+    const flip = (h: string) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+    const results = await page.evaluate(
+      async ([module, proof, forged]) => {
+        const { checkInclusion } = await import(module);
+        return [await checkInclusion(proof), await checkInclusion(forged)];
+      },
+      [`${PAGE_PATH}/assets/proof.js`, proof, { ...proof, leaf: flip(proof.leaf) }] as const,
+    );
+    expect(results).to.deep.equal([true, false]);
     await context.close();
   });
 

@@ -36,6 +36,7 @@ export async function startPageService(env: Record<string, string> = {}): Promis
     AUDIT_SEAL_AFTER_DAYS: '36499',
     AUDIT_RETENTION_DAYS: '36500',
     AUDIT_RATE_LIMIT_PER_MINUTE: '100000',
+    AUDIT_SEAL_INTERVAL_SECONDS: '1',
     ...env,
   });
   const service = await startService(cfg);

@@ -3,6 +3,7 @@ import { api, ApiError, session } from './api.js';
 import { debounce, el, formatCount, relativeTime, searchTerms } from './dom.js';
 import { renderHistogram } from './histogram.js';
 import { MultiSelect } from './multi-select.js';
+import { checkInclusion } from './proof.js';
 import { detailRow, entryRow, showIntegrity } from './table.js';
 import { apiFilters, isFiltered, RANGES, readView, writeView } from './view-state.js';
 
@@ -369,7 +370,12 @@ async function toggleDetail(row, entry) {
   row.after(detail.row);
   row.setAttribute('aria-expanded', 'true');
   try {
-    showIntegrity(detail.integrity, await api.proof(entry.id));
+    const proof = await api.proof(entry.id);
+    showIntegrity(
+      detail.integrity,
+      proof,
+      proof.status === 'sealed' ? await checkInclusion(proof) : undefined,
+    );
   } catch (err) {
     if (err instanceof ApiError && err.code === 'route_not_found') showIntegrity(detail.integrity, null);
     else detail.integrity.replaceChildren(el('span', { class: 'muted' }, `Could not check: ${err.message}`));

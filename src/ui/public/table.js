@@ -130,25 +130,38 @@ export function detailRow(entry) {
   return { row, integrity };
 }
 
-/** Fills the integrity cell from the proof endpoint's answer. */
-export function showIntegrity(cell, proof) {
+/**
+ * Fills the integrity cell from the proof endpoint's answer (`undefined`: the service has no tamper evidence) and
+ * the browser's own check of the inclusion proof (`verified`: true, false, or undefined when it cannot check).
+ */
+export function showIntegrity(cell, proof, verified) {
   cell.replaceChildren();
   if (!proof) {
     cell.append(el('span', { class: 'muted' }, 'Tamper evidence is not available on this service.'));
     return;
   }
-  if (proof.status === 'sealed') {
-    const seq = proof.seal?.seq ?? proof.seq;
-    cell.append(
-      el('span', { class: 'pill pill-ok' }, 'Sealed'),
-      ` in seal #${seq ?? '?'}`,
-      proof.seal?.sealedAt ? ` on ${localTime(proof.seal.sealedAt)}` : '',
-      proof.verified === true ? el('span', { class: 'muted' }, ' · inclusion proof checked') : '',
-    );
-  } else {
+  if (proof.status !== 'sealed') {
     cell.append(
       el('span', { class: 'pill pill-wait' }, 'Pending'),
       el('span', { class: 'muted' }, ' Recorded; it will be sealed into the tamper-evident chain shortly.'),
     );
+    return;
   }
+  const { seq, sealedAt } = proof.checkpoint ?? {};
+  cell.append(
+    verified === false
+      ? el('span', { class: 'pill pill-bad' }, 'Proof does not match')
+      : el('span', { class: 'pill pill-ok' }, 'Sealed'),
+    ` in seal #${seq}`,
+    sealedAt ? el('span', { class: 'muted' }, ` · ${localTime(sealedAt)}`) : '',
+    el(
+      'span',
+      { class: 'muted' },
+      verified === true
+        ? ' · inclusion proof checked in your browser'
+        : verified === false
+          ? ' · its audit path does not lead to the seal’s signed root; run npm run verify'
+          : ' · proof not checked (needs https)',
+    ),
+  );
 }
