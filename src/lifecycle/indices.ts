@@ -55,9 +55,10 @@ export function plannedLifecycle(
   const iso = (ms: number) => new Date(ms).toISOString();
   if (age >= cfg.retentionDays)
     return { state: 'delete', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
-  if (age >= cfg.sealAfterDays || writeBlocked) {
+  // Sealed means write-blocked: an index past the seal age that the sweep has not reached yet is still hot,
+  // with its next step overdue (done at the next sweep).
+  if (writeBlocked)
     return { state: 'sealed', nextStep: 'delete', nextStepAt: iso(deleteAt), source: 'sweep' };
-  }
   return { state: 'hot', nextStep: 'write block + force merge', nextStepAt: iso(sealAt), source: 'sweep' };
 }
 
@@ -189,10 +190,11 @@ export async function explainIndex(
       `Rules: write block + force merge at ${cfg.sealAfterDays} day(s) (AUDIT_SEAL_AFTER_DAYS), delete at ` +
         `${cfg.retentionDays} day(s) (AUDIT_RETENTION_DAYS).`,
       info.lifecycle.state === 'hot'
-        ? `It is hot (writable); it will be write-blocked and force-merged at ${info.lifecycle.nextStepAt}.`
+        ? Date.parse(info.lifecycle.nextStepAt!) <= now.getTime()
+          ? 'It is hot (writable) but past the seal age: the next sweep write-blocks and force-merges it.'
+          : `It is hot (writable); it will be write-blocked and force-merged at ${info.lifecycle.nextStepAt}.`
         : info.lifecycle.state === 'sealed'
-          ? `It is sealed${info.writeBlocked ? ' (write-blocked)' : ' but not yet write-blocked: the next sweep blocks it'}; ` +
-            `it will be deleted at ${info.lifecycle.nextStepAt}.`
+          ? `It is sealed (write-blocked); it will be deleted at ${info.lifecycle.nextStepAt}.`
           : 'It is past retention: the next sweep deletes it.',
     );
   } else {

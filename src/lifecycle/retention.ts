@@ -62,8 +62,12 @@ export async function planRetention(
     previousRetentionDays: cfg.retentionDays,
     sealAfterDays: cfg.sealAfterDays,
     deleteNow: all.filter((i) => i.lifecycle.source === 'sweep' && i.lifecycle.state === 'delete'),
+    // Hot past the seal age: the same sweep write-blocks them.
     sealNow: all.filter(
-      (i) => i.lifecycle.source === 'sweep' && i.lifecycle.state === 'sealed' && !i.writeBlocked,
+      (i) =>
+        i.lifecycle.source === 'sweep' &&
+        i.lifecycle.state === 'hot' &&
+        Date.parse(i.lifecycle.nextStepAt ?? '') <= (opts.now ?? new Date()).getTime(),
     ),
     ism: await hasIsm(store),
     policy: policy.states

@@ -57,13 +57,18 @@ describe('npm run indices', () => {
   it('derives the lifecycle state and next step from the seal-after and retention ages', async () => {
     // 1930 is ~35,000 days ago: past the default retention of 400 days.
     expect((await list())[HOT]!.lifecycle).to.include({ state: 'delete', nextStep: 'delete' });
+    // Past the seal age: the write-blocked index is sealed and next deleted; the other is still hot, its write
+    // block overdue (the sweep has not reached it).
     const sealed = await list({ AUDIT_SEAL_AFTER_DAYS: '10000', AUDIT_RETENTION_DAYS: '36500' });
-    expect(sealed[HOT]!.lifecycle).to.include({ state: 'sealed', nextStep: 'delete' });
-    expect(sealed[HOT]!.lifecycle.nextStepAt).to.equal(
-      new Date(Date.UTC(1930, 3, 1) + 36500 * 86_400_000).toISOString(),
+    expect(sealed[BLOCKED]!.lifecycle).to.include({ state: 'sealed', nextStep: 'delete' });
+    expect(sealed[BLOCKED]!.lifecycle.nextStepAt).to.equal(
+      new Date(Date.UTC(1930, 3, 2) + 36500 * 86_400_000).toISOString(),
     );
+    expect(sealed[HOT]!.lifecycle).to.include({ state: 'hot', nextStep: 'write block + force merge' });
+    expect(Date.parse(sealed[HOT]!.lifecycle.nextStepAt!)).to.be.below(Date.now());
     const hot = await list({ AUDIT_SEAL_AFTER_DAYS: '36000', AUDIT_RETENTION_DAYS: '36500' });
     expect(hot[HOT]!.lifecycle).to.include({ state: 'hot', nextStep: 'write block + force merge' });
+    expect(Date.parse(hot[HOT]!.lifecycle.nextStepAt!)).to.be.above(Date.now());
     // An index already write-blocked counts as sealed whatever its age.
     expect(hot[BLOCKED]!.lifecycle.state).to.equal('sealed');
   });

@@ -44,6 +44,7 @@ describe('npm run retention', function () {
     expect(res.stdout).to.contain('Retention: 400 → 30000 days');
     expect(res.stdout).to.contain('DELETED now: 3 day index(es), 3 events');
     for (const i of [...OLD, KEPT]) expect(res.stdout).to.contain(i);
+    expect(res.stdout).to.not.contain('Write-blocked on the way'); // 1928 is past retention 30000 too
     expect(res.stdout).to.contain('Dry run: nothing changed.');
     for (const i of [...OLD, KEPT]) expect(await exists(i), i).to.equal(true);
   });
@@ -60,6 +61,7 @@ describe('npm run retention', function () {
     expect(res.code, res.stderr).to.equal(0);
     const out = JSON.parse(res.stdout);
     expect(out.plan.deleteNow.map((i: { index: string }) => i.index)).to.deep.equal(OLD);
+    expect(out.plan.sealNow.map((i: { index: string }) => i.index)).to.deep.equal([KEPT]);
     const deleted = out.result.sweep.actions.filter((a: { action: string }) => a.action === 'deleted');
     expect(deleted.map((a: { index: string }) => a.index)).to.deep.equal(OLD);
     for (const i of OLD) expect(await exists(i), i).to.equal(false);
