@@ -81,6 +81,7 @@ runCli(HELP, async (args) => {
     events: number;
     secs: number;
     lagEvents?: number;
+    drainSecs?: number;
   }[] = [];
   try {
     await sealEverything();
@@ -114,10 +115,19 @@ runCli(HELP, async (args) => {
       };
       await Promise.all(Array.from({ length: concurrency }, producer));
       const secs = (performance.now() - t0) / 1000;
-      await sealer?.stop();
+      // The backlog at the end of the phase, and how long the sealer takes to finish its round on it.
       const lagEvents = phase === 'on' ? await unsealed(store) : undefined;
+      const s0 = performance.now();
+      await sealer?.stop();
+      const drainSecs = (performance.now() - s0) / 1000;
       if (phase !== 'warm-up')
-        rows.push({ phase, orgId, events, secs, ...(lagEvents !== undefined ? { lagEvents } : {}) });
+        rows.push({
+          phase,
+          orgId,
+          events,
+          secs,
+          ...(lagEvents !== undefined ? { lagEvents, drainSecs } : {}),
+        });
       console.error(`${phase}: ${events} events in ${secs.toFixed(1)} s = ${Math.round(events / secs)}/s`);
       await sealEverything();
     }

@@ -51,7 +51,7 @@ export interface SealerOptions {
 export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerOptions> = {}): SealerOptions {
   const safetyMarginMs = Math.min(2000, Math.floor(sealIntervalMs / 2));
   return {
-    batchCap: 5000,
+    batchCap: 10_000,
     safetyMarginMs,
     periodMs: Math.max(250, sealIntervalMs - safetyMarginMs),
     missingEventGraceMs: 5 * 60_000,
