@@ -137,13 +137,14 @@ runCli(HELP, async (args) => {
     };
     console.log(
       formatTable(
-        ['phase', 'events', 'seconds', 'events/s', 'unsealed at end'],
+        ['phase', 'events', 'seconds', 'events/s', 'unsealed at end', 'sealer drained in s'],
         rows.map((r) => [
           r.phase,
           r.events,
           r.secs.toFixed(1),
           Math.round(r.events / r.secs),
           r.lagEvents ?? '',
+          r.drainSecs === undefined ? '' : r.drainSecs.toFixed(1),
         ]),
       ),
     );
