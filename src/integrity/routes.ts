@@ -82,9 +82,18 @@ export function integrityRouter(ctx: AppContext): Router {
         _source: { excludes: SEAL_LISTS },
       },
     });
-    const hits = (found.body as { hits: { hits: { _source: Checkpoint }[] } }).hits.hits;
-    const data = hits.slice(0, limit).map((h) => checkpointOf(h._source));
-    res.json({ data, ...(hits.length > limit ? { nextCursor: String(data[data.length - 1]!.seq) } : {}) });
+    const page = (found.body as { hits: { hits: { _source: Checkpoint }[] } }).hits.hits.map(
+      (h) => h._source,
+    );
+    // On the last page, seals created in the last refresh interval are not searchable yet: a realtime GET
+    // of the following seqs adds them, so a checkpoint a proof just returned is also listed here.
+    while (page.length <= limit) {
+      const next = await getSeal(ctx.store, orgId, (page[page.length - 1]?.seq ?? after) + 1);
+      if (!next) break;
+      page.push(next);
+    }
+    const data = page.slice(0, limit).map((c) => checkpointOf(c));
+    res.json({ data, ...(page.length > limit ? { nextCursor: String(data[data.length - 1]!.seq) } : {}) });
   });
 
   router.get('/:id/proof', auth, async (req, res) => {

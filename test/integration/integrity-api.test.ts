@@ -72,6 +72,8 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     expect(pending.body).to.deep.equal({ status: 'pending', id: ids.c });
 
     await sealAll(svc.ctx, org.orgId);
+    // ingest() refreshes only the read tests' year; the read API searches, so make this day searchable too.
+    await svc.store.indices.refresh({ index: dayIndex(`${day}T00:00:00Z`) });
     const proof = (await get(svc.url, `/api/v1/audit-logs/${ids.a}/proof`, org.keys.owner)).body;
     expect(proof.status).to.equal('sealed');
     // The entry is exactly what the read API returns; nothing stored-only leaks.
