@@ -13,7 +13,7 @@ import { iterateSeals } from '../src/integrity/seals.ts';
 import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer.ts';
 import { signingKeyFromPem, type SigningKey } from '../src/integrity/signing.ts';
 import type { Store } from '../src/store/client.ts';
-import { INTERNAL } from '../src/store/names.ts';
+import { eventDocId, INTERNAL } from '../src/store/names.ts';
 import { seedOrg, TEST_SIGNING_KEY_PEM, testConfig, testStore, uniqueId } from './helpers.ts';
 
 export const testKey = signingKeyFromPem(TEST_SIGNING_KEY_PEM);
@@ -135,7 +135,7 @@ export async function rewriteDayIndex(
   if (out.length > 0) {
     const bulk = await store.bulk({
       refresh: true,
-      body: out.flatMap((d) => [{ index: { _index: index, _id: d.id } }, d]),
+      body: out.flatMap((d) => [{ index: { _index: index, _id: eventDocId(d.orgId, d.id) } }, d]),
     });
     if ((bulk.body as { errors: boolean }).errors)
       throw new Error(`rewriting ${index} failed: ${JSON.stringify(bulk.body)}`);
@@ -170,7 +170,7 @@ export async function resealChain(store: Store, orgId: string, key: SigningKey):
       (d) => d._source.index,
     );
     const res = await store.mget({
-      body: { docs: seal.eventIds.map((id, k) => ({ _index: where[k]!, _id: id })) },
+      body: { docs: seal.eventIds.map((id, k) => ({ _index: where[k]!, _id: eventDocId(orgId, id) })) },
     });
     const events = (res.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
     const leaves = events.map((e) => leafOfEvent(e));

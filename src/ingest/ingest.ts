@@ -17,7 +17,7 @@ import type { AppContext } from '../app.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
-import { INTERNAL } from '../store/names.ts';
+import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
 
 export interface IngestResult {
@@ -39,8 +39,6 @@ export interface LedgerEntry {
   acceptedAt: string;
   sealed: false;
 }
-
-export const ledgerId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
 
 interface BulkItemResult {
   _index: string;
@@ -84,7 +82,7 @@ export async function ingestWithDetail(
   const repeats: [number, number][] = [];
   checked.forEach((c, i) => {
     if (!c.ok) return;
-    const key = ledgerId(c.doc.orgId, c.doc.id);
+    const key = eventDocId(c.doc.orgId, c.doc.id);
     const first = firstOf.get(key);
     if (first === undefined) firstOf.set(key, i);
     else repeats.push([i, first]);
@@ -112,15 +110,15 @@ async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<
 
   // 1. Claim the ids in the ledger.
   const ledgerBody = pending.flatMap(({ event: { doc, index } }) => [
-    { create: { _index: INTERNAL.ledger, _id: ledgerId(doc.orgId, doc.id) } },
+    { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
     ledgerEntry(doc, index),
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  const toWrite: { p: Pending; doc: StoredEvent; index: string; ownLedger: boolean }[] = [];
+  const toWrite: { p: Pending; doc: StoredEvent; index: string }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
-    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, ownLedger: true });
+    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index });
     else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
@@ -128,38 +126,30 @@ async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<
   // A taken id is a duplicate, unless its event never made it into the index the ledger names.
   for (const { p, entry } of await unfinished(ctx, taken, out)) {
     const doc = { ...p.event.doc, createdAt: entry.createdAt, acceptedAt: entry.acceptedAt };
-    toWrite.push({ p, doc, index: entry.index, ownLedger: false });
+    toWrite.push({ p, doc, index: entry.index });
   }
 
   // 2. Write the events.
   if (toWrite.length === 0) return out;
   const eventItems = await bulk(
     ctx,
-    toWrite.flatMap(({ doc, index }) => [{ create: { _index: index, _id: doc.id } }, doc]),
+    toWrite.flatMap(({ doc, index }) => [
+      { create: { _index: index, _id: eventDocId(doc.orgId, doc.id) } },
+      doc,
+    ]),
   );
   const undo: { i: number; id: string }[] = [];
   const release = (p: Pending, doc: StoredEvent, outcome: IngestOutcome) => {
     out.set(p.i, outcome);
-    undo.push({ i: p.i, id: ledgerId(doc.orgId, doc.id) });
+    undo.push({ i: p.i, id: eventDocId(doc.orgId, doc.id) });
   };
-  const conflicts: { p: Pending; doc: StoredEvent; index: string }[] = [];
-  toWrite.forEach(({ p, doc, index }, k) => {
+  toWrite.forEach(({ p, doc }, k) => {
     const item = eventItems[k]!;
     if (item.status === 201) out.set(p.i, { id: doc.id, status: 'created' });
-    else if (item.status === 409) conflicts.push({ p, doc, index });
+    // The `_id` carries the org, so a 409 is this org's own event: a concurrent attempt finished it first.
+    else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });
     // Never writable (e.g. the index was sealed meanwhile): free the id so the ledger claims no phantom event.
     else release(p, doc, rejected(doc.id, item));
-  });
-  // `_id` is the event id, unique per day index but not per org: a 409 is ours only if the document is.
-  const holders = await mget<{ orgId: string }>(
-    ctx,
-    conflicts.map(({ doc, index }) => ({ _index: index, _id: doc.id })),
-    ['orgId'],
-  );
-  conflicts.forEach(({ p, doc }, k) => {
-    // Same org: a concurrent attempt finished this id between our two steps; it exists once.
-    if (holders[k]?.orgId === doc.orgId) out.set(p.i, { id: doc.id, status: 'duplicate' });
-    else release(p, doc, idTakenByAnotherOrg(doc.id, p.event.index));
   });
   if (undo.length > 0) {
     const deleted = await bulk(
@@ -195,7 +185,7 @@ async function unfinished(
   out: Map<number, IngestOutcome>,
 ): Promise<{ p: Pending; entry: LedgerEntry }[]> {
   if (taken.length === 0) return [];
-  const ids = taken.map(({ event: { doc } }) => ledgerId(doc.orgId, doc.id));
+  const ids = taken.map(({ event: { doc } }) => eventDocId(doc.orgId, doc.id));
   const ledger = await mget<LedgerEntry>(
     ctx,
     ids.map((id) => ({ _index: INTERNAL.ledger, _id: id })),
@@ -214,7 +204,7 @@ async function unfinished(
   });
   const events = await mget<{ orgId: string }>(
     ctx,
-    withEntry.map(({ entry }) => ({ _index: entry.index, _id: entry.eventId })),
+    withEntry.map(({ entry }) => ({ _index: entry.index, _id: eventDocId(entry.orgId, entry.eventId) })),
     ['orgId'],
   );
 
@@ -222,8 +212,7 @@ async function unfinished(
   withEntry.forEach((w, k) => {
     // Past retention the day is gone: the event may have existed, and its index must not be re-created.
     const expired = dayAgeDays(new Date(w.entry.createdAt), new Date()) >= ctx.cfg.retentionDays;
-    // A document of another org under our id is not our event: the write below gets its 409 and sorts it out.
-    if ((events[k] === undefined || events[k].orgId !== w.entry.orgId) && !expired) missing.push(w);
+    if (events[k] === undefined && !expired) missing.push(w);
     else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
   });
   return missing;
@@ -253,17 +242,6 @@ async function bulk(ctx: AppContext, body: object[]): Promise<BulkItemResult[]> 
   const retry = items.find((it) => RETRYABLE.has(it.status));
   if (retry) throw errors.storageUnavailable();
   return items;
-}
-
-function idTakenByAnotherOrg(id: string, index: string): IngestOutcome {
-  return {
-    id,
-    status: 'rejected',
-    param: 'id',
-    error:
-      `id "${id}" is already used in ${index} by another producer; event ids must be unique across orgs ` +
-      'per day: send a ULID or UUID, or omit id to have one generated',
-  };
 }
 
 function rejected(id: string, item: BulkItemResult): IngestOutcome {

@@ -13,9 +13,8 @@ import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { ledgerId } from '../ingest/ingest.ts';
 import { statusOf } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
+import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
@@ -101,9 +100,9 @@ export function integrityRouter(ctx: AppContext): Router {
     const id = String(req.params.id);
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
-    const entry = await getDoc<LedgerDoc>(ctx, INTERNAL.ledger, ledgerId(scope.orgId, id));
+    const entry = await getDoc<LedgerDoc>(ctx, INTERNAL.ledger, eventDocId(scope.orgId, id));
     if (!entry) throw notFound();
-    const event = await getDoc<StoredEvent>(ctx, entry.index, id);
+    const event = await getDoc<StoredEvent>(ctx, entry.index, eventDocId(scope.orgId, id));
     if (!event || event.orgId !== scope.orgId) throw notFound();
     if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
     if (!entry.sealed || !entry.seal) {

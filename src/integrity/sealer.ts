@@ -18,9 +18,8 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../app.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
-import { ledgerId } from '../ingest/ingest.ts';
 import { statusOf } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
+import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { Lease } from './lease.ts';
@@ -245,7 +244,7 @@ export class Sealer {
     head: Seal | undefined,
   ): Promise<{ ready: { entry: LedgerDoc; event: StoredEvent }[]; held: Held[] }> {
     const res = await this.ctx.store.mget({
-      body: { docs: entries.map((e) => ({ _index: e.index, _id: e.eventId })) },
+      body: { docs: entries.map((e) => ({ _index: e.index, _id: eventDocId(e.orgId, e.eventId) })) },
     });
     const docs = (
       res.body as {
@@ -353,7 +352,7 @@ export class Sealer {
    */
   private async markSealed(seal: Seal, entries?: LedgerDoc[]): Promise<void> {
     const body: object[] = seal.eventIds.flatMap((eventId, leaf): object[] => {
-      const _id = ledgerId(seal.orgId, eventId);
+      const _id = eventDocId(seal.orgId, eventId);
       const mark = { sealed: true, seal: { seq: seal.seq, leaf } };
       return entries
         ? [{ index: { _index: INTERNAL.ledger, _id } }, { ...entries[leaf]!, ...mark }]

@@ -11,9 +11,8 @@
  */
 import type { StoredEvent } from '../events/schema.ts';
 import { toEntry } from '../events/schema.ts';
-import { ledgerId } from '../ingest/ingest.ts';
 import type { Store } from '../store/client.ts';
-import { AUDIT_INDEX_PATTERN, INTERNAL } from '../store/names.ts';
+import { AUDIT_INDEX_PATTERN, eventDocId, INTERNAL } from '../store/names.ts';
 import { checkChain, short, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint, type Seal } from './checkpoint.ts';
 import { leafHashOf, storedHashOf } from './leaf.ts';
@@ -116,13 +115,15 @@ async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]):
     const ids = seal.eventIds.slice(from, from + CHUNK);
     const ledger = await mgetSources<LedgerDoc>(
       store,
-      ids.map((id) => ({ _index: INTERNAL.ledger, _id: ledgerId(orgId, id) })),
+      ids.map((id) => ({ _index: INTERNAL.ledger, _id: eventDocId(orgId, id) })),
     );
     const where = await Promise.all(
       ids.map(async (id, k) => ledger[k]?.index ?? (await findEventIndex(store, orgId, id))),
     );
     // An event found nowhere (no ledger entry, no index holds it) is simply absent.
-    const located = ids.flatMap((id, k) => (where[k] ? [{ k, _index: where[k]!, _id: id }] : []));
+    const located = ids.flatMap((id, k) =>
+      where[k] ? [{ k, _index: where[k]!, _id: eventDocId(orgId, id) }] : [],
+    );
     const found = await mgetSources<StoredEvent>(
       store,
       located.map(({ _index, _id }) => ({ _index, _id })),
@@ -308,7 +309,7 @@ async function scanEvents(
   const flush = async () => {
     const ledger = await mgetSources<LedgerDoc>(
       store,
-      page.map(({ doc }) => ({ _index: INTERNAL.ledger, _id: ledgerId(orgId, doc.id) })),
+      page.map(({ doc }) => ({ _index: INTERNAL.ledger, _id: eventDocId(orgId, doc.id) })),
     );
     page.forEach(({ index, doc }, k) => {
       const entry = ledger[k];

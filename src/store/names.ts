@@ -34,6 +34,13 @@ export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string
 }
 
 /** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
+/**
+ * The `_id` of an event in its day index and of its ledger entry. Event ids are unique per org, not across
+ * orgs, so the id carries the org: two orgs may use the same event id without colliding or learning of
+ * each other.
+ */
+export const eventDocId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+
 export const INTERNAL = {
   orgs: 'audit-internal-orgs',
   workspaces: 'audit-internal-workspaces',

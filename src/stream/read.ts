@@ -9,11 +9,10 @@
  */
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { ledgerId } from '../ingest/ingest.ts';
 import { sealId } from '../integrity/checkpoint.ts';
 import type { LedgerDoc } from '../integrity/seals.ts';
 import { statusOf, type Store } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
+import { eventDocId, INTERNAL } from '../store/names.ts';
 
 export interface StreamPosition {
   /** The seal holding the next entry to deliver (the first seal is 1). */
@@ -65,13 +64,15 @@ async function eventsOf(
 ): Promise<(StoredEvent | undefined)[]> {
   const ledger = await store.mget({
     index: INTERNAL.ledger,
-    body: { ids: eventIds.map((id) => ledgerId(orgId, id)) },
+    body: { ids: eventIds.map((id) => eventDocId(orgId, id)) },
     _source_includes: 'index',
   } as never);
   const indices = (
     ledger.body as { docs: { found?: boolean; _source?: Pick<LedgerDoc, 'index'> }[] }
   ).docs.map((d) => (d.found ? d._source!.index : undefined));
-  const wanted = eventIds.flatMap((id, k) => (indices[k] ? [{ _index: indices[k]!, _id: id }] : []));
+  const wanted = eventIds.flatMap((id, k) =>
+    indices[k] ? [{ _index: indices[k]!, _id: eventDocId(orgId, id) }] : [],
+  );
   const found = new Map<string, StoredEvent>();
   if (wanted.length > 0) {
     const res = await store.mget({ body: { docs: wanted } } as never);
@@ -84,7 +85,7 @@ async function eventsOf(
         throw new Error(`could not read event ${d._id}: ${d.error.type}`);
       }
       // The org check is tenant isolation: an id only ever counts for the org whose seal lists it.
-      if (d.found && d._source!.orgId === orgId) found.set(d._id, d._source!);
+      if (d.found && d._source!.orgId === orgId) found.set(d._source!.id, d._source!);
     }
   }
   return eventIds.map((id) => found.get(id));

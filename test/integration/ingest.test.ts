@@ -8,7 +8,7 @@ import { freePort } from '../../src/engine/engine.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
 import type { RunningService } from '../../src/server.ts';
 import { createStore, isUnavailable } from '../../src/store/client.ts';
-import { dayIndex, INTERNAL } from '../../src/store/names.ts';
+import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
 import { countEvents, ledgerEntry, mappingFieldCount, postEvents, type Posted } from './ingest-helpers.ts';
 
@@ -39,7 +39,10 @@ describe('ingest: POST /api/v1/audit-logs', () => {
 
   /** The stored document of an event (GET is real-time: no refresh needed). */
   async function stored(id: string, createdAt: string | Date = new Date()) {
-    const res = await service.store.get({ index: dayIndex(createdAt), id }, { ignore: [404] });
+    const res = await service.store.get(
+      { index: dayIndex(createdAt), id: eventDocId(orgId, id) },
+      { ignore: [404] },
+    );
     return res.body.found ? (res.body._source as Record<string, unknown>) : undefined;
   }
 
@@ -400,19 +403,18 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       expect(again.body.results).to.deep.equal([{ id, status: 'duplicate' }]);
     });
 
-    it('never answers duplicate for an id another org holds on the same day: rejected naming id', async () => {
+    it('keeps ids per org: two orgs may use the same event id on the same day, each gets its own event', async () => {
       const id = uniqueId('evt');
       const otherOrg = await seedOrg(ctx);
       const otherKey = await seedIngestKey(ctx, otherOrg);
-      expect((await post(event({ id }), undefined, otherKey)).status).to.equal(201);
-      const res = await post(event({ id }));
-      expect(res.status).to.equal(400);
-      expect(res.body.param).to.equal('id');
-      expect(res.body.error).to.match(/unique across orgs/);
-      // The id is released in our org's ledger: nothing claims an event that does not exist.
-      expect(await ledgerEntry(service.store, orgId, id)).to.equal(undefined);
-      expect(await countEvents(service.store, orgId, id)).to.equal(0);
+      const theirs = await post(event({ id, resourceName: 'theirs' }), undefined, otherKey);
+      expect(theirs.status).to.equal(201);
+      const ours = await post(event({ id, resourceName: 'ours' }));
+      expect(ours.status).to.equal(201);
+      expect(ours.body.results).to.deep.equal([{ id, status: 'created' }]);
+      expect(await countEvents(service.store, orgId, id)).to.equal(1);
       expect(await countEvents(service.store, otherOrg, id)).to.equal(1);
+      expect(await stored(id)).to.include({ orgId, resourceName: 'ours' });
     });
 
     it('writes an id repeated within one batch once', async () => {

@@ -5,7 +5,7 @@ import { Lease } from '../../src/integrity/lease.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals, type LedgerDoc } from '../../src/integrity/seals.ts';
 import type { StoredEvent } from '../../src/events/schema.ts';
-import { dayIndex, INTERNAL } from '../../src/store/names.ts';
+import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { uniqueId } from '../helpers.ts';
 import {
   ingestSample,
@@ -48,13 +48,16 @@ describe('integrity: the sealer', function () {
       expect(s.root).to.equal(merkleRoot(s.leaves));
     }
     // The leaves are those of the stored events, and each ledger entry points at its seal and leaf.
-    const events = await ctx.store.mget({ index: dayIndex(`${day}T00:00:00Z`), body: { ids } });
+    const events = await ctx.store.mget({
+      index: dayIndex(`${day}T00:00:00Z`),
+      body: { ids: ids.map((id) => eventDocId(orgId, id)) },
+    });
     const docs = (events.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
     const leafOf = new Map(seals.flatMap((s) => s.eventIds.map((id, k) => [id, s.leaves[k]] as const)));
     expect(docs.map((d) => leafOfEvent(d).leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
     const ledger = await ctx.store.mget({
       index: INTERNAL.ledger,
-      body: { ids: ids.map((id) => `${orgId}:${id}`) },
+      body: { ids: ids.map((id) => eventDocId(orgId, id)) },
     });
     const marks = (ledger.body as { docs: { _source: LedgerDoc }[] }).docs.map((d) => d._source.seal);
     expect(marks[5]).to.deep.equal({ seq: 2, leaf: 2 }); // the 7th entry of the org

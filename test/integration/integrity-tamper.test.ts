@@ -7,7 +7,7 @@ import { checkpointOf, sealId, type Checkpoint } from '../../src/integrity/check
 import type { Problem } from '../../src/integrity/chain.ts';
 import { generateSigningKeyPem, signingKeyFromPem } from '../../src/integrity/signing.ts';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
-import { dayIndex, INTERNAL } from '../../src/store/names.ts';
+import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import {
   ingestSample,
   integrityCtx,
@@ -113,7 +113,10 @@ describe('integrity: tampering is detected and named', function () {
 
   it('names an event inserted (back-dated) into a day index without going through the service', async () => {
     const { orgId, ids, index } = await sealedSample();
-    const real = (await ctx.store.get({ index, id: ids[0]! })).body._source as Record<string, unknown>;
+    const real = (await ctx.store.get({ index, id: eventDocId(orgId, ids[0]!) })).body._source as Record<
+      string,
+      unknown
+    >;
     const inserted = {
       ...real,
       id: 'evt_backdated',
@@ -121,7 +124,7 @@ describe('integrity: tampering is detected and named', function () {
       description: 'approved',
     };
     // `create` is allowed on a write-once index: no rewrite needed to add a document.
-    await ctx.store.create({ index, id: 'evt_backdated', body: inserted, refresh: true });
+    await ctx.store.create({ index, id: eventDocId(orgId, 'evt_backdated'), body: inserted, refresh: true });
     const r = await verify(orgId);
     expect(kinds(r)).to.deep.equal([['event-not-in-ledger', undefined, 'evt_backdated']]);
     expect(r.problems[0]!.message).to.contain(`event evt_backdated in ${index}`);

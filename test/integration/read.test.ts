@@ -440,9 +440,9 @@ describe('read path: GET /api/v1/audit-logs', function () {
       // Every id org B has in the store: its 1995 events and the records of its directory changes.
       const { body } = await svc.store.search({
         index: 'audit-logs-*',
-        body: { query: { term: { orgId: b.orgId } }, size: 1000, _source: false },
+        body: { query: { term: { orgId: b.orgId } }, size: 1000, _source: ['id'] },
       });
-      const bIds = new Set((body.hits.hits as { _id: string }[]).map((h) => h._id));
+      const bIds = new Set((body.hits.hits as { _source: { id: string } }[]).map((h) => h._source.id));
       expect(bIds.size).to.be.greaterThan(6);
       const bCursor = (await list(`${IN_1995}&includeDeparted=true&limit=1`, b.keys.owner)).body.nextCursor;
       const markers = ['Bobco', 'bobco', b.orgId, ...Object.values(b.users), ...b.ws];
