@@ -123,10 +123,30 @@ async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
 
-  // A taken id is a duplicate, unless its event never made it into the index the ledger names.
-  for (const { p, entry } of await unfinished(ctx, taken, out)) {
-    const doc = { ...p.event.doc, createdAt: entry.createdAt, acceptedAt: entry.acceptedAt };
-    toWrite.push({ p, doc, index: entry.index });
+  // A taken id is a duplicate, unless its event never made it into the index the ledger names. Such an
+  // attempt was never acknowledged, so it is accepted now: the ledger entry takes the new acceptedAt first
+  // (the sealer orders by it and holds back entries that look back-dated), then the event is written.
+  const restarted = await unfinished(ctx, taken, out);
+  if (restarted.length > 0) {
+    const acceptedAt = new Date().toISOString();
+    const items = await bulk(
+      ctx,
+      restarted.flatMap(({ entry }) => [
+        { index: { _index: INTERNAL.ledger, _id: eventDocId(entry.orgId, entry.eventId) } },
+        { ...entry, acceptedAt },
+      ]),
+    );
+    items.forEach((item, k) => {
+      if (item.status !== 200 && item.status !== 201) {
+        throw new Error(`could not renew ledger entry ${item._id}: ${item.error?.reason ?? item.status}`);
+      }
+      const { p, entry } = restarted[k]!;
+      toWrite.push({
+        p,
+        doc: { ...p.event.doc, createdAt: entry.createdAt, acceptedAt },
+        index: entry.index,
+      });
+    });
   }
 
   // 2. Write the events.

@@ -394,11 +394,16 @@ describe('ingest: POST /api/v1/audit-logs', () => {
         id: `${orgId}:${id}`,
         body: { orgId, eventId: id, index: dayIndex(createdAt), createdAt, acceptedAt, sealed: false },
       });
+      const before = new Date().toISOString();
       const retry = await post(event({ id }));
       expect(retry.status).to.equal(201);
       expect(retry.body.results).to.deep.equal([{ id, status: 'created' }]);
       expect(await countEvents(service.store, orgId, id)).to.equal(1);
-      expect(await stored(id, createdAt)).to.include({ createdAt, acceptedAt });
+      // Accepted now (the first try was never acknowledged); the ledger and the event agree on it.
+      const doc = await stored(id, createdAt);
+      expect(doc).to.include({ createdAt });
+      expect(String(doc!.acceptedAt) >= before).to.equal(true);
+      expect((await ledgerEntry(service.store, orgId, id))!.acceptedAt).to.equal(doc!.acceptedAt);
       const again = await post(event({ id }));
       expect(again.body.results).to.deep.equal([{ id, status: 'duplicate' }]);
     });
