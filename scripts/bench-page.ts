@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../src/app.ts';
-import { formatTable, Progress, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { formatTable, intFlag, Progress, runCli, stringFlag } from '../src/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { seed } from '../src/seed/run.ts';
@@ -32,26 +32,12 @@ The events stay in the cluster (day indices refuse deletes): point it at a throw
 
 Environment: OPENSEARCH_URL (else the running local engine).`;
 
-function positiveInt(
-  args: Parameters<typeof stringFlag>[0],
-  name: string,
-  dflt: number,
-  max: number,
-): number {
-  const v = stringFlag(args, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
-  return n;
-}
-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 runCli(HELP, async (args) => {
-  const events = positiveInt(args, 'events', 1_000_000, 10_000_000);
-  const days = positiveInt(args, 'days', 30, 365);
-  const runs = positiveInt(args, 'runs', 7, 100);
+  const events = intFlag(args, 'events', { default: 1_000_000, max: 10_000_000 });
+  const days = intFlag(args, 'days', { default: 30, max: 365 });
+  const runs = intFlag(args, 'runs', { default: 7, max: 100 });
   const orgId = stringFlag(args, 'org') ?? `page_bench_${events}`;
   const base = loadConfig();
   // Seeded days must still accept events, and the page must be on.

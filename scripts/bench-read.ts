@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.ts';
-import { Progress, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { intFlag, Progress, runCli } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { putMember } from '../src/directory/members.ts';
@@ -27,24 +27,10 @@ The events stay in the cluster (day indices refuse deletes): point it at a throw
 
 Environment: OPENSEARCH_URL (else the running local engine).`;
 
-function positiveInt(
-  args: Parameters<typeof stringFlag>[0],
-  name: string,
-  dflt: number,
-  max: number,
-): number {
-  const v = stringFlag(args, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
-  return n;
-}
-
 runCli(HELP, async (args) => {
-  const total = positiveInt(args, 'events', 100_000, 10_000_000);
-  const limit = positiveInt(args, 'limit', 100, 100);
-  const concurrency = positiveInt(args, 'concurrency', 2, 16);
+  const total = intFlag(args, 'events', { default: 100_000, max: 10_000_000 });
+  const limit = intFlag(args, 'limit', { default: 100, max: 100 });
+  const concurrency = intFlag(args, 'concurrency', { default: 2, max: 16 });
   const cfg = { ...loadConfig(), auditLogsEnabled: true, rateLimitPerMinute: 1_000_000 };
   const { store, close } = await connectForScript(cfg);
   const ctx = { cfg, store };

@@ -3,7 +3,7 @@
  * off and on (off, on, off, on, …), each for a fresh org, and reports events/s per phase and on/off.
  */
 import crypto from 'node:crypto';
-import { formatTable, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { formatTable, intFlag, runCli, UsageError } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
@@ -29,20 +29,6 @@ deletes), and another service's sealer on the same cluster would seal during "of
   npm run engine -- start --instance sealbench     (prints its URL)
   OPENSEARCH_URL=<that url> npx tsx scripts/bench-seal.ts`;
 
-function positiveInt(
-  args: Parameters<typeof stringFlag>[0],
-  name: string,
-  dflt: number,
-  max: number,
-): number {
-  const v = stringFlag(args, name);
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max)
-    throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
-  return n;
-}
-
 async function unsealed(store: Store): Promise<number> {
   await store.indices.refresh({ index: INTERNAL.ledger });
   const res = await store.count({
@@ -53,12 +39,12 @@ async function unsealed(store: Store): Promise<number> {
 }
 
 runCli(HELP, async (args) => {
-  const seconds = positiveInt(args, 'seconds', 30, 600);
-  const rounds = positiveInt(args, 'rounds', 3, 10);
-  const concurrency = positiveInt(args, 'concurrency', 4, 32);
-  const batch = positiveInt(args, 'batch', 1000, 1000);
+  const seconds = intFlag(args, 'seconds', { default: 30, max: 600 });
+  const rounds = intFlag(args, 'rounds', { default: 3, max: 10 });
+  const concurrency = intFlag(args, 'concurrency', { default: 4, max: 32 });
+  const batch = intFlag(args, 'batch', { default: 1000, max: 1000 });
   const cfg = loadConfig();
-  const intervalMs = positiveInt(args, 'interval', cfg.sealIntervalMs / 1000, 3600) * 1000;
+  const intervalMs = intFlag(args, 'interval', { default: cfg.sealIntervalMs / 1000, max: 3600 }) * 1000;
   if (!cfg.opensearchUrl || !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(cfg.opensearchUrl)) {
     throw new UsageError(
       'set OPENSEARCH_URL to a local throw-away engine (http://127.0.0.1:<port>); see --help',

@@ -1,5 +1,5 @@
 /** `npm run seed`: realistic synthetic audit events through the real ingest path. */
-import { Progress, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
+import { intFlag, Progress, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { seed } from '../src/seed/run.ts';
 import { connectForScript } from '../src/store/connect.ts';
@@ -33,15 +33,6 @@ than that many days needs the setting raised for this run, e.g.
 
 Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS.`;
 
-function intFlag(args: Args, name: string, dflt?: number, min = 1): number {
-  const raw = dflt === undefined ? stringFlag(args, name, true) : stringFlag(args, name);
-  if (raw === undefined) return dflt!;
-  const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < min)
-    throw new UsageError(`--${name} must be an integer of at least ${min} (got "${raw}")`);
-  return n;
-}
-
 function dateFlag(args: Args, name: string): Date | undefined {
   const raw = stringFlag(args, name);
   if (raw === undefined) return undefined;
@@ -57,9 +48,9 @@ runCli(HELP, async (args) => {
     events: intFlag(args, 'events'),
     days: intFlag(args, 'days'),
     seed: stringFlag(args, 'seed') ?? '1',
-    workspaces: intFlag(args, 'workspaces', 5),
-    members: intFlag(args, 'members', 40),
-    concurrency: intFlag(args, 'concurrency', 4),
+    workspaces: intFlag(args, 'workspaces', { default: 5 }),
+    members: intFlag(args, 'members', { default: 40 }),
+    concurrency: intFlag(args, 'concurrency', { default: 4 }),
     until: dateFlag(args, 'until'),
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(opts.orgId)) {

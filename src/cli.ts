@@ -50,6 +50,26 @@ export function stringFlag(args: Args, name: string, required = false): string |
   return v;
 }
 
+/**
+ * An integer flag (`_` separators allowed, e.g. 1_000_000): required when no default is given, and within
+ * [min, max]; a usage error naming the flag otherwise.
+ */
+export function intFlag(
+  args: Args,
+  name: string,
+  opts: { default?: number; min?: number; max?: number } = {},
+): number {
+  const { min = 1, max = Number.MAX_SAFE_INTEGER } = opts;
+  const raw = opts.default === undefined ? stringFlag(args, name, true) : stringFlag(args, name);
+  if (raw === undefined) return opts.default!;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be an integer ${range} (got "${raw}")`);
+  }
+  return n;
+}
+
 export class UsageError extends Error {}
 
 /** Runs a script body: prints `help` on --help, a one-line message and exit 1 on any error. */

@@ -9,7 +9,7 @@ import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import type { AppContext } from '../app.ts';
 import { parseKey, secretMatches, tokensEqual, type ApiKeyRecord } from '../directory/keys.ts';
-import { statusOf } from '../store/client.ts';
+import { getSource } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
 import { errors } from './errors.ts';
 
@@ -23,14 +23,8 @@ export type Principal =
 export async function resolveApiKey(ctx: AppContext, token: string): Promise<Principal | undefined> {
   const parsed = parseKey(token);
   if (!parsed) return undefined;
-  let rec: ApiKeyRecord;
-  try {
-    rec = (await ctx.store.get({ index: INTERNAL.apiKeys, id: parsed.id })).body._source as ApiKeyRecord;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
-  if (rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
+  const rec = await getSource<ApiKeyRecord>(ctx.store, INTERNAL.apiKeys, parsed.id);
+  if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {
     case 'personal':
       return { kind: 'personal', keyId: rec.id, orgId: rec.orgId!, userId: rec.userId! };

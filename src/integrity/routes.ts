@@ -13,7 +13,7 @@ import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { statusOf } from '../store/client.ts';
+import { getSource } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
@@ -31,15 +31,6 @@ function onlyParams(req: Request, allowed: string[]): Record<string, string> {
     if (typeof v !== 'string') throw errors.invalidParam(k, `${k} must be given once, as a plain value.`);
   }
   return q as Record<string, string>;
-}
-
-async function getDoc<T>(ctx: AppContext, index: string, id: string): Promise<T | undefined> {
-  try {
-    return ((await ctx.store.get({ index, id })).body as { _source: T })._source;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined; // also: the day index does not exist
-    throw err;
-  }
 }
 
 export function integrityRouter(ctx: AppContext): Router {
@@ -100,9 +91,9 @@ export function integrityRouter(ctx: AppContext): Router {
     const id = String(req.params.id);
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
-    const entry = await getDoc<LedgerDoc>(ctx, INTERNAL.ledger, eventDocId(scope.orgId, id));
+    const entry = await getSource<LedgerDoc>(ctx.store, INTERNAL.ledger, eventDocId(scope.orgId, id));
     if (!entry) throw notFound();
-    const event = await getDoc<StoredEvent>(ctx, entry.index, eventDocId(scope.orgId, id));
+    const event = await getSource<StoredEvent>(ctx.store, entry.index, eventDocId(scope.orgId, id));
     if (!event || event.orgId !== scope.orgId) throw notFound();
     if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
     if (!entry.sealed || !entry.seal) {

@@ -1,6 +1,6 @@
 /** Reading seals and ledger entries of one org (index INTERNAL.seals and INTERNAL.ledger). */
 import type { LedgerEntry } from '../ingest/ingest.ts';
-import { statusOf, type Store } from '../store/client.ts';
+import { getSource, type Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
 import { sealId, type Seal } from './checkpoint.ts';
 
@@ -14,13 +14,7 @@ export type LedgerDoc = Omit<LedgerEntry, 'sealed'> & {
 export const SEAL_LISTS = ['eventIds', 'leaves', 'storedHashes'];
 
 export async function getSeal(store: Store, orgId: string, seq: number): Promise<Seal | undefined> {
-  try {
-    const res = await store.get({ index: INTERNAL.seals, id: sealId(orgId, seq) });
-    return (res.body as { _source: Seal })._source;
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
+  return getSource<Seal>(store, INTERNAL.seals, sealId(orgId, seq));
 }
 
 /**

@@ -23,3 +23,23 @@ export function isUnavailable(err: unknown): boolean {
 export function statusOf(err: unknown): number | undefined {
   return err instanceof osErrors.ResponseError ? err.statusCode : undefined;
 }
+
+/** A document's `_source` by realtime GET, or undefined when the document (or its index) does not exist. */
+export async function getSource<T>(
+  store: Store,
+  index: string,
+  id: string,
+  sourceIncludes?: string,
+): Promise<T | undefined> {
+  try {
+    const res = await store.get({
+      index,
+      id,
+      ...(sourceIncludes ? { _source_includes: sourceIncludes } : {}),
+    });
+    return (res.body as { _source: T })._source;
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw err;
+  }
+}

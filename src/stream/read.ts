@@ -11,7 +11,7 @@ import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts'
 import type { ReadScope } from '../directory/access.ts';
 import { sealId } from '../integrity/checkpoint.ts';
 import type { LedgerDoc } from '../integrity/seals.ts';
-import { statusOf, type Store } from '../store/client.ts';
+import { getSource, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 
 export interface StreamPosition {
@@ -43,17 +43,13 @@ const CHUNK = 500;
 
 /** The event ids of a seal in leaf order, or undefined when the seal does not exist (yet). */
 async function sealEventIds(store: Store, orgId: string, seq: number): Promise<string[] | undefined> {
-  try {
-    const res = await store.get({
-      index: INTERNAL.seals,
-      id: sealId(orgId, seq),
-      _source_includes: 'eventIds',
-    });
-    return ((res.body as { _source: { eventIds: string[] } })._source.eventIds ?? []) as string[];
-  } catch (err) {
-    if (statusOf(err) === 404) return undefined;
-    throw err;
-  }
+  const seal = await getSource<{ eventIds?: string[] }>(
+    store,
+    INTERNAL.seals,
+    sealId(orgId, seq),
+    'eventIds',
+  );
+  return seal && (seal.eventIds ?? []);
 }
 
 /** The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention). */
