@@ -29,7 +29,9 @@ runCli(HELP, async (args) => {
   switch (command) {
     case 'start': {
       const { state, startedNow } = await engine.start();
-      console.error(startedNow ? `OpenSearch ${state.version} started` : `OpenSearch ${state.version} is already running`);
+      console.error(
+        startedNow ? `OpenSearch ${state.version} started` : `OpenSearch ${state.version} is already running`,
+      );
       console.log(state.url);
       return;
     }
@@ -39,17 +41,28 @@ runCli(HELP, async (args) => {
     case 'status': {
       const state = engine.running();
       if (!state) {
-        console.log(`not running (engine files: ${cfg.engine.dir}; installed plugins: ${engine.installedPlugins().join(', ') || 'none'})`);
+        console.log(
+          `not running (engine files: ${cfg.engine.dir}; installed plugins: ${engine.installedPlugins().join(', ') || 'none'})`,
+        );
         process.exitCode = 3;
         return;
       }
-      const health = await fetch(`${state.url}/_cluster/health`).then((r) => r.json() as Promise<{ status: string }>);
+      const health = await fetch(`${state.url}/_cluster/health`).then(
+        (r) => r.json() as Promise<{ status: string }>,
+      );
       const plugins = await fetch(`${state.url}/_cat/plugins?h=component,version`).then((r) => r.text());
       console.log(`url:      ${state.url}
 version:  OpenSearch ${state.version}
 pid:      ${state.pid} (since ${state.startedAt})
 health:   ${health.status}
-plugins:  ${plugins.trim().split('\n').filter(Boolean).map((l) => l.trim().replace(/\s+/, ' ')).join(', ') || 'none'}
+plugins:  ${
+        plugins
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.trim().replace(/\s+/, ' '))
+          .join(', ') || 'none'
+      }
 data:     ${engine.dataDir} (${(engine.dataSizeBytes() / 1048576).toFixed(1)} MiB)
 log:      ${engine.logFile}`);
       return;
@@ -65,7 +78,8 @@ log:      ${engine.logFile}`);
     }
     case 'reset': {
       if (!args.yes) {
-        if (!process.stdin.isTTY) throw new Error('reset deletes all local audit data; pass --yes to confirm');
+        if (!process.stdin.isTTY)
+          throw new Error('reset deletes all local audit data; pass --yes to confirm');
         const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
         const answer = await rl.question(`Delete all data in ${engine.dataDir}? Type "yes": `);
         rl.close();

@@ -22,7 +22,9 @@ async function main() {
       { instance: `test-${process.pid}` },
     );
     const { state } = await engine.start();
-    console.error(`test engine: OpenSearch ${state.version} at ${state.url} (plugins: ${state.plugins.join(', ') || 'none'})`);
+    console.error(
+      `test engine: OpenSearch ${state.version} at ${state.url} (plugins: ${state.plugins.join(', ') || 'none'})`,
+    );
     env.OPENSEARCH_URL = state.url;
   }
   const mocha = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'mocha');
@@ -33,7 +35,8 @@ async function main() {
 }
 
 async function cleanup() {
-  if (engine) await engine.reset(true).catch((err) => console.error(`could not stop the test engine: ${err}`));
+  if (engine)
+    await engine.reset(true).catch((err) => console.error(`could not stop the test engine: ${err}`));
   engine = undefined;
 }
 

@@ -47,7 +47,8 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   if (err instanceof ApiError) apiError = err;
   else if (isUnavailable(err)) apiError = errors.storageUnavailable();
   else if (err?.type === 'entity.too.large') apiError = errors.bodyTooLarge(String(err.limit ?? ''));
-  else if (err?.type === 'entity.parse.failed') apiError = errors.invalidBody(`The body is not valid JSON: ${err.message}`);
+  else if (err?.type === 'entity.parse.failed')
+    apiError = errors.invalidBody(`The body is not valid JSON: ${err.message}`);
   else {
     console.error('unhandled error', err);
     apiError = errors.internal();

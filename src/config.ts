@@ -97,7 +97,9 @@ function defaultEngineDir(env: Env): string {
 export function loadConfig(env: Env = process.env): Config {
   const opensearchUrl = str(env, 'OPENSEARCH_URL');
   if (opensearchUrl && !/^https?:\/\/[^/]+/.test(opensearchUrl)) {
-    throw new ConfigError(`OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200 (got "${opensearchUrl}")`);
+    throw new ConfigError(
+      `OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200 (got "${opensearchUrl}")`,
+    );
   }
   const retentionDays = num(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36500);
   const sealAfterDays = num(env, 'AUDIT_SEAL_AFTER_DAYS', 2, 1, 36500);

@@ -34,7 +34,11 @@ export class DownloadError extends Error {}
 type FetchResult = { status: 'cached' | 'downloaded'; path: string } | { status: 'unpublished' };
 
 /** Returns the cached file, downloading it first when needed. */
-export function fetchArtifact(downloads: string, artifact: Artifact, log: (line: string) => void): FetchResult {
+export function fetchArtifact(
+  downloads: string,
+  artifact: Artifact,
+  log: (line: string) => void,
+): FetchResult {
   fs.mkdirSync(downloads, { recursive: true });
   const target = path.join(downloads, artifact.file);
   if (fs.existsSync(target)) return { status: 'cached', path: target };
@@ -65,13 +69,19 @@ export function fetchArtifact(downloads: string, artifact: Artifact, log: (line:
     const out = `${r.stdout}\n${r.stderr}`;
     if (r.status !== 0) {
       if (/Could not find artifact|was not found in/.test(out)) {
-        fs.writeFileSync(marker, `${new Date().toISOString()} Maven Central does not publish ${artifact.coords}\n`);
+        fs.writeFileSync(
+          marker,
+          `${new Date().toISOString()} Maven Central does not publish ${artifact.coords}\n`,
+        );
         return { status: 'unpublished' };
       }
-      throw new DownloadError(`mvn could not fetch ${artifact.coords}:\n${out.trim().split('\n').slice(-8).join('\n')}`);
+      throw new DownloadError(
+        `mvn could not fetch ${artifact.coords}:\n${out.trim().split('\n').slice(-8).join('\n')}`,
+      );
     }
     const got = path.join(scratch, artifact.file);
-    if (!fs.existsSync(got)) throw new DownloadError(`mvn finished but ${artifact.file} is missing in ${scratch}`);
+    if (!fs.existsSync(got))
+      throw new DownloadError(`mvn finished but ${artifact.file} is missing in ${scratch}`);
     fs.renameSync(got, target);
     return { status: 'downloaded', path: target };
   } finally {

@@ -64,7 +64,9 @@ export class LocalEngine {
     const downloads = path.join(this.cfg.dir, 'downloads');
     const dist = fetchArtifact(downloads, distributionArtifact(this.cfg.version), this.log);
     if (dist.status === 'unpublished') {
-      throw new EngineError(`OpenSearch ${this.cfg.version} is not published on Maven Central (integ-test-zip).`);
+      throw new EngineError(
+        `OpenSearch ${this.cfg.version} is not published on Maven Central (integ-test-zip).`,
+      );
     }
     const plugins: string[] = [];
     for (const p of pluginArtifacts(this.cfg.version)) {
@@ -77,7 +79,10 @@ export class LocalEngine {
     }
     const marker = path.join(this.home, '.installed.json');
     const wanted = plugins.map((p) => path.basename(p));
-    if (fs.existsSync(marker) && JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8'))) === JSON.stringify(wanted)) {
+    if (
+      fs.existsSync(marker) &&
+      JSON.stringify(JSON.parse(fs.readFileSync(marker, 'utf8'))) === JSON.stringify(wanted)
+    ) {
       return this.installedPlugins();
     }
     this.log(`unpacking OpenSearch ${this.cfg.version} into ${this.home}`);
@@ -88,10 +93,14 @@ export class LocalEngine {
       const java = findJava(this.cfg.version, this.cfg.javaHome);
       for (const zip of plugins) {
         this.log(`installing plugin ${path.basename(zip)}`);
-        execFileSync(path.join(unpacked, 'bin', 'opensearch-plugin'), ['install', '--batch', `file://${zip}`], {
-          env: { ...process.env, OPENSEARCH_JAVA_HOME: java, JAVA_HOME: java },
-          stdio: ['ignore', 'ignore', 'pipe'],
-        });
+        execFileSync(
+          path.join(unpacked, 'bin', 'opensearch-plugin'),
+          ['install', '--batch', `file://${zip}`],
+          {
+            env: { ...process.env, OPENSEARCH_JAVA_HOME: java, JAVA_HOME: java },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          },
+        );
       }
       fs.writeFileSync(path.join(unpacked, '.installed.json'), JSON.stringify(wanted));
       fs.rmSync(this.home, { recursive: true, force: true });
@@ -146,7 +155,10 @@ export class LocalEngine {
     for (const d of [confDir, this.dataDir, path.dirname(this.logFile), path.join(this.instanceDir, 'tmp')]) {
       fs.mkdirSync(d, { recursive: true });
     }
-    fs.copyFileSync(path.join(this.home, 'config', 'log4j2.properties'), path.join(confDir, 'log4j2.properties'));
+    fs.copyFileSync(
+      path.join(this.home, 'config', 'log4j2.properties'),
+      path.join(confDir, 'log4j2.properties'),
+    );
     // jvm.options names logs/ and data/ relative to the engine home, which the engine user may not write to.
     const logsDir = path.dirname(this.logFile);
     fs.writeFileSync(
@@ -209,7 +221,9 @@ export class LocalEngine {
       OPENSEARCH_TMPDIR: path.join(this.instanceDir, 'tmp'),
     };
     const launcher = [path.join(this.home, 'bin', 'opensearch'), '-d', '-p', this.pidFile];
-    const [cmd, args] = isRoot() ? ['runuser', ['-u', ENGINE_USER, '--', ...launcher]] : [launcher[0]!, launcher.slice(1)];
+    const [cmd, args] = isRoot()
+      ? ['runuser', ['-u', ENGINE_USER, '--', ...launcher]]
+      : [launcher[0]!, launcher.slice(1)];
     const code = await new Promise<number>((resolve, reject) => {
       const child = spawn(cmd, args, { env, cwd: this.home, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
@@ -229,7 +243,9 @@ export class LocalEngine {
     while (Date.now() < deadline) {
       if (!pid && fs.existsSync(this.pidFile)) pid = Number(fs.readFileSync(this.pidFile, 'utf8').trim());
       if (pid && !this.ownsProcess(pid)) break;
-      const health = await getJson(`${url}/_cluster/health?wait_for_status=yellow&timeout=5s`).catch(() => undefined);
+      const health = await getJson(`${url}/_cluster/health?wait_for_status=yellow&timeout=5s`).catch(
+        () => undefined,
+      );
       if (health && !health.timed_out) {
         const info = await getJson(url);
         const state: InstanceState = {
@@ -271,7 +287,11 @@ export class LocalEngine {
 
   tail(lines: number): string {
     try {
-      return fs.readFileSync(this.logFile, 'utf8').split('\n').slice(-lines - 1).join('\n');
+      return fs
+        .readFileSync(this.logFile, 'utf8')
+        .split('\n')
+        .slice(-lines - 1)
+        .join('\n');
     } catch {
       return `(no log at ${this.logFile})`;
     }

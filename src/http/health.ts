@@ -15,7 +15,10 @@ export function healthRouter({ store }: AppContext): Router {
         opensearch: { status: health.body.status, version: info.body.version.number },
       });
     } catch {
-      res.status(503).set('Retry-After', '5').json({ status: 'unavailable', opensearch: { status: 'unreachable' } });
+      res
+        .status(503)
+        .set('Retry-After', '5')
+        .json({ status: 'unavailable', opensearch: { status: 'unreachable' } });
     }
   });
   return router;

@@ -23,8 +23,13 @@ export function apiRateLimit(perMinute: number): RequestHandler {
         : `ip:${ipKeyGenerator(req.ip ?? '')}`;
     },
     handler: (_req, _res, next, options) => {
-      const resetMs = (_req as unknown as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime?.getTime();
-      const retryAfter = Math.max(1, Math.ceil(((resetMs ?? Date.now() + options.windowMs) - Date.now()) / 1000));
+      const resetMs = (
+        _req as unknown as { rateLimit?: { resetTime?: Date } }
+      ).rateLimit?.resetTime?.getTime();
+      const retryAfter = Math.max(
+        1,
+        Math.ceil(((resetMs ?? Date.now() + options.windowMs) - Date.now()) / 1000),
+      );
       next(errors.rateLimited(retryAfter));
     },
   });

@@ -75,11 +75,17 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
       continue;
     }
     const current = (await store.indices.getMapping({ index: name })).body[name]?.mappings ?? {};
-    const merged = { ...current, properties: { ...(current.properties ?? {}), ...(body.mappings?.properties ?? {}) } };
+    const merged = {
+      ...current,
+      properties: { ...(current.properties ?? {}), ...(body.mappings?.properties ?? {}) },
+    };
     if (isDeepStrictEqual(merged, current)) {
       changes.push({ kind: 'internal index', name, action: 'unchanged' });
     } else {
-      await store.indices.putMapping({ index: name, body: { properties: body.mappings.properties } as never });
+      await store.indices.putMapping({
+        index: name,
+        body: { properties: body.mappings.properties } as never,
+      });
       changes.push({ kind: 'internal index', name, action: 'updated' });
     }
   }
@@ -97,7 +103,11 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
     changes.push({ kind: 'index template', name: TEMPLATE_NAME, action: 'unchanged' });
   } else {
     await store.indices.putIndexTemplate({ name: TEMPLATE_NAME, body: template as never });
-    changes.push({ kind: 'index template', name: TEMPLATE_NAME, action: currentTemplate ? 'updated' : 'created' });
+    changes.push({
+      kind: 'index template',
+      name: TEMPLATE_NAME,
+      action: currentTemplate ? 'updated' : 'created',
+    });
   }
 
   // The ISM policy, where the plugin exists; elsewhere the service's lifecycle sweep does the same job.

@@ -22,7 +22,10 @@ describe('foundation: the real engine, templates and health', () => {
       // Maven Central publishes no index-management zip (see README, "Lifecycle"); the sweep stands in.
       this.skip();
     }
-    const res = await store.transport.request({ method: 'GET', path: `/_plugins/_ism/policies/${ISM_POLICY_ID}` });
+    const res = await store.transport.request({
+      method: 'GET',
+      path: `/_plugins/_ism/policies/${ISM_POLICY_ID}`,
+    });
     expect(res.statusCode).to.equal(200);
   });
 
@@ -48,7 +51,13 @@ describe('foundation: the real engine, templates and health', () => {
       index,
       id: 'evt_foundation',
       refresh: 'wait_for',
-      body: { id: 'evt_foundation', orgId: 'org_f', action: 'workflow.created', resourceType: 'workflow', createdAt },
+      body: {
+        id: 'evt_foundation',
+        orgId: 'org_f',
+        action: 'workflow.created',
+        resourceType: 'workflow',
+        createdAt,
+      },
     });
     const mapping: any = (await store.indices.getMapping({ index })).body[index]!.mappings; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(mapping.dynamic).to.equal('strict');
@@ -59,11 +68,21 @@ describe('foundation: the real engine, templates and health', () => {
     expect(settings.append_only.enabled).to.equal('true');
     // Write-once: the same id cannot be written again.
     const again = await store
-      .create({ index, id: 'evt_foundation', body: { id: 'x', orgId: 'o', action: 'a.b', resourceType: 'r', createdAt } })
-      .then(() => 201, (err) => err.meta.statusCode);
+      .create({
+        index,
+        id: 'evt_foundation',
+        body: { id: 'x', orgId: 'o', action: 'a.b', resourceType: 'r', createdAt },
+      })
+      .then(
+        () => 201,
+        (err) => err.meta.statusCode,
+      );
     expect(again).to.equal(409);
     if (await hasIsm(store)) {
-      const explain = await store.transport.request({ method: 'GET', path: `/_plugins/_ism/explain/${index}` });
+      const explain = await store.transport.request({
+        method: 'GET',
+        path: `/_plugins/_ism/explain/${index}`,
+      });
       expect(explain.body[index]['index.plugins.index_state_management.policy_id']).to.equal(ISM_POLICY_ID);
     }
     await store.indices.delete({ index });
