@@ -18,6 +18,8 @@ describe('config', () => {
     expect(() => loadConfig({ PORT: 'abc' })).to.throw(ConfigError, /PORT/);
     expect(() => loadConfig({ AUDIT_LOGS_ENABLED: 'yes' })).to.throw(ConfigError, /AUDIT_LOGS_ENABLED/);
     expect(() => loadConfig({ OPENSEARCH_URL: 'localhost:9200' })).to.throw(ConfigError, /OPENSEARCH_URL/);
-    expect(() => loadConfig({ AUDIT_SEAL_AFTER_DAYS: '30', AUDIT_RETENTION_DAYS: '10' })).to.throw(ConfigError);
+    expect(() => loadConfig({ AUDIT_SEAL_AFTER_DAYS: '30', AUDIT_RETENTION_DAYS: '10' })).to.throw(
+      ConfigError,
+    );
   });
 });
