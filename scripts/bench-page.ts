@@ -4,14 +4,13 @@
  * code as `npm run seed`), then opens the page repeatedly and times navigation start → 50 rows in the DOM.
  */
 import type { AddressInfo } from 'node:net';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { buildApp } from '../src/app.ts';
 import { formatTable, intFlag, Progress, runCli, stringFlag } from '../src/cli.ts';
-import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { seed } from '../src/seed/run.ts';
+import { writeBenchResult } from '../src/bench/results.ts';
 import { connectForScript } from '../src/store/connect.ts';
 import { AUDIT_INDEX_PATTERN } from '../src/store/names.ts';
 import { KEY_STORAGE, launchChromium } from '../src/ui/chromium.ts';
@@ -160,9 +159,15 @@ runCli(HELP, async (args) => {
       ),
     );
     console.log(`load average ${result.loadAverage.join(' / ')} (1/5/15 min) on ${result.cpus} CPUs`);
-    const dir = path.join(PROJECT_ROOT, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'page.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeBenchResult(
+      'page',
+      { events: have, days, runs },
+      {
+        'first 50 rows, median': { value: result.page.medianMs, unit: 'ms', better: 'lower' },
+        'list API limit=50, median': { value: result.listApi.medianMs, unit: 'ms', better: 'lower' },
+      },
+      result,
+    );
     if (result.page.medianMs > 1000) process.exitCode = 1;
   } finally {
     await browser.close();

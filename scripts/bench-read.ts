@@ -12,6 +12,7 @@ import { createApiKey } from '../src/directory/api-keys.ts';
 import { putMember } from '../src/directory/members.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
+import { writeBenchResult } from '../src/bench/results.ts';
 import { connectForScript } from '../src/store/connect.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-read.ts [-- --events N] [--limit L] [--concurrency C]
@@ -115,6 +116,18 @@ runCli(HELP, async (args) => {
       `read ${seen.size} entries (${ingested.size} ingested + ${directory} directory events) exactly once, in order: ` +
         `${pages} pages of ${limit} in ${readSeconds.toFixed(1)} s — ${(pages / readSeconds).toFixed(1)} pages/s, ` +
         `${Math.round(seen.size / readSeconds)} entries/s`,
+    );
+    writeBenchResult(
+      'read',
+      { events: total, limit },
+      {
+        'ingest events/s': { value: Math.round(total / ingestSeconds), unit: 'events/s', better: 'higher' },
+        'cursor walk pages/s': {
+          value: Number((pages / readSeconds).toFixed(1)),
+          unit: 'pages/s',
+          better: 'higher',
+        },
+      },
     );
   } finally {
     server.close();

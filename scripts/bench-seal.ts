@@ -10,6 +10,7 @@ import { ingestEvents } from '../src/ingest/ingest.ts';
 import { Sealer, sealerOptions } from '../src/integrity/sealer.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { verifyOrg } from '../src/integrity/verify.ts';
+import { writeBenchResult } from '../src/bench/results.ts';
 import { connectForScript } from '../src/store/connect.ts';
 import type { Store } from '../src/store/client.ts';
 import { INTERNAL } from '../src/store/names.ts';
@@ -137,6 +138,24 @@ runCli(HELP, async (args) => {
     console.log(
       `sealing off: ${Math.round(rate('off'))} events/s, on: ${Math.round(rate('on'))} events/s, on/off = ` +
         `${((rate('on') / rate('off')) * 100).toFixed(1)}% (interval ${intervalMs / 1000} s, concurrency ${concurrency}, batch ${batch})`,
+    );
+    writeBenchResult(
+      'seal',
+      { seconds, rounds, concurrency, batch },
+      {
+        'ingest events/s, sealing off': {
+          value: Math.round(rate('off')),
+          unit: 'events/s',
+          better: 'higher',
+        },
+        'ingest events/s, sealing on': { value: Math.round(rate('on')), unit: 'events/s', better: 'higher' },
+        'on/off': {
+          value: Number(((rate('on') / rate('off')) * 100).toFixed(1)),
+          unit: '%',
+          better: 'higher',
+        },
+      },
+      rows,
     );
     if (!args['no-verify']) {
       const last = rows.filter((r) => r.phase === 'on').pop()!;

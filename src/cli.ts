@@ -17,6 +17,8 @@ const BOOLEAN_FLAGS = new Set([
   'dry-run',
   'keep-engine',
   'quiet',
+  'full',
+  'save-baseline',
 ]);
 
 export function parseArgs(argv: string[]): Args {
