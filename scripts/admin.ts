@@ -8,9 +8,18 @@ import type { AppContext } from '../src/app.ts';
 import { createApiKey, listApiKeys, revokeApiKey, type KeyRequest } from '../src/directory/api-keys.ts';
 import { listMembers, putMember, removeMember } from '../src/directory/members.ts';
 import { requireOrg, putOrg } from '../src/directory/orgs.ts';
-import * as S from '../src/directory/schemas.ts';
+import {
+  keyParams,
+  memberBody,
+  memberParams,
+  orgBody,
+  orgParams,
+  personalKeyBody,
+  workspaceBody,
+  workspaceKeyBody,
+  workspaceParams,
+} from '../src/directory/validators.ts';
 import { listWorkspaces, putWorkspace } from '../src/directory/workspaces.ts';
-import { validator } from '../src/http/validate.ts';
 import { connectForScript } from '../src/store/connect.ts';
 
 const HELP = `Usage: npm run admin -- <command> [arguments] [--json]
@@ -48,16 +57,6 @@ Examples:
   npm run admin -- org:show acme
 
 Environment: OPENSEARCH_URL (else the running local engine), AUDIT_* settings (see README).`;
-
-const orgParams = validator(S.OrgParams, 'path');
-const workspaceParams = validator(S.WorkspaceParams, 'path');
-const memberParams = validator(S.MemberParams, 'path');
-const keyParams = validator(S.KeyParams, 'path');
-const orgBody = validator(S.OrgBody);
-const workspaceBody = validator(S.WorkspaceBody);
-const memberBody = validator(S.MemberBody);
-const personalKeyBody = validator(S.PersonalKeyBody);
-const workspaceKeyBody = validator(S.WorkspaceKeyBody);
 
 /** The positional arguments after the command, exactly `names` of them. */
 function positional(args: Args, ...names: string[]): string[] {

@@ -7,24 +7,23 @@ import express, { Router, type Request } from 'express';
 import type { AppContext } from '../app.ts';
 import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { validator } from '../http/validate.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
 import { putMember, removeMember } from './members.ts';
 import { putOrg } from './orgs.ts';
-import * as S from './schemas.ts';
+import {
+  ingestKeyBody,
+  keyParams,
+  memberBody,
+  memberParams,
+  orgBody,
+  orgKeyKind,
+  orgParams,
+  personalKeyBody,
+  workspaceBody,
+  workspaceKeyBody,
+  workspaceParams,
+} from './validators.ts';
 import { putWorkspace } from './workspaces.ts';
-
-const orgParams = validator(S.OrgParams, 'path');
-const workspaceParams = validator(S.WorkspaceParams, 'path');
-const memberParams = validator(S.MemberParams, 'path');
-const keyParams = validator(S.KeyParams, 'path');
-const orgBody = validator(S.OrgBody);
-const workspaceBody = validator(S.WorkspaceBody);
-const memberBody = validator(S.MemberBody);
-const orgKeyKind = validator(S.OrgKeyKind);
-const personalKeyBody = validator(S.PersonalKeyBody);
-const workspaceKeyBody = validator(S.WorkspaceKeyBody);
-const ingestKeyBody = validator(S.IngestKeyBody);
 
 /** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
 function jsonBody(req: Request, optional = false): unknown {

@@ -1,16 +1,14 @@
 /** The directory and the operator API, end to end against the real OpenSearch (and the real ingest path). */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
-import { promisify } from 'node:util';
 import { buildApp } from '../../src/app.ts';
 import { hashSecret, parseKey } from '../../src/directory/keys.ts';
 import { resolveApiKey } from '../../src/http/auth.ts';
-import { PROJECT_ROOT } from '../../src/config.ts';
 import { createStore } from '../../src/store/client.ts';
 import { INTERNAL } from '../../src/store/names.ts';
 import type { RunningService } from '../../src/server.ts';
-import { opensearchUrl, startTestService, testConfig, testStore, uniqueId } from '../helpers.ts';
+import { startTestService, testConfig, testStore, uniqueId } from '../helpers.ts';
+import { runScript, type ScriptResult } from '../scripts.ts';
 
 const TOKEN = `op-${crypto.randomBytes(12).toString('hex')}`;
 
@@ -471,23 +469,9 @@ describe('directory: operator API', function () {
   });
 
   describe('npm run admin', () => {
-    /** Runs `npm run admin -- …args` as an operator would, against the test engine; never throws. */
-    async function admin(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-      const env = { PATH: process.env.PATH!, HOME: process.env.HOME!, OPENSEARCH_URL: opensearchUrl() };
-      try {
-        const { stdout, stderr } = await promisify(execFile)(
-          'npm',
-          ['run', '--silent', 'admin', '--', ...args],
-          {
-            cwd: PROJECT_ROOT,
-            env,
-          },
-        );
-        return { code: 0, stdout, stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
+    /** Runs the admin script as an operator would, against the test engine; never throws. */
+    function admin(...args: string[]): Promise<ScriptResult> {
+      return runScript('admin', args);
     }
 
     it('lists its commands with --help', async () => {

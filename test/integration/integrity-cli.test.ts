@@ -1,13 +1,11 @@
 /** `npm run verify` as an operator runs it: exit status, the report, saving and using a checkpoint. */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../src/config.ts';
 import { dayIndex } from '../../src/store/names.ts';
-import { opensearchUrl, TEST_SIGNING_KEY_PEM } from '../helpers.ts';
+import { TEST_SIGNING_KEY_PEM } from '../helpers.ts';
+import { runScript, type ScriptResult } from '../scripts.ts';
 import {
   ingestSample,
   integrityCtx,
@@ -19,28 +17,8 @@ import {
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-cli-'));
 
-async function verifyCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = {
-    PATH: process.env.PATH!,
-    HOME: process.env.HOME!,
-    OPENSEARCH_URL: opensearchUrl(),
-    AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
-    AUDIT_STATE_DIR: dir,
-  };
-  try {
-    const { stdout, stderr } = await promisify(execFile)(
-      'npm',
-      ['run', '--silent', 'verify', '--', ...args],
-      {
-        cwd: PROJECT_ROOT,
-        env,
-      },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function verifyCli(...args: string[]): Promise<ScriptResult> {
+  return runScript('verify', args, { AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM, AUDIT_STATE_DIR: dir });
 }
 
 describe('npm run verify', function () {
