@@ -13,7 +13,6 @@ import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { putOrg } from '../../src/directory/orgs.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
-import { ingestEvents } from '../../src/ingest/ingest.ts';
 import { startService, type RunningService } from '../../src/server.ts';
 import { KEY_STORAGE, launchChromium } from '../../src/ui/chromium.ts';
 import { testConfig, uniqueId } from '../helpers.ts';
@@ -66,19 +65,7 @@ export async function createPageOrg(ctx: AppContext): Promise<PageOrg> {
   return { orgId, workspaceId, owner: { ...owner, key: ownerKey }, memberKey };
 }
 
-/** Ingests events (every one must be created) and refreshes so they are searchable at once. */
-export async function ingest(
-  ctx: AppContext,
-  orgId: string,
-  events: Record<string, unknown>[],
-): Promise<void> {
-  for (let i = 0; i < events.length; i += 1000) {
-    const results = await ingestEvents(ctx, { boundOrgId: orgId }, events.slice(i, i + 1000));
-    const bad = results.filter((r) => r.status !== 'created');
-    if (bad.length) throw new Error(`ingest refused fixture events: ${JSON.stringify(bad.slice(0, 3))}`);
-  }
-  await ctx.store.indices.refresh({ index: 'audit-logs-*' });
-}
+export { ingest } from '../integration/read-fixtures.ts';
 
 /** A page signed in with `key` (sessionStorage is per tab, so each test context starts clean). */
 export async function signedInPage(
