@@ -9,7 +9,7 @@ import type { StoredEvent } from '../src/events/schema.ts';
 import { sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';
 import { leafOfEvent } from '../src/integrity/leaf.ts';
 import { merkleRoot } from '../src/integrity/merkle.ts';
-import { iterateSeals } from '../src/integrity/seals.ts';
+import { iterateSeals, unsealedCount } from '../src/integrity/seals.ts';
 import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer.ts';
 import { signingKeyFromPem, type SigningKey } from '../src/integrity/signing.ts';
 import type { Store } from '../src/store/client.ts';
@@ -72,14 +72,9 @@ export async function ingestSample(
   return { orgId: org, ids, day };
 }
 
-/** A sealer with no safety margin and forced refreshes (tests call sealOrg directly instead of waiting for rounds). */
+/** A sealer with no safety margin (tests call sealOrg directly, after their ingest calls returned). */
 export function testSealer(ctx: Pick<AppContext, 'store'>, overrides: Partial<SealerOptions> = {}): Sealer {
-  return new Sealer(
-    ctx,
-    testKey,
-    sealerOptions(1000, { safetyMarginMs: 0, refresh: true, ...overrides }),
-    () => undefined,
-  );
+  return new Sealer(ctx, testKey, sealerOptions(1000, { safetyMarginMs: 0, ...overrides }), () => undefined);
 }
 
 /** Seals everything of the org (whoever else may be sealing at the same time) and waits until none is left. */
@@ -97,14 +92,7 @@ export async function sealAll(
   throw new Error(`org ${orgId} still has unsealed entries`);
 }
 
-export async function unsealedCount(store: Store, orgId: string): Promise<number> {
-  await store.indices.refresh({ index: INTERNAL.ledger });
-  const res = await store.count({
-    index: INTERNAL.ledger,
-    body: { query: { bool: { filter: [{ term: { orgId } }], must_not: [{ term: { sealed: true } }] } } },
-  });
-  return (res.body as { count: number }).count;
-}
+export { unsealedCount };
 
 type Doc = Record<string, unknown> & { orgId: string; id: string };
 

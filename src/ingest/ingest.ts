@@ -12,11 +12,15 @@
  * ledger 409 would still write a second copy into another day's index (and day indices refuse deletes).
  * Both indices use `translog.durability: request`, so a bulk that returned is durable; nothing is answered
  * before. Storage trouble throws (the route answers 503): the ledger makes the client's retry safe.
+ *
+ * Between the two steps, entries whose ledger write took longer than LEDGER_FRESH_MS after `acceptedAt` get a
+ * new `acceptedAt` (and leaf) before their event is written: the sealer relies on it (integrity/ledger.ts).
  */
 import type { AppContext } from '../app.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
+import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
 
@@ -29,15 +33,6 @@ export interface IngestResult {
 /** A result plus the field at fault, for the single-event form of the route (a 400 naming `param`). */
 export interface IngestOutcome extends IngestResult {
   param?: string;
-}
-
-export interface LedgerEntry {
-  orgId: string;
-  eventId: string;
-  index: string;
-  createdAt: string;
-  acceptedAt: string;
-  sealed: false;
 }
 
 interface BulkItemResult {
@@ -105,16 +100,22 @@ export async function ingestWithDetail(
 
 type Pending = { i: number; event: Accepted };
 
-async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<Map<number, IngestOutcome>> {
+async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<Map<number, IngestOutcome>> {
   const out = new Map<number, IngestOutcome>();
 
-  // 1. Claim the ids in the ledger.
+  // 1. Claim the ids in the ledger, accepted as of now (not as of validation: see LEDGER_FRESH_MS).
+  const sentAt = Date.now();
+  const acceptedAt = new Date(sentAt).toISOString();
+  const pending = claims.map(({ i, event }) => ({
+    i,
+    event: { ...event, doc: { ...event.doc, acceptedAt } },
+  }));
   const ledgerBody = pending.flatMap(({ event: { doc, index } }) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-    ledgerEntry(doc, index),
+    ledgerEntryOf(doc, index),
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  const toWrite: { p: Pending; doc: StoredEvent; index: string }[] = [];
+  let toWrite: { p: Pending; doc: StoredEvent; index: string }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
@@ -128,26 +129,19 @@ async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<
   // (the sealer orders by it and holds back entries that look back-dated), then the event is written.
   const restarted = await unfinished(ctx, taken, out);
   if (restarted.length > 0) {
-    const acceptedAt = new Date().toISOString();
-    const items = await bulk(
-      ctx,
-      restarted.flatMap(({ entry }) => [
-        { index: { _index: INTERNAL.ledger, _id: eventDocId(entry.orgId, entry.eventId) } },
-        { ...entry, acceptedAt },
-      ]),
+    toWrite.push(
+      ...(await renew(
+        ctx,
+        restarted.map(({ p, entry }) => ({
+          p,
+          doc: { ...p.event.doc, createdAt: entry.createdAt },
+          index: entry.index,
+        })),
+      )),
     );
-    items.forEach((item, k) => {
-      if (item.status !== 200 && item.status !== 201) {
-        throw new Error(`could not renew ledger entry ${item._id}: ${item.error?.reason ?? item.status}`);
-      }
-      const { p, entry } = restarted[k]!;
-      toWrite.push({
-        p,
-        doc: { ...p.event.doc, createdAt: entry.createdAt, acceptedAt },
-        index: entry.index,
-      });
-    });
   }
+  // A slow ledger write: its entries could have become visible after the sealer's walk passed their key.
+  if (Date.now() - sentAt > LEDGER_FRESH_MS) toWrite = await renew(ctx, toWrite);
 
   // 2. Write the events.
   if (toWrite.length === 0) return out;
@@ -187,15 +181,32 @@ async function writeThroughLedger(ctx: AppContext, pending: Pending[]): Promise<
   return out;
 }
 
-function ledgerEntry(doc: StoredEvent, index: string): LedgerEntry {
-  return {
-    orgId: doc.orgId,
-    eventId: doc.id,
-    index,
-    createdAt: doc.createdAt,
-    acceptedAt: doc.acceptedAt,
-    sealed: false,
-  };
+/**
+ * Re-writes claimed ledger entries with `acceptedAt` = now (and the leaf that goes with it), until one write
+ * is stored within LEDGER_FRESH_MS of its `acceptedAt`; returns the events to write, with that acceptedAt.
+ * The entries are ours (claimed, event not written), so a plain index replaces them and any sealer mark.
+ */
+async function renew<T extends { doc: StoredEvent; index: string }>(
+  ctx: AppContext,
+  claims: T[],
+): Promise<T[]> {
+  for (let attempt = 1; ; attempt++) {
+    const acceptedAt = new Date().toISOString();
+    const sentAt = Date.now();
+    const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt } }));
+    const items = await bulk(
+      ctx,
+      renewed.flatMap(({ doc, index }) => [
+        { index: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
+        ledgerEntryOf(doc, index),
+      ]),
+    );
+    const bad = items.find((item) => item.status !== 200 && item.status !== 201);
+    if (bad) throw new Error(`could not renew ledger entry ${bad._id}: ${bad.error?.reason ?? bad.status}`);
+    if (Date.now() - sentAt <= LEDGER_FRESH_MS) return renewed;
+    // OpenSearch is this slow: nothing was acknowledged, the client's retry finishes these ids.
+    if (attempt === 3) throw errors.storageUnavailable();
+  }
 }
 
 /** Of the taken ids, those whose event is missing from its index (with their ledger entries); the rest are duplicates. */

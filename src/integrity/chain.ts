@@ -23,6 +23,7 @@ export type ProblemKind =
   | 'event-misplaced'
   | 'ledger-missing'
   | 'ledger-mismatch'
+  | 'sealed-twice'
   | 'unsealed-late';
 
 /** One thing that is wrong, named precisely enough to act on. */

@@ -12,6 +12,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { canonical, sha256 } from './leaf.ts';
+import type { SealCursor } from './ledger.ts';
 import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -44,8 +45,20 @@ export const Checkpoint = Type.Object(
 /** What the checkpoints API returns and what a SIEM saves. */
 export type Checkpoint = Static<typeof Checkpoint>;
 
-/** A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)). */
-export type Seal = Checkpoint & { eventIds: string[]; leaves: string[]; storedHashes: string[] };
+/**
+ * A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)). Besides the lists, the sealer keeps
+ * its own bookkeeping there, outside the signature (ledger.ts): `cursor`, how far its walk of the ledger has
+ * got; `skipped`, entries the walk passed while their event was missing (marked `waiting`); `late`, set on a
+ * seal of such entries. Verification never trusts these: it checks every ledger entry against the lists.
+ */
+export type Seal = Checkpoint & {
+  eventIds: string[];
+  leaves: string[];
+  storedHashes: string[];
+  cursor?: SealCursor;
+  skipped?: string[];
+  late?: boolean;
+};
 
 const ajv = new Ajv({ allErrors: true });
 const validateCheckpoint = ajv.compile(Checkpoint);

@@ -18,7 +18,8 @@ import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
-import { getSeal, SEAL_LISTS, type LedgerDoc } from './seals.ts';
+import { getSeal, locateEntry, SEAL_LISTS } from './seals.ts';
+import type { LedgerDoc } from './ledger.ts';
 import { loadSigningKey } from './signing.ts';
 
 const MAX_LIMIT = 1000;
@@ -96,17 +97,17 @@ export function integrityRouter(ctx: AppContext): Router {
     const event = await getSource<StoredEvent>(ctx.store, entry.index, eventDocId(scope.orgId, id));
     if (!event || event.orgId !== scope.orgId) throw notFound();
     if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
-    if (!entry.sealed || !entry.seal) {
+    const where = await locateEntry(ctx.store, entry);
+    if (where === 'pending') {
       res.json({ status: 'pending', id });
       return;
     }
-    const seal = await getSeal(ctx.store, scope.orgId, entry.seal.seq);
-    const leafIndex = entry.seal.leaf;
-    if (!seal || seal.eventIds[leafIndex] !== id) {
+    if (where === 'missing') {
       throw errors.integrityBroken(
-        `Seal ${entry.seal.seq} should hold entry "${id}" at leaf ${leafIndex}, but does not.`,
+        `Entry "${id}" should be in a seal (later entries are sealed), but no seal lists it where the ledger says.`,
       );
     }
+    const { seal, leaf: leafIndex } = where;
     // The entry and storedHash as stored now; the leaf and path as sealed. A changed entry fails its check.
     const { storedHash } = leafOfEvent(event);
     res.json({

@@ -3,34 +3,36 @@
  * ingestion order, within a bounded delay. One instance leads at a time (lease.ts); a seal is `create`d under
  * `<orgId>:<seq>`, so a second sealer racing for the same seq fails instead of forking the chain.
  *
- * Per org and batch: ledger entries not yet sealed, oldest `acceptedAt` first (ties by event id), older than
- * a safety margin (writes still in flight are left for the next round) → their events (realtime multi-get) →
- * leaves and root → seal created → ledger entries marked `sealed: true, seal: { seq, leaf }`. A crash between
- * the last two steps is repaired before the next batch: the newest seal's entries are re-marked when fewer
- * than its count carry its seq.
- *
- * Entries are held back and reported, never sealed, when their event has not appeared after
- * `missingEventGraceMs` (a write that failed without releasing its ledger entry), or when they were accepted
- * more than `lateGraceMs` before the newest seal was made: such an entry cannot be an ordinary late write;
- * it is what a back-dated insertion looks like, and sealing it would launder it. `npm run verify` lists both.
+ * A round refreshes the ledger, then per org with new entries:
+ *  - the walk: ledger entries after the newest seal's `cursor`, in key order (acceptedAt, eventId), accepted
+ *    before the round's cutoff (now − safety margin) → a realtime check that their events exist → a seal of
+ *    those whose event is there, carrying the leaves the write path put in the ledger and the new cursor.
+ *    Nothing is written per event: the cursor in the seal says what is done (ledger.ts explains why an
+ *    entry can never become visible behind it). An entry passed while its event is missing (a write still
+ *    in flight, or one that failed) is listed in the seal's `skipped` and marked `waiting` afterwards;
+ *  - late seals: waiting entries whose event has appeared are sealed in a seal of their own (`late`), and
+ *    marked `sealed: true, seal: { seq, leaf }`.
+ * A crash between creating a seal and writing its marks is repaired from the newest seal before anything
+ * else. Entries are held back and reported, never sealed, when their event has not appeared after
+ * `missingEventGraceMs`, or when they were accepted more than `lateGraceMs` before the newest seal was made:
+ * sealing such an entry would launder what a back-dated insertion looks like. `npm run verify` lists both.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../app.ts';
-import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { statusOf } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
-import { leafOfEvent } from './leaf.ts';
+import { SEAL_SAFETY_MARGIN_MS, type LedgerDoc, type LedgerEntry, type SealCursor } from './ledger.ts';
 import { Lease } from './lease.ts';
 import { merkleRoot } from './merkle.ts';
-import { newestSeal, type LedgerDoc } from './seals.ts';
+import { newestSeal } from './seals.ts';
 import type { SigningKey } from './signing.ts';
 
 export interface SealerOptions {
   /** Most events in one seal (a seal document holds three lists of this length). */
   batchCap: number;
-  /** Entries younger than this are left for the next round, so writes in flight are not raced. */
+  /** Entries younger than this are left for the next round (see SEAL_SAFETY_MARGIN_MS). */
   safetyMarginMs: number;
   /** How often a round runs. */
   periodMs: number;
@@ -39,16 +41,11 @@ export interface SealerOptions {
   /** An unsealed entry accepted this long before the newest seal was made is reported, not sealed. */
   lateGraceMs: number;
   leaseTtlMs: number;
-  /**
-   * How seal and mark writes become visible to the next batch's search: 'wait_for' (default) rides the
-   * normal refresh and costs only latency; true forces a refresh (faster rounds, more small segments).
-   */
-  refresh: 'wait_for' | true;
 }
 
-/** Defaults derived from AUDIT_SEAL_INTERVAL_SECONDS: an event waits about one interval before it is sealed. */
+/** Defaults derived from AUDIT_SEAL_INTERVAL_SECONDS: an event waits about one interval (at least the margin). */
 export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerOptions> = {}): SealerOptions {
-  const safetyMarginMs = Math.min(2000, Math.floor(sealIntervalMs / 2));
+  const safetyMarginMs = SEAL_SAFETY_MARGIN_MS;
   return {
     batchCap: 10_000,
     safetyMarginMs,
@@ -56,7 +53,6 @@ export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerO
     missingEventGraceMs: 5 * 60_000,
     lateGraceMs: 10 * 60_000,
     leaseTtlMs: Math.max(3 * sealIntervalMs, 5000),
-    refresh: 'wait_for',
     ...overrides,
   };
 }
@@ -64,7 +60,7 @@ export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerO
 export interface Held {
   orgId: string;
   eventId: string;
-  reason: 'event-missing' | 'accepted-before-newest-seal' | 'event-mismatch';
+  reason: 'event-missing' | 'accepted-before-newest-seal';
   detail: string;
 }
 
@@ -74,7 +70,15 @@ export interface RoundResult {
   held: Held[];
 }
 
+export interface OrgResult extends Omit<RoundResult, 'leader'> {
+  /** Entries before the cutoff were left for a later round (their events were still being written). */
+  leftBehind: boolean;
+}
+
 type Ctx = Pick<AppContext, 'store'>;
+type Hit = { _source: LedgerDoc; sort: (string | number)[] };
+
+const keyOf = (e: LedgerEntry): SealCursor => ({ acceptedAt: e.acceptedAt, eventId: e.eventId });
 
 export class Sealer {
   readonly holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
@@ -122,29 +126,56 @@ export class Sealer {
     clearTimeout(this.timer);
   }
 
-  /** One round: if this instance leads, seals every org with unsealed entries. */
+  /**
+   * One round: if this instance leads, seals every org with new entries. `since` is the cutoff of the last
+   * round that finished every org: older entries need not be looked for again (ledger.ts).
+   */
   async round(now = Date.now()): Promise<RoundResult> {
     const result: RoundResult = { leader: false, sealed: [], held: [] };
-    if (!(await this.lease.acquire(now))) return result;
+    if (!(await this.lease.acquire(now))) {
+      this.since = undefined; // another instance leads; if this one takes over, it looks at everything once
+      return result;
+    }
     result.leader = true;
-    for (const orgId of await this.pendingOrgs()) {
-      if (this.stopped) break;
+    const cutoff = new Date(now - this.opts.safetyMarginMs).toISOString();
+    await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
+    let complete = true;
+    for (const orgId of await this.pendingOrgs(this.since)) {
+      if (this.stopped) {
+        complete = false;
+        break;
+      }
       try {
-        const r = await this.sealOrg(orgId);
+        const r = await this.sealOrg(orgId, cutoff);
         result.sealed.push(...r.sealed);
         result.held.push(...r.held);
+        if (r.leftBehind) complete = false;
       } catch (err) {
+        complete = false;
         this.log(`sealer: org ${orgId} not sealed this round: ${String(err)}`);
       }
       // Keep the lease alive through long rounds; if it was lost, the new leader carries on.
-      if (!(await this.lease.acquire())) break;
+      if (!(await this.lease.acquire())) {
+        this.since = undefined;
+        return result;
+      }
     }
+    if (complete) this.since = cutoff;
     return result;
   }
 
-  /** Seals the org's pending entries, batch after batch. Usable without the lease: `create` keeps it safe. */
-  async sealOrg(orgId: string): Promise<Omit<RoundResult, 'leader'>> {
-    const out: Omit<RoundResult, 'leader'> = { sealed: [], held: [] };
+  private since: string | undefined;
+
+  /**
+   * Seals the org's entries accepted up to `cutoff` (default: now − safety margin, after a refresh of the
+   * ledger), batch after batch. Usable without the lease: `create` keeps it safe.
+   */
+  async sealOrg(orgId: string, cutoff?: string): Promise<OrgResult> {
+    if (cutoff === undefined) {
+      cutoff = new Date(Date.now() - this.opts.safetyMarginMs).toISOString();
+      await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
+    }
+    const out: OrgResult = { sealed: [], held: [], leftBehind: false };
     let head = await newestSeal(this.ctx.store, orgId);
     if (head) {
       if (sealHashOf(head) !== head.sealHash || !checkpointSignatureValid(head, this.key)) {
@@ -154,23 +185,40 @@ export class Sealer {
         );
       }
       await this.repairMarks(head);
+      head = await this.sealLate(orgId, head, out);
     }
     for (;;) {
-      const entries = await this.pendingEntries(orgId, head);
-      if (entries.length === 0) return out;
-      const { ready, held } = await this.readEvents(orgId, entries, head);
-      for (const h of held) this.report(h, out);
-      if (ready.length > 0) {
-        const seal = await this.createSeal(orgId, ready, head);
-        if (!seal) return out; // another sealer took this seq; it will carry on
-        await this.markSealed(
-          seal,
-          ready.map(({ entry }) => entry),
+      const hits = await this.walk(orgId, head?.cursor, cutoff);
+      if (hits.length === 0) return out;
+      const entries = hits.map((h) => h._source);
+      const found = await this.eventsExist(entries);
+      const ready = entries.filter((_, k) => found[k]);
+      const missing = entries.filter((_, k) => !found[k]);
+      if (ready.length === 0) {
+        // Nothing to seal yet. Entries missing for longer than the grace are set aside (the late pass
+        // reports them); younger ones are waited for, and this org is looked at again next round.
+        const now = Date.now();
+        const orphans = missing.filter((e) => now - Date.parse(e.acceptedAt) > this.opts.missingEventGraceMs);
+        if (orphans.length < missing.length) {
+          out.leftBehind = true;
+          return out;
+        }
+        await this.markWaiting(
+          orphans.map((e) => e.eventId),
+          orgId,
+          'wait_for',
         );
-        out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
-        head = seal;
+        continue;
       }
-      if (entries.length < this.opts.batchCap || ready.length === 0) return out;
+      const seal = await this.createSeal(orgId, ready, head, {
+        cursor: keyOf(entries[entries.length - 1]!),
+        ...(missing.length > 0 ? { skipped: missing.map((e) => e.eventId) } : {}),
+      });
+      if (!seal) return out; // another sealer took this seq; it will carry on
+      if (missing.length > 0) await this.markWaiting(seal.skipped!, orgId);
+      out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
+      head = seal;
+      if (entries.length < this.opts.batchCap) return out;
     }
   }
 
@@ -183,8 +231,19 @@ export class Sealer {
     this.log(`sealer: org ${h.orgId} event ${h.eventId} not sealed (${h.reason}): ${h.detail}`);
   }
 
-  /** Orgs with ledger entries not sealed yet. */
-  async pendingOrgs(): Promise<string[]> {
+  /** Orgs with entries accepted after `since` (all orgs with entries when undefined), or waiting ones. */
+  async pendingOrgs(since?: string): Promise<string[]> {
+    const query = since
+      ? {
+          bool: {
+            should: [
+              { range: { acceptedAt: { gt: since } } },
+              { bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] } },
+            ],
+            minimum_should_match: 1,
+          },
+        }
+      : { match_all: {} };
     const orgs: string[] = [];
     let after: Record<string, string> | undefined;
     for (;;) {
@@ -192,7 +251,7 @@ export class Sealer {
         index: INTERNAL.ledger,
         body: {
           size: 0,
-          query: { bool: { must_not: [{ term: { sealed: true } }] } },
+          query,
           aggs: {
             orgs: {
               composite: {
@@ -217,106 +276,121 @@ export class Sealer {
     }
   }
 
-  private async pendingEntries(orgId: string, head: Seal | undefined): Promise<LedgerDoc[]> {
-    const cutoff = new Date(Date.now() - this.opts.safetyMarginMs).toISOString();
+  /** The next batch of the walk: unmarked entries after the cursor, accepted up to the cutoff, in key order. */
+  private async walk(orgId: string, cursor: SealCursor | undefined, cutoff: string): Promise<Hit[]> {
     const res = await this.ctx.store.search({
       index: INTERNAL.ledger,
       body: {
         size: this.opts.batchCap,
         query: {
           bool: {
-            filter: [{ term: { orgId } }, { range: { acceptedAt: { lte: cutoff } } }],
-            must_not: [{ term: { sealed: true } }],
+            filter: [
+              { term: { orgId } },
+              { range: { acceptedAt: { lte: cutoff, ...(cursor ? { gte: cursor.acceptedAt } : {}) } } },
+            ],
+            must_not: [{ term: { waiting: true } }],
           },
         },
         sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+        ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
       },
     });
-    const docs = (res.body as { hits: { hits: { _source: LedgerDoc }[] } }).hits.hits.map((h) => h._source);
-    // The search view can lag the marks of the seal just made; never put an event into two seals.
-    const inHead = new Set(head?.eventIds ?? []);
-    return docs.filter((d) => !inHead.has(d.eventId));
+    return (res.body as { hits: { hits: Hit[] } }).hits.hits;
   }
 
-  private async readEvents(
-    orgId: string,
-    entries: LedgerDoc[],
-    head: Seal | undefined,
-  ): Promise<{ ready: { entry: LedgerDoc; event: StoredEvent }[]; held: Held[] }> {
+  /** Whether each entry's event is in its day index (realtime, without reading the documents). */
+  private async eventsExist(entries: LedgerEntry[]): Promise<boolean[]> {
     const res = await this.ctx.store.mget({
       body: { docs: entries.map((e) => ({ _index: e.index, _id: eventDocId(e.orgId, e.eventId) })) },
+      _source: false,
     });
-    const docs = (
-      res.body as {
-        docs: { found?: boolean; _source?: StoredEvent; error?: { type: string; reason?: string } }[];
-      }
-    ).docs;
-    const ready: { entry: LedgerDoc; event: StoredEvent }[] = [];
-    const held: Held[] = [];
-    const now = Date.now();
-    const lateBefore = head ? Date.parse(head.sealedAt) - this.opts.lateGraceMs : -Infinity;
-    entries.forEach((entry, k) => {
-      const d = docs[k]!;
+    const docs = (res.body as { docs: { found?: boolean; error?: { type: string; reason?: string } }[] })
+      .docs;
+    return docs.map((d, k) => {
       if (d.error && d.error.type !== 'index_not_found_exception') {
         throw new Error(
-          `reading event ${entry.eventId} from ${entry.index}: ${d.error.reason ?? d.error.type}`,
+          `reading event ${entries[k]!.eventId} from ${entries[k]!.index}: ${d.error.reason ?? d.error.type}`,
         );
       }
-      const accepted = Date.parse(entry.acceptedAt);
-      if (accepted < lateBefore) {
-        held.push({
-          orgId,
-          eventId: entry.eventId,
-          reason: 'accepted-before-newest-seal',
-          detail: `accepted at ${entry.acceptedAt}, more than ${this.opts.lateGraceMs / 1000} s before seal ${head!.seq} was made (${head!.sealedAt})`,
-        });
-        return;
-      }
-      if (!d.found || !d._source) {
-        if (now - accepted > this.opts.missingEventGraceMs) {
-          held.push({
-            orgId,
-            eventId: entry.eventId,
-            reason: 'event-missing',
-            detail: `the ledger names index ${entry.index}, which has no event ${entry.eventId} ${Math.round((now - accepted) / 1000)} s after acceptance`,
-          });
-        }
-        return; // still in flight: next round
-      }
-      const ev = d._source;
-      if (ev.orgId !== orgId || ev.id !== entry.eventId) {
-        held.push({
-          orgId,
-          eventId: entry.eventId,
-          reason: 'event-mismatch',
-          detail: `the document ${entry.index}/${entry.eventId} belongs to org ${ev.orgId}, id ${ev.id}`,
-        });
-        return;
-      }
-      ready.push({ entry, event: ev });
+      return d.found === true;
     });
-    return { ready, held };
+  }
+
+  /** Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. */
+  private async sealLate(orgId: string, head: Seal, out: OrgResult): Promise<Seal> {
+    for (;;) {
+      const res = await this.ctx.store.search({
+        index: INTERNAL.ledger,
+        body: {
+          size: this.opts.batchCap,
+          query: {
+            bool: {
+              filter: [{ term: { orgId } }, { term: { waiting: true } }],
+              must_not: [{ term: { sealed: true } }],
+            },
+          },
+          sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+        },
+      });
+      const hits = (res.body as { hits: { hits: Hit[] } }).hits.hits;
+      // The search view can lag the marks of the seal just made; never put an event into two seals.
+      const inHead = new Set(head.late ? head.eventIds : []);
+      const entries = hits.map((h) => h._source).filter((e) => !inHead.has(e.eventId));
+      if (entries.length === 0) return head;
+      const found = await this.eventsExist(entries);
+      const now = Date.now();
+      const lateBefore = Date.parse(head.sealedAt) - this.opts.lateGraceMs;
+      const ready: LedgerEntry[] = [];
+      entries.forEach((e, k) => {
+        const accepted = Date.parse(e.acceptedAt);
+        if (accepted < lateBefore) {
+          this.report(
+            {
+              orgId,
+              eventId: e.eventId,
+              reason: 'accepted-before-newest-seal',
+              detail: `accepted at ${e.acceptedAt}, more than ${this.opts.lateGraceMs / 1000} s before seal ${head.seq} was made (${head.sealedAt})`,
+            },
+            out,
+          );
+        } else if (found[k]) {
+          ready.push(e);
+        } else if (now - accepted > this.opts.missingEventGraceMs) {
+          this.report(
+            {
+              orgId,
+              eventId: e.eventId,
+              reason: 'event-missing',
+              detail: `the ledger names index ${e.index}, which has no event ${e.eventId} ${Math.round((now - accepted) / 1000)} s after acceptance`,
+            },
+            out,
+          );
+        }
+      });
+      if (ready.length === 0) return head;
+      const seal = await this.createSeal(orgId, ready, head, { late: true, cursor: head.cursor });
+      if (!seal) return head;
+      await this.markLate(seal);
+      out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
+      head = seal;
+      if (hits.length < this.opts.batchCap) return head;
+    }
   }
 
   private async createSeal(
     orgId: string,
-    ready: { entry: LedgerDoc; event: StoredEvent }[],
+    entries: LedgerEntry[],
     head: Seal | undefined,
+    extra: Pick<Seal, 'cursor' | 'skipped' | 'late'>,
   ): Promise<Seal | undefined> {
-    const leaves: string[] = [];
-    const storedHashes: string[] = [];
-    for (const { event } of ready) {
-      const { leaf, storedHash } = leafOfEvent(event);
-      leaves.push(leaf);
-      storedHashes.push(storedHash);
-    }
-    const accepted = ready.map(({ event }) => new Date(event.acceptedAt).toISOString()).sort();
+    const accepted = entries.map((e) => new Date(e.acceptedAt).toISOString()).sort();
     const seq = (head?.seq ?? 0) + 1;
+    const leaves = entries.map((e) => e.leaf);
     const checkpoint = signCheckpoint(
       {
         orgId,
         seq,
-        count: ready.length,
+        count: entries.length,
         firstAcceptedAt: accepted[0]!,
         lastAcceptedAt: accepted[accepted.length - 1]!,
         root: merkleRoot(leaves),
@@ -327,9 +401,10 @@ export class Sealer {
     );
     const seal: Seal = {
       ...checkpoint,
-      eventIds: ready.map(({ event }) => toEntry(event).id),
+      eventIds: entries.map((e) => e.eventId),
       leaves,
-      storedHashes,
+      storedHashes: entries.map((e) => e.storedHash),
+      ...extra,
     };
     try {
       await this.ctx.store.create({
@@ -345,40 +420,65 @@ export class Sealer {
     }
   }
 
-  /**
-   * Marks the seal's ledger entries, visible to search before returning so the next batch cannot re-take
-   * them. With the entries at hand (the normal path) each is re-indexed whole, which is cheaper for
-   * OpenSearch than a partial update (no read-merge); the repair path has only ids and updates.
-   */
-  private async markSealed(seal: Seal, entries?: LedgerDoc[]): Promise<void> {
-    const body: object[] = seal.eventIds.flatMap((eventId, leaf): object[] => {
-      const _id = eventDocId(seal.orgId, eventId);
-      const mark = { sealed: true, seal: { seq: seal.seq, leaf } };
-      return entries
-        ? [{ index: { _index: INTERNAL.ledger, _id } }, { ...entries[leaf]!, ...mark }]
-        : [{ update: { _index: INTERNAL.ledger, _id } }, { doc: mark }];
+  /** Marks entries the walk passed without their event as waiting for a late seal (404: released meanwhile). */
+  private async markWaiting(eventIds: string[], orgId: string, refresh: 'wait_for' | false = false) {
+    await this.bulkUpdate(
+      eventIds.map((eventId) => [eventDocId(orgId, eventId), { waiting: true }]),
+      refresh,
+      'as waiting',
+    );
+  }
+
+  /** Marks the entries of a late seal with their seal and leaf. */
+  private async markLate(seal: Seal): Promise<void> {
+    await this.bulkUpdate(
+      seal.eventIds.map((eventId, leaf) => [
+        eventDocId(seal.orgId, eventId),
+        { sealed: true, seal: { seq: seal.seq, leaf } },
+      ]),
+      false,
+      `as sealed in seal ${seal.seq}`,
+    );
+  }
+
+  private async bulkUpdate(
+    docs: [string, object][],
+    refresh: 'wait_for' | false,
+    what: string,
+  ): Promise<void> {
+    if (docs.length === 0) return;
+    const res = await this.ctx.store.bulk({
+      body: docs.flatMap(([_id, doc]) => [{ update: { _index: INTERNAL.ledger, _id } }, { doc }]) as never,
+      refresh,
     });
-    const res = await this.ctx.store.bulk({ body: body as never, refresh: this.opts.refresh });
     const b = res.body as {
       errors: boolean;
       items: Record<string, { _id: string; status: number; error?: { reason?: string } }>[];
     };
-    if (b.errors) {
-      const bad = b.items.map((i) => Object.values(i)[0]!).find((i) => i.error)!;
-      throw new Error(
-        `marking ledger entry ${bad._id} as sealed in seal ${seal.seq}: ${bad.error?.reason ?? bad.status}`,
-      );
-    }
+    const bad = b.items.map((i) => Object.values(i)[0]!).find((i) => i.error && i.status !== 404);
+    if (bad) throw new Error(`marking ledger entry ${bad._id} ${what}: ${bad.error?.reason ?? bad.status}`);
   }
 
-  /** Re-marks the newest seal's entries when a sealer died between creating it and marking them. */
+  /** Writes the marks the newest seal implies, when a sealer died between creating it and marking. */
   private async repairMarks(head: Seal): Promise<void> {
-    const res = await this.ctx.store.count({
-      index: INTERNAL.ledger,
-      body: {
-        query: { bool: { filter: [{ term: { orgId: head.orgId } }, { term: { 'seal.seq': head.seq } }] } },
-      },
-    });
-    if ((res.body as { count: number }).count < head.count) await this.markSealed(head);
+    if (head.late) {
+      const res = await this.ctx.store.count({
+        index: INTERNAL.ledger,
+        body: {
+          query: { bool: { filter: [{ term: { orgId: head.orgId } }, { term: { 'seal.seq': head.seq } }] } },
+        },
+      });
+      if ((res.body as { count: number }).count < head.count) await this.markLate(head);
+    }
+    if (head.skipped?.length) {
+      const res = await this.ctx.store.mget({
+        index: INTERNAL.ledger,
+        body: { ids: head.skipped.map((id) => eventDocId(head.orgId, id)) },
+        _source: ['waiting'],
+      });
+      const docs = (res.body as { docs: { found?: boolean; _source?: { waiting?: boolean } }[] }).docs;
+      const unmarked = head.skipped.filter((_, k) => docs[k]!.found && !docs[k]!._source?.waiting);
+      if (unmarked.length > 0) await this.markWaiting(unmarked, head.orgId, 'wait_for');
+    }
   }
 }

@@ -1,14 +1,8 @@
-/** Reading seals and ledger entries of one org (index INTERNAL.seals and INTERNAL.ledger). */
-import type { LedgerEntry } from '../ingest/ingest.ts';
+/** Reading the seals of one org (index INTERNAL.seals). */
 import { getSource, type Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
 import { sealId, type Seal } from './checkpoint.ts';
-
-/** A ledger entry as the sealer leaves it: `seal` says which seal and which leaf hold the event. */
-export type LedgerDoc = Omit<LedgerEntry, 'sealed'> & {
-  sealed: boolean;
-  seal?: { seq: number; leaf: number };
-};
+import { atOrBefore, countPending, type LedgerDoc, type SealCursor } from './ledger.ts';
 
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
 export const SEAL_LISTS = ['eventIds', 'leaves', 'storedHashes'];
@@ -59,4 +53,103 @@ export async function* iterateSeals(
     if (hits.length < (opts.pageSize ?? 200)) return;
     after = hits[hits.length - 1]!._source.seq;
   }
+}
+
+/**
+ * Where a ledger entry is sealed: its seal and leaf; 'pending' while no seal is due to hold it; 'missing'
+ * when one should (a late-seal mark pointing at a seal that does not list it, or an entry behind the walk's
+ * cursor that no seal lists).
+ */
+export async function locateEntry(
+  store: Store,
+  entry: LedgerDoc,
+): Promise<{ seal: Seal; leaf: number } | 'pending' | 'missing'> {
+  if (entry.seal) {
+    const seal = await getSeal(store, entry.orgId, entry.seal.seq);
+    return seal?.eventIds[entry.seal.leaf] === entry.eventId ? { seal, leaf: entry.seal.leaf } : 'missing';
+  }
+  if (entry.waiting) return 'pending';
+  const head = await newestSeal(store, entry.orgId);
+  if (!head || !atOrBefore(entry, head.cursor)) return 'pending';
+  // A walk seal spans its entries' acceptance times; seals newer than the last refresh need one more look.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const res = await store.search({
+      index: INTERNAL.seals,
+      body: {
+        size: 20,
+        query: {
+          bool: {
+            filter: [
+              { term: { orgId: entry.orgId } },
+              { range: { firstAcceptedAt: { lte: entry.acceptedAt } } },
+              { range: { lastAcceptedAt: { gte: entry.acceptedAt } } },
+            ],
+            must_not: [{ term: { late: true } }],
+          },
+        },
+        sort: [{ seq: 'asc' }],
+      },
+    });
+    for (const { _source: seal } of (res.body as { hits: { hits: { _source: Seal }[] } }).hits.hits) {
+      const leaf = seal.eventIds.indexOf(entry.eventId);
+      if (leaf >= 0) return { seal, leaf };
+    }
+    if (attempt === 0) await store.indices.refresh({ index: INTERNAL.seals });
+  }
+  return 'missing';
+}
+
+/** Every org's sealer cursor, from its newest searchable seal (orgs with no seal are absent). */
+export async function sealCursors(store: Store): Promise<Map<string, SealCursor | undefined>> {
+  const newest: [string, number][] = [];
+  let after: Record<string, string> | undefined;
+  for (;;) {
+    const res = await store.search({
+      index: INTERNAL.seals,
+      body: {
+        size: 0,
+        aggs: {
+          orgs: {
+            composite: {
+              size: 1000,
+              sources: [{ orgId: { terms: { field: 'orgId' } } }],
+              ...(after ? { after } : {}),
+            },
+            aggs: { seq: { max: { field: 'seq' } } },
+          },
+        },
+      },
+    } as never);
+    const agg = (
+      res.body as unknown as {
+        aggregations: {
+          orgs: {
+            buckets: { key: { orgId: string }; seq: { value: number } }[];
+            after_key?: Record<string, string>;
+          };
+        };
+      }
+    ).aggregations.orgs;
+    newest.push(...agg.buckets.map((b): [string, number] => [b.key.orgId, b.seq.value]));
+    if (!agg.after_key || agg.buckets.length === 0) break;
+    after = agg.after_key;
+  }
+  const out = new Map<string, SealCursor | undefined>();
+  for (let from = 0; from < newest.length; from += 1000) {
+    const chunk = newest.slice(from, from + 1000);
+    const res = await store.mget({
+      index: INTERNAL.seals,
+      body: { ids: chunk.map(([orgId, seq]) => sealId(orgId, seq)) },
+      _source: ['cursor'],
+    });
+    const docs = (res.body as { docs: { _source?: { cursor?: SealCursor } }[] }).docs;
+    chunk.forEach(([orgId], k) => out.set(orgId, docs[k]?._source?.cursor));
+  }
+  return out;
+}
+
+/** How many of the org's ledger entries no seal holds yet (refreshed first: exact at that moment). */
+export async function unsealedCount(store: Store, orgId: string): Promise<number> {
+  await store.indices.refresh({ index: INTERNAL.seals });
+  return countPending(store, orgId, (await newestSeal(store, orgId))?.cursor);
 }

@@ -2,12 +2,15 @@
  * Verification of one org's tamper evidence, from what is in OpenSearch now (`npm run verify`):
  *  1. the chain: every seal present once, hashed, linked and signed by the published key (chain.ts),
  *     and consistent with a checkpoint saved earlier outside the database;
- *  2. every sealed event: its ledger entry points back at the seal and leaf, the event exists where the
- *     ledger says, and recomputing its leaf gives the sealed leaf (else: what changed, as far as can be told);
- *  3. the ledger: no entry claims a seal that does not list it; no unsealed entry is older than the newest
- *     seal by more than the late grace (that is a back-dated insertion; younger ones are simply pending);
+ *  2. every sealed event: its ledger entry exists and agrees (a late seal's entries carry its seq and leaf,
+ *     others no mark), the event exists where the ledger says, and recomputing its leaf gives the sealed leaf
+ *     (else: what changed, as far as can be told); no event is in two seals;
+ *  3. the ledger: every entry is in a seal, or legitimately pending — after the sealer's cursor, or waiting
+ *     for its event, and not older than the newest seal by more than the late grace. An entry behind the
+ *     cursor that no seal lists was dropped from the chain or inserted afterwards;
  *  4. the day indices: every event of the org has a ledger entry and sits in the index the ledger names.
  * `since`/`until` narrow steps 2–4 to events accepted in that window; the chain is always checked whole.
+ * Memory: 8 bytes per sealed event checked (a set of id hashes for steps 2–3).
  */
 import type { StoredEvent } from '../events/schema.ts';
 import { toEntry } from '../events/schema.ts';
@@ -17,7 +20,8 @@ import { checkChain, short, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint, type Seal } from './checkpoint.ts';
 import { leafHashOf, storedHashOf } from './leaf.ts';
 import { merkleRoot } from './merkle.ts';
-import { iterateSeals, type LedgerDoc } from './seals.ts';
+import { iterateSeals } from './seals.ts';
+import { atOrBefore, type LedgerDoc, type SealCursor } from './ledger.ts';
 import type { PublicKeyInfo } from './signing.ts';
 
 export interface VerifyOptions {
@@ -52,7 +56,14 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   });
 
   const chain: Checkpoint[] = [];
-  for await (const s of iterateSeals(store, orgId)) chain.push(checkpointOf(s));
+  // The sealer's bookkeeping (unsigned): how far its walk got, and entries it passed without their event.
+  let cursor: SealCursor | undefined;
+  const skipped = new Set<string>();
+  for await (const s of iterateSeals(store, orgId)) {
+    chain.push(checkpointOf(s));
+    if (s.cursor) cursor = s.cursor;
+    for (const id of s.skipped ?? []) skipped.add(id);
+  }
   const problems = checkChain(orgId, chain, opts.publicKey, opts.checkpoint);
   const head = chain[chain.length - 1];
   const report: VerifyReport = {
@@ -80,16 +91,25 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   const eventTotal = (
     await store.count({ index: AUDIT_INDEX_PATTERN, body: { query: { bool: { filter: eventFilter } } } })
   ).body as { count: number };
-  opts.progress?.setTotal(chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + eventTotal.count);
+  const ledgerTotal = (
+    await store.count({ index: INTERNAL.ledger, body: { query: { bool: { filter: eventFilter } } } })
+  ).body as { count: number };
+  opts.progress?.setTotal(
+    chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + ledgerTotal.count + eventTotal.count,
+  );
 
+  const sealed = new IdHashes();
   for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
     if (!inWindow(seal)) continue;
     await checkSealedEvents(store, seal, problems);
+    for (const id of seal.eventIds) sealed.add(id);
     report.seals.checked += 1;
     report.events.sealedChecked += seal.eventIds.length;
     opts.progress?.tick(seal.eventIds.length);
   }
-  await checkLedger(store, opts, chain, eventFilter.slice(1), report);
+  sealed.seal();
+  await reportSealedTwice(store, orgId, sealed, inWindow, problems);
+  await checkLedger(store, opts, { head, cursor, skipped, sealed }, eventFilter.slice(1), report);
   await scanEvents(store, orgId, eventFilter, report, opts.progress);
   report.clean = problems.length === 0;
   return report;
@@ -140,13 +160,15 @@ async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]):
           eventId,
           message: `event ${eventId} (${at}): its ledger entry is missing (deleted)`,
         });
-      } else if (!entry.sealed || entry.seal?.seq !== seq || entry.seal.leaf !== leafIndex) {
+      } else if (
+        seal.late ? entry.seal?.seq !== seq || entry.seal.leaf !== leafIndex : entry.seal !== undefined
+      ) {
         add({
           kind: 'ledger-mismatch',
           eventId,
           message:
             `event ${eventId} is listed in ${at}, but its ledger entry says ` +
-            (entry.seal ? `seal ${entry.seal.seq} leaf ${entry.seal.leaf}` : 'not sealed') +
+            (entry.seal ? `seal ${entry.seal.seq} leaf ${entry.seal.leaf}` : 'it is in no late seal') +
             ' (sealed twice, or the ledger or seal was edited)',
         });
       }
@@ -199,102 +221,139 @@ function whatChanged(
   return `${parts.join('; ')} (leaf ${short(seal.leaves[leafIndex])} sealed)`;
 }
 
+/**
+ * The ids of sealed events as 53-bit hashes, sorted once filled: 8 bytes per event instead of a string set.
+ * A collision can only hide an unsealed entry with odds of about n / 2^53; suspected duplicates are confirmed
+ * by id before they are reported.
+ */
+class IdHashes {
+  private values = new Float64Array(1 << 16);
+  private n = 0;
+
+  add(id: string): void {
+    if (this.n === this.values.length) {
+      const bigger = new Float64Array(this.values.length * 2);
+      bigger.set(this.values);
+      this.values = bigger;
+    }
+    this.values[this.n++] = hash53(id);
+  }
+
+  seal(): void {
+    this.values = this.values.slice(0, this.n).sort();
+  }
+
+  has(id: string): boolean {
+    const h = hash53(id);
+    let lo = 0;
+    let hi = this.n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.values[mid]!;
+      if (v === h) return true;
+      if (v < h) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** Hashes that occur more than once. */
+  repeated(): Set<number> {
+    const out = new Set<number>();
+    for (let i = 1; i < this.n; i++) if (this.values[i] === this.values[i - 1]) out.add(this.values[i]!);
+    return out;
+  }
+}
+
+/** cyrb53: a fast, well-mixed 53-bit string hash. */
+function hash53(str: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** An event listed by two seals (or twice by one): found by hash, confirmed and named by id. */
+async function reportSealedTwice(
+  store: Store,
+  orgId: string,
+  sealed: IdHashes,
+  inWindow: (s: Checkpoint) => boolean,
+  problems: Problem[],
+): Promise<void> {
+  const suspects = sealed.repeated();
+  if (suspects.size === 0) return;
+  const where = new Map<string, number[]>();
+  for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
+    if (!inWindow(seal)) continue;
+    for (const id of seal.eventIds) {
+      if (suspects.has(hash53(id))) where.set(id, [...(where.get(id) ?? []), seal.seq]);
+    }
+  }
+  for (const [eventId, seqs] of where) {
+    if (seqs.length < 2) continue;
+    problems.push({
+      kind: 'sealed-twice',
+      orgId,
+      seq: seqs[1],
+      eventId,
+      message: `event ${eventId} is listed by seals ${seqs.join(', ')}: sealed more than once`,
+    });
+  }
+}
+
 /** Step 3. */
 async function checkLedger(
   store: Store,
   opts: VerifyOptions,
-  chain: Checkpoint[],
+  chain: { head?: Checkpoint; cursor?: SealCursor; skipped: Set<string>; sealed: IdHashes },
   acceptedFilter: object[],
   report: VerifyReport,
 ): Promise<void> {
   const { orgId } = opts;
-  const head = chain[chain.length - 1];
+  const { head, cursor, skipped, sealed } = chain;
   const lateBefore = head ? Date.parse(head.sealedAt) - opts.lateGraceMs : -Infinity;
+  const problem = (entry: LedgerDoc, why: string) =>
+    report.problems.push({
+      kind: 'unsealed-late',
+      orgId,
+      eventId: entry.eventId,
+      message: `event ${entry.eventId} (index ${entry.index}) claims acceptance at ${entry.acceptedAt} but is in no seal, ${why}`,
+    });
   for await (const entry of scan<LedgerDoc>(
     store,
     INTERNAL.ledger,
-    {
-      bool: { filter: [{ term: { orgId } }, ...acceptedFilter], must_not: [{ term: { sealed: true } }] },
-    },
+    { bool: { filter: [{ term: { orgId } }, ...acceptedFilter] } },
     [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
   )) {
-    if (Date.parse(entry.acceptedAt) < lateBefore) {
+    opts.progress?.tick();
+    if (sealed.has(entry.eventId)) continue;
+    if (entry.seal) {
       report.problems.push({
-        kind: 'unsealed-late',
+        kind: 'ledger-mismatch',
         orgId,
+        seq: entry.seal.seq,
         eventId: entry.eventId,
-        message:
-          `event ${entry.eventId} (index ${entry.index}) claims acceptance at ${entry.acceptedAt} but is in no seal, though ` +
-          `seal ${head!.seq} was made at ${head!.sealedAt} (inserted or back-dated)`,
+        message: `the ledger entry of event ${entry.eventId} claims seal ${entry.seal.seq} leaf ${entry.seal.leaf}, which does not list it`,
       });
+    } else if (!entry.waiting && !skipped.has(entry.eventId) && atOrBefore(entry, cursor)) {
+      problem(
+        entry,
+        `though the events accepted after it are sealed (a seal was dropped, or it was inserted or back-dated)`,
+      );
+    } else if (Date.parse(entry.acceptedAt) < lateBefore) {
+      problem(entry, `though seal ${head!.seq} was made at ${head!.sealedAt} (inserted or back-dated)`);
     } else {
       report.events.pending += 1;
       report.events.oldestPendingAcceptedAt ??= entry.acceptedAt;
     }
   }
-
-  // Entries claiming a seal: per seq, as many as the seal counts, and only seqs that exist.
-  const counts = new Map(chain.map((s) => [s.seq, s.count]));
-  let after: Record<string, number> | undefined;
-  for (;;) {
-    const res = await store.search({
-      index: INTERNAL.ledger,
-      body: {
-        size: 0,
-        query: {
-          bool: { filter: [{ term: { orgId } }, { exists: { field: 'seal.seq' } }, ...acceptedFilter] },
-        },
-        aggs: {
-          seqs: {
-            composite: {
-              size: 1000,
-              sources: [{ seq: { terms: { field: 'seal.seq' } } }],
-              ...(after ? { after } : {}),
-            },
-          },
-        },
-      },
-    });
-    const agg = (
-      res.body as unknown as {
-        aggregations: {
-          seqs: {
-            buckets: { key: { seq: number }; doc_count: number }[];
-            after_key?: Record<string, number>;
-          };
-        };
-      }
-    ).aggregations.seqs;
-    for (const b of agg.buckets) {
-      const seq = b.key.seq;
-      const expected = counts.get(seq);
-      if (expected !== undefined && b.doc_count <= expected) continue;
-      const sample = await claimants(store, orgId, seq);
-      report.problems.push({
-        kind: 'ledger-mismatch',
-        orgId,
-        seq,
-        message:
-          expected === undefined
-            ? `${b.doc_count} ledger entr${b.doc_count === 1 ? 'y claims' : 'ies claim'} seal ${seq}, which does not exist (e.g. ${sample.join(', ')})`
-            : `${b.doc_count} ledger entries claim seal ${seq}, which holds ${expected} events: some were added to the ledger afterwards`,
-      });
-    }
-    if (!agg.after_key || agg.buckets.length === 0) return;
-    after = agg.after_key;
-  }
-}
-
-async function claimants(store: Store, orgId: string, seq: number): Promise<string[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 5,
-      query: { bool: { filter: [{ term: { orgId } }, { term: { 'seal.seq': seq } }] } },
-      sort: [{ eventId: 'asc' }],
-    },
-  });
-  return (res.body as { hits: { hits: { _source: LedgerDoc }[] } }).hits.hits.map((h) => h._source.eventId);
 }
 
 /** Step 4: every event document of the org has a ledger entry naming its index. */

@@ -5,6 +5,8 @@
  * sweep applies, so the table says what the sweep will do next and when.
  */
 import type { Config } from '../config.ts';
+import { pendingClause } from '../integrity/ledger.ts';
+import { sealCursors } from '../integrity/seals.ts';
 import { hasIsm } from '../store/bootstrap.ts';
 import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
@@ -85,21 +87,35 @@ function ismLifecycle(explained: Json | undefined): Lifecycle {
   };
 }
 
-/** Unsealed ledger entries per day index, in one aggregation. */
+/** Ledger entries not in a seal yet, per day index (see ledger.ts for what "not in a seal" means). */
 async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      query: { bool: { must_not: [{ term: { sealed: true } }] } },
-      aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } },
-    },
-  } as never);
-  const buckets = ((res.body as Json).aggregations?.byIndex?.buckets ?? []) as {
-    key: string;
-    doc_count: number;
-  }[];
-  return new Map(buckets.map((b) => [b.key, b.doc_count]));
+  await store.indices.refresh({ index: [INTERNAL.ledger, INTERNAL.seals].join(',') });
+  const cursors = await sealCursors(store);
+  const sealedOrgs = [...cursors.keys()];
+  // Orgs without a seal: all their entries; the others: what their cursor has not passed. A query each
+  // for up to 500 orgs keeps every query under the engine's clause limit.
+  const queries: object[] = [{ bool: { must_not: [{ terms: { orgId: sealedOrgs } }] } }];
+  for (let from = 0; from < sealedOrgs.length; from += 500) {
+    queries.push({
+      bool: {
+        should: sealedOrgs.slice(from, from + 500).map((orgId) => pendingClause(orgId, cursors.get(orgId))),
+        minimum_should_match: 1,
+      },
+    });
+  }
+  const out = new Map<string, number>();
+  for (const query of queries) {
+    const res = await store.search({
+      index: INTERNAL.ledger,
+      body: { size: 0, query, aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } } },
+    } as never);
+    const buckets = ((res.body as Json).aggregations?.byIndex?.buckets ?? []) as {
+      key: string;
+      doc_count: number;
+    }[];
+    for (const b of buckets) out.set(b.key, (out.get(b.key) ?? 0) + b.doc_count);
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The SIEM stream (../shared/design/ledger.md, "Stream"): an org's entries in the order they were sealed,
- * which is their acceptance order. The position is `(seq, leaf)`: the next leaf to deliver in the seal `seq`.
+ * which is their acceptance order (an entry whose event was written late is in a later, "late" seal). The position is `(seq, leaf)`: the next leaf to deliver in the seal `seq`.
  * Seals are numbered without gaps and never change, and each lists its event ids in leaf order, so walking
  * seal after seal, leaf after leaf, visits every sealed entry exactly once, whatever its createdAt. An entry
  * appears once its seal exists; nothing behind the position can ever appear later.
@@ -10,7 +10,7 @@
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { sealId } from '../integrity/checkpoint.ts';
-import type { LedgerDoc } from '../integrity/seals.ts';
+import type { LedgerDoc } from '../integrity/ledger.ts';
 import { getSource, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 

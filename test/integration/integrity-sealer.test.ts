@@ -3,7 +3,9 @@ import { checkpointSignatureValid, sealHashOf, type Seal } from '../../src/integ
 import { leafOfEvent } from '../../src/integrity/leaf.ts';
 import { Lease } from '../../src/integrity/lease.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
-import { iterateSeals, type LedgerDoc } from '../../src/integrity/seals.ts';
+import { ledgerEntryOf, type LedgerDoc } from '../../src/integrity/ledger.ts';
+import { iterateSeals } from '../../src/integrity/seals.ts';
+import { verifyOrg } from '../../src/integrity/verify.ts';
 import type { StoredEvent } from '../../src/events/schema.ts';
 import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { uniqueId } from '../helpers.ts';
@@ -23,6 +25,50 @@ async function sealsOf(orgId: string): Promise<Seal[]> {
   for await (const s of iterateSeals(ctx.store, orgId, { withLists: true })) out.push(s);
   await ctx.store.close();
   return out;
+}
+
+/** An event as the write path would store it, not written anywhere yet. */
+function slowEvent(orgId: string, day: string, acceptedAt = new Date().toISOString()): StoredEvent {
+  return {
+    id: uniqueId('evt_slow'),
+    orgId,
+    action: 'workflow.updated',
+    resourceType: 'workflow',
+    resourceId: 'wf_slow',
+    resourceName: null,
+    description: 'written late',
+    actorId: null,
+    actorName: null,
+    actorEmail: null,
+    workspaceId: null,
+    metadata: {},
+    createdAt: `${day}T12:00:00.000Z`,
+    acceptedAt,
+    ipAddress: null,
+    userAgent: null,
+  };
+}
+
+async function ledgerDocs(orgId: string, ids: string[]): Promise<LedgerDoc[]> {
+  const ctx = integrityCtx();
+  const res = await ctx.store.mget({
+    index: INTERNAL.ledger,
+    body: { ids: ids.map((id) => eventDocId(orgId, id)) },
+  });
+  await ctx.store.close();
+  return (res.body as { docs: { _source: LedgerDoc }[] }).docs.map((d) => d._source);
+}
+
+/** Edits one ledger entry with a painless script, as a crashed sealer's missing write would leave it. */
+async function setLedger(orgId: string, eventId: string, source: string): Promise<void> {
+  const ctx = integrityCtx();
+  await ctx.store.update({
+    index: INTERNAL.ledger,
+    id: eventDocId(orgId, eventId),
+    refresh: true,
+    body: { script: { source, lang: 'painless' } },
+  });
+  await ctx.store.close();
 }
 
 describe('integrity: the sealer', function () {
@@ -47,7 +93,8 @@ describe('integrity: the sealer', function () {
       expect(checkpointSignatureValid(s, testKey)).to.equal(true);
       expect(s.root).to.equal(merkleRoot(s.leaves));
     }
-    // The leaves are those of the stored events, and each ledger entry points at its seal and leaf.
+    // The leaves are those of the stored events; the ledger, which carries them from ingest, is not written
+    // again (no marks), and the newest seal remembers the last entry its walk passed.
     const events = await ctx.store.mget({
       index: dayIndex(`${day}T00:00:00Z`),
       body: { ids: ids.map((id) => eventDocId(orgId, id)) },
@@ -55,76 +102,90 @@ describe('integrity: the sealer', function () {
     const docs = (events.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
     const leafOf = new Map(seals.flatMap((s) => s.eventIds.map((id, k) => [id, s.leaves[k]] as const)));
     expect(docs.map((d) => leafOfEvent(d).leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
-    const ledger = await ctx.store.mget({
-      index: INTERNAL.ledger,
-      body: { ids: ids.map((id) => eventDocId(orgId, id)) },
-    });
-    const marks = (ledger.body as { docs: { _source: LedgerDoc }[] }).docs.map((d) => d._source.seal);
-    expect(marks[5]).to.deep.equal({ seq: 2, leaf: 2 }); // the 7th entry of the org
-    expect((ledger.body as { docs: { _source: LedgerDoc }[] }).docs.every((d) => d._source.sealed)).to.equal(
-      true,
-    );
+    const ledger = await ledgerDocs(orgId, ids);
+    expect(ledger.map((d) => d.leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
+    expect(ledger.filter((d) => d.seal || d.sealed || d.waiting)).to.deep.equal([]);
+    const last = ledger[ledger.length - 1]!;
+    expect(seals[2]!.cursor).to.deep.equal({ acceptedAt: last.acceptedAt, eventId: last.eventId });
     // Nothing left: another pass creates no seal.
     expect((await testSealer(ctx).sealOrg(orgId)).sealed).to.deep.equal([]);
-  });
-
-  it('repairs a crash between creating a seal and marking its entries, without sealing anything twice', async () => {
-    const { orgId, ids } = await ingestSample(ctx, 5);
-    await sealAll(ctx, orgId);
-    // The state a sealer killed right after `create` leaves: the seal exists, its entries look unsealed.
-    await ctx.store.updateByQuery({
-      index: INTERNAL.ledger,
-      refresh: true,
-      body: {
-        query: { term: { orgId } },
-        script: { source: "ctx._source.sealed = false; ctx._source.remove('seal')", lang: 'painless' },
-      },
-    });
-    expect(await unsealedCount(ctx.store, orgId)).to.equal(ids.length + 1); // + the org's creation event
-    const more = await ingestSample(ctx, 2, undefined, orgId);
-    const r = await testSealer(ctx).sealOrg(orgId);
-    expect(r.sealed).to.deep.equal([{ orgId, seq: 2, count: 2 }]);
-    const seals = await sealsOf(orgId);
-    expect(seals.map((s) => s.eventIds.filter((id) => !id.startsWith('dir_')))).to.deep.equal([
-      ids,
-      more.ids,
-    ]);
     expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
   });
 
-  it('holds back and reports a back-dated ledger entry and one whose event never appeared', async () => {
-    const { orgId } = await ingestSample(ctx, 3);
+  it('passes an entry whose event is not written yet, seals it late once it is, and repairs a crash at either step', async () => {
+    const { orgId, day } = await ingestSample(ctx, 3);
     await sealAll(ctx, orgId);
-    const old = new Date(Date.now() - 3600_000).toISOString();
-    // A ledger entry accepted an hour before the newest seal, with its event: what a back-dated insert looks like.
-    const forged = await ingestSample(ctx, 1, undefined, orgId);
-    await ctx.store.update({
-      index: INTERNAL.ledger,
-      id: `${orgId}:${forged.ids[0]}`,
-      refresh: true,
-      body: { doc: { acceptedAt: old } },
-    });
-    // A ledger entry whose event write never happened, older than the grace period.
-    const ghost = uniqueId('evt_ghost');
+    // A write in flight: the ledger entry is stored, its event not yet. Later events are complete.
+    const index = dayIndex(`${day}T00:00:00Z`);
+    const slow = slowEvent(orgId, day);
     await ctx.store.index({
       index: INTERNAL.ledger,
-      id: `${orgId}:${ghost}`,
+      id: eventDocId(orgId, slow.id),
+      body: ledgerEntryOf(slow, index),
       refresh: true,
-      body: {
-        orgId,
-        eventId: ghost,
-        index: dayIndex(old),
-        createdAt: old,
-        acceptedAt: new Date(Date.now() - 600_000).toISOString(),
-        sealed: false,
-      },
+    });
+    const later = await ingestSample(ctx, 2, day, orgId);
+    const r1 = await testSealer(ctx).sealOrg(orgId);
+    expect(r1.sealed.map((s) => s.count)).to.deep.equal([2]);
+    let seals = await sealsOf(orgId);
+    const walked = seals[seals.length - 1]!;
+    expect(walked.eventIds).to.deep.equal(later.ids);
+    expect(walked.skipped).to.deep.equal([slow.id]);
+    expect((await ledgerDocs(orgId, [slow.id]))[0]!.waiting).to.equal(true);
+
+    // Killed before the waiting mark: the next pass writes it, and seals nothing.
+    await setLedger(orgId, slow.id, "ctx._source.remove('waiting')");
+    expect((await testSealer(ctx).sealOrg(orgId)).sealed).to.deep.equal([]);
+    expect((await ledgerDocs(orgId, [slow.id]))[0]!.waiting).to.equal(true);
+    expect(await unsealedCount(ctx.store, orgId)).to.equal(1);
+
+    // The event arrives: a late seal takes it and marks its entry.
+    await ctx.store.create({ index, id: eventDocId(orgId, slow.id), body: slow, refresh: true });
+    const r2 = await testSealer(ctx).sealOrg(orgId);
+    expect(r2.sealed).to.deep.equal([{ orgId, seq: walked.seq + 1, count: 1 }]);
+    seals = await sealsOf(orgId);
+    expect(seals[seals.length - 1]).to.include({ late: true, count: 1 });
+    expect(seals[seals.length - 1]!.cursor).to.deep.equal(walked.cursor);
+    expect((await ledgerDocs(orgId, [slow.id]))[0]).to.include({ sealed: true });
+    expect((await ledgerDocs(orgId, [slow.id]))[0]!.seal).to.deep.equal({ seq: walked.seq + 1, leaf: 0 });
+
+    // Killed before the late seal's mark: repaired, not sealed twice.
+    await setLedger(orgId, slow.id, "ctx._source.remove('sealed'); ctx._source.remove('seal')");
+    expect((await testSealer(ctx).sealOrg(orgId)).sealed).to.deep.equal([]);
+    expect((await ledgerDocs(orgId, [slow.id]))[0]!.seal).to.deep.equal({ seq: walked.seq + 1, leaf: 0 });
+    expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
+    const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
+    expect(report.problems).to.deep.equal([]);
+    expect(report.events.sealedChecked).to.equal(7); // 3 + 2 + the slow one + the org's creation event
+  });
+
+  it('holds back and reports a waiting entry back-dated before the newest seal, and one whose event never appeared', async () => {
+    const { orgId, day } = await ingestSample(ctx, 3);
+    await sealAll(ctx, orgId);
+    // An entry waiting for its event, claiming acceptance an hour before the newest seal: what a back-dated
+    // insertion looks like if it also forges the mark.
+    const forged = await ingestSample(ctx, 1, day, orgId);
+    const old = new Date(Date.now() - 3600_000).toISOString();
+    await ctx.store.update({
+      index: INTERNAL.ledger,
+      id: eventDocId(orgId, forged.ids[0]!),
+      refresh: true,
+      body: { doc: { acceptedAt: old, waiting: true } },
+    });
+    // An entry whose event write never happened, older than the grace period.
+    const ghost = slowEvent(orgId, day, new Date(Date.now() - 600_000).toISOString());
+    await ctx.store.index({
+      index: INTERNAL.ledger,
+      id: eventDocId(orgId, ghost.id),
+      refresh: true,
+      body: { ...ledgerEntryOf(ghost, dayIndex(`${day}T00:00:00Z`)), waiting: true },
     });
     const r = await testSealer(ctx, { missingEventGraceMs: 60_000 }).sealOrg(orgId);
     expect(r.sealed).to.deep.equal([]);
     expect(r.held.map((h) => [h.eventId, h.reason]).sort()).to.deep.equal(
       [
         [forged.ids[0], 'accepted-before-newest-seal'],
-        [ghost, 'event-missing'],
+        [ghost.id, 'event-missing'],
       ].sort(),
     );
     expect(await unsealedCount(ctx.store, orgId)).to.equal(2);

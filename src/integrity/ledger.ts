@@ -1,0 +1,123 @@
+/**
+ * The ledger entry (index INTERNAL.ledger, `_id` = eventDocId(orgId, eventId)): one per accepted event,
+ * written by the write path before the event itself, and the sealer's work list.
+ *
+ * The entry carries the event's leaf and storedHash, computed at ingest from the very document that is then
+ * stored, so the sealer never re-reads events. It seals entries in key order — (acceptedAt, eventId) — and
+ * remembers how far it got in the seal itself (`cursor`); an ordinary entry is never written again. Only the
+ * rare exceptions are marked: an entry the walk passed while its event was not there yet gets `waiting`,
+ * and when a later ("late") seal takes it, `sealed` and `seal: { seq, leaf }`.
+ *
+ * What makes the cursor safe: the sealer only walks entries accepted at least SEAL_SAFETY_MARGIN_MS ago, after
+ * refreshing the ledger, and the write path never writes an event whose ledger entry took longer than
+ * LEDGER_FRESH_MS from `acceptedAt` to be stored — it renews `acceptedAt` first (ingest.ts). So an entry the
+ * walk could not see yet always ends up with a key beyond the cursor. Instances' clocks must agree to within
+ * the difference (1 s).
+ */
+import type { StoredEvent } from '../events/schema.ts';
+import type { Store } from '../store/client.ts';
+import { INTERNAL } from '../store/names.ts';
+import { leafOfEvent } from './leaf.ts';
+
+/** The write path renews `acceptedAt` when storing the ledger entry took longer than this. */
+export const LEDGER_FRESH_MS = 1000;
+/** The sealer leaves entries younger than this for the next round. Must exceed LEDGER_FRESH_MS plus clock skew. */
+export const SEAL_SAFETY_MARGIN_MS = 2000;
+
+export interface LedgerEntry {
+  orgId: string;
+  eventId: string;
+  /** The day index the event is stored in. */
+  index: string;
+  createdAt: string;
+  acceptedAt: string;
+  /** The event's Merkle leaf and storedHash (leaf.ts), as stored. */
+  leaf: string;
+  storedHash: string;
+}
+
+/** An entry as it may look later: the rare marks the sealer leaves (see above). */
+export type LedgerDoc = LedgerEntry & {
+  waiting?: boolean;
+  sealed?: boolean;
+  seal?: { seq: number; leaf: number };
+};
+
+/** How far the walk has sealed an org: the key of the last entry it passed. */
+export interface SealCursor {
+  acceptedAt: string;
+  eventId: string;
+}
+
+export function ledgerEntryOf(doc: StoredEvent, index: string): LedgerEntry {
+  const { leaf, storedHash } = leafOfEvent(doc);
+  return {
+    orgId: doc.orgId,
+    eventId: doc.id,
+    index,
+    createdAt: doc.createdAt,
+    acceptedAt: doc.acceptedAt,
+    leaf,
+    storedHash,
+  };
+}
+
+/** Query clause: entries whose key comes after the cursor. */
+export function afterCursor(cursor: SealCursor | undefined): object {
+  if (!cursor) return { match_all: {} };
+  return {
+    bool: {
+      should: [
+        { range: { acceptedAt: { gt: cursor.acceptedAt } } },
+        {
+          bool: {
+            filter: [
+              { term: { acceptedAt: cursor.acceptedAt } },
+              { range: { eventId: { gt: cursor.eventId } } },
+            ],
+          },
+        },
+      ],
+      minimum_should_match: 1,
+    },
+  };
+}
+
+/**
+ * Query clause: the org's entries not in a seal yet — unmarked ones after the cursor of its newest seal, and
+ * waiting ones no late seal has taken.
+ */
+export function pendingClause(orgId: string, cursor: SealCursor | undefined): object {
+  return {
+    bool: {
+      filter: [{ term: { orgId } }],
+      should: [
+        { bool: { filter: [afterCursor(cursor)], must_not: [{ term: { waiting: true } }] } },
+        { bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] } },
+      ],
+      minimum_should_match: 1,
+    },
+  };
+}
+
+/** Is the entry's key at or before the cursor? */
+export function atOrBefore(
+  entry: Pick<LedgerEntry, 'acceptedAt' | 'eventId'>,
+  cursor: SealCursor | undefined,
+): boolean {
+  if (!cursor) return false;
+  const a = Date.parse(entry.acceptedAt);
+  const c = Date.parse(cursor.acceptedAt);
+  return a < c || (a === c && entry.eventId <= cursor.eventId);
+}
+
+/** How many of the org's entries are not in a seal yet (after a refresh, so it is exact at that moment). */
+export async function countPending(
+  store: Store,
+  orgId: string,
+  cursor: SealCursor | undefined,
+): Promise<number> {
+  await store.indices.refresh({ index: INTERNAL.ledger });
+  const res = await store.count({ index: INTERNAL.ledger, body: { query: pendingClause(orgId, cursor) } });
+  return (res.body as { count: number }).count;
+}
