@@ -156,6 +156,14 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     );
   }
 
+  const broken = loneSurrogateAt(input);
+  if (broken) {
+    return reject(
+      broken.split('.')[0]!,
+      `${broken} holds a lone UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text`,
+    );
+  }
+
   const doc: StoredEvent = {
     id: input.id ?? nextUlid(createdAtMs),
     action: input.action,
@@ -175,6 +183,30 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     userAgent: input.userAgent ?? null,
   };
   return { ok: true, doc, index: dayIndex(createdAt) };
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The path of the first string (or object key) that is not well-formed Unicode: such text has no UTF-8 form,
+ * so it can be neither canonicalized (RFC 8785) for its leaf nor read back the same.
+ */
+function loneSurrogateAt(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const at = loneSurrogateAt(value[i], `${path}[${i}]`);
+      if (at) return at;
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      const key = path ? `${path}.${k}` : k;
+      if (LONE_SURROGATE.test(k)) return key;
+      const at = loneSurrogateAt(v, key);
+      if (at) return at;
+    }
+  }
+  return undefined;
 }
 
 function sealedMessage(createdAt: Date, why: string): string {

@@ -55,8 +55,32 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
   return sha256(Buffer.from([LEAF_PREFIX]), canonical(entry), stored).toString('hex');
 }
 
-/** The leaf of a stored event, with the storedHash that goes with it. */
+/**
+ * The leaf of a stored event, with the storedHash that goes with it. The write path computes it for every
+ * event, so the two canonical forms are written out directly (their key order is fixed) instead of through
+ * the generic `canonical`; a unit test holds them to the same bytes, and verification recomputes leaves with
+ * the generic form, so any difference would show as a modified event.
+ */
 export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: string } {
-  const storedHash = storedHashOf(doc);
-  return { leaf: leafHashOf(toEntry(doc), storedHash), storedHash };
+  const s = storedFields(doc);
+  const stored = sha256(
+    `{"acceptedAt":${str(s.acceptedAt)},"ipAddress":${str(s.ipAddress)},"orgId":${str(s.orgId)},"userAgent":${str(s.userAgent)}}`,
+  );
+  const e = toEntry(doc);
+  const entry =
+    `{"action":${str(e.action)},"actorEmail":${str(e.actorEmail)},"actorId":${str(e.actorId)},` +
+    `"actorName":${str(e.actorName)},"createdAt":${str(e.createdAt)},"description":${str(e.description)},` +
+    `"id":${str(e.id)},"metadata":${canonical(e.metadata)},"resourceId":${str(e.resourceId)},` +
+    `"resourceName":${str(e.resourceName)},"resourceType":${str(e.resourceType)},"workspaceId":${str(e.workspaceId)}}`;
+  return {
+    leaf: sha256(LEAF_PREFIX_BYTES, entry, stored).toString('hex'),
+    storedHash: stored.toString('hex'),
+  };
+}
+
+const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);
+
+/** A string or null as RFC 8785 writes it (for strings, exactly JSON.stringify). */
+function str(v: string | null): string {
+  return v === null ? 'null' : JSON.stringify(v);
 }

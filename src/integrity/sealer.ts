@@ -127,8 +127,9 @@ export class Sealer {
   }
 
   /**
-   * One round: if this instance leads, seals every org with new entries. `since` is the cutoff of the last
-   * round that finished every org: older entries need not be looked for again (ledger.ts).
+   * One round: if this instance leads, seals every org with new entries. Entries accepted before the last
+   * round's cutoff need not be looked for again (ledger.ts), except in orgs that round could not finish,
+   * which are kept for the next one.
    */
   async round(now = Date.now()): Promise<RoundResult> {
     const result: RoundResult = { leader: false, sealed: [], held: [] };
@@ -139,19 +140,17 @@ export class Sealer {
     result.leader = true;
     const cutoff = new Date(now - this.opts.safetyMarginMs).toISOString();
     await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
-    let complete = true;
-    for (const orgId of await this.pendingOrgs(this.since)) {
-      if (this.stopped) {
-        complete = false;
-        break;
-      }
+    const orgs = new Set([...this.retry, ...(await this.pendingOrgs(this.since))]);
+    const unfinished = new Set<string>();
+    for (const orgId of orgs) {
+      if (this.stopped) return result;
       try {
         const r = await this.sealOrg(orgId, cutoff);
         result.sealed.push(...r.sealed);
         result.held.push(...r.held);
-        if (r.leftBehind) complete = false;
+        if (r.leftBehind) unfinished.add(orgId);
       } catch (err) {
-        complete = false;
+        unfinished.add(orgId);
         this.log(`sealer: org ${orgId} not sealed this round: ${String(err)}`);
       }
       // Keep the lease alive through long rounds; if it was lost, the new leader carries on.
@@ -160,11 +159,14 @@ export class Sealer {
         return result;
       }
     }
-    if (complete) this.since = cutoff;
+    this.since = cutoff;
+    this.retry = unfinished;
     return result;
   }
 
+  /** The cutoff of the last round this instance finished as leader, and the orgs it could not finish. */
   private since: string | undefined;
+  private retry = new Set<string>();
 
   /**
    * Seals the org's entries accepted up to `cutoff` (default: now − safety margin, after a refresh of the

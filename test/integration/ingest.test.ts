@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { buildApp, type AppContext } from '../../src/app.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
-import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
+import { PUBLIC_FIELDS, type StoredEvent } from '../../src/events/schema.ts';
+import { leafOfEvent } from '../../src/integrity/leaf.ts';
+import { LEDGER_FRESH_MS } from '../../src/integrity/ledger.ts';
 import { freePort } from '../../src/engine/engine.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
 import type { RunningService } from '../../src/server.ts';
@@ -100,7 +102,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
         index: dayIndex(doc!.createdAt as string),
         createdAt: doc!.createdAt,
         acceptedAt: doc!.acceptedAt,
-        sealed: false,
+        ...leafOfEvent(doc as StoredEvent),
       });
     });
 
@@ -192,6 +194,12 @@ describe('ingest: POST /api/v1/audit-logs', () => {
         /at most 16384 bytes/,
       ],
       ['an orgId other than the key is bound to', { orgId: 'org_other' }, 'orgId', /bound/],
+      [
+        'text with half an emoji (a lone surrogate)',
+        { metadata: { note: ['ok', 'broken \ud83d'] } },
+        'metadata',
+        /metadata\.note\[1\] holds a lone UTF-16 surrogate/,
+      ],
     ];
     for (const [name, extra, param, message] of cases) {
       it(`rejects ${name}`, async () => {
@@ -351,6 +359,41 @@ describe('ingest: POST /api/v1/audit-logs', () => {
         server.close();
         await deadStore.close();
       }
+    });
+  });
+
+  describe('ordering for the sealer', () => {
+    it('renews acceptedAt (and the leaf) when storing the ledger entry took longer than the sealer allows', async () => {
+      // The ledger answers 1.5 s late, as under heavy load: by then the sealer may have walked past the
+      // entry's original acceptedAt, so the event must be written with a new one, after the slow write.
+      let delayed = false;
+      const slow = new Proxy(service.store, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop) as unknown;
+          if (prop !== 'bulk' || typeof value !== 'function') {
+            return typeof value === 'function' ? value.bind(target) : value;
+          }
+          return async (params: { body: object[] }) => {
+            const res = await value.call(target, params);
+            if (!delayed && JSON.stringify(params.body[0]).includes(INTERNAL.ledger)) {
+              delayed = true;
+              await new Promise((r) => setTimeout(r, LEDGER_FRESH_MS + 500));
+            }
+            return res;
+          };
+        },
+      });
+      const id = uniqueId('evt');
+      const sent = Date.now();
+      const [result] = await ingestEvents({ cfg: ctx.cfg, store: slow }, { boundOrgId: orgId }, [
+        event({ id }),
+      ]);
+      expect(result).to.deep.equal({ id, status: 'created' });
+      expect(delayed).to.equal(true);
+      const doc = (await stored(id)) as StoredEvent;
+      expect(Date.parse(doc.acceptedAt) - sent).to.be.at.least(LEDGER_FRESH_MS + 500);
+      const ledger = await ledgerEntry(service.store, orgId, id);
+      expect(ledger).to.include({ acceptedAt: doc.acceptedAt, ...leafOfEvent(doc) });
     });
   });
 

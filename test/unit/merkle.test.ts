@@ -96,6 +96,36 @@ describe('integrity: leaves', () => {
     expect(leaf).to.equal(expected);
   });
 
+  it('computes at ingest exactly the leaf the generic RFC 8785 form gives, for awkward values too', () => {
+    const odd: StoredEvent[] = [
+      event,
+      {
+        ...event,
+        resourceId: null,
+        resourceName: null,
+        actorId: null,
+        actorName: null,
+        actorEmail: null,
+        workspaceId: null,
+        ipAddress: null,
+        userAgent: null,
+        metadata: {},
+      },
+      {
+        ...event,
+        description: 'quotes " and \\ and \n\t\u0001, é, 中文, 😀, \u2028',
+        resourceName: '</script>',
+        metadata: { b: [1e21, -0, 0.1, 1e-7, null, true, 'x'], a: { é: 1, e: 2, '😀': { z: [] } }, '': 0 },
+        createdAt: '2026-01-02T03:04:05Z', // normalised to milliseconds by both
+        userAgent: 'Mozilla/5.0 (X11; "quoted")',
+      },
+    ];
+    for (const doc of odd) {
+      const storedHash = storedHashOf(doc);
+      expect(leafOfEvent(doc)).to.deep.equal({ leaf: leafHashOf(toEntry(doc), storedHash), storedHash });
+    }
+  });
+
   it('covers every stored field, including those no read returns', () => {
     const base = leafOfEvent(event).leaf;
     const variants: Partial<StoredEvent>[] = [
