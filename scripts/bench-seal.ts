@@ -1,6 +1,6 @@
 /**
  * `npx tsx scripts/bench-seal.ts`: what sealing costs ingest. Alternates timed phases of ingest with the sealer
- * off and on (off, on, off, on, …), each for a fresh org, and reports events/s per phase and on/off.
+ * off and on (off, on, on, off, …), each for a fresh org, and reports events/s per phase and on/off.
  */
 import crypto from 'node:crypto';
 import { formatTable, intFlag, runCli, UsageError } from '../src/cli.ts';
@@ -10,6 +10,8 @@ import { ingestEvents } from '../src/ingest/ingest.ts';
 import { Sealer, sealerOptions } from '../src/integrity/sealer.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { verifyOrg } from '../src/integrity/verify.ts';
+import { leafOfEvent } from '../src/integrity/leaf.ts';
+import type { StoredEvent } from '../src/events/schema.ts';
 import { unsealedCount } from '../src/integrity/seals.ts';
 import { writeBenchResult } from '../src/bench/results.ts';
 import { connectForScript } from '../src/store/connect.ts';
@@ -20,15 +22,49 @@ const HELP = `Usage: npx tsx scripts/bench-seal.ts [-- --seconds S] [--rounds R]
 
 Measures ingest throughput (ingestEvents: ledger + day index, the function POST /api/v1/audit-logs uses)
 with the sealer off and on. Runs an untimed warm-up phase, then R rounds (default 3) of two phases,
-"off" then "on", S seconds each (default 30), C producers (default 4) sending batches of B events (default 1000). In "on" phases a Sealer
+"off" then "on" in odd rounds and "on" then "off" in even ones (so a drift in speed over the run, e.g. the
+engine still warming up, weighs on both alike), S seconds each (default 30), C producers (default 4)
+sending batches of B events (default 1000). In "on" phases a Sealer
 runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS). Between
 phases everything is sealed untimed, so each phase starts without a backlog. Finally the last "on" org is
 verified (skip with --no-verify). Prints a table and on/off = mean(on events/s) / mean(off events/s).
+Ingest computes every event's leaf in both phases (the sealer reads it from the ledger); the script also
+reports what that costs per event, measured on its own.
 
 Only against a local, throw-away engine (127.0.0.1 / localhost): the events stay (day indices refuse
 deletes), and another service's sealer on the same cluster would seal during "off" phases too:
   npm run engine -- start --instance sealbench     (prints its URL)
   OPENSEARCH_URL=<that url> npx tsx scripts/bench-seal.ts`;
+
+/** CPU time of leafOfEvent per event, on events shaped like the benchmark's (best of three passes). */
+function leafMicros(): number {
+  const now = new Date().toISOString();
+  const docs: StoredEvent[] = Array.from({ length: 20_000 }, (_, i) => ({
+    id: `evt_${crypto.randomBytes(8).toString('hex')}`,
+    orgId: 'bench_seal_leaf',
+    action: 'workflow.deployed',
+    resourceType: 'workflow',
+    resourceId: `wf_${i}`,
+    resourceName: null,
+    description: `Deployed workflow wf_${i}`,
+    actorId: 'usr_bench',
+    actorName: null,
+    actorEmail: null,
+    workspaceId: null,
+    metadata: { n: i },
+    createdAt: now,
+    acceptedAt: now,
+    ipAddress: null,
+    userAgent: null,
+  }));
+  let best = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const t0 = performance.now();
+    for (const d of docs) leafOfEvent(d);
+    best = Math.min(best, ((performance.now() - t0) * 1000) / docs.length);
+  }
+  return best;
+}
 
 runCli(HELP, async (args) => {
   const seconds = intFlag(args, 'seconds', { default: 30, max: 600 });
@@ -53,7 +89,8 @@ runCli(HELP, async (args) => {
     for (const orgId of await catchUp.pendingOrgs()) {
       for (let n = await unsealedCount(store, orgId); n > 0; n = await unsealedCount(store, orgId)) {
         const r = await catchUp.sealOrg(orgId);
-        if (r.sealed.length === 0 && !r.leftBehind) throw new Error(`org ${orgId}: ${n} entries cannot be sealed`);
+        if (r.sealed.length === 0 && !r.leftBehind)
+          throw new Error(`org ${orgId}: ${n} entries cannot be sealed`);
       }
     }
   };
@@ -71,7 +108,9 @@ runCli(HELP, async (args) => {
     // An untimed warm-up phase first (JIT, engine caches, index creation), then off/on alternately.
     const phases = [
       'warm-up' as const,
-      ...Array.from({ length: rounds }, () => ['off', 'on'] as const).flat(),
+      ...Array.from({ length: rounds }, (_, r) =>
+        r % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const),
+      ).flat(),
     ];
     for (const phase of phases) {
       const orgId = `bench_seal_${crypto.randomBytes(5).toString('hex')}`;
@@ -135,6 +174,11 @@ runCli(HELP, async (args) => {
       `sealing off: ${Math.round(rate('off'))} events/s, on: ${Math.round(rate('on'))} events/s, on/off = ` +
         `${((rate('on') / rate('off')) * 100).toFixed(1)}% (interval ${intervalMs / 1000} s, concurrency ${concurrency}, batch ${batch})`,
     );
+    const leafUs = leafMicros();
+    console.log(
+      `leaf at ingest (both phases): ${leafUs.toFixed(1)} µs/event, ` +
+        `${((leafUs * rate('off')) / 1e4).toFixed(1)}% of one core at the "off" rate`,
+    );
     writeBenchResult(
       'seal',
       { seconds, rounds, concurrency, batch },
@@ -150,6 +194,7 @@ runCli(HELP, async (args) => {
           unit: '%',
           better: 'higher',
         },
+        'leaf at ingest': { value: Number(leafUs.toFixed(1)), unit: 'µs/event', better: 'lower' },
       },
       rows,
     );
