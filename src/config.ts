@@ -43,6 +43,11 @@ export interface Config {
   signingKeyPem?: string;
   /** Longest time an acknowledged event waits before it is sealed. */
   sealIntervalMs: number;
+  /**
+   * Sealing on (default): the write path computes each event's leaf and the service runs the sealer. Off: no
+   * sealer, no leaves at ingest; turned on again, the sealer catches up, reading those events.
+   */
+  sealing: boolean;
   /** Shards and replicas of the audit indices. */
   indexShards: number;
   indexReplicas: number;
@@ -55,9 +60,9 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-function bool(env: Env, name: string): boolean {
+function bool(env: Env, name: string, dflt = false): boolean {
   const v = env[name];
-  if (v === undefined || v === '') return false;
+  if (v === undefined || v === '') return dflt;
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw new ConfigError(`${name} must be "true" or "false" (got "${v}")`);
@@ -120,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     cursorSecret: str(env, 'AUDIT_CURSOR_SECRET'),
     signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),
     sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
+    sealing: bool(env, 'AUDIT_SEALING', true),
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),
     indexReplicas: num(env, 'AUDIT_INDEX_REPLICAS', 0, 0, 8),
     lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,

@@ -12,7 +12,8 @@ export interface RunningService {
   url: string;
   store: Store;
   changes: Change[];
-  sealer: Sealer;
+  /** Absent when AUDIT_SEALING=false. */
+  sealer?: Sealer;
   close(): Promise<void>;
   /** Stops abruptly, as a killed process would: no handover of the sealer lease, requests in flight cut. */
   kill(): Promise<void>;
@@ -28,8 +29,11 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const sealer = new Sealer({ store }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs));
-  sealer.start();
+  const sealer = cfg.sealing
+    ? new Sealer({ store }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs))
+    : undefined;
+  if (sealer) sealer.start();
+  else console.warn('AUDIT_SEALING=false: new events are not sealed until a service runs with sealing on');
   const sweep = cfg.lifecycleSweepMs > 0 ? startLifecycleSweep(store, cfg) : undefined;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -38,14 +42,14 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
     sealer,
     async close() {
       await sweep?.stop();
-      await sealer.stop();
+      await sealer?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await store.close();
     },
     async kill() {
       void sweep?.stop();
-      sealer.halt();
+      sealer?.halt();
       server.close();
       server.closeAllConnections();
       await store.close();

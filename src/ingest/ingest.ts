@@ -112,7 +112,7 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
   }));
   const ledgerBody = pending.flatMap(({ event: { doc, index } }) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-    ledgerEntryOf(doc, index),
+    ledgerEntryOf(doc, index, ctx.cfg.sealing),
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
   let toWrite: { p: Pending; doc: StoredEvent; index: string }[] = [];
@@ -198,7 +198,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
       ctx,
       renewed.flatMap(({ doc, index }) => [
         { index: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-        ledgerEntryOf(doc, index),
+        ledgerEntryOf(doc, index, ctx.cfg.sealing),
       ]),
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);

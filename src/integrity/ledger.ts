@@ -31,9 +31,9 @@ export interface LedgerEntry {
   index: string;
   createdAt: string;
   acceptedAt: string;
-  /** The event's Merkle leaf and storedHash (leaf.ts), as stored. */
-  leaf: string;
-  storedHash: string;
+  /** The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off. */
+  leaf?: string;
+  storedHash?: string;
 }
 
 /** An entry as it may look later: the rare marks the sealer leaves (see above). */
@@ -49,16 +49,15 @@ export interface SealCursor {
   eventId: string;
 }
 
-export function ledgerEntryOf(doc: StoredEvent, index: string): LedgerEntry {
-  const { leaf, storedHash } = leafOfEvent(doc);
+/** The ledger entry of an event, with its leaf unless sealing is off (AUDIT_SEALING=false). */
+export function ledgerEntryOf(doc: StoredEvent, index: string, sealing = true): LedgerEntry {
   return {
     orgId: doc.orgId,
     eventId: doc.id,
     index,
     createdAt: doc.createdAt,
     acceptedAt: doc.acceptedAt,
-    leaf,
-    storedHash,
+    ...(sealing ? leafOfEvent(doc) : {}),
   };
 }
 

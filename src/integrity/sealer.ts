@@ -7,6 +7,7 @@
  *  - the walk: ledger entries after the newest seal's `cursor`, in key order (acceptedAt, eventId), accepted
  *    before the round's cutoff (now − safety margin) → a realtime check that their events exist → a seal of
  *    those whose event is there, carrying the leaves the write path put in the ledger and the new cursor.
+ *    (Entries ingested with AUDIT_SEALING=false carry no leaf: their events are read and hashed here.)
  *    Nothing is written per event: the cursor in the seal says what is done (ledger.ts explains why an
  *    entry can never become visible behind it). An entry passed while its event is missing (a write still
  *    in flight, or one that failed) is listed in the seal's `skipped` and marked `waiting` afterwards;
@@ -26,6 +27,8 @@ import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal
 import { SEAL_SAFETY_MARGIN_MS, type LedgerDoc, type LedgerEntry, type SealCursor } from './ledger.ts';
 import { Lease } from './lease.ts';
 import { merkleRoot } from './merkle.ts';
+import { leafOfEvent } from './leaf.ts';
+import type { StoredEvent } from '../events/schema.ts';
 import { newestSeal } from './seals.ts';
 import type { SigningKey } from './signing.ts';
 
@@ -76,6 +79,8 @@ export interface OrgResult extends Omit<RoundResult, 'leader'> {
 }
 
 type Ctx = Pick<AppContext, 'store'>;
+/** An entry whose event exists, with its leaf. */
+type Sealable = LedgerEntry & { leaf: string; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 const keyOf = (e: LedgerEntry): SealCursor => ({ acceptedAt: e.acceptedAt, eventId: e.eventId });
@@ -193,9 +198,9 @@ export class Sealer {
       const hits = await this.walk(orgId, head?.cursor, cutoff);
       if (hits.length === 0) return out;
       const entries = hits.map((h) => h._source);
-      const found = await this.eventsExist(entries);
-      const ready = entries.filter((_, k) => found[k]);
-      const missing = entries.filter((_, k) => !found[k]);
+      const read = await this.readEvents(entries);
+      const ready = read.filter((e): e is Sealable => e !== undefined);
+      const missing = entries.filter((_, k) => !read[k]);
       if (ready.length === 0) {
         // Nothing to seal yet. Entries missing for longer than the grace are set aside (the late pass
         // reports them); younger ones are waited for, and this org is looked at again next round.
@@ -300,21 +305,34 @@ export class Sealer {
     return (res.body as { hits: { hits: Hit[] } }).hits.hits;
   }
 
-  /** Whether each entry's event is in its day index (realtime, without reading the documents). */
-  private async eventsExist(entries: LedgerEntry[]): Promise<boolean[]> {
+  /**
+   * Each entry with its leaf when its event is in its day index, else undefined: one realtime multi-get that
+   * reads no document, except those of entries ingested with sealing off (no leaf in the ledger yet).
+   */
+  private async readEvents(entries: LedgerEntry[]): Promise<(Sealable | undefined)[]> {
     const res = await this.ctx.store.mget({
-      body: { docs: entries.map((e) => ({ _index: e.index, _id: eventDocId(e.orgId, e.eventId) })) },
-      _source: false,
+      body: {
+        docs: entries.map((e) => ({
+          _index: e.index,
+          _id: eventDocId(e.orgId, e.eventId),
+          _source: e.leaf === undefined,
+        })),
+      },
     });
-    const docs = (res.body as { docs: { found?: boolean; error?: { type: string; reason?: string } }[] })
-      .docs;
-    return docs.map((d, k) => {
-      if (d.error && d.error.type !== 'index_not_found_exception') {
-        throw new Error(
-          `reading event ${entries[k]!.eventId} from ${entries[k]!.index}: ${d.error.reason ?? d.error.type}`,
-        );
+    const docs = (
+      res.body as {
+        docs: { found?: boolean; _source?: StoredEvent; error?: { type: string; reason?: string } }[];
       }
-      return d.found === true;
+    ).docs;
+    return docs.map((d, k) => {
+      const e = entries[k]!;
+      if (d.error && d.error.type !== 'index_not_found_exception') {
+        throw new Error(`reading event ${e.eventId} from ${e.index}: ${d.error.reason ?? d.error.type}`);
+      }
+      if (!d.found) return undefined;
+      if (e.leaf !== undefined && e.storedHash !== undefined)
+        return { ...e, leaf: e.leaf, storedHash: e.storedHash };
+      return { ...e, ...leafOfEvent(d._source!) };
     });
   }
 
@@ -339,10 +357,10 @@ export class Sealer {
       const inHead = new Set(head.late ? head.eventIds : []);
       const entries = hits.map((h) => h._source).filter((e) => !inHead.has(e.eventId));
       if (entries.length === 0) return head;
-      const found = await this.eventsExist(entries);
+      const read = await this.readEvents(entries);
       const now = Date.now();
       const lateBefore = Date.parse(head.sealedAt) - this.opts.lateGraceMs;
-      const ready: LedgerEntry[] = [];
+      const ready: Sealable[] = [];
       entries.forEach((e, k) => {
         const accepted = Date.parse(e.acceptedAt);
         if (accepted < lateBefore) {
@@ -355,8 +373,8 @@ export class Sealer {
             },
             out,
           );
-        } else if (found[k]) {
-          ready.push(e);
+        } else if (read[k]) {
+          ready.push(read[k]!);
         } else if (now - accepted > this.opts.missingEventGraceMs) {
           this.report(
             {
@@ -381,7 +399,7 @@ export class Sealer {
 
   private async createSeal(
     orgId: string,
-    entries: LedgerEntry[],
+    entries: Sealable[],
     head: Seal | undefined,
     extra: Pick<Seal, 'cursor' | 'skipped' | 'late'>,
   ): Promise<Seal | undefined> {

@@ -112,6 +112,20 @@ describe('integrity: the sealer', function () {
     expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
   });
 
+  it('seals events ingested with sealing off (no leaf in the ledger) from the events themselves', async () => {
+    const off = { ...ctx, cfg: { ...ctx.cfg, sealing: false } };
+    const { orgId, ids } = await ingestSample(off, 3);
+    expect((await ledgerDocs(orgId, ids)).map((d) => d.leaf)).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    await sealAll(ctx, orgId);
+    const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
+    expect(report.problems).to.deep.equal([]);
+    expect(report.events.sealedChecked).to.equal(4);
+  });
+
   it('passes an entry whose event is not written yet, seals it late once it is, and repairs a crash at either step', async () => {
     const { orgId, day } = await ingestSample(ctx, 3);
     await sealAll(ctx, orgId);
