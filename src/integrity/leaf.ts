@@ -62,25 +62,40 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
  * the generic form, so any difference would show as a modified event.
  */
 export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: string } {
-  const s = storedFields(doc);
-  const stored = sha256(
-    `{"acceptedAt":${str(s.acceptedAt)},"ipAddress":${str(s.ipAddress)},"orgId":${str(s.orgId)},"userAgent":${str(s.userAgent)}}`,
+  const stored = oneShot(
+    `{"acceptedAt":${str(new Date(doc.acceptedAt).toISOString())},"ipAddress":${str(doc.ipAddress)},` +
+      `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`,
   );
-  const e = toEntry(doc);
   const entry =
-    `{"action":${str(e.action)},"actorEmail":${str(e.actorEmail)},"actorId":${str(e.actorId)},` +
-    `"actorName":${str(e.actorName)},"createdAt":${str(e.createdAt)},"description":${str(e.description)},` +
-    `"id":${str(e.id)},"metadata":${canonical(e.metadata)},"resourceId":${str(e.resourceId)},` +
-    `"resourceName":${str(e.resourceName)},"resourceType":${str(e.resourceType)},"workspaceId":${str(e.workspaceId)}}`;
-  return {
-    leaf: sha256(LEAF_PREFIX_BYTES, entry, stored).toString('hex'),
-    storedHash: stored.toString('hex'),
-  };
+    `{"action":${str(doc.action)},"actorEmail":${str(doc.actorEmail)},"actorId":${str(doc.actorId)},` +
+    `"actorName":${str(doc.actorName)},"createdAt":${str(new Date(doc.createdAt).toISOString())},` +
+    `"description":${str(doc.description)},"id":${str(doc.id)},"metadata":${canonicalValue(doc.metadata ?? {})},` +
+    `"resourceId":${str(doc.resourceId)},"resourceName":${str(doc.resourceName)},` +
+    `"resourceType":${str(doc.resourceType)},"workspaceId":${str(doc.workspaceId)}}`;
+  const leaf = oneShot(Buffer.concat([LEAF_PREFIX_BYTES, Buffer.from(entry), stored]));
+  return { leaf: leaf.toString('hex'), storedHash: stored.toString('hex') };
 }
 
 const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);
 
+/** SHA-256 in one call (crypto.hash, Node ≥ 20.12: no Hash object per call), else through createHash. */
+const oneShot: (data: string | Buffer) => Buffer = (() => {
+  const hash = (crypto as { hash?: (alg: string, data: string | Buffer, enc: 'buffer') => Buffer }).hash;
+  return hash ? (data) => hash('sha256', data, 'buffer') : (data) => sha256(data);
+})();
+
+/** RFC 8785 of a JSON value parsed from a request (no undefined, NaN or lone surrogates: validated). */
+function canonicalValue(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonicalValue).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  let out = '';
+  for (const k of Object.keys(o).sort())
+    out += `${out ? ',' : ''}${JSON.stringify(k)}:${canonicalValue(o[k])}`;
+  return `{${out}}`;
+}
+
 /** A string or null as RFC 8785 writes it (for strings, exactly JSON.stringify). */
-function str(v: string | null): string {
-  return v === null ? 'null' : JSON.stringify(v);
+function str(v: string | null | undefined): string {
+  return v == null ? 'null' : JSON.stringify(v);
 }

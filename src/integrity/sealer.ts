@@ -195,9 +195,8 @@ export class Sealer {
       head = await this.sealLate(orgId, head, out);
     }
     for (;;) {
-      const hits = await this.walk(orgId, head?.cursor, cutoff);
-      if (hits.length === 0) return out;
-      const entries = hits.map((h) => h._source);
+      const entries = await this.walk(orgId, head?.cursor, cutoff);
+      if (entries.length === 0) return out;
       const read = await this.readEvents(entries);
       const ready = read.filter((e): e is Sealable => e !== undefined);
       const missing = entries.filter((_, k) => !read[k]);
@@ -284,7 +283,7 @@ export class Sealer {
   }
 
   /** The next batch of the walk: unmarked entries after the cursor, accepted up to the cutoff, in key order. */
-  private async walk(orgId: string, cursor: SealCursor | undefined, cutoff: string): Promise<Hit[]> {
+  private async walk(orgId: string, cursor: SealCursor | undefined, cutoff: string): Promise<LedgerEntry[]> {
     const res = await this.ctx.store.search({
       index: INTERNAL.ledger,
       body: {
@@ -299,23 +298,57 @@ export class Sealer {
           },
         },
         sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+        track_total_hits: false,
+        _source: ['orgId', 'eventId', 'index', 'acceptedAt', 'leaf', 'storedHash'],
         ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
       },
+      // Only the sources: a batch is thousands of hits, and parsing their metadata is most of the work.
+      filter_path: ['hits.hits._source'],
     });
-    return (res.body as { hits: { hits: Hit[] } }).hits.hits;
+    return ((res.body as { hits?: { hits: { _source: LedgerEntry }[] } }).hits?.hits ?? []).map(
+      (h) => h._source,
+    );
   }
 
   /**
-   * Each entry with its leaf when its event is in its day index, else undefined: one realtime multi-get that
-   * reads no document, except those of entries ingested with sealing off (no leaf in the ledger yet).
+   * Each entry with its leaf when its event is in its day index, else undefined. Per day index, one count of
+   * the ids (cheaper than fetching them) settles the usual case, all there; otherwise, and for entries
+   * ingested with sealing off (no leaf in the ledger), a realtime multi-get says which, reading only the
+   * documents whose leaf is still to be computed.
    */
   private async readEvents(entries: LedgerEntry[]): Promise<(Sealable | undefined)[]> {
+    const out: (Sealable | undefined)[] = entries.map(() => undefined);
+    const toGet: number[] = [];
+    const byIndex = new Map<string, number[]>();
+    entries.forEach((e, k) => {
+      if (e.leaf === undefined || e.storedHash === undefined) toGet.push(k);
+      else {
+        const ks = byIndex.get(e.index);
+        if (ks) ks.push(k);
+        else byIndex.set(e.index, [k]);
+      }
+    });
+    for (const [index, ks] of byIndex) {
+      const res = await this.ctx.store.count(
+        {
+          index,
+          body: {
+            query: { ids: { values: ks.map((k) => eventDocId(entries[k]!.orgId, entries[k]!.eventId)) } },
+          },
+        },
+        { ignore: [404] },
+      );
+      if ((res.body as { count?: number }).count === ks.length) {
+        for (const k of ks) out[k] = entries[k] as Sealable;
+      } else toGet.push(...ks);
+    }
+    if (toGet.length === 0) return out;
     const res = await this.ctx.store.mget({
       body: {
-        docs: entries.map((e) => ({
-          _index: e.index,
-          _id: eventDocId(e.orgId, e.eventId),
-          _source: e.leaf === undefined,
+        docs: toGet.map((k) => ({
+          _index: entries[k]!.index,
+          _id: eventDocId(entries[k]!.orgId, entries[k]!.eventId),
+          _source: entries[k]!.leaf === undefined,
         })),
       },
     });
@@ -324,16 +357,19 @@ export class Sealer {
         docs: { found?: boolean; _source?: StoredEvent; error?: { type: string; reason?: string } }[];
       }
     ).docs;
-    return docs.map((d, k) => {
+    docs.forEach((d, j) => {
+      const k = toGet[j]!;
       const e = entries[k]!;
       if (d.error && d.error.type !== 'index_not_found_exception') {
         throw new Error(`reading event ${e.eventId} from ${e.index}: ${d.error.reason ?? d.error.type}`);
       }
-      if (!d.found) return undefined;
-      if (e.leaf !== undefined && e.storedHash !== undefined)
-        return { ...e, leaf: e.leaf, storedHash: e.storedHash };
-      return { ...e, ...leafOfEvent(d._source!) };
+      if (!d.found) return;
+      out[k] =
+        e.leaf !== undefined && e.storedHash !== undefined
+          ? (e as Sealable)
+          : { ...e, ...leafOfEvent(d._source!) };
     });
+    return out;
   }
 
   /** Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. */
