@@ -83,6 +83,9 @@ type Ctx = Pick<AppContext, 'store'>;
 type Sealable = LedgerEntry & { leaf: string; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
+/** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
+type WalkWindow = { lt: string } | { lte: string };
+
 const keyOf = (e: LedgerEntry): SealCursor => ({ acceptedAt: e.acceptedAt, eventId: e.eventId });
 
 export class Sealer {
@@ -194,9 +197,13 @@ export class Sealer {
       await this.repairMarks(head);
       head = await this.sealLate(orgId, head, out);
     }
+    const windows = await this.windows(orgId, head?.cursor, cutoff);
     for (;;) {
-      const entries = await this.walk(orgId, head?.cursor, cutoff);
-      if (entries.length === 0) return out;
+      const window = windows[0];
+      if (!window) return out;
+      const entries = await this.walk(orgId, head?.cursor, window);
+      if (entries.length < this.opts.batchCap) windows.shift(); // this window is done after this batch
+      if (entries.length === 0) continue;
       const read = await this.readEvents(entries);
       const ready = read.filter((e): e is Sealable => e !== undefined);
       const missing = entries.filter((_, k) => !read[k]);
@@ -224,8 +231,61 @@ export class Sealer {
       if (missing.length > 0) await this.markWaiting(seal.skipped!, orgId);
       out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
       head = seal;
-      if (entries.length < this.opts.batchCap) return out;
     }
+  }
+
+  /**
+   * Upper bounds (acceptedAt) that cut the entries between the cursor and the cutoff into windows of about
+   * batchCap entries, from one histogram, so that each batch's sorted search looks at its own window and not
+   * at the whole backlog. The last window ends at the cutoff. A window denser than batchCap is simply walked
+   * in several batches.
+   */
+  private async windows(
+    orgId: string,
+    cursor: SealCursor | undefined,
+    cutoff: string,
+  ): Promise<WalkWindow[]> {
+    const last: WalkWindow = { lte: cutoff };
+    const res = await this.ctx.store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: false,
+        query: this.walkQuery(orgId, cursor, last),
+        aggs: {
+          t: {
+            // Any span in a bounded number of buckets (a long pause in sealing makes a long one).
+            auto_date_histogram: { field: 'acceptedAt', buckets: 2000 },
+          },
+        },
+      },
+    } as never);
+    const buckets =
+      (res.body as unknown as { aggregations?: { t: { buckets: { key: number; doc_count: number }[] } } })
+        .aggregations?.t.buckets ?? [];
+    const out: WalkWindow[] = [];
+    let sum = 0;
+    for (const b of buckets) {
+      if (sum > 0 && sum + b.doc_count > this.opts.batchCap) {
+        out.push({ lt: new Date(b.key).toISOString() });
+        sum = 0;
+      }
+      sum += b.doc_count;
+    }
+    out.push(last);
+    return out;
+  }
+
+  private walkQuery(orgId: string, cursor: SealCursor | undefined, window: WalkWindow): object {
+    return {
+      bool: {
+        filter: [
+          { term: { orgId } },
+          { range: { acceptedAt: { ...window, ...(cursor ? { gte: cursor.acceptedAt } : {}) } } },
+        ],
+        must_not: [{ term: { waiting: true } }],
+      },
+    };
   }
 
   private report(h: Held, out: Omit<RoundResult, 'leader'>): void {
@@ -283,20 +343,16 @@ export class Sealer {
   }
 
   /** The next batch of the walk: unmarked entries after the cursor, accepted up to the cutoff, in key order. */
-  private async walk(orgId: string, cursor: SealCursor | undefined, cutoff: string): Promise<LedgerEntry[]> {
+  private async walk(
+    orgId: string,
+    cursor: SealCursor | undefined,
+    window: WalkWindow,
+  ): Promise<LedgerEntry[]> {
     const res = await this.ctx.store.search({
       index: INTERNAL.ledger,
       body: {
         size: this.opts.batchCap,
-        query: {
-          bool: {
-            filter: [
-              { term: { orgId } },
-              { range: { acceptedAt: { lte: cutoff, ...(cursor ? { gte: cursor.acceptedAt } : {}) } } },
-            ],
-            must_not: [{ term: { waiting: true } }],
-          },
-        },
+        query: this.walkQuery(orgId, cursor, window),
         sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
         track_total_hits: false,
         _source: ['orgId', 'eventId', 'index', 'acceptedAt', 'leaf', 'storedHash'],
