@@ -182,9 +182,11 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
 }
 
 /**
- * Re-writes claimed ledger entries with `acceptedAt` = now (and the leaf that goes with it), until one write
- * is stored within LEDGER_FRESH_MS of its `acceptedAt`; returns the events to write, with that acceptedAt.
- * The entries are ours (claimed, event not written), so a plain index replaces them and any sealer mark.
+ * Re-writes claimed ledger entries with `acceptedAt` = now, until one write is stored within LEDGER_FRESH_MS
+ * of its `acceptedAt`; returns the events to write, with that acceptedAt. The entries are ours (claimed,
+ * event not written), so a plain index replaces them and any sealer mark. A renewed entry carries no leaf:
+ * two requests with the same id (a client retrying while its first attempt is still in flight) may both
+ * renew it, and only the event that gets stored decides the leaf, so the sealer hashes that event itself.
  */
 async function renew<T extends { doc: StoredEvent; index: string }>(
   ctx: AppContext,
@@ -198,7 +200,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
       ctx,
       renewed.flatMap(({ doc, index }) => [
         { index: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-        ledgerEntryOf(doc, index, ctx.cfg.sealing),
+        ledgerEntryOf(doc, index, false),
       ]),
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);

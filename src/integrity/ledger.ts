@@ -31,7 +31,10 @@ export interface LedgerEntry {
   index: string;
   createdAt: string;
   acceptedAt: string;
-  /** The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off. */
+  /**
+   * The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off or
+   * renewed by the write path (then the sealer hashes the event itself).
+   */
   leaf?: string;
   storedHash?: string;
 }

@@ -157,9 +157,14 @@ export class Sealer {
         result.sealed.push(...r.sealed);
         result.held.push(...r.held);
         if (r.leftBehind) unfinished.add(orgId);
+        if (this.failing.delete(orgId)) this.log(`sealer: org ${orgId} is being sealed again`);
       } catch (err) {
         unfinished.add(orgId);
-        this.log(`sealer: org ${orgId} not sealed this round: ${String(err)}`);
+        // Retried every round; said once per org and reason, not every round.
+        const why = String(err);
+        if (this.failing.get(orgId) !== why)
+          this.log(`sealer: org ${orgId} not sealed, retrying every round: ${why}`);
+        this.failing.set(orgId, why);
       }
       // Keep the lease alive through long rounds; if it was lost, the new leader carries on.
       if (!(await this.lease.acquire())) {
@@ -175,6 +180,8 @@ export class Sealer {
   /** The cutoff of the last round this instance finished as leader, and the orgs it could not finish. */
   private since: string | undefined;
   private retry = new Set<string>();
+  /** Orgs whose last attempt failed, with the reason last logged. */
+  private readonly failing = new Map<string, string>();
 
   /**
    * Seals the org's entries accepted up to `cutoff` (default: now − safety margin, after a refresh of the

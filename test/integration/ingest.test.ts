@@ -363,7 +363,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
   });
 
   describe('ordering for the sealer', () => {
-    it('renews acceptedAt (and the leaf) when storing the ledger entry took longer than the sealer allows', async () => {
+    it('renews acceptedAt when storing the ledger entry took longer than the sealer allows', async () => {
       // The ledger answers 1.5 s late, as under heavy load: by then the sealer may have walked past the
       // entry's original acceptedAt, so the event must be written with a new one, after the slow write.
       let delayed = false;
@@ -393,7 +393,9 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       const doc = (await stored(id)) as StoredEvent;
       expect(Date.parse(doc.acceptedAt) - sent).to.be.at.least(LEDGER_FRESH_MS + 500);
       const ledger = await ledgerEntry(service.store, orgId, id);
-      expect(ledger).to.include({ acceptedAt: doc.acceptedAt, ...leafOfEvent(doc) });
+      // Renewed entries leave the leaf to the sealer, which hashes the event that was stored.
+      expect(ledger).to.include({ acceptedAt: doc.acceptedAt });
+      expect(ledger).not.to.have.property('leaf');
     });
   });
 
