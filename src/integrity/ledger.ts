@@ -94,7 +94,12 @@ export function pendingClause(orgId: string, cursor: SealCursor | undefined): ob
     bool: {
       filter: [{ term: { orgId } }],
       should: [
-        { bool: { filter: [afterCursor(cursor)], must_not: [{ term: { waiting: true } }] } },
+        {
+          bool: {
+            filter: [afterCursor(cursor)],
+            must_not: [{ term: { waiting: true } }, { term: { sealed: true } }],
+          },
+        },
         { bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] } },
       ],
       minimum_should_match: 1,

@@ -290,7 +290,8 @@ export class Sealer {
           { term: { orgId } },
           { range: { acceptedAt: { ...window, ...(cursor ? { gte: cursor.acceptedAt } : {}) } } },
         ],
-        must_not: [{ term: { waiting: true } }],
+        // `sealed`: late-sealed entries, and every sealed entry of a ledger written before the cursor existed.
+        must_not: [{ term: { waiting: true } }, { term: { sealed: true } }],
       },
     };
   }

@@ -161,7 +161,8 @@ async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]):
           message: `event ${eventId} (${at}): its ledger entry is missing (deleted)`,
         });
       } else if (
-        seal.late ? entry.seal?.seq !== seq || entry.seal.leaf !== leafIndex : entry.seal !== undefined
+        // A mark must name this seal and leaf; no mark is right for a walk seal, never for a late one.
+        entry.seal ? entry.seal.seq !== seq || entry.seal.leaf !== leafIndex : seal.late === true
       ) {
         add({
           kind: 'ledger-mismatch',
