@@ -86,6 +86,17 @@ export function afterCursor(cursor: SealCursor | undefined): object {
 }
 
 /**
+ * The marks that take an entry out of the walk (for `must_not`): waiting for a late seal, or sealed by one
+ * (or by the design before the cursor, which marked every entry it sealed).
+ */
+export const MARKED = [{ term: { waiting: true } }, { term: { sealed: true } }];
+
+/** Query clause: entries waiting for a late seal that none has taken yet. */
+export const WAITING = {
+  bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] },
+};
+
+/**
  * Query clause: the org's entries not in a seal yet — unmarked ones after the cursor of its newest seal, and
  * waiting ones no late seal has taken.
  */
@@ -93,15 +104,7 @@ export function pendingClause(orgId: string, cursor: SealCursor | undefined): ob
   return {
     bool: {
       filter: [{ term: { orgId } }],
-      should: [
-        {
-          bool: {
-            filter: [afterCursor(cursor)],
-            must_not: [{ term: { waiting: true } }, { term: { sealed: true } }],
-          },
-        },
-        { bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] } },
-      ],
+      should: [{ bool: { filter: [afterCursor(cursor)], must_not: MARKED } }, WAITING],
       minimum_should_match: 1,
     },
   };

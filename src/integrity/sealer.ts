@@ -24,7 +24,14 @@ import type { AppContext } from '../app.ts';
 import { statusOf } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
-import { SEAL_SAFETY_MARGIN_MS, type LedgerDoc, type LedgerEntry, type SealCursor } from './ledger.ts';
+import {
+  MARKED,
+  SEAL_SAFETY_MARGIN_MS,
+  WAITING,
+  type LedgerDoc,
+  type LedgerEntry,
+  type SealCursor,
+} from './ledger.ts';
 import { Lease } from './lease.ts';
 import { merkleRoot } from './merkle.ts';
 import { leafOfEvent } from './leaf.ts';
@@ -290,8 +297,7 @@ export class Sealer {
           { term: { orgId } },
           { range: { acceptedAt: { ...window, ...(cursor ? { gte: cursor.acceptedAt } : {}) } } },
         ],
-        // `sealed`: late-sealed entries, and every sealed entry of a ledger written before the cursor existed.
-        must_not: [{ term: { waiting: true } }, { term: { sealed: true } }],
+        must_not: MARKED,
       },
     };
   }
@@ -310,10 +316,7 @@ export class Sealer {
     const query = since
       ? {
           bool: {
-            should: [
-              { range: { acceptedAt: { gt: since } } },
-              { bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] } },
-            ],
+            should: [{ range: { acceptedAt: { gt: since } } }, WAITING],
             minimum_should_match: 1,
           },
         }
@@ -443,12 +446,7 @@ export class Sealer {
         index: INTERNAL.ledger,
         body: {
           size: this.opts.batchCap,
-          query: {
-            bool: {
-              filter: [{ term: { orgId } }, { term: { waiting: true } }],
-              must_not: [{ term: { sealed: true } }],
-            },
-          },
+          query: { bool: { filter: [{ term: { orgId } }, WAITING] } },
           sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
         },
       });
