@@ -21,7 +21,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../app.ts';
-import { statusOf } from '../store/client.ts';
+import { allBuckets, statusOf } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
 import {
@@ -321,36 +321,13 @@ export class Sealer {
           },
         }
       : { match_all: {} };
-    const orgs: string[] = [];
-    let after: Record<string, string> | undefined;
-    for (;;) {
-      const res = await this.ctx.store.search({
-        index: INTERNAL.ledger,
-        body: {
-          size: 0,
-          query,
-          aggs: {
-            orgs: {
-              composite: {
-                size: 1000,
-                sources: [{ orgId: { terms: { field: 'orgId' } } }],
-                ...(after ? { after } : {}),
-              },
-            },
-          },
-        },
-      });
-      const agg = (
-        res.body as unknown as {
-          aggregations: {
-            orgs: { buckets: { key: { orgId: string } }[]; after_key?: Record<string, string> };
-          };
-        }
-      ).aggregations.orgs;
-      orgs.push(...agg.buckets.map((b) => b.key.orgId));
-      if (!agg.after_key || agg.buckets.length === 0) return orgs;
-      after = agg.after_key;
-    }
+    const buckets = await allBuckets<{ key: { orgId: string } }>(
+      this.ctx.store,
+      INTERNAL.ledger,
+      'orgId',
+      query,
+    );
+    return buckets.map((b) => b.key.orgId);
   }
 
   /** The next batch of the walk: unmarked entries after the cursor, accepted up to the cutoff, in key order. */

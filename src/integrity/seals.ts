@@ -1,5 +1,5 @@
 /** Reading the seals of one org (index INTERNAL.seals). */
-import { getSource, type Store } from '../store/client.ts';
+import { allBuckets, getSource, type Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
 import { sealId, type Seal } from './checkpoint.ts';
 import { atOrBefore, countPending, type LedgerDoc, type SealCursor } from './ledger.ts';
@@ -101,39 +101,15 @@ export async function locateEntry(
 
 /** Every org's sealer cursor, from its newest searchable seal (orgs with no seal are absent). */
 export async function sealCursors(store: Store): Promise<Map<string, SealCursor | undefined>> {
-  const newest: [string, number][] = [];
-  let after: Record<string, string> | undefined;
-  for (;;) {
-    const res = await store.search({
-      index: INTERNAL.seals,
-      body: {
-        size: 0,
-        aggs: {
-          orgs: {
-            composite: {
-              size: 1000,
-              sources: [{ orgId: { terms: { field: 'orgId' } } }],
-              ...(after ? { after } : {}),
-            },
-            aggs: { seq: { max: { field: 'seq' } } },
-          },
-        },
-      },
-    } as never);
-    const agg = (
-      res.body as unknown as {
-        aggregations: {
-          orgs: {
-            buckets: { key: { orgId: string }; seq: { value: number } }[];
-            after_key?: Record<string, string>;
-          };
-        };
-      }
-    ).aggregations.orgs;
-    newest.push(...agg.buckets.map((b): [string, number] => [b.key.orgId, b.seq.value]));
-    if (!agg.after_key || agg.buckets.length === 0) break;
-    after = agg.after_key;
-  }
+  const newest = (
+    await allBuckets<{ key: { orgId: string }; seq: { value: number } }>(
+      store,
+      INTERNAL.seals,
+      'orgId',
+      undefined,
+      { seq: { max: { field: 'seq' } } },
+    )
+  ).map((b): [string, number] => [b.key.orgId, b.seq.value]);
   const out = new Map<string, SealCursor | undefined>();
   for (let from = 0; from < newest.length; from += 1000) {
     const chunk = newest.slice(from, from + 1000);

@@ -43,3 +43,43 @@ export async function getSource<T>(
     throw err;
   }
 }
+
+/**
+ * Every bucket of a keyword `field` among the documents of `index` matching `query`, with the `aggs` asked
+ * for per bucket: a composite aggregation read 1,000 buckets at a time.
+ */
+export async function allBuckets<B extends { key: Record<string, string> }>(
+  store: Store,
+  index: string,
+  field: string,
+  query: object = { match_all: {} },
+  aggs?: object,
+): Promise<B[]> {
+  const out: B[] = [];
+  let after: Record<string, string> | undefined;
+  for (;;) {
+    const res = await store.search({
+      index,
+      body: {
+        size: 0,
+        query,
+        aggs: {
+          all: {
+            composite: {
+              size: 1000,
+              sources: [{ [field]: { terms: { field } } }],
+              ...(after ? { after } : {}),
+            },
+            ...(aggs ? { aggs } : {}),
+          },
+        },
+      },
+    } as never);
+    const agg = (
+      res.body as unknown as { aggregations: { all: { buckets: B[]; after_key?: Record<string, string> } } }
+    ).aggregations.all;
+    out.push(...agg.buckets);
+    if (!agg.after_key || agg.buckets.length === 0) return out;
+    after = agg.after_key;
+  }
+}
