@@ -8,14 +8,12 @@
  * (dropping anything half-written after the checkpoint) and continues after that sort key, so a resumed
  * export holds every record exactly once. The sidecar is removed when the export completes.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import canonicalize from 'canonicalize';
 import type { ReadScope } from '../directory/access.ts';
 import type { AuditEntry } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { buildQuery, indicesFor } from '../query/build.ts';
-import type { SortKey } from '../query/cursor.ts';
+import { queryFingerprint, type SortKey } from '../query/cursor.ts';
 import type { ListFilters } from '../query/params.ts';
 import { iterateEntries, sortKeyOf } from '../query/search.ts';
 import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../ui/export.ts';
@@ -50,14 +48,6 @@ export interface ExportHooks {
 export class ExportError extends Error {}
 
 export const statePath = (out: string) => `${out}.export-state.json`;
-
-function queryDigest(scope: ReadScope, filters: ListFilters): string {
-  const normal = {
-    scope,
-    filters: { ...filters, start: filters.start?.toISOString(), end: filters.end?.toISOString() },
-  };
-  return crypto.createHash('sha256').update(canonicalize(normal)!).digest('hex');
-}
 
 /** Records matching the filters now (the progress bar's total). */
 export async function countMatching(store: Store, scope: ReadScope, filters: ListFilters): Promise<number> {
@@ -124,7 +114,7 @@ export async function exportToFile(
   job: ExportJob,
   hooks: ExportHooks = {},
 ): Promise<{ count: number; bytes: number }> {
-  const query = queryDigest(job.scope, job.filters);
+  const query = queryFingerprint(job.filters, job.scope);
   const state = startingPoint(job, query);
   const total = await countMatching(job.store, job.scope, job.filters);
   hooks.onStart?.(total, state.count);
