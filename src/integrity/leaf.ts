@@ -22,11 +22,21 @@ export function canonical(value: unknown): string {
   return s;
 }
 
+/** SHA-256 of the parts in a row: in one call where Node has crypto.hash (≥ 20.12, no Hash object per call). */
 export function sha256(...parts: (Buffer | string)[]): Buffer {
+  if (oneShot) {
+    const data =
+      parts.length === 1
+        ? parts[0]!
+        : Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+    return oneShot('sha256', data, 'buffer');
+  }
   const h = crypto.createHash('sha256');
   for (const p of parts) h.update(p);
   return h.digest();
 }
+
+const oneShot = (crypto as { hash?: (alg: string, data: string | Buffer, enc: 'buffer') => Buffer }).hash;
 
 /** The stored-only fields no read returns, as they are hashed (absent values are null, times ISO UTC). */
 export function storedFields(doc: StoredEvent): {
@@ -62,7 +72,7 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
  * the generic form, so any difference would show as a modified event.
  */
 export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: string } {
-  const stored = oneShot(
+  const stored = sha256(
     `{"acceptedAt":${str(new Date(doc.acceptedAt).toISOString())},"ipAddress":${str(doc.ipAddress)},` +
       `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`,
   );
@@ -72,17 +82,11 @@ export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: strin
     `"description":${str(doc.description)},"id":${str(doc.id)},"metadata":${canonicalValue(doc.metadata ?? {})},` +
     `"resourceId":${str(doc.resourceId)},"resourceName":${str(doc.resourceName)},` +
     `"resourceType":${str(doc.resourceType)},"workspaceId":${str(doc.workspaceId)}}`;
-  const leaf = oneShot(Buffer.concat([LEAF_PREFIX_BYTES, Buffer.from(entry), stored]));
+  const leaf = sha256(LEAF_PREFIX_BYTES, entry, stored);
   return { leaf: leaf.toString('hex'), storedHash: stored.toString('hex') };
 }
 
 const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);
-
-/** SHA-256 in one call (crypto.hash, Node ≥ 20.12: no Hash object per call), else through createHash. */
-const oneShot: (data: string | Buffer) => Buffer = (() => {
-  const hash = (crypto as { hash?: (alg: string, data: string | Buffer, enc: 'buffer') => Buffer }).hash;
-  return hash ? (data) => hash('sha256', data, 'buffer') : (data) => sha256(data);
-})();
 
 /** RFC 8785 of a JSON value parsed from a request (no undefined, NaN or lone surrogates: validated). */
 function canonicalValue(v: unknown): string {

@@ -110,15 +110,25 @@ export function pendingClause(orgId: string, cursor: SealCursor | undefined): ob
   };
 }
 
+/**
+ * Key order, as the sorted search orders entries: acceptedAt as an instant, then eventId (ids are ASCII, so
+ * comparing strings here is comparing their bytes there).
+ */
+export function compareKeys(a: SealCursor, b: SealCursor): number {
+  const x = a.acceptedAt;
+  const y = b.acceptedAt;
+  if (x !== y) {
+    // The write path stores toISOString() (yyyy-MM-ddTHH:mm:ss.SSSZ), which sorts as text; anything else is parsed.
+    if (x.length === 24 && y.length === 24 && x.endsWith('Z') && y.endsWith('Z')) return x < y ? -1 : 1;
+    const d = Date.parse(x) - Date.parse(y);
+    if (d !== 0) return d;
+  }
+  return a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0;
+}
+
 /** Is the entry's key at or before the cursor? */
-export function atOrBefore(
-  entry: Pick<LedgerEntry, 'acceptedAt' | 'eventId'>,
-  cursor: SealCursor | undefined,
-): boolean {
-  if (!cursor) return false;
-  const a = Date.parse(entry.acceptedAt);
-  const c = Date.parse(cursor.acceptedAt);
-  return a < c || (a === c && entry.eventId <= cursor.eventId);
+export function atOrBefore(entry: SealCursor, cursor: SealCursor | undefined): boolean {
+  return cursor !== undefined && compareKeys(entry, cursor) <= 0;
 }
 
 /** How many of the org's entries are not in a seal yet (after a refresh, so it is exact at that moment). */

@@ -25,6 +25,8 @@ import { allBuckets, statusOf } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
 import {
+  atOrBefore,
+  compareKeys,
   MARKED,
   SEAL_SAFETY_MARGIN_MS,
   WAITING,
@@ -42,6 +44,11 @@ import type { SigningKey } from './signing.ts';
 export interface SealerOptions {
   /** Most events in one seal (a seal document holds three lists of this length). */
   batchCap: number;
+  /**
+   * Most entries one unsorted fetch of a walk window may return (at most OpenSearch's index.max_result_window);
+   * a window with more is walked with sorted searches instead.
+   */
+  walkFetch: number;
   /** Entries younger than this are left for the next round (see SEAL_SAFETY_MARGIN_MS). */
   safetyMarginMs: number;
   /** How often a round runs. */
@@ -58,6 +65,7 @@ export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerO
   const safetyMarginMs = SEAL_SAFETY_MARGIN_MS;
   return {
     batchCap: 10_000,
+    walkFetch: 10_000,
     safetyMarginMs,
     periodMs: Math.max(250, sealIntervalMs - safetyMarginMs),
     missingEventGraceMs: 5 * 60_000,
@@ -86,6 +94,14 @@ export interface OrgResult extends Omit<RoundResult, 'leader'> {
 }
 
 type Ctx = Pick<AppContext, 'store'>;
+
+/**
+ * Most entries a walk window holds, as counted when the windows are made: below the default walkFetch by enough
+ * room for the already sealed entries that share the cursor's acceptedAt (the fetch includes them).
+ */
+const WINDOW_CAP = 8_000;
+/** Most histogram buckets the windows are made from (OpenSearch's search.max_buckets is 65,535). */
+const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
 type Sealable = LedgerEntry & { leaf: string; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
@@ -215,10 +231,10 @@ export class Sealer {
     for (;;) {
       const window = windows[0];
       if (!window) return out;
-      const entries = await this.walk(orgId, head?.cursor, window);
-      if (entries.length < this.opts.batchCap) windows.shift(); // this window is done after this batch
+      const { entries, done } = await this.walk(orgId, head?.cursor, window);
+      if (done) windows.shift();
       if (entries.length === 0) continue;
-      const read = await this.readEvents(entries);
+      const read = (await this.allStored(orgId, entries)) ?? (await this.readEvents(entries));
       const ready = read.filter((e): e is Sealable => e !== undefined);
       const missing = entries.filter((_, k) => !read[k]);
       if (ready.length === 0) {
@@ -249,10 +265,10 @@ export class Sealer {
   }
 
   /**
-   * Upper bounds (acceptedAt) that cut the entries between the cursor and the cutoff into windows of about
-   * batchCap entries, from one histogram, so that each batch's sorted search looks at its own window and not
-   * at the whole backlog. The last window ends at the cutoff. A window denser than batchCap is simply walked
-   * in several batches.
+   * Upper bounds (acceptedAt) that cut the entries between the cursor and the cutoff into windows of at most
+   * batchCap (and WINDOW_CAP) entries, from one histogram, so that each batch's fetch looks at its own window
+   * and not at the whole backlog. The last window ends at the cutoff. A window denser than that (one histogram
+   * bucket holding more) is simply walked in several batches.
    */
   private async windows(
     orgId: string,
@@ -260,16 +276,38 @@ export class Sealer {
     cutoff: string,
   ): Promise<WalkWindow[]> {
     const last: WalkWindow = { lte: cutoff };
+    const query = this.walkQuery(orgId, cursor, last);
+    const span = await this.ctx.store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: false,
+        query,
+        aggs: { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
+      },
+    } as never);
+    const { first, last: end } = (
+      span.body as unknown as {
+        aggregations: { first: { value: number | null }; last: { value: number | null } };
+      }
+    ).aggregations;
+    if (first.value === null || end.value === null) return [last];
+    // Buckets of whole milliseconds (acceptedAt's precision), at most WINDOW_BUCKETS of them whatever the span.
+    const interval = Math.max(1, Math.ceil((end.value - first.value + 1) / WINDOW_BUCKETS));
     const res = await this.ctx.store.search({
       index: INTERNAL.ledger,
       body: {
         size: 0,
         track_total_hits: false,
-        query: this.walkQuery(orgId, cursor, last),
+        query,
         aggs: {
           t: {
-            // Any span in a bounded number of buckets (a long pause in sealing makes a long one).
-            auto_date_histogram: { field: 'acceptedAt', buckets: 2000 },
+            date_histogram: {
+              field: 'acceptedAt',
+              fixed_interval: `${interval}ms`,
+              offset: `${first.value % interval}ms`,
+              min_doc_count: 1,
+            },
           },
         },
       },
@@ -280,7 +318,7 @@ export class Sealer {
     const out: WalkWindow[] = [];
     let sum = 0;
     for (const b of buckets) {
-      if (sum > 0 && sum + b.doc_count > this.opts.batchCap) {
+      if (sum > 0 && sum + b.doc_count > Math.min(this.opts.batchCap, WINDOW_CAP)) {
         out.push({ lt: new Date(b.key).toISOString() });
         sum = 0;
       }
@@ -330,28 +368,90 @@ export class Sealer {
     return buckets.map((b) => b.key.orgId);
   }
 
-  /** The next batch of the walk: unmarked entries after the cursor, accepted up to the cutoff, in key order. */
+  /**
+   * The next batch of the walk: unmarked entries after the cursor, in the window, in key order, and whether
+   * the window is done after it. A window holds at most WINDOW_CAP entries as the histogram counted them, so it
+   * is fetched whole in index order and sorted here, which costs OpenSearch far less than a sorted search;
+   * only a window the fetch cannot hold is walked sorted.
+   */
   private async walk(
     orgId: string,
     cursor: SealCursor | undefined,
     window: WalkWindow,
+  ): Promise<{ entries: LedgerEntry[]; done: boolean }> {
+    const cap = this.opts.batchCap;
+    const whole = await this.walkSearch(orgId, cursor, window, this.opts.walkFetch);
+    if (whole.length < this.opts.walkFetch) {
+      const after = whole.filter((e) => !atOrBefore(e, cursor)).sort(compareKeys);
+      return { entries: after.slice(0, cap), done: after.length <= cap };
+    }
+    const entries = await this.walkSearch(orgId, cursor, window, cap, true);
+    return { entries, done: entries.length < cap };
+  }
+
+  private async walkSearch(
+    orgId: string,
+    cursor: SealCursor | undefined,
+    window: WalkWindow,
+    size: number,
+    sorted = false,
   ): Promise<LedgerEntry[]> {
     const res = await this.ctx.store.search({
       index: INTERNAL.ledger,
       body: {
-        size: this.opts.batchCap,
+        size,
         query: this.walkQuery(orgId, cursor, window),
-        sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
         track_total_hits: false,
-        _source: ['orgId', 'eventId', 'index', 'acceptedAt', 'leaf', 'storedHash'],
-        ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
+        ...(!sorted
+          ? { sort: ['_doc'] }
+          : {
+              sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+              ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
+            }),
       },
-      // Only the sources: a batch is thousands of hits, and parsing their metadata is most of the work.
+      // Only the sources, whole: a batch is thousands of hits, and picking fields out of each source costs
+      // OpenSearch more than sending the few it does not need; parsing hit metadata would cost us more.
       filter_path: ['hits.hits._source'],
     });
     return ((res.body as { hits?: { hits: { _source: LedgerEntry }[] } }).hits?.hits ?? []).map(
       (h) => h._source,
     );
+  }
+
+  /**
+   * The walked entries, all sealable, when two counts prove every event is stored: the ledger entries and the
+   * events accepted in the batch's span of acceptedAt. An event is only ever written with the acceptedAt of
+   * its ledger entry (ingest.ts), so the events in the span are a subset of the entries in it, and equal
+   * counts mean each entry has its event. Cheap whatever the batch size; undefined (read them one by one)
+   * when the counts differ (an event still being written, an entry waiting, a search view behind) or when
+   * some entry has no leaf.
+   */
+  private async allStored(orgId: string, entries: LedgerEntry[]): Promise<Sealable[] | undefined> {
+    if (entries.some((e) => e.leaf === undefined || e.storedHash === undefined)) return undefined;
+    const span = {
+      bool: {
+        filter: [
+          { term: { orgId } },
+          {
+            range: {
+              acceptedAt: { gte: entries[0]!.acceptedAt, lte: entries[entries.length - 1]!.acceptedAt },
+            },
+          },
+        ],
+      },
+    };
+    const count = async (index: string) => {
+      const res = await this.ctx.store.count(
+        { index, body: { query: span }, ignore_unavailable: true },
+        { ignore: [404] },
+      );
+      return (res.body as { count?: number }).count ?? 0;
+    };
+    const [inLedger, stored] = await Promise.all([
+      count(INTERNAL.ledger),
+      count([...new Set(entries.map((e) => e.index))].join(',')),
+    ]);
+    return inLedger === stored ? (entries as Sealable[]) : undefined;
   }
 
   /**
@@ -478,7 +578,10 @@ export class Sealer {
     head: Seal | undefined,
     extra: Pick<Seal, 'cursor' | 'skipped' | 'late'>,
   ): Promise<Seal | undefined> {
-    const accepted = entries.map((e) => new Date(e.acceptedAt).toISOString()).sort();
+    const byKey = (x: Sealable, y: Sealable) => compareKeys(x, y) <= 0;
+    const first = entries.reduce((m, e) => (byKey(e, m) ? e : m));
+    const last = entries.reduce((m, e) => (byKey(m, e) ? e : m));
+    const iso = (e: Sealable) => new Date(e.acceptedAt).toISOString();
     const seq = (head?.seq ?? 0) + 1;
     const leaves = entries.map((e) => e.leaf);
     const checkpoint = signCheckpoint(
@@ -486,8 +589,8 @@ export class Sealer {
         orgId,
         seq,
         count: entries.length,
-        firstAcceptedAt: accepted[0]!,
-        lastAcceptedAt: accepted[accepted.length - 1]!,
+        firstAcceptedAt: iso(first),
+        lastAcceptedAt: iso(last),
         root: merkleRoot(leaves),
         prevSealHash: head?.sealHash ?? null,
         sealedAt: new Date().toISOString(),

@@ -76,45 +76,50 @@ describe('integrity: the sealer', function () {
   const ctx = integrityCtx();
   after(() => ctx.store.close());
 
-  it('seals every ingested event once, in acceptance order, into a signed chain of batches', async () => {
-    const { orgId, ids, day } = await ingestSample(ctx, 11);
-    await sealAll(ctx, orgId, { batchCap: 4 });
-    const seals = await sealsOf(orgId);
-    // 11 events plus the directory's own event for creating the org (accepted first), at most 4 per seal.
-    expect(seals.map((s) => s.seq)).to.deep.equal(seals.map((_, i) => i + 1));
-    expect(seals.reduce((n, s) => n + s.count, 0)).to.equal(12);
-    expect(seals.every((s) => s.count <= 4 && s.count === s.eventIds.length)).to.equal(true);
-    const own = (list: string[]) => list.filter((id) => !id.startsWith('dir_'));
-    expect(own(seals.flatMap((s) => s.eventIds))).to.deep.equal(ids); // one ingest call: acceptedAt ties, id order
-    expect(seals[0]!.prevSealHash).to.equal(null);
-    for (let i = 0; i < seals.length; i++) {
-      const s = seals[i]!;
-      if (i > 0) expect(s.prevSealHash).to.equal(seals[i - 1]!.sealHash);
-      expect(s.sealHash).to.equal(sealHashOf(s));
-      expect(checkpointSignatureValid(s, testKey)).to.equal(true);
-      expect(s.root).to.equal(merkleRoot(s.leaves));
-    }
-    // The leaves are those of the stored events; the ledger, which carries them from ingest, is not written
-    // again (no marks), and the newest seal remembers the last entry its walk passed.
-    const events = await ctx.store.mget({
-      index: dayIndex(`${day}T00:00:00Z`),
-      body: { ids: ids.map((id) => eventDocId(orgId, id)) },
+  // Walk windows are fetched whole and sorted here; one bigger than a fetch is walked with sorted searches.
+  for (const [how, walkFetch] of [
+    ['windows fetched whole', undefined],
+    ['windows walked sorted', 3],
+  ] as const)
+    it(`seals every ingested event once, in acceptance order, into a signed chain of batches (${how})`, async () => {
+      const { orgId, ids, day } = await ingestSample(ctx, 11);
+      await sealAll(ctx, orgId, { batchCap: 4, ...(walkFetch ? { walkFetch } : {}) });
+      const seals = await sealsOf(orgId);
+      // 11 events plus the directory's own event for creating the org (accepted first), at most 4 per seal.
+      expect(seals.map((s) => s.seq)).to.deep.equal(seals.map((_, i) => i + 1));
+      expect(seals.reduce((n, s) => n + s.count, 0)).to.equal(12);
+      expect(seals.every((s) => s.count <= 4 && s.count === s.eventIds.length)).to.equal(true);
+      const own = (list: string[]) => list.filter((id) => !id.startsWith('dir_'));
+      expect(own(seals.flatMap((s) => s.eventIds))).to.deep.equal(ids); // one ingest call: acceptedAt ties, id order
+      expect(seals[0]!.prevSealHash).to.equal(null);
+      for (let i = 0; i < seals.length; i++) {
+        const s = seals[i]!;
+        if (i > 0) expect(s.prevSealHash).to.equal(seals[i - 1]!.sealHash);
+        expect(s.sealHash).to.equal(sealHashOf(s));
+        expect(checkpointSignatureValid(s, testKey)).to.equal(true);
+        expect(s.root).to.equal(merkleRoot(s.leaves));
+      }
+      // The leaves are those of the stored events; the ledger, which carries them from ingest, is not written
+      // again (no marks), and the newest seal remembers the last entry its walk passed.
+      const events = await ctx.store.mget({
+        index: dayIndex(`${day}T00:00:00Z`),
+        body: { ids: ids.map((id) => eventDocId(orgId, id)) },
+      });
+      const docs = (events.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
+      const leafOf = new Map(seals.flatMap((s) => s.eventIds.map((id, k) => [id, s.leaves[k]] as const)));
+      expect(docs.map((d) => leafOfEvent(d).leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
+      const ledger = await ledgerDocs(orgId, ids);
+      expect(ledger.map((d) => d.leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
+      expect(ledger.filter((d) => d.seal || d.sealed || d.waiting)).to.deep.equal([]);
+      const last = ledger[ledger.length - 1]!;
+      expect(seals[seals.length - 1]!.cursor).to.deep.equal({
+        acceptedAt: last.acceptedAt,
+        eventId: last.eventId,
+      });
+      // Nothing left: another pass creates no seal.
+      expect((await testSealer(ctx).sealOrg(orgId)).sealed).to.deep.equal([]);
+      expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
     });
-    const docs = (events.body as { docs: { _source: StoredEvent }[] }).docs.map((d) => d._source);
-    const leafOf = new Map(seals.flatMap((s) => s.eventIds.map((id, k) => [id, s.leaves[k]] as const)));
-    expect(docs.map((d) => leafOfEvent(d).leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
-    const ledger = await ledgerDocs(orgId, ids);
-    expect(ledger.map((d) => d.leaf)).to.deep.equal(ids.map((id) => leafOf.get(id)));
-    expect(ledger.filter((d) => d.seal || d.sealed || d.waiting)).to.deep.equal([]);
-    const last = ledger[ledger.length - 1]!;
-    expect(seals[seals.length - 1]!.cursor).to.deep.equal({
-      acceptedAt: last.acceptedAt,
-      eventId: last.eventId,
-    });
-    // Nothing left: another pass creates no seal.
-    expect((await testSealer(ctx).sealOrg(orgId)).sealed).to.deep.equal([]);
-    expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
-  });
 
   it('seals events ingested with sealing off (no leaf in the ledger) from the events themselves', async () => {
     const off = { ...ctx, cfg: { ...ctx.cfg, sealing: false } };
