@@ -8,6 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import { Sealer, sealerOptions } from '../src/integrity/sealer.ts';
+import { Written } from '../src/integrity/written.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { verifyOrg } from '../src/integrity/verify.ts';
 import { leafOfEvent } from '../src/integrity/leaf.ts';
@@ -83,9 +84,10 @@ runCli(HELP, async (args) => {
   const ctx = { cfg, store };
   const key = loadSigningKey(cfg);
   const opts = sealerOptions(intervalMs);
-  const catchUp = new Sealer({ store }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
-  // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it.
-  const sealEverything = async () => {
+  // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it; after
+  // an "on" phase with what its write path stored, as that phase's sealer would in its next round.
+  const sealEverything = async (written?: Written) => {
+    const catchUp = new Sealer({ store, written }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
     await store.indices.refresh({ index: INTERNAL.ledger });
     for (const orgId of await catchUp.pendingOrgs()) {
       for (let n = await unsealedCount(store, orgId); n > 0; n = await unsealedCount(store, orgId)) {
@@ -116,9 +118,11 @@ runCli(HELP, async (args) => {
     for (const phase of phases) {
       const orgId = `bench_seal_${crypto.randomBytes(5).toString('hex')}`;
       await putOrg(ctx, orgId, { name: 'Seal benchmark', plan: 'enterprise' });
-      const sealer = phase === 'on' ? new Sealer({ store }, key, opts) : undefined;
+      // As in the service: the write path hands what it stored to the sealer of the same process.
+      const written = phase === 'off' ? undefined : new Written();
+      const sealer = phase === 'on' ? new Sealer({ store, written }, key, opts) : undefined;
       // "off" is the service with AUDIT_SEALING=false: no sealer, and no leaf computed at ingest.
-      const phaseCtx = { cfg: { ...cfg, sealing: phase !== 'off' }, store };
+      const phaseCtx = { cfg: { ...cfg, sealing: phase !== 'off' }, store, written };
       sealer?.start();
       let events = 0;
       const t0 = performance.now();
@@ -145,7 +149,7 @@ runCli(HELP, async (args) => {
       const lagEvents = phase === 'on' ? await unsealedCount(store, orgId) : undefined;
       const s0 = performance.now();
       await sealer?.stop();
-      if (phase === 'on') await sealEverything();
+      if (phase === 'on') await sealEverything(written);
       const drainSecs = (performance.now() - s0) / 1000;
       if (phase !== 'warm-up')
         rows.push({

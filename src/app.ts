@@ -12,10 +12,13 @@ import { streamRouter } from './stream/routes.ts';
 import { uiRouter } from './ui/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
+import type { Written } from './integrity/written.ts';
 
 export interface AppContext {
   cfg: Config;
   store: Store;
+  /** What this process's write path stored, for its own sealer (absent: the sealer walks the ledger). */
+  written?: Written;
 }
 
 export function buildApp(ctx: AppContext): express.Express {

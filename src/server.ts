@@ -4,6 +4,7 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { Sealer, sealerOptions } from './integrity/sealer.ts';
 import { loadSigningKey } from './integrity/signing.ts';
+import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
@@ -22,7 +23,9 @@ export interface RunningService {
 export async function startService(cfg: Config & { opensearchUrl: string }): Promise<RunningService> {
   const store = createStore(cfg.opensearchUrl);
   const changes = await applyTemplates(store, cfg);
-  const app = buildApp({ cfg, store });
+  // What this instance's write path stores, handed to its own sealer (written.ts).
+  const written = cfg.sealing ? new Written() : undefined;
+  const app = buildApp({ cfg, store, written });
   const server = app.listen(cfg.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -30,7 +33,7 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
   });
   const { port } = server.address() as AddressInfo;
   const sealer = cfg.sealing
-    ? new Sealer({ store }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs))
+    ? new Sealer({ store, written }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs))
     : undefined;
   if (sealer) sealer.start();
   else console.warn('AUDIT_SEALING=false: new events are not sealed until a service runs with sealing on');

@@ -73,13 +73,16 @@ export async function ingestSample(
 }
 
 /** A sealer with no safety margin (tests call sealOrg directly, after their ingest calls returned). */
-export function testSealer(ctx: Pick<AppContext, 'store'>, overrides: Partial<SealerOptions> = {}): Sealer {
+export function testSealer(
+  ctx: Pick<AppContext, 'store' | 'written'>,
+  overrides: Partial<SealerOptions> = {},
+): Sealer {
   return new Sealer(ctx, testKey, sealerOptions(1000, { safetyMarginMs: 0, ...overrides }), () => undefined);
 }
 
 /** Seals everything of the org (whoever else may be sealing at the same time) and waits until none is left. */
 export async function sealAll(
-  ctx: Pick<AppContext, 'store'>,
+  ctx: Pick<AppContext, 'store' | 'written'>,
   orgId: string,
   overrides: Partial<SealerOptions> = {},
 ) {

@@ -21,6 +21,7 @@ import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
+import type { WrittenEntry } from '../integrity/written.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
 
@@ -110,16 +111,18 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     i,
     event: { ...event, doc: { ...event.doc, acceptedAt } },
   }));
-  const ledgerBody = pending.flatMap(({ event: { doc, index } }) => [
+  const entries = pending.map(({ event: { doc, index } }) => ledgerEntryOf(doc, index, ctx.cfg.sealing));
+  const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-    ledgerEntryOf(doc, index, ctx.cfg.sealing),
+    entries[k]!,
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  let toWrite: { p: Pending; doc: StoredEvent; index: string }[] = [];
+  // `entry`: the ledger entry as stored, while it is the one the event is written under (not re-stamped).
+  let toWrite: { p: Pending; doc: StoredEvent; index: string; entry?: LedgerEntry }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
-    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index });
+    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, entry: entries[k] });
     else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
@@ -157,14 +160,19 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     out.set(p.i, outcome);
     undo.push({ i: p.i, id: eventDocId(doc.orgId, doc.id) });
   };
-  toWrite.forEach(({ p, doc }, k) => {
+  const written: WrittenEntry[] = [];
+  toWrite.forEach(({ p, doc, entry }, k) => {
     const item = eventItems[k]!;
-    if (item.status === 201) out.set(p.i, { id: doc.id, status: 'created' });
+    if (item.status === 201) {
+      out.set(p.i, { id: doc.id, status: 'created' });
+      if (entry?.leaf !== undefined) written.push(entry as WrittenEntry);
+    }
     // The `_id` carries the org, so a 409 is this org's own event: a concurrent attempt finished it first.
     else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });
     // Never writable (e.g. the index was sealed meanwhile): free the id so the ledger claims no phantom event.
     else release(p, doc, rejected(doc.id, item));
   });
+  ctx.written?.add(written);
   if (undo.length > 0) {
     const deleted = await bulk(
       ctx,
@@ -195,7 +203,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
   for (let attempt = 1; ; attempt++) {
     const acceptedAt = new Date().toISOString();
     const sentAt = Date.now();
-    const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt } }));
+    const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt }, entry: undefined }));
     const items = await bulk(
       ctx,
       renewed.flatMap(({ doc, index }) => [

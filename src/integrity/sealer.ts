@@ -5,8 +5,9 @@
  *
  * A round refreshes the ledger, then per org with new entries:
  *  - the walk: ledger entries after the newest seal's `cursor`, in key order (acceptedAt, eventId), accepted
- *    before the round's cutoff (now − safety margin) → a realtime check that their events exist → a seal of
- *    those whose event is there, carrying the leaves the write path put in the ledger and the new cursor.
+ *    before the round's cutoff (now − safety margin), a window at a time → a check that their events exist
+ *    (two counts, else per id: allStored, readEvents) → a seal of those whose event is there, carrying the
+ *    leaves the write path put in the ledger and the new cursor.
  *    (Entries ingested with AUDIT_SEALING=false carry no leaf: their events are read and hashed here.)
  *    Nothing is written per event: the cursor in the seal says what is done (ledger.ts explains why an
  *    entry can never become visible behind it). An entry passed while its event is missing (a write still
@@ -21,10 +22,11 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../app.ts';
-import { allBuckets, statusOf } from '../store/client.ts';
+import { allBuckets, statusOf, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
 import {
+  afterCursor,
   atOrBefore,
   compareKeys,
   MARKED,
@@ -91,9 +93,11 @@ export interface RoundResult {
 export interface OrgResult extends Omit<RoundResult, 'leader'> {
   /** Entries before the cutoff were left for a later round (their events were still being written). */
   leftBehind: boolean;
+  /** Ledger entries the walk read back from OpenSearch (those this process wrote itself are not read). */
+  walked: number;
 }
 
-type Ctx = Pick<AppContext, 'store'>;
+type Ctx = Pick<AppContext, 'store' | 'written'>;
 
 /**
  * Most entries a walk window holds, as counted when the windows are made: below the default walkFetch by enough
@@ -103,7 +107,7 @@ const WINDOW_CAP = 8_000;
 /** Most histogram buckets the windows are made from (OpenSearch's search.max_buckets is 65,535). */
 const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
-type Sealable = LedgerEntry & { leaf: string; storedHash: string };
+export type Sealable = LedgerEntry & { leaf: string; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 /** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
@@ -215,7 +219,7 @@ export class Sealer {
       cutoff = new Date(Date.now() - this.opts.safetyMarginMs).toISOString();
       await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
     }
-    const out: OrgResult = { sealed: [], held: [], leftBehind: false };
+    const out: OrgResult = { sealed: [], held: [], leftBehind: false, walked: 0 };
     let head = await newestSeal(this.ctx.store, orgId);
     if (head) {
       if (sealHashOf(head) !== head.sealHash || !checkpointSignatureValid(head, this.key)) {
@@ -227,14 +231,19 @@ export class Sealer {
       await this.repairMarks(head);
       head = await this.sealLate(orgId, head, out);
     }
+    const mine = await this.sealWritten(orgId, head, cutoff, out);
+    if (mine.lost) return out;
+    head = mine.head;
     const windows = await this.windows(orgId, head?.cursor, cutoff);
     for (;;) {
       const window = windows[0];
       if (!window) return out;
       const { entries, done } = await this.walk(orgId, head?.cursor, window);
+      out.walked += entries.length;
       if (done) windows.shift();
       if (entries.length === 0) continue;
-      const read = (await this.allStored(orgId, entries)) ?? (await this.readEvents(entries));
+      const read =
+        (await allStored(this.ctx.store, orgId, head?.cursor, entries)) ?? (await this.readEvents(entries));
       const ready = read.filter((e): e is Sealable => e !== undefined);
       const missing = entries.filter((_, k) => !read[k]);
       if (ready.length === 0) {
@@ -262,6 +271,45 @@ export class Sealer {
       out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
       head = seal;
     }
+  }
+
+  /**
+   * Seals, batch after batch, the entries this process's write path wrote itself (written.ts), for as long as
+   * the ledger holds nothing else in a batch's range — all unmarked entries with keys in (cursor, last of the
+   * batch] — which one count settles: the entries are known to be in the ledger with their events stored, so
+   * the count equals the batch's size exactly when it has no other entry. Otherwise (another instance's
+   * entries, a write still in flight) the walk takes over from the cursor reached. `lost`: another sealer
+   * took the next seq.
+   */
+  private async sealWritten(
+    orgId: string,
+    head: Seal | undefined,
+    cutoff: string,
+    out: OrgResult,
+  ): Promise<{ head: Seal | undefined; lost?: boolean }> {
+    const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff) ?? [];
+    for (let i = 0; i < mine.length;) {
+      const batch = mine.slice(i, i + this.opts.batchCap);
+      const last = keyOf(batch[batch.length - 1]!);
+      const res = await this.ctx.store.count({
+        index: INTERNAL.ledger,
+        body: {
+          query: {
+            bool: {
+              filter: [{ term: { orgId } }, afterCursor(head?.cursor)],
+              must_not: [...MARKED, afterCursor(last)],
+            },
+          },
+        },
+      });
+      if ((res.body as { count: number }).count !== batch.length) return { head };
+      const seal = await this.createSeal(orgId, batch, head, { cursor: last });
+      if (!seal) return { head, lost: true };
+      out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
+      head = seal;
+      i += batch.length;
+    }
+    return { head };
   }
 
   /**
@@ -416,42 +464,6 @@ export class Sealer {
     return ((res.body as { hits?: { hits: { _source: LedgerEntry }[] } }).hits?.hits ?? []).map(
       (h) => h._source,
     );
-  }
-
-  /**
-   * The walked entries, all sealable, when two counts prove every event is stored: the ledger entries and the
-   * events accepted in the batch's span of acceptedAt. An event is only ever written with the acceptedAt of
-   * its ledger entry (ingest.ts), so the events in the span are a subset of the entries in it, and equal
-   * counts mean each entry has its event. Cheap whatever the batch size; undefined (read them one by one)
-   * when the counts differ (an event still being written, an entry waiting, a search view behind) or when
-   * some entry has no leaf.
-   */
-  private async allStored(orgId: string, entries: LedgerEntry[]): Promise<Sealable[] | undefined> {
-    if (entries.some((e) => e.leaf === undefined || e.storedHash === undefined)) return undefined;
-    const span = {
-      bool: {
-        filter: [
-          { term: { orgId } },
-          {
-            range: {
-              acceptedAt: { gte: entries[0]!.acceptedAt, lte: entries[entries.length - 1]!.acceptedAt },
-            },
-          },
-        ],
-      },
-    };
-    const count = async (index: string) => {
-      const res = await this.ctx.store.count(
-        { index, body: { query: span }, ignore_unavailable: true },
-        { ignore: [404] },
-      );
-      return (res.body as { count?: number }).count ?? 0;
-    };
-    const [inLedger, stored] = await Promise.all([
-      count(INTERNAL.ledger),
-      count([...new Set(entries.map((e) => e.index))].join(',')),
-    ]);
-    return inLedger === stored ? (entries as Sealable[]) : undefined;
   }
 
   /**
@@ -679,4 +691,68 @@ export class Sealer {
       if (unmarked.length > 0) await this.markWaiting(unmarked, head.orgId, 'wait_for');
     }
   }
+}
+
+/**
+ * A batch of the walk — the unmarked entries with keys in (cursor, last entry] — all sealable, when counts
+ * prove each one's event is stored with the entry's acceptedAt; undefined when they do not (then the events
+ * are looked up one by one) or when some entry has no leaf. Cheap whatever the batch size:
+ *  - in the ledger, in one view: the entries of the batch's span of acceptedAt, and those of them the walk
+ *    would take. The latter must still be exactly the batch: an entry the write path re-stamped (or released)
+ *    since the walk read it has left, and its walked copy — old acceptedAt, old leaf — must not be sealed;
+ *  - in the day indices: the events of the span. An event is only ever written with its ledger entry's
+ *    acceptedAt, after the entry (ingest.ts), and an entry of a span before the cutoff that was not visible
+ *    to the walk is re-stamped out of it before its event is written (ledger.ts), so the span's events are a
+ *    subset of its entries: equal counts mean every entry of the span, the batch included, has its event.
+ */
+export async function allStored(
+  store: Store,
+  orgId: string,
+  cursor: SealCursor | undefined,
+  entries: LedgerEntry[],
+): Promise<Sealable[] | undefined> {
+  if (entries.length === 0) return [];
+  if (entries.some((e) => e.leaf === undefined || e.storedHash === undefined)) return undefined;
+  const last = entries[entries.length - 1]!;
+  const span = {
+    bool: {
+      filter: [
+        { term: { orgId } },
+        { range: { acceptedAt: { gte: entries[0]!.acceptedAt, lte: last.acceptedAt } } },
+      ],
+    },
+  };
+  const [ledger, events] = await Promise.all([
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: true,
+        query: span,
+        aggs: {
+          batch: {
+            filter: {
+              bool: { filter: [afterCursor(cursor)], must_not: [...MARKED, afterCursor(keyOf(last))] },
+            },
+          },
+        },
+      },
+    } as never),
+    store.count(
+      {
+        index: [...new Set(entries.map((e) => e.index))].join(','),
+        body: { query: span },
+        ignore_unavailable: true,
+      },
+      { ignore: [404] },
+    ),
+  ]);
+  const l = ledger.body as unknown as {
+    hits: { total: { value: number } };
+    aggregations: { batch: { doc_count: number } };
+  };
+  const stored = (events.body as { count?: number }).count ?? 0;
+  return l.aggregations.batch.doc_count === entries.length && l.hits.total.value === stored
+    ? (entries as Sealable[])
+    : undefined;
 }

@@ -3,7 +3,9 @@ import { checkpointSignatureValid, sealHashOf, type Seal } from '../../src/integ
 import { leafOfEvent } from '../../src/integrity/leaf.ts';
 import { Lease } from '../../src/integrity/lease.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
-import { ledgerEntryOf, type LedgerDoc } from '../../src/integrity/ledger.ts';
+import { compareKeys, ledgerEntryOf, type LedgerDoc } from '../../src/integrity/ledger.ts';
+import { allStored } from '../../src/integrity/sealer.ts';
+import { Written } from '../../src/integrity/written.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';
 import type { StoredEvent } from '../../src/events/schema.ts';
@@ -133,6 +135,57 @@ describe('integrity: the sealer', function () {
     const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
     expect(report.problems).to.deep.equal([]);
     expect(report.events.sealedChecked).to.equal(4);
+  });
+
+  it('seals what its own write path stored without reading the ledger back, and walks what others wrote', async () => {
+    // One process: its write path hands what it stored to its sealer. `ctx` plays another instance.
+    const self = { ...ctx, written: new Written() };
+    const { orgId, day } = await ingestSample(ctx, 0);
+    await sealAll(ctx, orgId); // the directory's event for creating the org, written by "another instance"
+    const sealer = testSealer(self);
+    const a = await ingestSample(self, 5, day, orgId);
+    const r1 = await sealer.sealOrg(orgId);
+    expect(r1.sealed.map((s) => s.count)).to.deep.equal([5]);
+    expect(r1.walked).to.equal(0);
+    // Another instance's events between this one's: the count disagrees, the walk seals both in key order.
+    const b = await ingestSample(ctx, 2, day, orgId);
+    const c = await ingestSample(self, 3, day, orgId);
+    const r2 = await sealer.sealOrg(orgId);
+    expect(r2.sealed.map((s) => s.count)).to.deep.equal([5]);
+    expect(r2.walked).to.equal(5);
+    const seals = await sealsOf(orgId);
+    expect(seals.slice(-2).map((s) => s.eventIds)).to.deep.equal([a.ids, [...b.ids, ...c.ids]]);
+    expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
+    const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
+    expect(report.problems).to.deep.equal([]);
+  });
+
+  it('takes counts as proof that a batch is stored only while the walked entries are unchanged', async () => {
+    const { orgId, ids, day } = await ingestSample(ctx, 3);
+    await ctx.store.indices.refresh({ index: dayIndex(`${day}T00:00:00Z`) }); // as 2 s later
+    // An attempt whose ledger write was slow: its entry is visible with the request's acceptedAt, its event
+    // is not written yet. The walk reads it…
+    const [first] = await ledgerDocs(orgId, ids);
+    const slow = slowEvent(orgId, day, first!.acceptedAt);
+    const index = dayIndex(`${day}T00:00:00Z`);
+    const entry = (e: StoredEvent) => ({
+      index: INTERNAL.ledger,
+      id: eventDocId(orgId, e.id),
+      body: ledgerEntryOf(e, index),
+      refresh: true as const,
+    });
+    await ctx.store.index(entry(slow));
+    const walked = [...(await ledgerDocs(orgId, ids)), (await ledgerDocs(orgId, [slow.id]))[0]!].sort(
+      compareKeys,
+    );
+    expect(await allStored(ctx.store, orgId, undefined, walked)).to.equal(undefined); // its event is missing
+    // …then the write path re-stamps it (ingest.ts, renew) before writing its event. The span's counts now
+    // agree, but the walked copy (old acceptedAt, old leaf) must not be sealed.
+    await ctx.store.index(entry({ ...slow, acceptedAt: new Date(Date.now() + 5000).toISOString() }));
+    expect(await allStored(ctx.store, orgId, undefined, walked)).to.equal(undefined);
+    // The rest of the batch is proven by the counts.
+    const rest = walked.filter((e) => e.eventId !== slow.id);
+    expect((await allStored(ctx.store, orgId, undefined, rest))?.map((e) => e.eventId)).to.deep.equal(ids);
   });
 
   it('passes an entry whose event is not written yet, seals it late once it is, and repairs a crash at either step', async () => {
