@@ -231,13 +231,29 @@ export class Sealer {
       await this.repairMarks(head);
       head = await this.sealLate(orgId, head, out);
     }
-    const mine = await this.sealWritten(orgId, head, cutoff, out);
-    if (mine.lost) return out;
-    head = mine.head;
-    const windows = await this.windows(orgId, head?.cursor, cutoff);
+    // What this process wrote itself is sealed from memory; the ledger is walked up to the next such entry
+    // (entries of other instances, or re-stamped ones), then memory again, and so on up to the cutoff.
+    for (;;) {
+      const mine = await this.sealWritten(orgId, head, cutoff, out);
+      if (mine.lost) return out;
+      const walked = await this.walkUntil(orgId, mine.head, mine.blockedAt ?? cutoff, out);
+      if (walked.stop || mine.blockedAt === undefined) return out;
+      if (walked.head === mine.head) return out; // nothing walked: left for the next round
+      head = walked.head;
+    }
+  }
+
+  /** The walk up to `until` (acceptedAt, inclusive), batch after batch. `stop`: the org is done for this round. */
+  private async walkUntil(
+    orgId: string,
+    head: Seal | undefined,
+    until: string,
+    out: OrgResult,
+  ): Promise<{ head: Seal | undefined; stop?: boolean }> {
+    const windows = await this.windows(orgId, head?.cursor, until);
     for (;;) {
       const window = windows[0];
-      if (!window) return out;
+      if (!window) return { head };
       const { entries, done } = await this.walk(orgId, head?.cursor, window);
       out.walked += entries.length;
       if (done) windows.shift();
@@ -253,7 +269,7 @@ export class Sealer {
         const orphans = missing.filter((e) => now - Date.parse(e.acceptedAt) > this.opts.missingEventGraceMs);
         if (orphans.length < missing.length) {
           out.leftBehind = true;
-          return out;
+          return { head, stop: true };
         }
         await this.markWaiting(
           orphans.map((e) => e.eventId),
@@ -266,7 +282,7 @@ export class Sealer {
         cursor: keyOf(entries[entries.length - 1]!),
         ...(missing.length > 0 ? { skipped: missing.map((e) => e.eventId) } : {}),
       });
-      if (!seal) return out; // another sealer took this seq; it will carry on
+      if (!seal) return { head, stop: true }; // another sealer took this seq; it will carry on
       if (missing.length > 0) await this.markWaiting(seal.skipped!, orgId);
       out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
       head = seal;
@@ -274,23 +290,22 @@ export class Sealer {
   }
 
   /**
-   * Seals, batch after batch, the entries this process's write path wrote itself (written.ts), for as long as
-   * the ledger holds nothing else in a batch's range — all unmarked entries with keys in (cursor, last of the
-   * batch] — which one count settles: the entries are known to be in the ledger with their events stored, so
-   * the count equals the batch's size exactly when it has no other entry. Otherwise (another instance's
-   * entries, a write still in flight) the walk takes over from the cursor reached. `lost`: another sealer
-   * took the next seq.
+   * Seals, batch after batch, the entries this process's write path wrote itself (written.ts), as long as the
+   * ledger holds nothing else in a batch's range — the unmarked entries with keys in (cursor, last of the
+   * batch] — which one count settles: those entries are known to be in the ledger with their events stored,
+   * so the count equals the batch's size exactly when there is no other. When it is larger, the longest
+   * prefix without another is found by bisection (the surplus only grows along the batch) and sealed, and
+   * `blockedAt` is the acceptedAt of the first entry of this process after the others: the walk goes that far.
+   * `lost`: another sealer took the next seq.
    */
   private async sealWritten(
     orgId: string,
     head: Seal | undefined,
     cutoff: string,
     out: OrgResult,
-  ): Promise<{ head: Seal | undefined; lost?: boolean }> {
+  ): Promise<{ head: Seal | undefined; blockedAt?: string; lost?: boolean }> {
     const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff) ?? [];
-    for (let i = 0; i < mine.length;) {
-      const batch = mine.slice(i, i + this.opts.batchCap);
-      const last = keyOf(batch[batch.length - 1]!);
+    const count = async (last: SealCursor) => {
       const res = await this.ctx.store.count({
         index: INTERNAL.ledger,
         body: {
@@ -302,8 +317,27 @@ export class Sealer {
           },
         },
       });
-      if ((res.body as { count: number }).count !== batch.length) return { head };
-      const seal = await this.createSeal(orgId, batch, head, { cursor: last });
+      return (res.body as { count: number }).count;
+    };
+    for (let i = 0; i < mine.length;) {
+      let batch = mine.slice(i, i + this.opts.batchCap);
+      if ((await count(keyOf(batch[batch.length - 1]!))) !== batch.length) {
+        let lo = 0; // the longest prefix known to hold nothing else
+        let hi = batch.length - 1; // … is shorter than this
+        while (lo < hi) {
+          const mid = Math.ceil((lo + hi) / 2);
+          if ((await count(keyOf(batch[mid - 1]!))) === mid) lo = mid;
+          else hi = mid - 1;
+        }
+        const blockedAt = batch[lo]!.acceptedAt;
+        if (lo === 0) return { head, blockedAt };
+        batch = batch.slice(0, lo);
+        const seal = await this.createSeal(orgId, batch, head, { cursor: keyOf(batch[lo - 1]!) });
+        if (!seal) return { head, lost: true };
+        out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
+        return { head: seal, blockedAt };
+      }
+      const seal = await this.createSeal(orgId, batch, head, { cursor: keyOf(batch[batch.length - 1]!) });
       if (!seal) return { head, lost: true };
       out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
       head = seal;

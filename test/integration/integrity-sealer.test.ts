@@ -153,8 +153,20 @@ describe('integrity: the sealer', function () {
     const r2 = await sealer.sealOrg(orgId);
     expect(r2.sealed.map((s) => s.count)).to.deep.equal([5]);
     expect(r2.walked).to.equal(5);
+    // Its own events first: sealed from memory up to the other instance's, then the walk goes on from there.
+    const d = await ingestSample(self, 4, day, orgId);
+    const e = await ingestSample(ctx, 1, day, orgId);
+    const f = await ingestSample(self, 2, day, orgId);
+    const r3 = await sealer.sealOrg(orgId);
+    expect(r3.sealed.map((s) => s.count)).to.deep.equal([4, 3]);
+    expect(r3.walked).to.equal(3);
     const seals = await sealsOf(orgId);
-    expect(seals.slice(-2).map((s) => s.eventIds)).to.deep.equal([a.ids, [...b.ids, ...c.ids]]);
+    expect(seals.slice(-4).map((s) => s.eventIds)).to.deep.equal([
+      a.ids,
+      [...b.ids, ...c.ids],
+      d.ids,
+      [...e.ids, ...f.ids],
+    ]);
     expect(await unsealedCount(ctx.store, orgId)).to.equal(0);
     const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
     expect(report.problems).to.deep.equal([]);
