@@ -26,7 +26,8 @@ with the sealer off and on. Runs an untimed warm-up phase, then R rounds (defaul
 "off" then "on" in odd rounds and "on" then "off" in even ones (so a drift in speed over the run, e.g. the
 engine still warming up, weighs on both alike), S seconds each (default 30), C producers (default 4)
 sending batches of B events (default 1000). In "on" phases a Sealer
-runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS). Between
+runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS), and the
+write path hands it what it stored, as one service instance does (integrity/written.ts). Between
 phases everything is sealed, so each phase starts without a backlog; for an "on" phase that time counts:
 its events/s = events / (ingest seconds + seconds until all of them are sealed). Finally the last "on" org is
 verified (skip with --no-verify). Prints a table and on/off = mean(on events/s) / mean(off events/s).

@@ -21,6 +21,7 @@ import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
+import { leafOfEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
@@ -111,18 +112,33 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     i,
     event: { ...event, doc: { ...event.doc, acceptedAt } },
   }));
-  const entries = pending.map(({ event: { doc, index } }) => ledgerEntryOf(doc, index, ctx.cfg.sealing));
+  // Each event's leaf (sealing on) goes into its ledger entry, unless this process's sealer leads: then the
+  // sealer takes it from memory (written.ts), and the entry stays as small as with sealing off.
+  const leaves = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafOfEvent(doc) : undefined));
+  const leafInLedger = !ctx.written?.leading;
+  const entries = pending.map(({ event: { doc, index } }, k) => ({
+    ...ledgerEntryOf(doc, index, false),
+    ...(leafInLedger ? leaves[k] : {}),
+  }));
   const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
     entries[k]!,
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  // `entry`: the ledger entry as stored, while it is the one the event is written under (not re-stamped).
-  let toWrite: { p: Pending; doc: StoredEvent; index: string; entry?: LedgerEntry }[] = [];
+  // `entry`: the ledger entry as stored, with the leaf, while it is the one the event is written under (not
+  // re-stamped).
+  let toWrite: { p: Pending; doc: StoredEvent; index: string; entry?: WrittenEntry }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
-    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, entry: entries[k] });
+    const leaf = leaves[k];
+    if (item.status === 201)
+      toWrite.push({
+        p,
+        doc: p.event.doc,
+        index: p.event.index,
+        ...(leaf ? { entry: { ...entries[k]!, ...leaf } } : {}),
+      });
     else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
@@ -165,7 +181,7 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     const item = eventItems[k]!;
     if (item.status === 201) {
       out.set(p.i, { id: doc.id, status: 'created' });
-      if (entry?.leaf !== undefined) written.push(entry as WrittenEntry);
+      if (entry) written.push(entry);
     }
     // The `_id` carries the org, so a 409 is this org's own event: a concurrent attempt finished it first.
     else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });

@@ -4,6 +4,8 @@
  * `<orgId>:<seq>`, so a second sealer racing for the same seq fails instead of forking the chain.
  *
  * A round refreshes the ledger, then per org with new entries:
+ *  - from memory: the entries this process's write path stored itself (written.ts), while one count shows
+ *    the ledger holds nothing else in a batch's range (sealWritten); the walk below covers the rest;
  *  - the walk: ledger entries after the newest seal's `cursor`, in key order (acceptedAt, eventId), accepted
  *    before the round's cutoff (now − safety margin), a window at a time → a check that their events exist
  *    (two counts, else per id: allStored, readEvents) → a seal of those whose event is there, carrying the
@@ -159,6 +161,12 @@ export class Sealer {
   halt(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.leading(false);
+  }
+
+  /** Tells this process's write path whether its sealer leads (written.ts). */
+  private leading(yes: boolean): void {
+    if (this.ctx.written) this.ctx.written.leading = yes;
   }
 
   /**
@@ -169,9 +177,11 @@ export class Sealer {
   async round(now = Date.now()): Promise<RoundResult> {
     const result: RoundResult = { leader: false, sealed: [], held: [] };
     if (!(await this.lease.acquire(now))) {
+      this.leading(false);
       this.since = undefined; // another instance leads; if this one takes over, it looks at everything once
       return result;
     }
+    this.leading(true);
     result.leader = true;
     const cutoff = new Date(now - this.opts.safetyMarginMs).toISOString();
     await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
@@ -195,6 +205,7 @@ export class Sealer {
       }
       // Keep the lease alive through long rounds; if it was lost, the new leader carries on.
       if (!(await this.lease.acquire())) {
+        this.leading(false);
         this.since = undefined;
         return result;
       }

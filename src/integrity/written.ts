@@ -18,6 +18,13 @@ export type WrittenEntry = LedgerEntry & { leaf: string; storedHash: string };
 export const WRITTEN_MAX = 500_000;
 
 export class Written {
+  /**
+   * Set by this process's sealer while it holds the lease. The write path then keeps leaves out of the
+   * ledger: this memory carries them. Should the sealer stop leading before it sealed them (a crash, a lost
+   * lease), the next leader's walk hashes those events from the day index, as for entries written with
+   * sealing off.
+   */
+  leading = false;
   private readonly byOrg = new Map<string, WrittenEntry[]>();
   private size = 0;
 

@@ -172,6 +172,27 @@ describe('integrity: the sealer', function () {
     expect(report.problems).to.deep.equal([]);
   });
 
+  it('keeps leaves out of the ledger while its own sealer leads; a new leader hashes those events itself', async () => {
+    const self = { ...ctx, written: new Written() };
+    const { orgId, day } = await ingestSample(ctx, 0);
+    self.written.leading = true; // what this process's sealer sets while it holds the lease
+    const a = await ingestSample(self, 3, day, orgId);
+    expect((await ledgerDocs(orgId, a.ids)).map((d) => d.leaf)).to.deep.equal([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    // It crashes before sealing them (memory lost, lease left to expire): the next leader hashes the events.
+    const sealer = testSealer(self);
+    sealer.halt();
+    expect(self.written.leading).to.equal(false);
+    const next = await testSealer(ctx).sealOrg(orgId);
+    expect(next.sealed.map((s) => s.count)).to.deep.equal([4]); // with the directory's event for the org
+    expect(next.walked).to.equal(4);
+    const report = await verifyOrg(ctx.store, { orgId, publicKey: testKey, lateGraceMs: 600_000 });
+    expect(report.problems).to.deep.equal([]);
+  });
+
   it('takes counts as proof that a batch is stored only while the walked entries are unchanged', async () => {
     const { orgId, ids, day } = await ingestSample(ctx, 3);
     await ctx.store.indices.refresh({ index: dayIndex(`${day}T00:00:00Z`) }); // as 2 s later
