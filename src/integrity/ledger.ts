@@ -3,7 +3,8 @@
  * written by the write path before the event itself, and the sealer's work list.
  *
  * The entry carries the event's leaf and storedHash, computed at ingest from the very document that is then
- * stored, so the sealer never re-reads events. It seals entries in key order — (acceptedAt, eventId) — and
+ * stored, so the sealer does not re-read events — except while the ingesting process's own sealer leads: that
+ * sealer has them in memory (written.ts), and the entry goes without. It seals entries in key order — (acceptedAt, eventId) — and
  * remembers how far it got in the seal itself (`cursor`); an ordinary entry is never written again. Only the
  * rare exceptions are marked: an entry the walk passed while its event was not there yet gets `waiting`,
  * and when a later ("late") seal takes it, `sealed` and `seal: { seq, leaf }`.
@@ -32,8 +33,9 @@ export interface LedgerEntry {
   createdAt: string;
   acceptedAt: string;
   /**
-   * The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off or
-   * renewed by the write path (then the sealer hashes the event itself).
+   * The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off,
+   * renewed by the write path, or written while the writer's own sealer led (then that sealer has them in
+   * memory; any other hashes the event itself).
    */
   leaf?: string;
   storedHash?: string;
