@@ -112,13 +112,13 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     i,
     event: { ...event, doc: { ...event.doc, acceptedAt } },
   }));
-  // Each event's leaf (sealing on) goes into its ledger entry, unless this process's sealer leads: then the
-  // sealer takes it from memory (written.ts), and the entry stays as small as with sealing off.
+  // Each event's leaf (sealing on) goes into its ledger entry, unless this process's sealer leads (and has
+  // room): then that sealer takes it from memory (written.ts), and the entry is as small as with sealing off.
   const leaves = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafOfEvent(doc) : undefined));
-  const leafInLedger = !ctx.written?.leading;
+  const inMemory = ctx.written?.taking === true;
   const entries = pending.map(({ event: { doc, index } }, k) => ({
     ...ledgerEntryOf(doc, index, false),
-    ...(leafInLedger ? leaves[k] : {}),
+    ...(inMemory ? {} : leaves[k]),
   }));
   const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
@@ -137,7 +137,7 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
         p,
         doc: p.event.doc,
         index: p.event.index,
-        ...(leaf ? { entry: { ...entries[k]!, ...leaf } } : {}),
+        ...(leaf && inMemory ? { entry: { ...entries[k]!, ...leaf } } : {}),
       });
     else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));

@@ -138,8 +138,10 @@ describe('integrity: the sealer', function () {
   });
 
   it('seals what its own write path stored without reading the ledger back, and walks what others wrote', async () => {
-    // One process: its write path hands what it stored to its sealer. `ctx` plays another instance.
+    // One process whose sealer leads: its write path hands what it stored to that sealer. `ctx` plays
+    // another instance.
     const self = { ...ctx, written: new Written() };
+    self.written.leading = true;
     const { orgId, day } = await ingestSample(ctx, 0);
     await sealAll(ctx, orgId); // the directory's event for creating the org, written by "another instance"
     const sealer = testSealer(self);
@@ -176,6 +178,7 @@ describe('integrity: the sealer', function () {
     const self = { ...ctx, written: new Written() };
     const { orgId, day } = await ingestSample(ctx, 0);
     self.written.leading = true; // what this process's sealer sets while it holds the lease
+    expect(self.written.taking).to.equal(true);
     const a = await ingestSample(self, 3, day, orgId);
     expect((await ledgerDocs(orgId, a.ids)).map((d) => d.leaf)).to.deep.equal([
       undefined,

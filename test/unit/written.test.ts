@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { Written, type WrittenEntry } from '../../src/integrity/written.ts';
+
+const entry = (orgId: string, eventId: string, acceptedAt: string): WrittenEntry => ({
+  orgId,
+  eventId,
+  index: 'audit-logs-2026.11.26',
+  createdAt: acceptedAt,
+  acceptedAt,
+  leaf: 'a'.repeat(64),
+  storedHash: 'b'.repeat(64),
+});
+
+describe('integrity: what the write path hands to its own sealer (Written)', () => {
+  const t1 = '2026-11-26T10:00:00.001Z';
+  const t2 = '2026-11-26T10:00:00.002Z';
+  const t3 = '2026-11-26T10:00:00.003Z';
+
+  it('takes entries only while its sealer leads and it has room; losing the lead forgets them', () => {
+    const w = new Written(3);
+    expect(w.taking).to.equal(false);
+    w.leading = true;
+    expect(w.taking).to.equal(true);
+    w.add([entry('o', 'e1', t1), entry('o', 'e2', t1)]);
+    expect(w.taking).to.equal(true);
+    w.add([entry('o', 'e3', t2)]);
+    expect(w.taking, 'full').to.equal(false);
+    expect(w.after('o', undefined, t3).map((e) => e.eventId)).to.deep.equal(['e1', 'e2', 'e3']);
+    w.leading = false;
+    w.leading = true;
+    expect(w.after('o', undefined, t3)).to.deep.equal([]);
+    expect(w.taking).to.equal(true);
+  });
+
+  it('gives an org’s entries after the cursor, up to the cutoff, in key order, and forgets the sealed ones', () => {
+    const w = new Written(4);
+    w.leading = true;
+    w.add([entry('o', 'e5', t2), entry('o', 'e4', t2), entry('p', 'x', t1)]);
+    w.add([entry('o', 'e1', t1), entry('o', 'e9', t3)]);
+    expect(w.taking).to.equal(false);
+    expect(w.after('o', undefined, t2).map((e) => e.eventId)).to.deep.equal(['e1', 'e4', 'e5']);
+    expect(w.after('o', { acceptedAt: t2, eventId: 'e4' }, t3).map((e) => e.eventId)).to.deep.equal([
+      'e5',
+      'e9',
+    ]);
+    // e1 and e4 were at or before that cursor: gone, and they free room.
+    expect(w.after('o', undefined, t3).map((e) => e.eventId)).to.deep.equal(['e5', 'e9']);
+    expect(w.taking).to.equal(true);
+    expect(w.after('p', undefined, t3).map((e) => e.eventId)).to.deep.equal(['x']);
+  });
+});
