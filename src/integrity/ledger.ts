@@ -4,8 +4,9 @@
  *
  * The entry carries the event's leaf and storedHash, computed at ingest from the very document that is then
  * stored, so the sealer does not re-read events — except while the ingesting process's own sealer leads: that
- * sealer has them in memory (written.ts), and the entry goes without. It seals entries in key order — (acceptedAt, eventId) — and
- * remembers how far it got in the seal itself (`cursor`); an ordinary entry is never written again. Only the
+ * sealer has them in memory (written.ts), and the entry goes without. It seals entries in key order —
+ * (acceptedAt, eventId) — and remembers how far it got in the seal itself (`cursor`); an ordinary entry is
+ * never written again. Only the
  * rare exceptions are marked: an entry the walk passed while its event was not there yet gets `waiting`,
  * and when a later ("late") seal takes it, `sealed` and `seal: { seq, leaf }`.
  *
@@ -93,6 +94,13 @@ export function afterCursor(cursor: SealCursor | undefined): object {
  */
 export const MARKED = [{ term: { waiting: true } }, { term: { sealed: true } }];
 
+/** Query clause: the unmarked entries with keys after `cursor`, up to `last` (inclusive) when given. */
+export function unmarkedBetween(cursor: SealCursor | undefined, last?: SealCursor): object {
+  return {
+    bool: { filter: [afterCursor(cursor)], must_not: [...MARKED, ...(last ? [afterCursor(last)] : [])] },
+  };
+}
+
 /** Query clause: entries waiting for a late seal that none has taken yet. */
 export const WAITING = {
   bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] },
@@ -106,7 +114,7 @@ export function pendingClause(orgId: string, cursor: SealCursor | undefined): ob
   return {
     bool: {
       filter: [{ term: { orgId } }],
-      should: [{ bool: { filter: [afterCursor(cursor)], must_not: MARKED } }, WAITING],
+      should: [unmarkedBetween(cursor), WAITING],
       minimum_should_match: 1,
     },
   };

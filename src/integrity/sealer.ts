@@ -28,11 +28,11 @@ import { allBuckets, statusOf, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
 import {
-  afterCursor,
   atOrBefore,
   compareKeys,
   MARKED,
   SEAL_SAFETY_MARGIN_MS,
+  unmarkedBetween,
   WAITING,
   type LedgerDoc,
   type LedgerEntry,
@@ -321,38 +321,33 @@ export class Sealer {
         index: INTERNAL.ledger,
         body: {
           query: {
-            bool: {
-              filter: [{ term: { orgId } }, afterCursor(head?.cursor)],
-              must_not: [...MARKED, afterCursor(last)],
-            },
+            bool: { filter: [{ term: { orgId } }, unmarkedBetween(head?.cursor, last)] },
           },
         },
       });
       return (res.body as { count: number }).count;
     };
     for (let i = 0; i < mine.length;) {
-      let batch = mine.slice(i, i + this.opts.batchCap);
-      if ((await count(keyOf(batch[batch.length - 1]!))) !== batch.length) {
+      const batch = mine.slice(i, i + this.opts.batchCap);
+      let n = batch.length; // how many of the batch, from its start, have nothing else in their range
+      if ((await count(keyOf(batch[n - 1]!))) !== n) {
         let lo = 0; // the longest prefix known to hold nothing else
-        let hi = batch.length - 1; // … is shorter than this
+        let hi = n - 1; // … is shorter than this
         while (lo < hi) {
           const mid = Math.ceil((lo + hi) / 2);
           if ((await count(keyOf(batch[mid - 1]!))) === mid) lo = mid;
           else hi = mid - 1;
         }
-        const blockedAt = batch[lo]!.acceptedAt;
-        if (lo === 0) return { head, blockedAt };
-        batch = batch.slice(0, lo);
-        const seal = await this.createSeal(orgId, batch, head, { cursor: keyOf(batch[lo - 1]!) });
+        n = lo;
+      }
+      if (n > 0) {
+        const seal = await this.createSeal(orgId, batch.slice(0, n), head, { cursor: keyOf(batch[n - 1]!) });
         if (!seal) return { head, lost: true };
         out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
-        return { head: seal, blockedAt };
+        head = seal;
       }
-      const seal = await this.createSeal(orgId, batch, head, { cursor: keyOf(batch[batch.length - 1]!) });
-      if (!seal) return { head, lost: true };
-      out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
-      head = seal;
-      i += batch.length;
+      if (n < batch.length) return { head, blockedAt: batch[n]!.acceptedAt };
+      i += n;
     }
     return { head };
   }
@@ -775,11 +770,7 @@ export async function allStored(
         track_total_hits: true,
         query: span,
         aggs: {
-          batch: {
-            filter: {
-              bool: { filter: [afterCursor(cursor)], must_not: [...MARKED, afterCursor(keyOf(last))] },
-            },
-          },
+          batch: { filter: unmarkedBetween(cursor, keyOf(last)) },
         },
       },
     } as never),
