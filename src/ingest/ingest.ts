@@ -116,10 +116,9 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
   // room): then that sealer takes it from memory (written.ts), and the entry is as small as with sealing off.
   const leaves = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafOfEvent(doc) : undefined));
   const inMemory = ctx.written?.taking === true;
-  const entries = pending.map(({ event: { doc, index } }, k) => ({
-    ...ledgerEntryOf(doc, index, false),
-    ...(inMemory ? {} : leaves[k]),
-  }));
+  const entries = pending.map(({ event: { doc, index } }, k) =>
+    ledgerEntryOf(doc, index, inMemory ? undefined : leaves[k]),
+  );
   const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
     entries[k]!,
@@ -137,7 +136,7 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
         p,
         doc: p.event.doc,
         index: p.event.index,
-        ...(leaf && inMemory ? { entry: { ...entries[k]!, ...leaf } } : {}),
+        ...(leaf && inMemory ? { entry: ledgerEntryOf(p.event.doc, p.event.index, leaf) } : {}),
       });
     else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
@@ -224,7 +223,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
       ctx,
       renewed.flatMap(({ doc, index }) => [
         { index: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-        ledgerEntryOf(doc, index, false),
+        ledgerEntryOf(doc, index),
       ]),
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);

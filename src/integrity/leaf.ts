@@ -36,7 +36,14 @@ export function sha256(...parts: (Buffer | string)[]): Buffer {
   return h.digest();
 }
 
-const oneShot = (crypto as { hash?: (alg: string, data: string | Buffer, enc: 'buffer') => Buffer }).hash;
+const oneShot = (
+  crypto as {
+    hash?: {
+      (alg: string, data: string | Buffer, enc: 'buffer'): Buffer;
+      (alg: string, data: string | Buffer, enc: 'hex'): string;
+    };
+  }
+).hash;
 
 /** The stored-only fields no read returns, as they are hashed (absent values are null, times ISO UTC). */
 export function storedFields(doc: StoredEvent): {
@@ -65,25 +72,80 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
   return sha256(Buffer.from([LEAF_PREFIX]), canonical(entry), stored).toString('hex');
 }
 
+/** An event's leaf and storedHash, hex. */
+export type EventHashes = { leaf: string; storedHash: string };
+
 /**
  * The leaf of a stored event, with the storedHash that goes with it. The write path computes it for every
  * event, so the two canonical forms are written out directly (their key order is fixed) instead of through
  * the generic `canonical`; a unit test holds them to the same bytes, and verification recomputes leaves with
  * the generic form, so any difference would show as a modified event.
  */
-export function leafOfEvent(doc: StoredEvent): { leaf: string; storedHash: string } {
-  const stored = sha256(
-    `{"acceptedAt":${str(new Date(doc.acceptedAt).toISOString())},"ipAddress":${str(doc.ipAddress)},` +
-      `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`,
-  );
+export function leafOfEvent(doc: StoredEvent): EventHashes {
+  const stored = storedOf(doc);
   const entry =
     `{"action":${str(doc.action)},"actorEmail":${str(doc.actorEmail)},"actorId":${str(doc.actorId)},` +
-    `"actorName":${str(doc.actorName)},"createdAt":${str(new Date(doc.createdAt).toISOString())},` +
+    `"actorName":${str(doc.actorName)},"createdAt":${str(createdIso.of(doc.createdAt))},` +
     `"description":${str(doc.description)},"id":${str(doc.id)},"metadata":${canonicalValue(doc.metadata ?? {})},` +
     `"resourceId":${str(doc.resourceId)},"resourceName":${str(doc.resourceName)},` +
     `"resourceType":${str(doc.resourceType)},"workspaceId":${str(doc.workspaceId)}}`;
-  const leaf = sha256(LEAF_PREFIX_BYTES, entry, stored);
-  return { leaf: leaf.toString('hex'), storedHash: stored.toString('hex') };
+  return { leaf: leafOf(entry, stored.bytes), storedHash: stored.hex };
+}
+
+/**
+ * The last input and output of a pure function. The events of one request share their acceptedAt, usually
+ * their createdAt: each is converted once per request, not once per event.
+ */
+class LastOf<T> {
+  private lastIn: string | undefined;
+  private lastOut: T | undefined;
+  constructor(private readonly fn: (s: string) => T) {}
+  of(s: string): T {
+    if (s !== this.lastIn) {
+      this.lastOut = this.fn(s);
+      this.lastIn = s;
+    }
+    return this.lastOut!;
+  }
+}
+
+const toIso = (s: string) => new Date(s).toISOString();
+const acceptedIso = new LastOf(toIso);
+const createdIso = new LastOf(toIso);
+
+type StoredOnly = Pick<StoredEvent, 'acceptedAt' | 'ipAddress' | 'orgId' | 'userAgent'>;
+/** The last storedHash computed, with the fields it is of: the events of one request share them. */
+let lastStored: (StoredOnly & { bytes: Buffer; hex: string }) | undefined;
+
+function storedOf(doc: StoredEvent): { bytes: Buffer; hex: string } {
+  const l = lastStored;
+  if (
+    l?.acceptedAt === doc.acceptedAt &&
+    l.orgId === doc.orgId &&
+    l.ipAddress === doc.ipAddress &&
+    l.userAgent === doc.userAgent
+  )
+    return l;
+  const bytes = sha256(
+    `{"acceptedAt":${str(acceptedIso.of(doc.acceptedAt))},"ipAddress":${str(doc.ipAddress)},` +
+      `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`,
+  );
+  const { acceptedAt, ipAddress, orgId, userAgent } = doc;
+  lastStored = { acceptedAt, ipAddress, orgId, userAgent, bytes, hex: bytes.toString('hex') };
+  return lastStored;
+}
+
+/** One buffer the leaf's bytes are written into (0x00 ‖ entry ‖ storedHash), grown when an entry needs more. */
+let scratch = Buffer.alloc(16 * 1024);
+
+function leafOf(entry: string, stored: Buffer): string {
+  if (!oneShot) return sha256(LEAF_PREFIX_BYTES, entry, stored).toString('hex');
+  const most = 1 + entry.length * 3 + stored.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  if (scratch.length < most) scratch = Buffer.alloc(most);
+  scratch[0] = LEAF_PREFIX;
+  const n = 1 + scratch.write(entry, 1, 'utf8');
+  stored.copy(scratch, n);
+  return oneShot('sha256', scratch.subarray(0, n + stored.length), 'hex');
 }
 
 const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);

@@ -19,7 +19,7 @@
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
-import { leafOfEvent } from './leaf.ts';
+import type { EventHashes } from './leaf.ts';
 
 /** The write path renews `acceptedAt` when storing the ledger entry took longer than this. */
 export const LEDGER_FRESH_MS = 1000;
@@ -55,16 +55,23 @@ export interface SealCursor {
   eventId: string;
 }
 
-/** The ledger entry of an event, with its leaf unless sealing is off (AUDIT_SEALING=false). */
-export function ledgerEntryOf(doc: StoredEvent, index: string, sealing = true): LedgerEntry {
-  return {
-    orgId: doc.orgId,
-    eventId: doc.id,
-    index,
-    createdAt: doc.createdAt,
-    acceptedAt: doc.acceptedAt,
-    ...(sealing ? leafOfEvent(doc) : {}),
-  };
+/** The ledger entry of an event, with its leaf and storedHash (leafOfEvent) where given. */
+export function ledgerEntryOf(doc: StoredEvent, index: string): LedgerEntry;
+export function ledgerEntryOf(doc: StoredEvent, index: string, hashes: EventHashes): Required<LedgerEntry>;
+export function ledgerEntryOf(doc: StoredEvent, index: string, hashes?: EventHashes): LedgerEntry;
+export function ledgerEntryOf(doc: StoredEvent, index: string, hashes?: EventHashes): LedgerEntry {
+  // Spelled out, not spread: the write path makes one or two of these per event.
+  return hashes
+    ? {
+        orgId: doc.orgId,
+        eventId: doc.id,
+        index,
+        createdAt: doc.createdAt,
+        acceptedAt: doc.acceptedAt,
+        leaf: hashes.leaf,
+        storedHash: hashes.storedHash,
+      }
+    : { orgId: doc.orgId, eventId: doc.id, index, createdAt: doc.createdAt, acceptedAt: doc.acceptedAt };
 }
 
 /** Query clause: entries whose key comes after the cursor. */

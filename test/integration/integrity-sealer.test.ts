@@ -207,7 +207,7 @@ describe('integrity: the sealer', function () {
     const entry = (e: StoredEvent) => ({
       index: INTERNAL.ledger,
       id: eventDocId(orgId, e.id),
-      body: ledgerEntryOf(e, index),
+      body: ledgerEntryOf(e, index, leafOfEvent(e)),
       refresh: true as const,
     });
     await ctx.store.index(entry(slow));
@@ -233,7 +233,7 @@ describe('integrity: the sealer', function () {
     await ctx.store.index({
       index: INTERNAL.ledger,
       id: eventDocId(orgId, slow.id),
-      body: ledgerEntryOf(slow, index),
+      body: ledgerEntryOf(slow, index, leafOfEvent(slow)),
       refresh: true,
     });
     const later = await ingestSample(ctx, 2, day, orgId);
@@ -290,7 +290,7 @@ describe('integrity: the sealer', function () {
       index: INTERNAL.ledger,
       id: eventDocId(orgId, ghost.id),
       refresh: true,
-      body: { ...ledgerEntryOf(ghost, dayIndex(`${day}T00:00:00Z`)), waiting: true },
+      body: { ...ledgerEntryOf(ghost, dayIndex(`${day}T00:00:00Z`), leafOfEvent(ghost)), waiting: true },
     });
     const r = await testSealer(ctx, { missingEventGraceMs: 60_000 }).sealOrg(orgId);
     expect(r.sealed).to.deep.equal([]);

@@ -119,6 +119,10 @@ describe('integrity: leaves', () => {
         createdAt: '2026-01-02T03:04:05Z', // normalised to milliseconds by both
         userAgent: 'Mozilla/5.0 (X11; "quoted")',
       },
+      // Longer than any buffer kept between calls, then short again, then the first event once more.
+      { ...event, description: '😀é'.repeat(20_000), metadata: { long: 'x'.repeat(40_000) } },
+      { ...event, acceptedAt: '2026-01-02T03:04:05.000Z', ipAddress: '203.0.113.10' },
+      event,
     ];
     for (const doc of odd) {
       const storedHash = storedHashOf(doc);
