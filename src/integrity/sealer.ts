@@ -135,7 +135,11 @@ export class Sealer {
     this.lease = new Lease(ctx.store, 'sealer', this.holder, opts.leaseTtlMs);
   }
 
-  /** Runs a round every `periodMs` until stop(). A failed round is logged and retried at the next tick. */
+  /**
+   * Runs a round at once (so an instance that can lead does so from its start, and its write path hands over
+   * what it stores: written.ts), then every `periodMs` until stop(). A failed round is logged and retried at
+   * the next tick.
+   */
   start(): void {
     const tick = () => {
       this.running = this.round()
@@ -147,7 +151,7 @@ export class Sealer {
           if (!this.stopped) this.timer = setTimeout(tick, this.opts.periodMs).unref();
         });
     };
-    this.timer = setTimeout(tick, this.opts.periodMs).unref();
+    this.timer = setTimeout(tick, 0).unref();
   }
 
   /** Orderly stop: no new round, waits for the current one, hands the lease over. */
@@ -327,10 +331,12 @@ export class Sealer {
       });
       return (res.body as { count: number }).count;
     };
+    // Usually nothing else is there at all: one count for the whole round then, not one per batch.
+    const clean = mine.length > 0 && (await count(keyOf(mine[mine.length - 1]!))) === mine.length;
     for (let i = 0; i < mine.length;) {
       const batch = mine.slice(i, i + this.opts.batchCap);
       let n = batch.length; // how many of the batch, from its start, have nothing else in their range
-      if ((await count(keyOf(batch[n - 1]!))) !== n) {
+      if (!clean && (await count(keyOf(batch[n - 1]!))) !== n) {
         let lo = 0; // the longest prefix known to hold nothing else
         let hi = n - 1; // … is shorter than this
         while (lo < hi) {
