@@ -29,8 +29,12 @@ sending batches of B events (default 1000). In "on" phases a Sealer
 runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS), and the
 write path hands it what it stored, as one service instance does (integrity/written.ts). Between
 phases everything is sealed, so each phase starts without a backlog; for an "on" phase that time counts:
-its events/s = events / (ingest seconds + seconds until all of them are sealed). Finally the last "on" org is
-verified (skip with --no-verify). Prints a table and on/off = mean(on events/s) / mean(off events/s).
+its events/s = events / (ingest seconds + seconds until all of them are sealed). Before each phase, untimed,
+the engine finishes the merges earlier phases left, and the "on" sealer has its first round and leads (as in
+a service that has been running for a while). Finally the last "on" org is verified (skip with --no-verify).
+Prints a table, on/off = mean(on events/s) / mean(off events/s), and the CPU time per event of this process
+and of the engine in each phase: off/on of those is what on/off would be if CPU were the only limit, and
+varies less from run to run (events/s follows whatever else the machine does, e.g. a large merge).
 "Off" is what AUDIT_SEALING=false runs: no sealer, and ingest computes no leaves (so the cost of sealing
 includes the leaf each event gets at ingest, which the script also reports per event, measured on its own).
 
@@ -41,7 +45,9 @@ deletes), and another service's sealer on the same cluster would seal during "of
 
 /** CPU time of leafOfEvent per event, on events shaped like the benchmark's (best of three passes). */
 function leafMicros(): number {
-  const now = new Date().toISOString();
+  // As in ingest: createdAt is the time of validation, acceptedAt that of the ledger write, a little later.
+  const createdAt = new Date().toISOString();
+  const acceptedAt = new Date(Date.parse(createdAt) + 3).toISOString();
   const docs: StoredEvent[] = Array.from({ length: 20_000 }, (_, i) => ({
     id: `evt_${crypto.randomBytes(8).toString('hex')}`,
     orgId: 'bench_seal_leaf',
@@ -55,8 +61,8 @@ function leafMicros(): number {
     actorEmail: null,
     workspaceId: null,
     metadata: { n: i },
-    createdAt: now,
-    acceptedAt: now,
+    createdAt,
+    acceptedAt,
     ipAddress: null,
     userAgent: null,
   }));
@@ -85,18 +91,46 @@ runCli(HELP, async (args) => {
   const ctx = { cfg, store };
   const key = loadSigningKey(cfg);
   const opts = sealerOptions(intervalMs);
-  // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it; after
-  // an "on" phase with what its write path stored, as that phase's sealer would in its next round.
-  const sealEverything = async (written?: Written) => {
-    const catchUp = new Sealer({ store, written }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
+  // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it.
+  const sealEverything = async () => {
+    const catchUp = new Sealer({ store }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
     await store.indices.refresh({ index: INTERNAL.ledger });
-    for (const orgId of await catchUp.pendingOrgs()) {
-      for (let n = await unsealedCount(store, orgId); n > 0; n = await unsealedCount(store, orgId)) {
-        const r = await catchUp.sealOrg(orgId);
-        if (r.sealed.length === 0 && !r.leftBehind)
-          throw new Error(`org ${orgId}: ${n} entries cannot be sealed`);
-      }
+    for (const orgId of await catchUp.pendingOrgs()) await sealOrgNow(catchUp, orgId);
+  };
+  // Everything the org's ledger holds, sealed by `sealer` (writes have stopped: no safety margin is needed).
+  const sealOrgNow = async (sealer: Sealer, orgId: string) => {
+    await store.indices.refresh({ index: INTERNAL.ledger });
+    const cutoff = new Date().toISOString();
+    for (let n = await unsealedCount(store, orgId); n > 0; n = await unsealedCount(store, orgId)) {
+      const r = await sealer.sealOrg(orgId, cutoff);
+      if (r.sealed.length === 0 && !r.leftBehind)
+        throw new Error(`org ${orgId}: ${n} entries cannot be sealed`);
     }
+  };
+
+  // Waits (at most a minute) until the engine runs no merge.
+  const mergesDone = async () => {
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      const res = await store.nodes.stats({ metric: ['indices'], index_metric: ['merge'] } as never);
+      const nodes = Object.values(
+        (res.body as { nodes: Record<string, { indices: { merges: { current: number } } }> }).nodes,
+      );
+      if (nodes.every((n) => n.indices.merges.current === 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  };
+
+  // CPU time used so far, in µs: this process (ingest and sealer) and the engine (all its nodes).
+  const cpuNow = async () => {
+    const res = await store.nodes.stats({ metric: ['process'] });
+    const nodes = Object.values(
+      (res.body as { nodes: Record<string, { process: { cpu: { total_in_millis: number } } }> }).nodes,
+    );
+    const { user, system } = process.cpuUsage();
+    return {
+      node: user + system,
+      engine: nodes.reduce((s, n) => s + n.process.cpu.total_in_millis * 1000, 0),
+    };
   };
 
   const rows: {
@@ -106,6 +140,9 @@ runCli(HELP, async (args) => {
     secs: number;
     lagEvents?: number;
     drainSecs?: number;
+    /** CPU µs per event from the phase's start until all its events are ingested (and sealed, for "on"). */
+    nodeCpu: number;
+    engineCpu: number;
   }[] = [];
   try {
     await sealEverything();
@@ -124,8 +161,13 @@ runCli(HELP, async (args) => {
       const sealer = phase === 'on' ? new Sealer({ store, written }, key, opts) : undefined;
       // "off" is the service with AUDIT_SEALING=false: no sealer, and no leaf computed at ingest.
       const phaseCtx = { cfg: { ...cfg, sealing: phase !== 'off' }, store, written };
-      sealer?.start();
+      // Untimed: the engine's merges left by earlier phases end first, and the sealer has had its first round
+      // (which looks at every org once, as a service's does when it starts) and leads, as in a service that has
+      // been running for a while.
+      await mergesDone();
+      await sealer?.round();
       let events = 0;
+      const cpu0 = await cpuNow();
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
       const producer = async () => {
@@ -143,15 +185,33 @@ runCli(HELP, async (args) => {
           events += results.length;
         }
       };
+      // The sealer's rounds as in the service (Sealer.start), every periodMs until the producers are done.
+      let wake = () => {};
+      const sealing = (async () => {
+        while (sealer && performance.now() < end) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, opts.periodMs).unref();
+          });
+          if (performance.now() >= end) break;
+          await sealer.round().catch((err: unknown) => console.error(`sealer: round failed: ${String(err)}`));
+        }
+      })();
       await Promise.all(Array.from({ length: concurrency }, producer));
       const secs = (performance.now() - t0) / 1000;
-      // The backlog at the end of the phase, and how long sealing it takes: the sealer's round in progress,
-      // then the rest at once. For "on" this is part of the phase's cost: its events are not done before.
+      // The backlog at the end of the phase, and how long sealing it takes: the round in progress, then the
+      // rest by the phase's own sealer, from its memory of what the write path stored, as its next round would
+      // (without waiting for that round and its safety margin). For "on" this is part of the phase's cost.
       const lagEvents = phase === 'on' ? await unsealedCount(store, orgId) : undefined;
       const s0 = performance.now();
-      await sealer?.stop();
-      if (phase === 'on') await sealEverything(written);
+      wake();
+      await sealing;
+      if (sealer) {
+        await sealOrgNow(sealer, orgId);
+        await sealer.stop();
+      }
       const drainSecs = (performance.now() - s0) / 1000;
+      const cpu1 = await cpuNow();
       if (phase !== 'warm-up')
         rows.push({
           phase,
@@ -159,6 +219,8 @@ runCli(HELP, async (args) => {
           events,
           secs,
           ...(lagEvents !== undefined ? { lagEvents, drainSecs } : {}),
+          nodeCpu: (cpu1.node - cpu0.node) / events,
+          engineCpu: (cpu1.engine - cpu0.engine) / events,
         });
       console.error(
         `${phase}: ${events} events in ${secs.toFixed(1)} s` +
@@ -172,9 +234,25 @@ runCli(HELP, async (args) => {
       const r = rows.filter((x) => x.phase === p);
       return r.reduce((s, x) => s + x.events / (x.secs + (x.drainSecs ?? 0)), 0) / r.length;
     };
+    // CPU per event: steadier than events/s, which follows whatever else the machine does meanwhile.
+    const cpu = (p: 'on' | 'off') => {
+      const r = rows.filter((x) => x.phase === p);
+      const events = r.reduce((s, x) => s + x.events, 0);
+      const node = r.reduce((s, x) => s + x.nodeCpu * x.events, 0) / events;
+      const engine = r.reduce((s, x) => s + x.engineCpu * x.events, 0) / events;
+      return { node, engine, total: node + engine };
+    };
     console.log(
       formatTable(
-        ['phase', 'events', 'ingest s', 'unsealed at end', 'then all sealed in s', 'events/s'],
+        [
+          'phase',
+          'events',
+          'ingest s',
+          'unsealed at end',
+          'then all sealed in s',
+          'events/s',
+          'CPU µs/event (service + engine)',
+        ],
         rows.map((r) => [
           r.phase,
           r.events,
@@ -182,12 +260,19 @@ runCli(HELP, async (args) => {
           r.lagEvents ?? '',
           r.drainSecs === undefined ? '' : r.drainSecs.toFixed(1),
           Math.round(r.events / (r.secs + (r.drainSecs ?? 0))),
+          `${(r.nodeCpu + r.engineCpu).toFixed(1)} (${r.nodeCpu.toFixed(1)} + ${r.engineCpu.toFixed(1)})`,
         ]),
       ),
     );
     console.log(
       `sealing off: ${Math.round(rate('off'))} events/s, on: ${Math.round(rate('on'))} events/s, on/off = ` +
         `${((rate('on') / rate('off')) * 100).toFixed(1)}% (interval ${intervalMs / 1000} s, concurrency ${concurrency}, batch ${batch})`,
+    );
+    const [off, on] = [cpu('off'), cpu('on')];
+    console.log(
+      `CPU per event: off ${off.total.toFixed(1)} µs (service ${off.node.toFixed(1)} + engine ${off.engine.toFixed(1)}), ` +
+        `on ${on.total.toFixed(1)} µs (service ${on.node.toFixed(1)} + engine ${on.engine.toFixed(1)}); ` +
+        `off/on = ${((off.total / on.total) * 100).toFixed(1)}% (what on/off would be with the CPU as the only limit)`,
     );
     const leafUs = leafMicros();
     console.log(
@@ -210,6 +295,16 @@ runCli(HELP, async (args) => {
           better: 'higher',
         },
         'leaf at ingest': { value: Number(leafUs.toFixed(1)), unit: 'µs/event', better: 'lower' },
+        'CPU per event, sealing off': {
+          value: Number(off.total.toFixed(1)),
+          unit: 'µs/event',
+          better: 'lower',
+        },
+        'CPU per event, sealing on': {
+          value: Number(on.total.toFixed(1)),
+          unit: 'µs/event',
+          better: 'lower',
+        },
       },
       rows,
     );
