@@ -34,7 +34,7 @@ deletes (or against OPENSEARCH_URL, which then keeps the events: day indices ref
 figure next to its baseline from bench/baselines.json and writes bench/results/<name>.json.
 
   --only LIST       run some of: ${Object.keys(SUITE).join(', ')}
-  --full            the README's sizes (100k read, 3x30 s seal, 1M-event page: about 15 minutes)
+  --full            the README's sizes (100k read, 2 rounds of 120 s seal phases, 1M-event page: about 25 minutes)
   --save-baseline   store this run's figures as the new baselines`;
 
 runCli(HELP, async (args) => {

@@ -110,12 +110,14 @@ const WINDOW_CAP = 8_000;
 const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
 export type Sealable = LedgerEntry & { leaf: string; storedHash: string };
+/** What a seal takes of each entry. */
+type SealInput = SealCursor & { leaf: string; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 /** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
 type WalkWindow = { lt: string } | { lte: string };
 
-const keyOf = (e: LedgerEntry): SealCursor => ({ acceptedAt: e.acceptedAt, eventId: e.eventId });
+const keyOf = (e: SealCursor): SealCursor => ({ acceptedAt: e.acceptedAt, eventId: e.eventId });
 
 export class Sealer {
   readonly holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
@@ -632,14 +634,14 @@ export class Sealer {
 
   private async createSeal(
     orgId: string,
-    entries: Sealable[],
+    entries: SealInput[],
     head: Seal | undefined,
     extra: Pick<Seal, 'cursor' | 'skipped' | 'late'>,
   ): Promise<Seal | undefined> {
-    const byKey = (x: Sealable, y: Sealable) => compareKeys(x, y) <= 0;
+    const byKey = (x: SealInput, y: SealInput) => compareKeys(x, y) <= 0;
     const first = entries.reduce((m, e) => (byKey(e, m) ? e : m));
     const last = entries.reduce((m, e) => (byKey(m, e) ? e : m));
-    const iso = (e: Sealable) => new Date(e.acceptedAt).toISOString();
+    const iso = (e: SealInput) => new Date(e.acceptedAt).toISOString();
     const seq = (head?.seq ?? 0) + 1;
     const leaves = entries.map((e) => e.leaf);
     const checkpoint = signCheckpoint(
