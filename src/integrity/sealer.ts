@@ -291,7 +291,7 @@ export class Sealer {
         await this.markWaiting(
           orphans.map((e) => e.eventId),
           orgId,
-          'wait_for',
+          true,
         );
         continue;
       }
@@ -679,7 +679,7 @@ export class Sealer {
   }
 
   /** Marks entries the walk passed without their event as waiting for a late seal (404: released meanwhile). */
-  private async markWaiting(eventIds: string[], orgId: string, refresh: 'wait_for' | false = false) {
+  private async markWaiting(eventIds: string[], orgId: string, refresh = false) {
     await this.bulkUpdate(
       eventIds.map((eventId) => [eventDocId(orgId, eventId), { waiting: true }]),
       refresh,
@@ -699,11 +699,7 @@ export class Sealer {
     );
   }
 
-  private async bulkUpdate(
-    docs: [string, object][],
-    refresh: 'wait_for' | false,
-    what: string,
-  ): Promise<void> {
+  private async bulkUpdate(docs: [string, object][], refresh: boolean, what: string): Promise<void> {
     if (docs.length === 0) return;
     const res = await this.ctx.store.bulk({
       body: docs.flatMap(([_id, doc]) => [{ update: { _index: INTERNAL.ledger, _id } }, { doc }]) as never,
@@ -736,7 +732,7 @@ export class Sealer {
       });
       const docs = (res.body as { docs: { found?: boolean; _source?: { waiting?: boolean } }[] }).docs;
       const unmarked = head.skipped.filter((_, k) => docs[k]!.found && !docs[k]!._source?.waiting);
-      if (unmarked.length > 0) await this.markWaiting(unmarked, head.orgId, 'wait_for');
+      if (unmarked.length > 0) await this.markWaiting(unmarked, head.orgId, true);
     }
   }
 }

@@ -42,6 +42,12 @@ export function desiredPolicy(cfg: Pick<Config, 'sealAfterDays' | 'retentionDays
   return p;
 }
 
+/**
+ * Settings of an internal index that follow its definition also once it exists: how the service relies on it
+ * being written and refreshed. Others (shards, replicas) stay as the index was created or an operator set them.
+ */
+const FOLLOWED_SETTINGS = new Set(['index.refresh_interval', 'index.translog.durability']);
+
 export function internalIndexDefinitions(): { name: string; body: Json }[] {
   const dir = path.join(TEMPLATES_DIR, 'internal');
   return fs
@@ -79,15 +85,27 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
       ...current,
       properties: { ...(current.properties ?? {}), ...(body.mappings?.properties ?? {}) },
     };
-    if (isDeepStrictEqual(merged, current)) {
-      changes.push({ kind: 'internal index', name, action: 'unchanged' });
-    } else {
+    let updated = false;
+    if (!isDeepStrictEqual(merged, current)) {
       await store.indices.putMapping({
         index: name,
         body: { properties: body.mappings.properties } as never,
       });
-      changes.push({ kind: 'internal index', name, action: 'updated' });
+      updated = true;
     }
+    // E.g. the ledger's refresh_interval, for indices created before the definition had it.
+    const wanted = flattenSettings(body.settings ?? {});
+    const have = flattenSettings(
+      ((await store.indices.getSettings({ index: name })).body as Json)[name]?.settings ?? {},
+    );
+    const differ = Object.fromEntries(
+      Object.entries(wanted).filter(([k, v]) => FOLLOWED_SETTINGS.has(k) && have[k] !== v),
+    );
+    if (Object.keys(differ).length > 0) {
+      await store.indices.putSettings({ index: name, body: differ as never });
+      updated = true;
+    }
+    changes.push({ kind: 'internal index', name, action: updated ? 'updated' : 'unchanged' });
   }
 
   // The composable template for the day indices.
