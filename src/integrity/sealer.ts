@@ -4,8 +4,9 @@
  * `<orgId>:<seq>`, so a second sealer racing for the same seq fails instead of forking the chain.
  *
  * A round refreshes the ledger, then per org with new entries:
- *  - from memory: the entries this process's write path stored itself (written.ts), while one count shows
- *    the ledger holds nothing else in a batch's range (sealWritten); the walk below covers the rest;
+ *  - from memory: the entries this process's write path stored itself (written.ts), while a count shows the
+ *    ledger holds nothing else in their range — one for the round's own entries, one per batch only when
+ *    something else is among them (sealWritten); the walk below covers the rest;
  *  - the walk: ledger entries after the newest seal's `cursor`, in key order (acceptedAt, eventId), accepted
  *    before the round's cutoff (now − safety margin), a window at a time → a check that their events exist
  *    (two counts, else per id: allStored, readEvents) → a seal of those whose event is there, carrying the
