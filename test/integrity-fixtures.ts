@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import type { AppContext } from '../src/app.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
-import { sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';
+import { packSeal, sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';
 import { leafOfEvent } from '../src/integrity/leaf.ts';
 import { merkleRoot } from '../src/integrity/merkle.ts';
 import { iterateSeals, unsealedCount } from '../src/integrity/seals.ts';
@@ -143,7 +143,9 @@ export async function readSeals(store: Store, orgId: string): Promise<Seal[]> {
 
 /** Overwrites a seal document (the seals index is not write-once; only the signature protects it). */
 export async function writeSeal(store: Store, seal: Seal, seq = seal.seq): Promise<void> {
-  await store.index({ index: INTERNAL.seals, id: sealId(seal.orgId, seq), body: seal, refresh: true });
+  const leaves = Buffer.from(seal.leaves.join(''), 'hex');
+  const body = packSeal({ ...seal, leaves });
+  await store.index({ index: INTERNAL.seals, id: sealId(seal.orgId, seq), body, refresh: true });
 }
 
 /**

@@ -29,8 +29,34 @@ const toBuffers = (hex: string[]) => hex.map((h) => Buffer.from(h, 'hex'));
 
 /** Hex root of a non-empty list of hex leaf hashes. */
 export function merkleRoot(leaves: string[]): string {
-  if (leaves.length === 0) throw new Error('a Merkle tree needs at least one leaf');
-  return subtreeHash(toBuffers(leaves), 0, leaves.length).toString('hex');
+  const packed = Buffer.allocUnsafe(leaves.length * 32);
+  leaves.forEach((l, k) => {
+    if (packed.write(l, k * 32, 'hex') !== 32) throw new Error(`leaf ${k} is not 64 hex characters`);
+  });
+  return merkleRootOf(packed).toString('hex');
+}
+
+/**
+ * Root of the leaf hashes packed in a row (32 bytes each), level by level: pairs are hashed left to right and
+ * a last node without a partner moves up unchanged, which gives the same tree as splitting at the largest
+ * power of two. One scratch buffer and one hash call per inner node (the sealer's share of sealing).
+ */
+export function merkleRootOf(packed: Buffer): Buffer {
+  let n = packed.length / 32;
+  if (n === 0 || !Number.isInteger(n)) throw new Error('a Merkle tree needs at least one 32-byte leaf');
+  const level = Buffer.from(packed); // overwritten in place: node i of a level goes where its left child was read
+  const pair = Buffer.allocUnsafe(65);
+  pair[0] = NODE_PREFIX;
+  while (n > 1) {
+    const pairs = Math.floor(n / 2);
+    for (let i = 0; i < pairs; i++) {
+      level.copy(pair, 1, i * 64, i * 64 + 64);
+      sha256(pair).copy(level, i * 32);
+    }
+    if (n % 2 === 1) level.copy(level, pairs * 32, (n - 1) * 32, n * 32);
+    n = pairs + (n % 2);
+  }
+  return level.subarray(0, 32);
 }
 
 /** The audit path (sibling hashes, leaf to root) of leaf `index`: RFC 6962 PATH(m, D[n]). */

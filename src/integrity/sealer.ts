@@ -27,7 +27,14 @@ import os from 'node:os';
 import type { AppContext } from '../app.ts';
 import { allBuckets, statusOf, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
-import { checkpointSignatureValid, sealHashOf, sealId, signCheckpoint, type Seal } from './checkpoint.ts';
+import {
+  checkpointSignatureValid,
+  packSeal,
+  sealHashOf,
+  sealId,
+  signCheckpoint,
+  type SealHead,
+} from './checkpoint.ts';
 import {
   atOrBefore,
   compareKeys,
@@ -40,7 +47,7 @@ import {
   type SealCursor,
 } from './ledger.ts';
 import { Lease } from './lease.ts';
-import { merkleRoot } from './merkle.ts';
+import { merkleRootOf } from './merkle.ts';
 import { leafOfEvent } from './leaf.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { newestSeal } from './seals.ts';
@@ -111,8 +118,8 @@ const WINDOW_CAP = 8_000;
 const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
 export type Sealable = LedgerEntry & { leaf: string; storedHash: string };
-/** What a seal takes of each entry. */
-type SealInput = SealCursor & { leaf: string; storedHash: string };
+/** What a seal takes of each entry: the leaf hex (from the ledger) or as 32 bytes (from memory). */
+type SealInput = SealCursor & { leaf: string | Buffer; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 /** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
@@ -238,7 +245,7 @@ export class Sealer {
       await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
     }
     const out: OrgResult = { sealed: [], held: [], leftBehind: false, walked: 0 };
-    let head = await newestSeal(this.ctx.store, orgId);
+    let head: SealHead | undefined = await newestSeal(this.ctx.store, orgId);
     if (head) {
       if (sealHashOf(head) !== head.sealHash || !checkpointSignatureValid(head, this.key)) {
         // Never extend a chain whose head this key did not sign as it is: that would bless a rewrite.
@@ -264,10 +271,10 @@ export class Sealer {
   /** The walk up to `until` (acceptedAt, inclusive), batch after batch. `stop`: the org is done for this round. */
   private async walkUntil(
     orgId: string,
-    head: Seal | undefined,
+    head: SealHead | undefined,
     until: string,
     out: OrgResult,
-  ): Promise<{ head: Seal | undefined; stop?: boolean }> {
+  ): Promise<{ head: SealHead | undefined; stop?: boolean }> {
     const windows = await this.windows(orgId, head?.cursor, until);
     for (;;) {
       const window = windows[0];
@@ -318,10 +325,10 @@ export class Sealer {
    */
   private async sealWritten(
     orgId: string,
-    head: Seal | undefined,
+    head: SealHead | undefined,
     cutoff: string,
     out: OrgResult,
-  ): Promise<{ head: Seal | undefined; blockedAt?: string; lost?: boolean }> {
+  ): Promise<{ head: SealHead | undefined; blockedAt?: string; lost?: boolean }> {
     const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff) ?? [];
     const count = async (last: SealCursor) => {
       const res = await this.ctx.store.count({
@@ -578,7 +585,7 @@ export class Sealer {
   }
 
   /** Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. */
-  private async sealLate(orgId: string, head: Seal, out: OrgResult): Promise<Seal> {
+  private async sealLate(orgId: string, head: SealHead, out: OrgResult): Promise<SealHead> {
     for (;;) {
       const res = await this.ctx.store.search({
         index: INTERNAL.ledger,
@@ -636,15 +643,20 @@ export class Sealer {
   private async createSeal(
     orgId: string,
     entries: SealInput[],
-    head: Seal | undefined,
-    extra: Pick<Seal, 'cursor' | 'skipped' | 'late'>,
-  ): Promise<Seal | undefined> {
+    head: SealHead | undefined,
+    extra: Pick<SealHead, 'cursor' | 'skipped' | 'late'>,
+  ): Promise<SealHead | undefined> {
     const byKey = (x: SealInput, y: SealInput) => compareKeys(x, y) <= 0;
     const first = entries.reduce((m, e) => (byKey(e, m) ? e : m));
     const last = entries.reduce((m, e) => (byKey(m, e) ? e : m));
     const iso = (e: SealInput) => new Date(e.acceptedAt).toISOString();
     const seq = (head?.seq ?? 0) + 1;
-    const leaves = entries.map((e) => e.leaf);
+    const leaves = Buffer.allocUnsafe(entries.length * 32);
+    entries.forEach((e, k) => {
+      if (typeof e.leaf !== 'string') e.leaf.copy(leaves, k * 32);
+      else if (leaves.write(e.leaf, k * 32, 'hex') !== 32)
+        throw new Error(`leaf of ${e.eventId} is not 32 bytes`);
+    });
     const checkpoint = signCheckpoint(
       {
         orgId,
@@ -652,24 +664,18 @@ export class Sealer {
         count: entries.length,
         firstAcceptedAt: iso(first),
         lastAcceptedAt: iso(last),
-        root: merkleRoot(leaves),
+        root: merkleRootOf(leaves).toString('hex'),
         prevSealHash: head?.sealHash ?? null,
         sealedAt: new Date().toISOString(),
       },
       this.key,
     );
-    const seal: Seal = {
-      ...checkpoint,
-      eventIds: entries.map((e) => e.eventId),
-      leaves,
-      storedHashes: entries.map((e) => e.storedHash),
-      ...extra,
-    };
+    const seal: SealHead = { ...checkpoint, eventIds: entries.map((e) => e.eventId), ...extra };
     try {
       await this.ctx.store.create({
         index: INTERNAL.seals,
         id: sealId(orgId, seq),
-        body: seal,
+        body: packSeal({ ...seal, leaves, storedHashes: entries.map((e) => e.storedHash) }),
         // No refresh needed: newestSeal() finds a seal not yet searchable with a realtime GET of the next seq.
       });
       return seal;
@@ -689,7 +695,7 @@ export class Sealer {
   }
 
   /** Marks the entries of a late seal with their seal and leaf. */
-  private async markLate(seal: Seal): Promise<void> {
+  private async markLate(seal: SealHead): Promise<void> {
     await this.bulkUpdate(
       seal.eventIds.map((eventId, leaf) => [
         eventDocId(seal.orgId, eventId),
@@ -715,7 +721,7 @@ export class Sealer {
   }
 
   /** Writes the marks the newest seal implies, when a sealer died between creating it and marking. */
-  private async repairMarks(head: Seal): Promise<void> {
+  private async repairMarks(head: SealHead): Promise<void> {
     if (head.late) {
       const res = await this.ctx.store.count({
         index: INTERNAL.ledger,

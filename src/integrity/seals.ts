@@ -1,14 +1,15 @@
 /** Reading the seals of one org (index INTERNAL.seals). */
 import { allBuckets, getSource, type Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
-import { sealId, type Seal } from './checkpoint.ts';
+import { sealId, unpackSeal, type Seal, type SealDoc } from './checkpoint.ts';
 import { atOrBefore, countPending, type LedgerDoc, type SealCursor } from './ledger.ts';
 
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
-export const SEAL_LISTS = ['eventIds', 'leaves', 'storedHashes'];
+export const SEAL_LISTS = ['eventIds', 'packedLeaves', 'storedHashRuns'];
 
 export async function getSeal(store: Store, orgId: string, seq: number): Promise<Seal | undefined> {
-  return getSource<Seal>(store, INTERNAL.seals, sealId(orgId, seq));
+  const doc = await getSource<SealDoc>(store, INTERNAL.seals, sealId(orgId, seq));
+  return doc && unpackSeal(doc);
 }
 
 /**
@@ -31,7 +32,7 @@ export async function newestSeal(store: Store, orgId: string): Promise<Seal | un
   }
 }
 
-/** The org's seals in seq order, a page at a time (with or without their lists). */
+/** The org's seals in seq order, a page at a time (with their lists unpacked, or without lists). */
 export async function* iterateSeals(
   store: Store,
   orgId: string,
@@ -48,8 +49,8 @@ export async function* iterateSeals(
         ...(opts.withLists ? {} : { _source: { excludes: SEAL_LISTS } }),
       },
     });
-    const hits = (res.body as { hits: { hits: { _source: Seal }[] } }).hits.hits;
-    for (const h of hits) yield h._source;
+    const hits = (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits;
+    for (const h of hits) yield opts.withLists ? unpackSeal(h._source) : (h._source as unknown as Seal);
     if (hits.length < (opts.pageSize ?? 200)) return;
     after = hits[hits.length - 1]!._source.seq;
   }
@@ -90,9 +91,9 @@ export async function locateEntry(
         sort: [{ seq: 'asc' }],
       },
     });
-    for (const { _source: seal } of (res.body as { hits: { hits: { _source: Seal }[] } }).hits.hits) {
-      const leaf = seal.eventIds.indexOf(entry.eventId);
-      if (leaf >= 0) return { seal, leaf };
+    for (const { _source: doc } of (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits) {
+      const leaf = doc.eventIds.indexOf(entry.eventId);
+      if (leaf >= 0) return { seal: unpackSeal(doc), leaf };
     }
     if (attempt === 0) await store.indices.refresh({ index: INTERNAL.seals });
   }

@@ -12,8 +12,10 @@
  */
 import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
 
-/** What a seal needs of a ledger entry this process wrote: its key and org, the leaf and storedHash. */
+/** What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash. */
 export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string };
+/** An entry handed to the sealer: its leaf as the 32 bytes kept here (a view, not a copy). */
+export type HeldEntry = Omit<WrittenEntry, 'leaf'> & { leaf: Buffer };
 
 /**
  * About 130 bytes each (measured; 280 as one object per entry): at most this many are kept (past it, the
@@ -105,10 +107,10 @@ export class Written {
    * The org's entries with keys after the cursor and acceptedAt up to the cutoff, in key order. Entries at or
    * before the cursor are sealed: they are forgotten.
    */
-  after(orgId: string, cursor: SealCursor | undefined, cutoff: string): WrittenEntry[] {
+  after(orgId: string, cursor: SealCursor | undefined, cutoff: string): HeldEntry[] {
     const chunks = this.byOrg.get(orgId);
     if (!chunks) return [];
-    const out: WrittenEntry[] = [];
+    const out: HeldEntry[] = [];
     const kept: Chunk[] = [];
     for (const c of chunks) {
       const open: number[] = [];
@@ -121,7 +123,7 @@ export class Written {
             orgId,
             eventId,
             acceptedAt: key.acceptedAt,
-            leaf: c.leaves.toString('hex', k * 32, k * 32 + 32),
+            leaf: c.leaves.subarray(k * 32, k * 32 + 32),
             storedHash: c.storedHashes[k]!,
           });
       });

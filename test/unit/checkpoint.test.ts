@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import {
   checkpointSignatureValid,
+  packSeal,
   parseCheckpoint,
   sealHashOf,
   sealId,
   signCheckpoint,
+  unpackSeal,
   type SealCore,
 } from '../../src/integrity/checkpoint.ts';
 import { generateSigningKeyPem, publicKeyFromPem, signingKeyFromPem } from '../../src/integrity/signing.ts';
@@ -55,5 +57,28 @@ describe('integrity: signed checkpoints', () => {
 
   it('names seals so that ids sort by seq', () => {
     expect(sealId('org_1', 9) < sealId('org_1', 10)).to.equal(true);
+  });
+
+  it("stores a seal's leaves packed and its storedHashes as runs, and reads back exactly the lists it sealed", () => {
+    const leaves = ['1', '2', '3'].map((c) => c.repeat(64));
+    const storedHashes = ['b'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)];
+    const seal = {
+      ...signCheckpoint(core, key),
+      eventIds: ['e1', 'e2', 'e3'],
+      cursor: { acceptedAt: 't', eventId: 'e3' },
+    };
+    const doc = packSeal({ ...seal, leaves: Buffer.from(leaves.join(''), 'hex'), storedHashes });
+    expect(doc).not.to.have.any.keys('leaves', 'storedHashes');
+    expect(doc.storedHashRuns).to.deep.equal([
+      ['b'.repeat(64), 2],
+      ['c'.repeat(64), 1],
+    ]);
+    expect(Buffer.from(doc.packedLeaves, 'base64').length).to.equal(3 * 32);
+    expect(unpackSeal(JSON.parse(JSON.stringify(doc)))).to.deep.equal({ ...seal, leaves, storedHashes });
+    // Edited packings read back as lists that no longer fit the count (verification reports the seal).
+    const cut = unpackSeal({ ...doc, packedLeaves: Buffer.alloc(3 * 32 + 5).toString('base64') });
+    expect(cut.leaves.map((l) => l.length)).to.deep.equal([64, 64, 64, 10]);
+    const long = unpackSeal({ ...doc, storedHashRuns: [['d'.repeat(64), 1e12]] });
+    expect(long.storedHashes.length).to.equal(4);
   });
 });

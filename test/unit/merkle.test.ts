@@ -19,6 +19,17 @@ describe('integrity: Merkle tree (RFC 6962 shape)', () => {
     expect(merkleRoot([a, b, c])).not.to.equal(merkleRoot([a, b, c, c]));
   });
 
+  it('gives the root RFC 6962 defines (split at the largest power of two below n) for every size to 70', () => {
+    const mth = (d: string[]): string => {
+      if (d.length === 1) return d[0]!;
+      let k = 1;
+      while (k * 2 < d.length) k *= 2;
+      return node(mth(d.slice(0, k)), mth(d.slice(k)));
+    };
+    for (let n = 1; n <= 70; n++) expect(merkleRoot(leaves(n)), `n=${n}`).to.equal(mth(leaves(n)));
+    expect(() => merkleRoot(['ab'])).to.throw(/not 64 hex/);
+  });
+
   it('proves every leaf of trees of every size from 1 to 33, and nothing else', () => {
     for (let n = 1; n <= 33; n++) {
       const ls = leaves(n);
