@@ -161,7 +161,11 @@ function canonicalValue(v: unknown): string {
   return `{${out}}`;
 }
 
-/** A string or null as RFC 8785 writes it (for strings, exactly JSON.stringify). */
+/** What JSON.stringify escapes in a string, and surrogates (left to it too): the rest is copied as it is. */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string or null as RFC 8785 writes it (for strings, exactly JSON.stringify, which most need not be run). */
 function str(v: string | null | undefined): string {
-  return v == null ? 'null' : JSON.stringify(v);
+  if (v == null) return 'null';
+  return ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
 }
