@@ -47,6 +47,7 @@ import {
   type SealCursor,
 } from './ledger.ts';
 import { Lease } from './lease.ts';
+import { batchOf, keyAt, sliceBatch, type EntryBatch } from './written.ts';
 import { merkleRootOf } from './merkle.ts';
 import { leafOfEvent } from './leaf.ts';
 import type { StoredEvent } from '../events/schema.ts';
@@ -118,8 +119,6 @@ const WINDOW_CAP = 8_000;
 const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
 export type Sealable = LedgerEntry & { leaf: string; storedHash: string };
-/** What a seal takes of each entry: the leaf hex (from the ledger) or as 32 bytes (from memory). */
-type SealInput = SealCursor & { leaf: string | Buffer; storedHash: string };
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 /** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
@@ -303,7 +302,7 @@ export class Sealer {
         );
         continue;
       }
-      const seal = await this.createSeal(orgId, ready, head, {
+      const seal = await this.createSeal(orgId, batchOf(ready), head, {
         cursor: keyOf(entries[entries.length - 1]!),
         ...(missing.length > 0 ? { skipped: missing.map((e) => e.eventId) } : {}),
       });
@@ -329,7 +328,9 @@ export class Sealer {
     cutoff: string,
     out: OrgResult,
   ): Promise<{ head: SealHead | undefined; blockedAt?: string; lost?: boolean }> {
-    const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff) ?? [];
+    const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff);
+    const total = mine?.eventIds.length ?? 0;
+    if (!mine || total === 0) return { head };
     const count = async (last: SealCursor) => {
       const res = await this.ctx.store.count({
         index: INTERNAL.ledger,
@@ -342,27 +343,30 @@ export class Sealer {
       return (res.body as { count: number }).count;
     };
     // Usually nothing else is there at all: one count for the whole round then, not one per batch.
-    const clean = mine.length > 0 && (await count(keyOf(mine[mine.length - 1]!))) === mine.length;
-    for (let i = 0; i < mine.length;) {
-      const batch = mine.slice(i, i + this.opts.batchCap);
-      let n = batch.length; // how many of the batch, from its start, have nothing else in their range
-      if (!clean && (await count(keyOf(batch[n - 1]!))) !== n) {
+    const clean = (await count(keyAt(mine, total - 1))) === total;
+    for (let i = 0; i < total;) {
+      const batch = sliceBatch(mine, i, i + this.opts.batchCap);
+      const size = batch.eventIds.length;
+      let n = size; // how many of the batch, from its start, have nothing else in their range
+      if (!clean && (await count(keyAt(batch, n - 1))) !== n) {
         let lo = 0; // the longest prefix known to hold nothing else
         let hi = n - 1; // … is shorter than this
         while (lo < hi) {
           const mid = Math.ceil((lo + hi) / 2);
-          if ((await count(keyOf(batch[mid - 1]!))) === mid) lo = mid;
+          if ((await count(keyAt(batch, mid - 1))) === mid) lo = mid;
           else hi = mid - 1;
         }
         n = lo;
       }
       if (n > 0) {
-        const seal = await this.createSeal(orgId, batch.slice(0, n), head, { cursor: keyOf(batch[n - 1]!) });
+        const seal = await this.createSeal(orgId, sliceBatch(batch, 0, n), head, {
+          cursor: keyAt(batch, n - 1),
+        });
         if (!seal) return { head, lost: true };
         out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
         head = seal;
       }
-      if (n < batch.length) return { head, blockedAt: batch[n]!.acceptedAt };
+      if (n < size) return { head, blockedAt: batch.acceptedAt[n]! };
       i += n;
     }
     return { head };
@@ -631,7 +635,7 @@ export class Sealer {
         }
       });
       if (ready.length === 0) return head;
-      const seal = await this.createSeal(orgId, ready, head, { late: true, cursor: head.cursor });
+      const seal = await this.createSeal(orgId, batchOf(ready), head, { late: true, cursor: head.cursor });
       if (!seal) return head;
       await this.markLate(seal);
       out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
@@ -640,42 +644,35 @@ export class Sealer {
     }
   }
 
+  /** Creates the next seal of the org over a batch of entries in key order (their first and last set its span). */
   private async createSeal(
     orgId: string,
-    entries: SealInput[],
+    batch: EntryBatch,
     head: SealHead | undefined,
     extra: Pick<SealHead, 'cursor' | 'skipped' | 'late'>,
   ): Promise<SealHead | undefined> {
-    const byKey = (x: SealInput, y: SealInput) => compareKeys(x, y) <= 0;
-    const first = entries.reduce((m, e) => (byKey(e, m) ? e : m));
-    const last = entries.reduce((m, e) => (byKey(m, e) ? e : m));
-    const iso = (e: SealInput) => new Date(e.acceptedAt).toISOString();
+    const { eventIds, acceptedAt, storedHashes, leaves } = batch;
+    const iso = (at: string) => new Date(at).toISOString();
     const seq = (head?.seq ?? 0) + 1;
-    const leaves = Buffer.allocUnsafe(entries.length * 32);
-    entries.forEach((e, k) => {
-      if (typeof e.leaf !== 'string') e.leaf.copy(leaves, k * 32);
-      else if (leaves.write(e.leaf, k * 32, 'hex') !== 32)
-        throw new Error(`leaf of ${e.eventId} is not 32 bytes`);
-    });
     const checkpoint = signCheckpoint(
       {
         orgId,
         seq,
-        count: entries.length,
-        firstAcceptedAt: iso(first),
-        lastAcceptedAt: iso(last),
+        count: eventIds.length,
+        firstAcceptedAt: iso(acceptedAt[0]!),
+        lastAcceptedAt: iso(acceptedAt[acceptedAt.length - 1]!),
         root: merkleRootOf(leaves).toString('hex'),
         prevSealHash: head?.sealHash ?? null,
         sealedAt: new Date().toISOString(),
       },
       this.key,
     );
-    const seal: SealHead = { ...checkpoint, eventIds: entries.map((e) => e.eventId), ...extra };
+    const seal: SealHead = { ...checkpoint, eventIds, ...extra };
     try {
       await this.ctx.store.create({
         index: INTERNAL.seals,
         id: sealId(orgId, seq),
-        body: packSeal({ ...seal, leaves, storedHashes: entries.map((e) => e.storedHash) }),
+        body: packSeal({ ...seal, leaves, storedHashes }),
         // No refresh needed: newestSeal() finds a seal not yet searchable with a realtime GET of the next seq.
       });
       return seal;

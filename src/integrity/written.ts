@@ -14,8 +14,6 @@ import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
 
 /** What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash. */
 export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string };
-/** An entry handed to the sealer: its leaf as the 32 bytes kept here (a view, not a copy). */
-export type HeldEntry = Omit<WrittenEntry, 'leaf'> & { leaf: Buffer };
 
 /**
  * About 130 bytes each (measured; 280 as one object per entry): at most this many are kept (past it, the
@@ -24,31 +22,68 @@ export type HeldEntry = Omit<WrittenEntry, 'leaf'> & { leaf: Buffer };
 export const WRITTEN_MAX = 500_000;
 
 /**
- * The entries of one org from one add() (one request), kept compactly: they live for a seal interval or more,
- * so each entry is not an object of its own but a slot in a few arrays, its leaf 32 bytes of one buffer.
+ * Entries of one org in a row, as a seal takes them: not an object per entry but a slot in a few lists, the
+ * leaf 32 bytes of one buffer. What add() keeps per request (they live for a seal interval or more, and every
+ * young-generation GC would copy an object per entry), and what after() hands to the sealer.
  */
-interface Chunk {
+export interface EntryBatch {
   eventIds: string[];
   acceptedAt: string[];
   storedHashes: string[];
   leaves: Buffer;
 }
 
-/** The chunk's entries at the positions given. */
-function subChunk(c: Chunk, at: number[]): Chunk {
-  const leaves = Buffer.allocUnsafe(at.length * 32);
-  at.forEach((k, i) => c.leaves.copy(leaves, i * 32, k * 32, k * 32 + 32));
+/** The key (acceptedAt, eventId) of a batch's entry. */
+export function keyAt(b: EntryBatch, k: number): SealCursor {
+  return { acceptedAt: b.acceptedAt[k]!, eventId: b.eventIds[k]! };
+}
+
+/** The entries [from, to) of a batch (the leaves are a view, not a copy). */
+export function sliceBatch(b: EntryBatch, from: number, to: number): EntryBatch {
   return {
-    eventIds: at.map((k) => c.eventIds[k]!),
-    acceptedAt: at.map((k) => c.acceptedAt[k]!),
-    storedHashes: at.map((k) => c.storedHashes[k]!),
+    eventIds: b.eventIds.slice(from, to),
+    acceptedAt: b.acceptedAt.slice(from, to),
+    storedHashes: b.storedHashes.slice(from, to),
+    leaves: b.leaves.subarray(from * 32, to * 32),
+  };
+}
+
+/** A batch of entries given one by one, with hex leaves (the walk's, from the ledger). */
+export function batchOf(entries: (SealCursor & { leaf: string; storedHash: string })[]): EntryBatch {
+  const leaves = Buffer.allocUnsafe(entries.length * 32);
+  entries.forEach((e, k) => {
+    if (leaves.write(e.leaf, k * 32, 'hex') !== 32) throw new Error(`leaf of ${e.eventId} is not 32 bytes`);
+  });
+  return {
+    eventIds: entries.map((e) => e.eventId),
+    acceptedAt: entries.map((e) => e.acceptedAt),
+    storedHashes: entries.map((e) => e.storedHash),
     leaves,
   };
 }
 
+/** The entries of the batches at the positions given (batch index, entry index), in that order. */
+function pick(from: EntryBatch[], at: { b: number[]; k: number[] }, order: number[]): EntryBatch {
+  const out: EntryBatch = {
+    eventIds: new Array<string>(order.length),
+    acceptedAt: new Array<string>(order.length),
+    storedHashes: new Array<string>(order.length),
+    leaves: Buffer.allocUnsafe(order.length * 32),
+  };
+  order.forEach((r, i) => {
+    const c = from[at.b[r]!]!;
+    const k = at.k[r]!;
+    out.eventIds[i] = c.eventIds[k]!;
+    out.acceptedAt[i] = c.acceptedAt[k]!;
+    out.storedHashes[i] = c.storedHashes[k]!;
+    c.leaves.copy(out.leaves, i * 32, k * 32, k * 32 + 32);
+  });
+  return out;
+}
+
 export class Written {
   private leader = false;
-  private readonly byOrg = new Map<string, Chunk[]>();
+  private readonly byOrg = new Map<string, EntryBatch[]>();
   private size = 0;
 
   constructor(private readonly max = WRITTEN_MAX) {}
@@ -85,17 +120,7 @@ export class Written {
       else byOrg.set(e.orgId, [e]);
     }
     for (const [orgId, list] of byOrg) {
-      const leaves = Buffer.allocUnsafe(list.length * 32);
-      list.forEach((e, k) => {
-        if (leaves.write(e.leaf, k * 32, 'hex') !== 32)
-          throw new Error(`leaf of ${e.eventId} is not 32 bytes`);
-      });
-      const chunk: Chunk = {
-        eventIds: list.map((e) => e.eventId),
-        acceptedAt: list.map((e) => e.acceptedAt),
-        storedHashes: list.map((e) => e.storedHash),
-        leaves,
-      };
+      const chunk = batchOf(list);
       const chunks = this.byOrg.get(orgId);
       if (chunks) chunks.push(chunk);
       else this.byOrg.set(orgId, [chunk]);
@@ -107,33 +132,47 @@ export class Written {
    * The org's entries with keys after the cursor and acceptedAt up to the cutoff, in key order. Entries at or
    * before the cursor are sealed: they are forgotten.
    */
-  after(orgId: string, cursor: SealCursor | undefined, cutoff: string): HeldEntry[] {
-    const chunks = this.byOrg.get(orgId);
-    if (!chunks) return [];
-    const out: HeldEntry[] = [];
-    const kept: Chunk[] = [];
+  after(orgId: string, cursor: SealCursor | undefined, cutoff: string): EntryBatch {
+    const chunks = this.byOrg.get(orgId) ?? [];
+    const at = { b: [] as number[], k: [] as number[] }; // the entries to hand over, by position in `kept`
+    const kept: EntryBatch[] = [];
+    // Keys are compared through two reused objects: no object per entry or comparison.
+    const x = { acceptedAt: '', eventId: '' };
+    const y = { acceptedAt: cutoff, eventId: '' };
     for (const c of chunks) {
       const open: number[] = [];
-      c.eventIds.forEach((eventId, k) => {
-        const key = { acceptedAt: c.acceptedAt[k]!, eventId };
-        if (cursor && atOrBefore(key, cursor)) return;
+      for (let k = 0; k < c.eventIds.length; k++) {
+        x.acceptedAt = c.acceptedAt[k]!;
+        x.eventId = y.eventId = c.eventIds[k]!;
+        if (atOrBefore(x, cursor)) continue;
         open.push(k);
-        if (compareKeys(key, { acceptedAt: cutoff, eventId }) <= 0)
-          out.push({
-            orgId,
-            eventId,
-            acceptedAt: key.acceptedAt,
-            leaf: c.leaves.subarray(k * 32, k * 32 + 32),
-            storedHash: c.storedHashes[k]!,
-          });
-      });
+        if (compareKeys(x, y) <= 0) {
+          at.b.push(kept.length);
+          at.k.push(open.length - 1);
+        }
+      }
       this.size -= c.eventIds.length - open.length;
       if (open.length === c.eventIds.length) kept.push(c);
-      else if (open.length > 0) kept.push(subChunk(c, open));
+      else if (open.length > 0)
+        kept.push(
+          pick(
+            [c],
+            { b: open.map(() => 0), k: open },
+            open.map((_, i) => i),
+          ),
+        );
     }
     if (kept.length === 0) this.byOrg.delete(orgId);
     else this.byOrg.set(orgId, kept);
-    return out.sort(compareKeys);
+    const load = (o: SealCursor, r: number) => {
+      const c = kept[at.b[r]!]!;
+      o.acceptedAt = c.acceptedAt[at.k[r]!]!;
+      o.eventId = c.eventIds[at.k[r]!]!;
+      return o;
+    };
+    // Requests finish about in the order they were accepted: the sort has little to do.
+    const order = at.b.map((_, r) => r).sort((r, q) => compareKeys(load(x, r), load(y, q)));
+    return pick(kept, at, order);
   }
 
   private clear(): void {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { Written, type HeldEntry, type WrittenEntry } from '../../src/integrity/written.ts';
+import { Written, type EntryBatch, type WrittenEntry } from '../../src/integrity/written.ts';
 
 const entry = (orgId: string, eventId: string, acceptedAt: string): WrittenEntry => ({
   orgId,
@@ -9,6 +9,17 @@ const entry = (orgId: string, eventId: string, acceptedAt: string): WrittenEntry
   leaf: crypto.createHash('sha256').update(eventId).digest('hex'),
   storedHash: 'b'.repeat(64),
 });
+
+/** A batch's entries one by one, leaves in hex, as the write path gave them. */
+const entriesOf = (orgId: string, b: EntryBatch): WrittenEntry[] =>
+  b.eventIds.map((eventId, k) => ({
+    orgId,
+    eventId,
+    acceptedAt: b.acceptedAt[k]!,
+    leaf: b.leaves.toString('hex', k * 32, k * 32 + 32),
+    storedHash: b.storedHashes[k]!,
+  }));
+const ids = (b: EntryBatch) => b.eventIds;
 
 describe('integrity: what the write path hands to its own sealer (Written)', () => {
   const t1 = '2026-11-26T10:00:00.001Z';
@@ -24,10 +35,10 @@ describe('integrity: what the write path hands to its own sealer (Written)', () 
     expect(w.taking).to.equal(true);
     w.add([entry('o', 'e3', t2)]);
     expect(w.taking, 'full').to.equal(false);
-    expect(w.after('o', undefined, t3).map((e) => e.eventId)).to.deep.equal(['e1', 'e2', 'e3']);
+    expect(ids(w.after('o', undefined, t3))).to.deep.equal(['e1', 'e2', 'e3']);
     w.leading = false;
     w.leading = true;
-    expect(w.after('o', undefined, t3)).to.deep.equal([]);
+    expect(ids(w.after('o', undefined, t3))).to.deep.equal([]);
     expect(w.taking).to.equal(true);
   });
 
@@ -37,16 +48,15 @@ describe('integrity: what the write path hands to its own sealer (Written)', () 
     w.add([entry('o', 'e5', t2), entry('o', 'e4', t2), entry('p', 'x', t1)]);
     w.add([entry('o', 'e1', t1), entry('o', 'e9', t3)]);
     expect(w.taking).to.equal(false);
-    expect(w.after('o', undefined, t2).map((e) => e.eventId)).to.deep.equal(['e1', 'e4', 'e5']);
+    expect(ids(w.after('o', undefined, t2))).to.deep.equal(['e1', 'e4', 'e5']);
     // Each with its own leaf and storedHash, also from a request only part of which is sealed.
-    const hex = (e: HeldEntry) => ({ ...e, leaf: e.leaf.toString('hex') });
-    expect(w.after('o', { acceptedAt: t2, eventId: 'e4' }, t3).map(hex)).to.deep.equal([
+    expect(entriesOf('o', w.after('o', { acceptedAt: t2, eventId: 'e4' }, t3))).to.deep.equal([
       entry('o', 'e5', t2),
       entry('o', 'e9', t3),
     ]);
     // e1 and e4 were at or before that cursor: gone, and they free room.
-    expect(w.after('o', undefined, t3).map((e) => e.eventId)).to.deep.equal(['e5', 'e9']);
+    expect(ids(w.after('o', undefined, t3))).to.deep.equal(['e5', 'e9']);
     expect(w.taking).to.equal(true);
-    expect(w.after('p', undefined, t3).map((e) => e.eventId)).to.deep.equal(['x']);
+    expect(ids(w.after('p', undefined, t3))).to.deep.equal(['x']);
   });
 });
