@@ -124,21 +124,27 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     entries[k]!,
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  // `entry`: the ledger entry as stored, with the leaf, while it is the one the event is written under (not
-  // re-stamped).
+  // `entry`: what the sealer needs of the ledger entry as stored (its key, the leaf and storedHash), while it
+  // is the one the event is written under (not re-stamped).
   let toWrite: { p: Pending; doc: StoredEvent; index: string; entry?: WrittenEntry }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
     const leaf = leaves[k];
-    if (item.status === 201)
-      toWrite.push({
-        p,
-        doc: p.event.doc,
-        index: p.event.index,
-        ...(leaf && inMemory ? { entry: ledgerEntryOf(p.event.doc, p.event.index, leaf) } : {}),
-      });
-    else if (item.status === 409) taken.push(p);
+    if (item.status === 201) {
+      const { doc, index } = p.event;
+      const { orgId, id: eventId, acceptedAt } = doc;
+      toWrite.push(
+        leaf && inMemory
+          ? {
+              p,
+              doc,
+              index,
+              entry: { orgId, eventId, acceptedAt, leaf: leaf.leaf, storedHash: leaf.storedHash },
+            }
+          : { p, doc, index },
+      );
+    } else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
 

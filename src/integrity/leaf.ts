@@ -36,11 +36,21 @@ export function sha256(...parts: (Buffer | string)[]): Buffer {
   return h.digest();
 }
 
+/**
+ * SHA-256 of `data` written into `out` at `at`. Where Node has crypto.hash, the digest comes back as a latin1
+ * string (one byte per character) and is written over: a short string costs far less to make than a Buffer
+ * (the Merkle tree makes one per inner node).
+ */
+export function sha256Into(data: Buffer, out: Buffer, at: number): void {
+  if (oneShot) out.write(oneShot('sha256', data, 'latin1'), at, 32, 'latin1');
+  else crypto.createHash('sha256').update(data).digest().copy(out, at);
+}
+
 const oneShot = (
   crypto as {
     hash?: {
       (alg: string, data: string | Buffer, enc: 'buffer'): Buffer;
-      (alg: string, data: string | Buffer, enc: 'hex'): string;
+      (alg: string, data: string | Buffer, enc: 'hex' | 'latin1'): string;
     };
   }
 ).hash;

@@ -3,7 +3,7 @@
  * (unbalanced trees split at the largest power of two smaller than the size; no duplicated last leaf). The
  * leaves given here are already leaf hashes (leaf.ts); inner nodes are SHA-256(0x01 ‖ left ‖ right).
  */
-import { NODE_PREFIX, sha256 } from './leaf.ts';
+import { NODE_PREFIX, sha256, sha256Into } from './leaf.ts';
 
 const NODE = Buffer.from([NODE_PREFIX]);
 
@@ -39,7 +39,7 @@ export function merkleRoot(leaves: string[]): string {
 /**
  * Root of the leaf hashes packed in a row (32 bytes each), level by level: pairs are hashed left to right and
  * a last node without a partner moves up unchanged, which gives the same tree as splitting at the largest
- * power of two. One scratch buffer and one hash call per inner node (the sealer's share of sealing).
+ * power of two. One scratch buffer and one hash call per inner node, written into place (sha256Into).
  */
 export function merkleRootOf(packed: Buffer): Buffer {
   let n = packed.length / 32;
@@ -51,7 +51,7 @@ export function merkleRootOf(packed: Buffer): Buffer {
     const pairs = Math.floor(n / 2);
     for (let i = 0; i < pairs; i++) {
       level.copy(pair, 1, i * 64, i * 64 + 64);
-      sha256(pair).copy(level, i * 32);
+      sha256Into(pair, level, i * 32);
     }
     if (n % 2 === 1) level.copy(level, pairs * 32, (n - 1) * 32, n * 32);
     n = pairs + (n % 2);
