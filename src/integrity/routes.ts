@@ -18,7 +18,7 @@ import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
-import { getSeal, locateEntry, SEAL_LISTS } from './seals.ts';
+import { getSealHead, locateEntry, SEAL_LISTS } from './seals.ts';
 import type { LedgerDoc } from './ledger.ts';
 import { loadSigningKey } from './signing.ts';
 
@@ -79,7 +79,7 @@ export function integrityRouter(ctx: AppContext): Router {
     // On the last page, seals created in the last refresh interval are not searchable yet: a realtime GET
     // of the following seqs adds them, so a checkpoint a proof just returned is also listed here.
     while (page.length <= limit) {
-      const next = await getSeal(ctx.store, orgId, (page[page.length - 1]?.seq ?? after) + 1);
+      const next = await getSealHead(ctx.store, orgId, (page[page.length - 1]?.seq ?? after) + 1);
       if (!next) break;
       page.push(next);
     }

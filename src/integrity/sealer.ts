@@ -244,7 +244,7 @@ export class Sealer {
       await this.ctx.store.indices.refresh({ index: INTERNAL.ledger });
     }
     const out: OrgResult = { sealed: [], held: [], leftBehind: false, walked: 0 };
-    let head: SealHead | undefined = await newestSeal(this.ctx.store, orgId);
+    let head = await newestSeal(this.ctx.store, orgId);
     if (head) {
       if (sealHashOf(head) !== head.sealHash || !checkpointSignatureValid(head, this.key)) {
         // Never extend a chain whose head this key did not sign as it is: that would bless a rewrite.

@@ -1,31 +1,38 @@
 /** Reading the seals of one org (index INTERNAL.seals). */
 import { allBuckets, getSource, type Store } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';
-import { sealId, unpackSeal, type Seal, type SealDoc } from './checkpoint.ts';
+import { sealId, unpackSeal, type Seal, type SealDoc, type SealHead } from './checkpoint.ts';
 import { atOrBefore, countPending, type LedgerDoc, type SealCursor } from './ledger.ts';
 
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
 export const SEAL_LISTS = ['eventIds', 'packedLeaves', 'storedHashRuns'];
+/** The packed lists: what a seal's head leaves out (the sealer needs only the event ids of a late head). */
+const PACKED_LISTS = ['packedLeaves', 'storedHashRuns'];
 
 export async function getSeal(store: Store, orgId: string, seq: number): Promise<Seal | undefined> {
   const doc = await getSource<SealDoc>(store, INTERNAL.seals, sealId(orgId, seq));
   return doc && unpackSeal(doc);
 }
 
+/** A seal without its leaves and storedHashes (neither read nor unpacked). */
+export async function getSealHead(store: Store, orgId: string, seq: number): Promise<SealHead | undefined> {
+  return getSource<SealHead>(store, INTERNAL.seals, sealId(orgId, seq), { excludes: PACKED_LISTS });
+}
+
 /**
  * The org's newest seal. Search finds it up to the refresh lag; realtime GETs of the following seqs then
  * catch a seal written since, so a sealer never builds on a stale head.
  */
-export async function newestSeal(store: Store, orgId: string): Promise<Seal | undefined> {
+export async function newestSeal(store: Store, orgId: string): Promise<SealHead | undefined> {
   const res = await store.search({
     index: INTERNAL.seals,
     body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
   });
   const hits = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits;
   let seq = hits[0]?.sort[0] ?? 0;
-  let seal = seq > 0 ? await getSeal(store, orgId, seq) : undefined;
+  let seal = seq > 0 ? await getSealHead(store, orgId, seq) : undefined;
   for (;;) {
-    const next = await getSeal(store, orgId, seq + 1);
+    const next = await getSealHead(store, orgId, seq + 1);
     if (!next) return seal;
     seal = next;
     seq += 1;

@@ -24,18 +24,22 @@ export function statusOf(err: unknown): number | undefined {
   return err instanceof osErrors.ResponseError ? err.statusCode : undefined;
 }
 
-/** A document's `_source` by realtime GET, or undefined when the document (or its index) does not exist. */
+/**
+ * A document's `_source` by realtime GET (only the fields `includes` names, without those `excludes` names), or
+ * undefined when the document (or its index) does not exist.
+ */
 export async function getSource<T>(
   store: Store,
   index: string,
   id: string,
-  sourceIncludes?: string,
+  fields: { includes?: string[]; excludes?: string[] } = {},
 ): Promise<T | undefined> {
   try {
     const res = await store.get({
       index,
       id,
-      ...(sourceIncludes ? { _source_includes: sourceIncludes } : {}),
+      ...(fields.includes ? { _source_includes: fields.includes } : {}),
+      ...(fields.excludes ? { _source_excludes: fields.excludes } : {}),
     });
     return (res.body as { _source: T })._source;
   } catch (err) {

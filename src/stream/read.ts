@@ -43,12 +43,9 @@ const CHUNK = 500;
 
 /** The event ids of a seal in leaf order, or undefined when the seal does not exist (yet). */
 async function sealEventIds(store: Store, orgId: string, seq: number): Promise<string[] | undefined> {
-  const seal = await getSource<{ eventIds?: string[] }>(
-    store,
-    INTERNAL.seals,
-    sealId(orgId, seq),
-    'eventIds',
-  );
+  const seal = await getSource<{ eventIds?: string[] }>(store, INTERNAL.seals, sealId(orgId, seq), {
+    includes: ['eventIds'],
+  });
   return seal && (seal.eventIds ?? []);
 }
 
