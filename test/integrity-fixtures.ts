@@ -8,7 +8,7 @@ import { ingestEvents } from '../src/ingest/ingest.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
 import { packSeal, sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';
 import { leafOfEvent } from '../src/integrity/leaf.ts';
-import { merkleRoot } from '../src/integrity/merkle.ts';
+import { merkleRoot, packLeaves } from '../src/integrity/merkle.ts';
 import { iterateSeals, unsealedCount } from '../src/integrity/seals.ts';
 import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer.ts';
 import { signingKeyFromPem, type SigningKey } from '../src/integrity/signing.ts';
@@ -143,8 +143,7 @@ export async function readSeals(store: Store, orgId: string): Promise<Seal[]> {
 
 /** Overwrites a seal document (the seals index is not write-once; only the signature protects it). */
 export async function writeSeal(store: Store, seal: Seal, seq = seal.seq): Promise<void> {
-  const leaves = Buffer.from(seal.leaves.join(''), 'hex');
-  const body = packSeal({ ...seal, leaves });
+  const body = packSeal({ ...seal, leaves: packLeaves(seal.leaves) });
   await store.index({ index: INTERNAL.seals, id: sealId(seal.orgId, seq), body, refresh: true });
 }
 

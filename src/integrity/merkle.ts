@@ -29,11 +29,17 @@ const toBuffers = (hex: string[]) => hex.map((h) => Buffer.from(h, 'hex'));
 
 /** Hex root of a non-empty list of hex leaf hashes. */
 export function merkleRoot(leaves: string[]): string {
+  return merkleRootOf(packLeaves(leaves)).toString('hex');
+}
+
+/** Hex leaf hashes packed in a row, 32 bytes each; throws naming a leaf that is not 64 hex (by its id if given). */
+export function packLeaves(leaves: string[], ids?: string[]): Buffer {
   const packed = Buffer.allocUnsafe(leaves.length * 32);
   leaves.forEach((l, k) => {
-    if (packed.write(l, k * 32, 'hex') !== 32) throw new Error(`leaf ${k} is not 64 hex characters`);
+    if (packed.write(l, k * 32, 'hex') !== 32 || l.length !== 64)
+      throw new Error(`leaf ${ids ? `of ${ids[k]}` : k} is not 64 hex characters`);
   });
-  return merkleRootOf(packed).toString('hex');
+  return packed;
 }
 
 /**

@@ -11,6 +11,7 @@
  * the write path never changes afterwards: it re-stamps or releases only entries whose event is not stored.
  */
 import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
+import { packLeaves } from './merkle.ts';
 
 /** What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash. */
 export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string };
@@ -50,15 +51,15 @@ export function sliceBatch(b: EntryBatch, from: number, to: number): EntryBatch 
 
 /** A batch of entries given one by one, with hex leaves (the walk's, from the ledger). */
 export function batchOf(entries: (SealCursor & { leaf: string; storedHash: string })[]): EntryBatch {
-  const leaves = Buffer.allocUnsafe(entries.length * 32);
-  entries.forEach((e, k) => {
-    if (leaves.write(e.leaf, k * 32, 'hex') !== 32) throw new Error(`leaf of ${e.eventId} is not 32 bytes`);
-  });
+  const eventIds = entries.map((e) => e.eventId);
   return {
-    eventIds: entries.map((e) => e.eventId),
+    eventIds,
     acceptedAt: entries.map((e) => e.acceptedAt),
     storedHashes: entries.map((e) => e.storedHash),
-    leaves,
+    leaves: packLeaves(
+      entries.map((e) => e.leaf),
+      eventIds,
+    ),
   };
 }
 
