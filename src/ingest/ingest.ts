@@ -21,7 +21,7 @@ import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
-import { leafOfEvent } from '../integrity/leaf.ts';
+import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
@@ -114,37 +114,24 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
   }));
   // Each event's leaf (sealing on) goes into its ledger entry, unless this process's sealer leads (and has
   // room): then that sealer takes it from memory (written.ts), and the entry is as small as with sealing off.
-  const leaves = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafOfEvent(doc) : undefined));
+  const hashed = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafAndJsonOf(doc) : undefined));
   const inMemory = ctx.written?.taking === true;
   const entries = pending.map(({ event: { doc, index } }, k) =>
-    ledgerEntryOf(doc, index, inMemory ? undefined : leaves[k]),
+    ledgerEntryOf(doc, index, inMemory ? undefined : hashed[k]),
   );
   const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
     { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
     entries[k]!,
   ]);
   const ledgerItems = await bulk(ctx, ledgerBody);
-  // `entry`: what the sealer needs of the ledger entry as stored (its key, the leaf and storedHash), while it
-  // is the one the event is written under (not re-stamped).
-  let toWrite: { p: Pending; doc: StoredEvent; index: string; entry?: WrittenEntry }[] = [];
+  // `hashed`: the leaf, storedHash and JSON of `doc` as it is (none once re-stamped): the event is sent as that
+  // JSON, and the sealer in memory gets the leaf and storedHash.
+  let toWrite: { p: Pending; doc: StoredEvent; index: string; hashed?: HashedEvent }[] = [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
-    const leaf = leaves[k];
-    if (item.status === 201) {
-      const { doc, index } = p.event;
-      const { orgId, id: eventId, acceptedAt } = doc;
-      toWrite.push(
-        leaf && inMemory
-          ? {
-              p,
-              doc,
-              index,
-              entry: { orgId, eventId, acceptedAt, leaf: leaf.leaf, storedHash: leaf.storedHash },
-            }
-          : { p, doc, index },
-      );
-    } else if (item.status === 409) taken.push(p);
+    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, hashed: hashed[k] });
+    else if (item.status === 409) taken.push(p);
     else out.set(p.i, rejected(p.event.doc.id, item));
   });
 
@@ -171,9 +158,9 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
   if (toWrite.length === 0) return out;
   const eventItems = await bulk(
     ctx,
-    toWrite.flatMap(({ doc, index }) => [
+    toWrite.flatMap(({ doc, index, hashed }) => [
       { create: { _index: index, _id: eventDocId(doc.orgId, doc.id) } },
-      doc,
+      hashed?.json ?? doc,
     ]),
   );
   const undo: { i: number; id: string }[] = [];
@@ -182,11 +169,14 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
     undo.push({ i: p.i, id: eventDocId(doc.orgId, doc.id) });
   };
   const written: WrittenEntry[] = [];
-  toWrite.forEach(({ p, doc, entry }, k) => {
+  toWrite.forEach(({ p, doc, hashed }, k) => {
     const item = eventItems[k]!;
     if (item.status === 201) {
       out.set(p.i, { id: doc.id, status: 'created' });
-      if (entry) written.push(entry);
+      if (inMemory && hashed) {
+        const { orgId, id: eventId, acceptedAt } = doc;
+        written.push({ orgId, eventId, acceptedAt, leaf: hashed.leaf, storedHash: hashed.storedHash });
+      }
     }
     // The `_id` carries the org, so a 409 is this org's own event: a concurrent attempt finished it first.
     else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });
@@ -224,7 +214,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
   for (let attempt = 1; ; attempt++) {
     const acceptedAt = new Date().toISOString();
     const sentAt = Date.now();
-    const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt }, entry: undefined }));
+    const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt }, hashed: undefined }));
     const items = await bulk(
       ctx,
       renewed.flatMap(({ doc, index }) => [
@@ -295,9 +285,13 @@ async function mget<T>(
   });
 }
 
-/** One `_bulk`; every item is checked by the caller. Retryable item failures throw (→ 503). */
-async function bulk(ctx: AppContext, body: object[]): Promise<BulkItemResult[]> {
-  const res = await ctx.store.bulk({ body });
+/**
+ * One `_bulk` (a string in `body` is a line of JSON already, sent as it is); every item is checked by the caller.
+ * Retryable item failures throw (→ 503).
+ */
+async function bulk(ctx: AppContext, body: (object | string)[]): Promise<BulkItemResult[]> {
+  // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
+  const res = await ctx.store.bulk({ body: body as object[] });
   const items = (res.body as { items: Record<string, BulkItemResult>[] }).items.map(
     (it) => Object.values(it)[0]!,
   );

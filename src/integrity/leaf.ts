@@ -84,6 +84,8 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
 
 /** An event's leaf and storedHash, hex. */
 export type EventHashes = { leaf: string; storedHash: string };
+/** ... and the stored event as JSON (leafAndJsonOf). */
+export type HashedEvent = EventHashes & { json: string };
 
 /**
  * The leaf of a stored event, with the storedHash that goes with it. The write path computes it for every
@@ -92,6 +94,16 @@ export type EventHashes = { leaf: string; storedHash: string };
  * the generic form, so any difference would show as a modified event.
  */
 export function leafOfEvent(doc: StoredEvent): EventHashes {
+  const { leaf, storedHash } = leafAndJsonOf(doc);
+  return { leaf, storedHash };
+}
+
+/**
+ * leafOfEvent, and the stored event as JSON made of the same canonical text (the stored-only fields, then the
+ * entry's): what the write path sends to OpenSearch, so with sealing on each event is serialized once, not
+ * once for its leaf and again for the store. Every field of `doc`, with its value as validation left it.
+ */
+export function leafAndJsonOf(doc: StoredEvent): HashedEvent {
   const stored = storedOf(doc);
   const entry =
     `{"action":${str(doc.action)},"actorEmail":${str(doc.actorEmail)},"actorId":${str(doc.actorId)},` +
@@ -99,7 +111,11 @@ export function leafOfEvent(doc: StoredEvent): EventHashes {
     `"description":${str(doc.description)},"id":${str(doc.id)},"metadata":${canonicalValue(doc.metadata ?? {})},` +
     `"resourceId":${str(doc.resourceId)},"resourceName":${str(doc.resourceName)},` +
     `"resourceType":${str(doc.resourceType)},"workspaceId":${str(doc.workspaceId)}}`;
-  return { leaf: leafOf(entry, stored.bytes), storedHash: stored.hex };
+  return {
+    leaf: leafOf(entry, stored.bytes),
+    storedHash: stored.hex,
+    json: stored.jsonHead + entry.slice(1),
+  };
 }
 
 /**
@@ -125,9 +141,13 @@ const createdIso = new LastOf(toIso);
 
 type StoredOnly = Pick<StoredEvent, 'acceptedAt' | 'ipAddress' | 'orgId' | 'userAgent'>;
 /** The last storedHash computed, with the fields it is of: the events of one request share them. */
-let lastStored: (StoredOnly & { bytes: Buffer; hex: string }) | undefined;
+let lastStored: (StoredOnly & { jsonHead: string; bytes: Buffer; hex: string }) | undefined;
 
-function storedOf(doc: StoredEvent): { bytes: Buffer; hex: string } {
+/**
+ * The SHA-256 of an event's canonical stored-only fields, as bytes and hex, and that text as the head of the
+ * whole event's JSON (without its closing brace: `{"acceptedAt":…,"userAgent":…,`).
+ */
+function storedOf(doc: StoredEvent): { jsonHead: string; bytes: Buffer; hex: string } {
   const l = lastStored;
   if (
     l?.acceptedAt === doc.acceptedAt &&
@@ -136,12 +156,13 @@ function storedOf(doc: StoredEvent): { bytes: Buffer; hex: string } {
     l.userAgent === doc.userAgent
   )
     return l;
-  const bytes = sha256(
+  const text =
     `{"acceptedAt":${str(acceptedIso.of(doc.acceptedAt))},"ipAddress":${str(doc.ipAddress)},` +
-      `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`,
-  );
+    `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`;
+  const bytes = sha256(text);
   const { acceptedAt, ipAddress, orgId, userAgent } = doc;
-  lastStored = { acceptedAt, ipAddress, orgId, userAgent, bytes, hex: bytes.toString('hex') };
+  const jsonHead = `${text.slice(0, -1)},`;
+  lastStored = { acceptedAt, ipAddress, orgId, userAgent, jsonHead, bytes, hex: bytes.toString('hex') };
   return lastStored;
 }
 

@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import { auditPath, merkleRoot, rootFromAuditPath, verifyInclusion } from '../../src/integrity/merkle.ts';
-import { canonical, leafHashOf, leafOfEvent, sha256, storedHashOf } from '../../src/integrity/leaf.ts';
+import {
+  canonical,
+  leafAndJsonOf,
+  leafHashOf,
+  leafOfEvent,
+  sha256,
+  storedHashOf,
+} from '../../src/integrity/leaf.ts';
 import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
 
 const h = (s: string) => sha256(s).toString('hex');
@@ -138,6 +145,15 @@ describe('integrity: leaves', () => {
     for (const doc of odd) {
       const storedHash = storedHashOf(doc);
       expect(leafOfEvent(doc)).to.deep.equal({ leaf: leafHashOf(toEntry(doc), storedHash), storedHash });
+      // The JSON the write path stores holds what JSON.stringify would (times as validation writes them).
+      const { json, ...hashes } = leafAndJsonOf(doc);
+      expect(hashes).to.deep.equal(leafOfEvent(doc));
+      const validated = {
+        ...doc,
+        createdAt: new Date(doc.createdAt).toISOString(),
+        acceptedAt: new Date(doc.acceptedAt).toISOString(),
+      };
+      expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify(validated)));
     }
   });
 
