@@ -16,7 +16,7 @@ import type { StoredEvent } from '../src/events/schema.ts';
 import { unsealedCount } from '../src/integrity/seals.ts';
 import { writeBenchResult } from '../src/bench/results.ts';
 import { connectForScript } from '../src/store/connect.ts';
-import { INTERNAL } from '../src/store/names.ts';
+import { AUDIT_INDEX_PATTERN, INTERNAL } from '../src/store/names.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-seal.ts [-- --seconds S] [--rounds R] [--concurrency C] [--batch B]
                                      [--interval I] [--no-verify]
@@ -27,14 +27,18 @@ with the sealer off and on. Runs an untimed warm-up phase, then R rounds (defaul
 engine still warming up, weighs on both alike), S seconds each (default 30), C producers (default 4)
 sending batches of B events (default 1000). In "on" phases a Sealer
 runs in the same process with a seal interval of I seconds (default AUDIT_SEAL_INTERVAL_SECONDS), and the
-write path hands it what it stored, as one service instance does (integrity/written.ts). Between
-phases everything is sealed, so each phase starts without a backlog; for an "on" phase that time counts:
-its events/s = events / (ingest seconds + seconds until all of them are sealed). Before each phase, untimed,
-the engine finishes the merges earlier phases left, and the "on" sealer has its first round and leads (as in
-a service that has been running for a while). Finally the last "on" org is verified (skip with --no-verify).
+write path hands it what it stored, as one service instance does (integrity/written.ts). A phase ends
+when all its events are sealed ("on") and the engine has settled its writes (a refresh of the indices written,
+then no merge running): a phase's events/s = events / (ingest seconds + seconds until all of them are sealed +
+seconds until settled), and its CPU is counted until then. After each phase everything is sealed (untimed for
+"off", nothing is left for "on"), so each phase starts without a backlog. Before each phase, untimed, the
+engine settles again, and the "on" sealer has its first round and leads (as in a service that has been
+running for a while). Finally the last "on" org is verified (skip with --no-verify).
 Prints a table, on/off = mean(on events/s) / mean(off events/s), and the CPU time per event of this process
 and of the engine in each phase: off/on of those is what on/off would be if CPU were the only limit, and
-varies less from run to run (events/s follows whatever else the machine does, e.g. a large merge).
+varies less from run to run (events/s follows whatever else the machine does, e.g. a large merge), and
+where the engine's time went, per event and index (the day indices, the ledger, the seals): indexing with
+refresh and flush, and merging.
 "Off" is what AUDIT_SEALING=false runs: no sealer, and ingest computes no leaves (so the cost of sealing
 includes the leaf each event gets at ingest, which the script also reports per event, measured on its own).
 
@@ -108,15 +112,18 @@ runCli(HELP, async (args) => {
     }
   };
 
-  // Waits (at most a minute) until the engine runs no merge.
-  const mergesDone = async () => {
-    for (let waited = 0; waited < 60_000; waited += 500) {
+  // What the engine still holds in memory of the writes so far becomes segments (a refresh of every index the
+  // phases write: the ledger has no refresh interval, so with sealing off it is refreshed by nobody else), and
+  // the merges that causes, or that were running, end: until two readings 0.5 s apart show none (at most a minute).
+  const settle = async () => {
+    await store.indices.refresh({ index: [AUDIT_INDEX_PATTERN, INTERNAL.ledger, INTERNAL.seals] });
+    for (let waited = 0, quiet = 0; waited < 60_000 && quiet < 2; waited += 500) {
       const res = await store.nodes.stats({ metric: ['indices'], index_metric: ['merge'] } as never);
       const nodes = Object.values(
         (res.body as { nodes: Record<string, { indices: { merges: { current: number } } }> }).nodes,
       );
-      if (nodes.every((n) => n.indices.merges.current === 0)) return;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      quiet = nodes.every((n) => n.indices.merges.current === 0) ? quiet + 1 : 0;
+      if (quiet < 2) await new Promise((resolve) => setTimeout(resolve, 500));
     }
   };
 
@@ -133,6 +140,34 @@ runCli(HELP, async (args) => {
     };
   };
 
+  // Where the engine's time goes, per index: ms its threads spent indexing (with refresh and flush) and merging.
+  const INDICES = { events: AUDIT_INDEX_PATTERN, ledger: INTERNAL.ledger, seals: INTERNAL.seals };
+  type Work = Record<keyof typeof INDICES, { write: number; merge: number }>;
+  const engineWork = async (): Promise<Work> => {
+    type Stats = {
+      indexing: { index_time_in_millis: number };
+      refresh: { total_time_in_millis: number };
+      flush: { total_time_in_millis: number };
+      merges: { total_time_in_millis: number; total_throttled_time_in_millis: number };
+    };
+    const out = {} as Work;
+    for (const [name, index] of Object.entries(INDICES) as [keyof Work, string][]) {
+      const res = await store.indices.stats({
+        index,
+        metric: ['indexing', 'refresh', 'flush', 'merge'],
+      } as never);
+      const t = (res.body as { _all: { primaries?: Stats } })._all.primaries;
+      out[name] = t
+        ? {
+            write:
+              t.indexing.index_time_in_millis + t.refresh.total_time_in_millis + t.flush.total_time_in_millis,
+            merge: t.merges.total_time_in_millis - t.merges.total_throttled_time_in_millis,
+          }
+        : { write: 0, merge: 0 };
+    }
+    return out;
+  };
+
   const rows: {
     phase: 'warm-up' | 'off' | 'on';
     orgId: string;
@@ -140,9 +175,13 @@ runCli(HELP, async (args) => {
     secs: number;
     lagEvents?: number;
     drainSecs?: number;
+    /** Seconds until the engine settled the phase's writes (refresh, merges). */
+    settleSecs: number;
     /** CPU µs per event from the phase's start until all its events are ingested (and sealed, for "on"). */
     nodeCpu: number;
     engineCpu: number;
+    /** Engine thread µs per event by index, from the phase's start to its end (merges count when they end). */
+    work: Work;
   }[] = [];
   try {
     await sealEverything();
@@ -161,13 +200,14 @@ runCli(HELP, async (args) => {
       const sealer = phase === 'on' ? new Sealer({ store, written }, key, opts) : undefined;
       // "off" is the service with AUDIT_SEALING=false: no sealer, and no leaf computed at ingest.
       const phaseCtx = { cfg: { ...cfg, sealing: phase !== 'off' }, store, written };
-      // Untimed: the engine's merges left by earlier phases end first, and the sealer has had its first round
-      // (which looks at every org once, as a service's does when it starts) and leads, as in a service that has
-      // been running for a while.
-      await mergesDone();
+      // Untimed: the engine settles what came before (the catch-up sealing after an "off" phase), and the sealer
+      // has had its first round (which looks at every org once, as a service's does when it starts) and leads,
+      // as in a service that has been running for a while.
+      await settle();
       await sealer?.round();
       let events = 0;
       const cpu0 = await cpuNow();
+      const work0 = await engineWork();
       const t0 = performance.now();
       const end = t0 + seconds * 1000;
       const producer = async () => {
@@ -211,7 +251,23 @@ runCli(HELP, async (args) => {
         await sealer.stop();
       }
       const drainSecs = (performance.now() - s0) / 1000;
+      // Timed, in both kinds of phase: the engine settles the phase's own writes (its refresh and merges would
+      // otherwise fall into the next phase, or into none).
+      const s1 = performance.now();
+      await settle();
+      const settleSecs = (performance.now() - s1) / 1000;
       const cpu1 = await cpuNow();
+      const work1 = await engineWork();
+      const perEvent = (ms: number) => (ms * 1000) / events;
+      const work = Object.fromEntries(
+        Object.entries(work1).map(([name, w]) => [
+          name,
+          {
+            write: perEvent(w.write - work0[name as keyof Work].write),
+            merge: perEvent(w.merge - work0[name as keyof Work].merge),
+          },
+        ]),
+      ) as Work;
       if (phase !== 'warm-up')
         rows.push({
           phase,
@@ -219,20 +275,24 @@ runCli(HELP, async (args) => {
           events,
           secs,
           ...(lagEvents !== undefined ? { lagEvents, drainSecs } : {}),
+          settleSecs,
           nodeCpu: (cpu1.node - cpu0.node) / events,
           engineCpu: (cpu1.engine - cpu0.engine) / events,
+          work,
         });
       console.error(
         `${phase}: ${events} events in ${secs.toFixed(1)} s` +
           (phase === 'on' ? ` + ${drainSecs.toFixed(1)} s until all sealed` : '') +
-          ` = ${Math.round(events / (secs + drainSecs))}/s`,
+          ` + ${settleSecs.toFixed(1)} s until the engine settled` +
+          ` = ${Math.round(events / (secs + drainSecs + settleSecs))}/s`,
       );
       await sealEverything(); // untimed for "off" (sealing off never seals); nothing left for "on"
     }
-    // Events per second until every event of the phase is ingested and, for "on", sealed.
+    // Events per second until every event of the phase is ingested and, for "on", sealed, and the engine settled.
+    const perSecond = (x: (typeof rows)[number]) => x.events / (x.secs + (x.drainSecs ?? 0) + x.settleSecs);
     const rate = (p: 'on' | 'off') => {
       const r = rows.filter((x) => x.phase === p);
-      return r.reduce((s, x) => s + x.events / (x.secs + (x.drainSecs ?? 0)), 0) / r.length;
+      return r.reduce((s, x) => s + perSecond(x), 0) / r.length;
     };
     // CPU per event: steadier than events/s, which follows whatever else the machine does meanwhile.
     const cpu = (p: 'on' | 'off') => {
@@ -250,6 +310,7 @@ runCli(HELP, async (args) => {
           'ingest s',
           'unsealed at end',
           'then all sealed in s',
+          'then settled in s',
           'events/s',
           'CPU µs/event (service + engine)',
         ],
@@ -259,10 +320,20 @@ runCli(HELP, async (args) => {
           r.secs.toFixed(1),
           r.lagEvents ?? '',
           r.drainSecs === undefined ? '' : r.drainSecs.toFixed(1),
-          Math.round(r.events / (r.secs + (r.drainSecs ?? 0))),
+          r.settleSecs.toFixed(1),
+          Math.round(perSecond(r)),
           `${(r.nodeCpu + r.engineCpu).toFixed(1)} (${r.nodeCpu.toFixed(1)} + ${r.engineCpu.toFixed(1)})`,
         ]),
       ),
+    );
+    console.log(
+      `\nThe engine's thread time per event by index (not CPU: it includes waits for the disk), µs:\n${formatTable(
+        ['phase', ...Object.keys(INDICES).flatMap((n) => [`${n} write`, `${n} merge`])],
+        rows.map((r) => [
+          r.phase,
+          ...Object.values(r.work).flatMap((w) => [w.write.toFixed(1), w.merge.toFixed(1)]),
+        ]),
+      )}\n`,
     );
     console.log(
       `sealing off: ${Math.round(rate('off'))} events/s, on: ${Math.round(rate('on'))} events/s, on/off = ` +
