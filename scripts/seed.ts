@@ -16,7 +16,8 @@ and members with the directory functions the operator API uses.
 Options:
   --org <id>          the organization to create/fill (required)
   --events N          how many events (required), e.g. 1000000
-  --days D            spread them over today and the D-1 days before (required)
+  --days D            spread them over today and the D-1 days before (required); in the first hour of a
+                      UTC day, whose window would be empty, over yesterday and the D-1 days before it
   --seed S            PRNG seed (default "1"): the same seed and arguments give the same data and ids
   --workspaces W      number of workspaces (default 5)
   --members M         number of members (default 40)

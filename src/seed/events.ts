@@ -243,9 +243,14 @@ export interface GenerateOptions {
   to: number;
 }
 
-/** The seeded window: the UTC day of `until` and the `days - 1` days before it, up to `until`. */
+/**
+ * The seeded window: the UTC day of `until`'s last moment and the `days - 1` days before it, up to `until`.
+ * The last moment, not `until` itself: a window that ends at midnight (the default end, in the first hour of a
+ * UTC day) covers the `days` days before it instead of an empty today.
+ */
 export function seedWindow(days: number, until: Date): { from: number; to: number } {
-  const day = Date.UTC(until.getUTCFullYear(), until.getUTCMonth(), until.getUTCDate());
+  const last = new Date(until.getTime() - 1);
+  const day = Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), last.getUTCDate());
   return { from: day - (days - 1) * DAY_MS, to: until.getTime() };
 }
 

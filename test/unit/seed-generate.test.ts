@@ -32,6 +32,15 @@ describe('seed data generator', () => {
     expect(new Set(events.map((e) => e.id)).size).to.equal(3000);
   });
 
+  it('seeds the day before when the window ends at midnight (the first hour of a UTC day), not an empty today', () => {
+    const midnight = new Date('2026-11-27T00:00:00Z');
+    const window = seedWindow(1, midnight);
+    expect(window).to.deep.equal({ from: Date.parse('2026-11-26T00:00:00Z'), to: midnight.getTime() });
+    const world = buildWorld({ orgId: 'org_unit', seed: 's', workspaces: 2, members: 5, ...window });
+    expect([...generateEvents({ world, seed: 's', events: 100, ...window })]).to.have.length(100);
+    expect(seedWindow(2, new Date('2026-11-27T01:00:00Z')).from).to.equal(Date.parse('2026-11-26T00:00:00Z'));
+  });
+
   it('follows a weekly and daily rhythm: weekdays and working hours (org time) are busier', () => {
     const { events, world } = sample('7', 20000, 28);
     const local = (e: { createdAt?: string }) =>
