@@ -177,7 +177,7 @@ runCli(HELP, async (args) => {
     drainSecs?: number;
     /** Seconds until the engine settled the phase's writes (refresh, merges). */
     settleSecs: number;
-    /** CPU µs per event from the phase's start until all its events are ingested (and sealed, for "on"). */
+    /** CPU µs per event from the phase's start until all its events are ingested (and sealed, for "on") and settled. */
     nodeCpu: number;
     engineCpu: number;
     /** Engine thread µs per event by index, from the phase's start to its end (merges count when they end). */
