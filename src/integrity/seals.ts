@@ -4,10 +4,10 @@ import { INTERNAL } from '../store/names.ts';
 import { sealId, unpackSeal, type Seal, type SealDoc, type SealHead } from './checkpoint.ts';
 import { atOrBefore, countPending, type LedgerDoc, type SealCursor } from './ledger.ts';
 
-/** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
-export const SEAL_LISTS = ['eventIds', 'packedLeaves', 'storedHashRuns'];
 /** The packed lists: what a seal's head leaves out (the sealer needs only the event ids of a late head). */
 const PACKED_LISTS = ['packedLeaves', 'storedHashRuns'];
+/** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
+export const SEAL_LISTS = ['eventIds', ...PACKED_LISTS];
 
 export async function getSeal(store: Store, orgId: string, seq: number): Promise<Seal | undefined> {
   const doc = await getSource<SealDoc>(store, INTERNAL.seals, sealId(orgId, seq));
