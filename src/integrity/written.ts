@@ -63,21 +63,20 @@ export function batchOf(entries: (SealCursor & { leaf: string; storedHash: strin
   };
 }
 
-/** The entries of the batches at the positions given (batch index, entry index), in that order. */
-function pick(from: EntryBatch[], at: { b: number[]; k: number[] }, order: number[]): EntryBatch {
+/** The entries of the batches at the positions given, in that order: entry i is entry k[i] of batch b[i]. */
+function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
   const out: EntryBatch = {
-    eventIds: new Array<string>(order.length),
-    acceptedAt: new Array<string>(order.length),
-    storedHashes: new Array<string>(order.length),
-    leaves: Buffer.allocUnsafe(order.length * 32),
+    eventIds: new Array<string>(k.length),
+    acceptedAt: new Array<string>(k.length),
+    storedHashes: new Array<string>(k.length),
+    leaves: Buffer.allocUnsafe(k.length * 32),
   };
-  order.forEach((r, i) => {
-    const c = from[at.b[r]!]!;
-    const k = at.k[r]!;
-    out.eventIds[i] = c.eventIds[k]!;
-    out.acceptedAt[i] = c.acceptedAt[k]!;
-    out.storedHashes[i] = c.storedHashes[k]!;
-    c.leaves.copy(out.leaves, i * 32, k * 32, k * 32 + 32);
+  k.forEach((at, i) => {
+    const c = from[b[i]!]!;
+    out.eventIds[i] = c.eventIds[at]!;
+    out.acceptedAt[i] = c.acceptedAt[at]!;
+    out.storedHashes[i] = c.storedHashes[at]!;
+    c.leaves.copy(out.leaves, i * 32, at * 32, at * 32 + 32);
   });
   return out;
 }
@@ -158,8 +157,8 @@ export class Written {
         kept.push(
           pick(
             [c],
-            { b: open.map(() => 0), k: open },
-            open.map((_, i) => i),
+            open.map(() => 0),
+            open,
           ),
         );
     }
@@ -173,7 +172,11 @@ export class Written {
     };
     // Requests finish about in the order they were accepted: the sort has little to do.
     const order = at.b.map((_, r) => r).sort((r, q) => compareKeys(load(x, r), load(y, q)));
-    return pick(kept, at, order);
+    return pick(
+      kept,
+      order.map((r) => at.b[r]!),
+      order.map((r) => at.k[r]!),
+    );
   }
 
   private clear(): void {
