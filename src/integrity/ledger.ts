@@ -29,6 +29,8 @@ export const SEAL_SAFETY_MARGIN_MS = 2000;
 export interface LedgerEntry {
   orgId: string;
   eventId: string;
+  /** idHashOf(eventId): lets the sealer's counts tell which entries a range holds, not only how many. */
+  idHash: number;
   /** The day index the event is stored in. */
   index: string;
   createdAt: string;
@@ -65,13 +67,35 @@ export function ledgerEntryOf(doc: StoredEvent, index: string, hashes?: EventHas
     ? {
         orgId: doc.orgId,
         eventId: doc.id,
+        idHash: idHashOf(doc.id),
         index,
         createdAt: doc.createdAt,
         acceptedAt: doc.acceptedAt,
         leaf: hashes.leaf,
         storedHash: hashes.storedHash,
       }
-    : { orgId: doc.orgId, eventId: doc.id, index, createdAt: doc.createdAt, acceptedAt: doc.acceptedAt };
+    : {
+        orgId: doc.orgId,
+        eventId: doc.id,
+        idHash: idHashOf(doc.id),
+        index,
+        createdAt: doc.createdAt,
+        acceptedAt: doc.acceptedAt,
+      };
+}
+
+/**
+ * A 31-bit FNV-1a hash of an event id. Sums of up to 2^22 of them stay exact in a double, so the sum over a
+ * range of entries, next to their count, tells (but for a 2^-31 chance) whether the range holds exactly a given
+ * set of entries.
+ */
+export function idHashOf(eventId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < eventId.length; i++) {
+    h ^= eventId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 1;
 }
 
 /** Query clause: entries whose key comes after the cursor. */

@@ -38,6 +38,7 @@ import {
 import {
   atOrBefore,
   compareKeys,
+  idHashOf,
   MARKED,
   SEAL_SAFETY_MARGIN_MS,
   unmarkedBetween,
@@ -119,6 +120,13 @@ const WINDOW_CAP = 8_000;
 const WINDOW_BUCKETS = 10_000;
 /** An entry whose event exists, with its leaf. */
 export type Sealable = LedgerEntry & { leaf: string; storedHash: string };
+/** An entry whose event is stored under another acceptedAt (another attempt with the same id wrote it). */
+const ELSEWHERE = 'elsewhere';
+/** What the walk learns of an entry's event: sealable, stored under another acceptedAt, or not there (yet). */
+type Read = Sealable | typeof ELSEWHERE | undefined;
+const isSealable = (r: Read): r is Sealable => r !== undefined && r !== ELSEWHERE;
+/** Most (acceptedAt, ids) clauses one query holds (OpenSearch allows 1,024 clauses by default). */
+const MAX_TIME_CLAUSES = 500;
 type Hit = { _source: LedgerDoc; sort: (string | number)[] };
 
 /** Where a batch of the walk ends: before `lt`, or at `lte` (the round's cutoff). */
@@ -282,15 +290,18 @@ export class Sealer {
       out.walked += entries.length;
       if (done) windows.shift();
       if (entries.length === 0) continue;
-      const read =
+      const read: Read[] =
         (await allStored(this.ctx.store, orgId, head?.cursor, entries)) ?? (await this.readEvents(entries));
-      const ready = read.filter((e): e is Sealable => e !== undefined);
-      const missing = entries.filter((_, k) => !read[k]);
+      const ready = read.filter(isSealable);
+      const missing = entries.filter((_, k) => !isSealable(read[k]));
       if (ready.length === 0) {
-        // Nothing to seal yet. Entries missing for longer than the grace are set aside (the late pass
-        // reports them); younger ones are waited for, and this org is looked at again next round.
+        // Nothing to seal yet. Entries missing for longer than the grace, or whose event is stored under
+        // another acceptedAt, are set aside for the late pass; younger missing ones are waited for, and this
+        // org is looked at again next round.
         const now = Date.now();
-        const orphans = missing.filter((e) => now - Date.parse(e.acceptedAt) > this.opts.missingEventGraceMs);
+        const orphans = missing.filter(
+          (e, k) => read[k] === ELSEWHERE || now - Date.parse(e.acceptedAt) > this.opts.missingEventGraceMs,
+        ); // (missing is every entry here, so k is its place in `read`)
         if (orphans.length < missing.length) {
           out.leftBehind = true;
           return { head, stop: true };
@@ -316,10 +327,12 @@ export class Sealer {
   /**
    * Seals, batch after batch, the entries this process's write path wrote itself (written.ts), as long as the
    * ledger holds nothing else in a batch's range — the unmarked entries with keys in (cursor, last of the
-   * batch] — which one count settles: those entries are known to be in the ledger with their events stored,
-   * so the count equals the batch's size exactly when there is no other. When it is larger, the longest
-   * prefix without another is found by bisection (the surplus only grows along the batch) and sealed, and
-   * `blockedAt` is the acceptedAt of the first entry of this process after the others: the walk goes that far.
+   * batch] — which one count and sum of id hashes settle: those entries are in the ledger with their events
+   * stored, unless a producer's retry re-stamped one (moved it to a later key), so the range holds exactly
+   * them when its count and sum are theirs. When it holds more (others' entries), the longest prefix without
+   * another is found by bisection (the surplus only grows along the batch) and sealed, and `blockedAt` is the
+   * acceptedAt of the first entry of this process after the others: the walk goes that far. When one of its
+   * entries is missing, memory proves nothing: the org's entries are forgotten and the walk takes over.
    * `lost`: another sealer took the next seq.
    */
   private async sealWritten(
@@ -331,29 +344,51 @@ export class Sealer {
     const mine = this.ctx.written?.after(orgId, head?.cursor, cutoff);
     const total = mine?.eventIds.length ?? 0;
     if (!mine || total === 0) return { head };
-    const count = async (last: SealCursor) => {
-      const res = await this.ctx.store.count({
+    // The count and id-hash sum of the first n entries of memory, and what the ledger holds in their range.
+    const sums = [0];
+    for (const id of mine.eventIds) sums.push(sums[sums.length - 1]! + idHashOf(id));
+    const ledgerHolds = async (from: number, n: number): Promise<'exactly' | 'more' | 'other'> => {
+      const res = await this.ctx.store.search({
         index: INTERNAL.ledger,
         body: {
+          size: 0,
+          track_total_hits: true,
           query: {
-            bool: { filter: [{ term: { orgId } }, unmarkedBetween(head?.cursor, last)] },
+            bool: { filter: [{ term: { orgId } }, unmarkedBetween(head?.cursor, keyAt(mine, from + n - 1))] },
           },
+          aggs: { ids: { sum: { field: 'idHash' } } },
         },
-      });
-      return (res.body as { count: number }).count;
+      } as never);
+      const body = res.body as unknown as {
+        hits: { total: { value: number } };
+        aggregations: { ids: { value: number } };
+      };
+      const count = body.hits.total.value;
+      const sum = body.aggregations.ids.value;
+      if (count === n && sum === sums[from + n]! - sums[from]!) return 'exactly';
+      return count > n ? 'more' : 'other';
     };
-    // Usually nothing else is there at all: one count for the whole round then, not one per batch.
-    const clean = (await count(keyAt(mine, total - 1))) === total;
+    const forget = () => {
+      this.ctx.written!.forget(orgId);
+      return { head };
+    };
+    // Usually nothing else is there at all: one look for the whole round then, not one per batch.
+    const all = await ledgerHolds(0, total);
+    if (all === 'other') return forget();
     for (let i = 0; i < total;) {
       const batch = sliceBatch(mine, i, i + this.opts.batchCap);
       const size = batch.eventIds.length;
       let n = size; // how many of the batch, from its start, have nothing else in their range
-      if (!clean && (await count(keyAt(batch, n - 1))) !== n) {
+      const holds = all === 'exactly' ? all : await ledgerHolds(i, n);
+      if (holds === 'other') return forget();
+      if (holds === 'more') {
         let lo = 0; // the longest prefix known to hold nothing else
         let hi = n - 1; // … is shorter than this
         while (lo < hi) {
           const mid = Math.ceil((lo + hi) / 2);
-          if ((await count(keyAt(batch, mid - 1))) === mid) lo = mid;
+          const h = await ledgerHolds(i, mid);
+          if (h === 'other') return forget();
+          if (h === 'exactly') lo = mid;
           else hi = mid - 1;
         }
         n = lo;
@@ -527,13 +562,15 @@ export class Sealer {
   }
 
   /**
-   * Each entry with its leaf when its event is in its day index, else undefined. Per day index, one count of
-   * the ids (cheaper than fetching them) settles the usual case, all there; otherwise, and for entries
-   * ingested with sealing off (no leaf in the ledger), a realtime multi-get says which, reading only the
-   * documents whose leaf is still to be computed.
+   * Each entry with its leaf when its event is in its day index with the entry's very acceptedAt, else
+   * undefined. An event stored with another acceptedAt belongs to another attempt with the same id (a retry
+   * re-stamped the entry while the first attempt's write was still landing): sealing it under this entry
+   * could seal it twice, so it is left to the late pass, which looks at what is already sealed. Per day index,
+   * one count of the (id, acceptedAt) pairs settles the usual case, all there; otherwise, and for entries
+   * ingested with sealing off (no leaf in the ledger), a realtime multi-get says which.
    */
-  private async readEvents(entries: LedgerEntry[]): Promise<(Sealable | undefined)[]> {
-    const out: (Sealable | undefined)[] = entries.map(() => undefined);
+  private async readEvents(entries: LedgerEntry[]): Promise<Read[]> {
+    const out: Read[] = entries.map(() => undefined);
     const toGet: number[] = [];
     const byIndex = new Map<string, number[]>();
     entries.forEach((e, k) => {
@@ -545,26 +582,40 @@ export class Sealer {
       }
     });
     for (const [index, ks] of byIndex) {
-      const res = await this.ctx.store.count(
-        {
-          index,
-          body: {
-            query: { ids: { values: ks.map((k) => eventDocId(entries[k]!.orgId, entries[k]!.eventId)) } },
-          },
-        },
-        { ignore: [404] },
-      );
-      if ((res.body as { count?: number }).count === ks.length) {
+      const query = pairsQuery(ks.map((k) => entries[k]!));
+      const res = query && (await this.ctx.store.count({ index, body: { query } }, { ignore: [404] }));
+      if (res && (res.body as { count?: number }).count === ks.length) {
         for (const k of ks) out[k] = entries[k] as Sealable;
       } else toGet.push(...ks);
     }
     if (toGet.length === 0) return out;
+    const docs = await this.getEvents(toGet.map((k) => entries[k]!));
+    docs.forEach((doc, j) => {
+      const k = toGet[j]!;
+      const e = entries[k]!;
+      if (!doc) return;
+      if (Date.parse(doc.acceptedAt!) !== Date.parse(e.acceptedAt)) out[k] = ELSEWHERE;
+      else
+        out[k] =
+          e.leaf !== undefined && e.storedHash !== undefined
+            ? (e as Sealable)
+            : { ...e, ...leafOfEvent(doc as StoredEvent) };
+    });
+    return out;
+  }
+
+  /**
+   * The stored events of entries by realtime multi-get (undefined: not there): whole where the entry has no
+   * leaf to take, else only their acceptedAt.
+   */
+  private async getEvents(entries: LedgerEntry[]): Promise<(Partial<StoredEvent> | undefined)[]> {
+    if (entries.length === 0) return [];
     const res = await this.ctx.store.mget({
       body: {
-        docs: toGet.map((k) => ({
-          _index: entries[k]!.index,
-          _id: eventDocId(entries[k]!.orgId, entries[k]!.eventId),
-          _source: entries[k]!.leaf === undefined,
+        docs: entries.map((e) => ({
+          _index: e.index,
+          _id: eventDocId(e.orgId, e.eventId),
+          _source: e.leaf === undefined || e.storedHash === undefined ? true : ['acceptedAt'],
         })),
       },
     });
@@ -573,22 +624,21 @@ export class Sealer {
         docs: { found?: boolean; _source?: StoredEvent; error?: { type: string; reason?: string } }[];
       }
     ).docs;
-    docs.forEach((d, j) => {
-      const k = toGet[j]!;
-      const e = entries[k]!;
+    return docs.map((d, k) => {
       if (d.error && d.error.type !== 'index_not_found_exception') {
+        const e = entries[k]!;
         throw new Error(`reading event ${e.eventId} from ${e.index}: ${d.error.reason ?? d.error.type}`);
       }
-      if (!d.found) return;
-      out[k] =
-        e.leaf !== undefined && e.storedHash !== undefined
-          ? (e as Sealable)
-          : { ...e, ...leafOfEvent(d._source!) };
+      return d.found ? d._source : undefined;
     });
-    return out;
   }
 
-  /** Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. */
+  /**
+   * Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. The event
+   * is the authority: it is hashed as stored, under its own acceptedAt. An event some seal already lists (a
+   * retry re-stamped its entry after the first attempt's event was sealed, or a mark was lost) is not sealed
+   * again: its entry is marked with that seal.
+   */
   private async sealLate(orgId: string, head: SealHead, out: OrgResult): Promise<SealHead> {
     for (;;) {
       const res = await this.ctx.store.search({
@@ -604,10 +654,10 @@ export class Sealer {
       const inHead = new Set(head.late ? head.eventIds : []);
       const entries = hits.map((h) => h._source).filter((e) => !inHead.has(e.eventId));
       if (entries.length === 0) return head;
-      const read = await this.readEvents(entries);
+      const docs = await this.getEvents(entries.map(({ leaf: _l, storedHash: _s, ...e }) => e));
       const now = Date.now();
       const lateBefore = Date.parse(head.sealedAt) - this.opts.lateGraceMs;
-      const ready: Sealable[] = [];
+      const found: { eventId: string; doc: StoredEvent }[] = [];
       entries.forEach((e, k) => {
         const accepted = Date.parse(e.acceptedAt);
         if (accepted < lateBefore) {
@@ -620,8 +670,8 @@ export class Sealer {
             },
             out,
           );
-        } else if (read[k]) {
-          ready.push(read[k]!);
+        } else if (docs[k]) {
+          found.push({ eventId: e.eventId, doc: docs[k] as StoredEvent });
         } else if (now - accepted > this.opts.missingEventGraceMs) {
           this.report(
             {
@@ -634,14 +684,74 @@ export class Sealer {
           );
         }
       });
-      if (ready.length === 0) return head;
-      const seal = await this.createSeal(orgId, batchOf(ready), head, { late: true, cursor: head.cursor });
-      if (!seal) return head;
-      await this.markLate(seal);
-      out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
-      head = seal;
+      if (found.length === 0) return head;
+      const already = await this.sealedAlready(
+        orgId,
+        found.map(({ eventId, doc }) => ({ eventId, acceptedAt: doc.acceptedAt })),
+      );
+      await this.bulkUpdate(
+        [...already].map(([eventId, seal]) => [eventDocId(orgId, eventId), { sealed: true, seal }]),
+        false,
+        'as sealed already',
+      );
+      const ready = found
+        .filter(({ eventId }) => !already.has(eventId))
+        .map(({ eventId, doc }) => ({ eventId, acceptedAt: doc.acceptedAt, ...leafOfEvent(doc) }))
+        .sort(compareKeys);
+      if (ready.length > 0) {
+        const seal = await this.createSeal(orgId, batchOf(ready), head, { late: true, cursor: head.cursor });
+        if (!seal) return head;
+        await this.markLate(seal);
+        out.sealed.push({ orgId, seq: seal.seq, count: seal.count });
+        head = seal;
+      }
       if (hits.length < this.opts.batchCap) return head;
     }
+  }
+
+  /**
+   * Which of these events some seal of the org already lists, with that seal's seq and the event's leaf. Every
+   * seal spans the acceptedAt of the events it lists (walk seals by their entries' keys, which are their
+   * events' acceptedAt; late seals by their events'), so the seals spanning an event's acceptedAt are looked in.
+   */
+  private async sealedAlready(
+    orgId: string,
+    events: { eventId: string; acceptedAt: string }[],
+  ): Promise<Map<string, { seq: number; leaf: number }>> {
+    const found = new Map<string, { seq: number; leaf: number }>();
+    await this.ctx.store.indices.refresh({ index: INTERNAL.seals });
+    const wanted = new Set(events.map((e) => e.eventId));
+    const times = [...new Set(events.map((e) => e.acceptedAt))];
+    const page = 20;
+    for (let i = 0; i < times.length; i += MAX_TIME_CLAUSES) {
+      const should: object[] = times.slice(i, i + MAX_TIME_CLAUSES).map((at) => ({
+        bool: {
+          filter: [{ range: { firstAcceptedAt: { lte: at } } }, { range: { lastAcceptedAt: { gte: at } } }],
+        },
+      }));
+      for (let after: number | undefined; ;) {
+        const res = await this.ctx.store.search({
+          index: INTERNAL.seals,
+          body: {
+            size: page,
+            query: { bool: { filter: [{ term: { orgId } }], should, minimum_should_match: 1 } },
+            sort: [{ seq: 'asc' }],
+            _source: ['seq', 'eventIds'],
+            ...(after === undefined ? {} : { search_after: [after] }),
+          },
+        });
+        const hits = (res.body as { hits: { hits: { _source: { seq: number; eventIds: string[] } }[] } }).hits
+          .hits;
+        for (const { _source: seal } of hits) {
+          seal.eventIds.forEach((id, leaf) => {
+            if (wanted.has(id) && !found.has(id)) found.set(id, { seq: seal.seq, leaf });
+          });
+        }
+        if (hits.length < page) break;
+        after = hits[hits.length - 1]!._source.seq;
+      }
+    }
+    return found;
   }
 
   /** Creates the next seal of the org over a batch of entries in key order (their first and last set its span). */
@@ -706,7 +816,11 @@ export class Sealer {
   private async bulkUpdate(docs: [string, object][], refresh: boolean, what: string): Promise<void> {
     if (docs.length === 0) return;
     const res = await this.ctx.store.bulk({
-      body: docs.flatMap(([_id, doc]) => [{ update: { _index: INTERNAL.ledger, _id } }, { doc }]) as never,
+      // A concurrent re-stamp by the write path replaces the entry: apply the mark to the entry as it is then.
+      body: docs.flatMap(([_id, doc]) => [
+        { update: { _index: INTERNAL.ledger, _id, retry_on_conflict: 5 } },
+        { doc },
+      ]) as never,
       refresh,
     });
     const b = res.body as {
@@ -799,4 +913,22 @@ export async function allStored(
   return l.aggregations.batch.doc_count === entries.length && l.hits.total.value === stored
     ? (entries as Sealable[])
     : undefined;
+}
+
+/**
+ * Query: the events of these entries, each stored with its entry's acceptedAt; undefined when they have too
+ * many distinct acceptedAt values for one query (a request's events share one).
+ */
+function pairsQuery(entries: LedgerEntry[]): object | undefined {
+  const byTime = new Map<string, string[]>();
+  for (const e of entries) {
+    const ids = byTime.get(e.acceptedAt);
+    if (ids) ids.push(eventDocId(e.orgId, e.eventId));
+    else byTime.set(e.acceptedAt, [eventDocId(e.orgId, e.eventId)]);
+  }
+  if (byTime.size > MAX_TIME_CLAUSES) return undefined;
+  const should = [...byTime].map(([acceptedAt, values]) => ({
+    bool: { filter: [{ term: { acceptedAt } }, { ids: { values } }] },
+  }));
+  return { bool: { should, minimum_should_match: 1 } };
 }

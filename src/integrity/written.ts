@@ -179,6 +179,12 @@ export class Written {
     );
   }
 
+  /** Drops the org's entries: the sealer's walk seals them from the ledger instead. */
+  forget(orgId: string): void {
+    for (const c of this.byOrg.get(orgId) ?? []) this.size -= c.eventIds.length;
+    this.byOrg.delete(orgId);
+  }
+
   private clear(): void {
     this.byOrg.clear();
     this.size = 0;
