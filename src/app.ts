@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Config } from './config.ts';
 import { adminRouter } from './directory/routes.ts';
 import { ApiError, errors } from './http/errors.ts';
+import { requestDeadline } from './http/deadline.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
 import { ingestRouter } from './ingest/routes.ts';
@@ -29,6 +30,7 @@ export function buildApp(ctx: AppContext): express.Express {
 
   app.use(healthRouter(ctx));
   app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
+  app.use('/api/v1', requestDeadline(ctx.cfg.requestTimeoutMs));
   // Capability routers are mounted here, each owning its paths under /api/v1.
   app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go
@@ -46,6 +48,7 @@ export function buildApp(ctx: AppContext): express.Express {
 }
 
 export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+  if (res.headersSent) return; // answered already (requestDeadline): nobody is waiting for this outcome
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
   else if (isUnavailable(err)) apiError = errors.storageUnavailable();

@@ -53,6 +53,10 @@ export interface Config {
   indexReplicas: number;
   /** How often the in-service lifecycle sweep runs (0 = never). */
   lifecycleSweepMs: number;
+  /** Longest time an API request waits for OpenSearch before it is answered 503 + Retry-After. */
+  requestTimeoutMs: number;
+  /** Most ingest requests worked on at once; more are answered 503 + Retry-After before their body is read. */
+  ingestConcurrency: number;
   engine: EngineConfig;
 }
 
@@ -129,6 +133,8 @@ export function loadConfig(env: Env = process.env): Config {
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),
     indexReplicas: num(env, 'AUDIT_INDEX_REPLICAS', 0, 0, 8),
     lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,
+    requestTimeoutMs: num(env, 'AUDIT_REQUEST_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
+    ingestConcurrency: num(env, 'AUDIT_INGEST_CONCURRENCY', 4, 1, 1000),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',
       dir: path.resolve(str(env, 'AUDIT_ENGINE_DIR') ?? defaultEngineDir(env)),

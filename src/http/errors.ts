@@ -120,6 +120,23 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
+  requestTimedOut: (seconds: number, retryAfterSeconds = 5) =>
+    new ApiError(
+      503,
+      'storage_timeout',
+      `The audit store (OpenSearch) did not answer within ${seconds} s; this request was not completed ` +
+        '(events of a write may or may not have been stored: retrying the same ids is safe). Retry later.',
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
+  ingestBusy: (limit: number) =>
+    new ApiError(
+      503,
+      'ingest_busy',
+      `This instance is already writing ${limit} requests; nothing from this request was read or stored. Retry shortly.`,
+      undefined,
+      { 'Retry-After': '1' },
+    ),
   integrityBroken: (message: string) =>
     new ApiError(
       500,

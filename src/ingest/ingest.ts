@@ -47,9 +47,18 @@ interface BulkItemResult {
 /** Item statuses that mean "try again later", not "this event is wrong". */
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
+/** How an ingest is called: the key's bound org, and when it must have finished (epoch ms; default: none). */
+export interface IngestOptions {
+  boundOrgId?: string;
+  deadline?: number;
+}
+
+/** The write path's context: every OpenSearch call it makes must finish by `deadline`. */
+type WriteCtx = AppContext & { deadline: number };
+
 export async function ingestEvents(
   ctx: AppContext,
-  opts: { boundOrgId?: string },
+  opts: IngestOptions,
   inputs: unknown[],
 ): Promise<IngestResult[]> {
   return (await ingestWithDetail(ctx, opts, inputs)).map(({ id, status, error }) =>
@@ -58,10 +67,11 @@ export async function ingestEvents(
 }
 
 export async function ingestWithDetail(
-  ctx: AppContext,
-  opts: { boundOrgId?: string },
+  appCtx: AppContext,
+  opts: IngestOptions,
   inputs: unknown[],
 ): Promise<IngestOutcome[]> {
+  const ctx: WriteCtx = { ...appCtx, deadline: opts.deadline ?? Infinity };
   const now = new Date();
   const checkOpts = { boundOrgId: opts.boundOrgId, now, sealAfterDays: ctx.cfg.sealAfterDays };
   const checked = await checkStorage(
@@ -102,7 +112,7 @@ export async function ingestWithDetail(
 
 type Pending = { i: number; event: Accepted };
 
-async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<Map<number, IngestOutcome>> {
+async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map<number, IngestOutcome>> {
   const out = new Map<number, IngestOutcome>();
 
   // 1. Claim the ids in the ledger, accepted as of now (not as of validation: see LEDGER_FRESH_MS).
@@ -208,7 +218,7 @@ async function writeThroughLedger(ctx: AppContext, claims: Pending[]): Promise<M
  * renew it, and only the event that gets stored decides the leaf, so the sealer hashes that event itself.
  */
 async function renew<T extends { doc: StoredEvent; index: string }>(
-  ctx: AppContext,
+  ctx: WriteCtx,
   claims: T[],
 ): Promise<T[]> {
   for (let attempt = 1; ; attempt++) {
@@ -232,7 +242,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
 
 /** Of the taken ids, those whose event is missing from its index (with their ledger entries); the rest are duplicates. */
 async function unfinished(
-  ctx: AppContext,
+  ctx: WriteCtx,
   taken: Pending[],
   out: Map<number, IngestOutcome>,
 ): Promise<{ p: Pending; entry: LedgerEntry }[]> {
@@ -271,12 +281,12 @@ async function unfinished(
 }
 
 async function mget<T>(
-  ctx: AppContext,
+  ctx: WriteCtx,
   docs: { _index: string; _id: string }[],
   source: boolean | string[] = true,
 ): Promise<(T | undefined)[]> {
   if (docs.length === 0) return [];
-  const res = await ctx.store.mget({ body: { docs }, _source: source });
+  const res = await ctx.store.mget({ body: { docs }, _source: source }, callOptions(ctx));
   const found = (res.body as { docs: { found?: boolean; _source?: T; error?: { type: string } }[] }).docs;
   return found.map((d) => {
     // A missing day index is an event that is not there; anything else is a failure we must not guess about.
@@ -289,15 +299,28 @@ async function mget<T>(
  * One `_bulk` (a string in `body` is a line of JSON already, sent as it is); every item is checked by the caller.
  * Retryable item failures throw (→ 503).
  */
-async function bulk(ctx: AppContext, body: (object | string)[]): Promise<BulkItemResult[]> {
+async function bulk(ctx: WriteCtx, body: (object | string)[]): Promise<BulkItemResult[]> {
+  if (body.length === 0) return [];
   // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
-  const res = await ctx.store.bulk({ body: body as object[] });
+  const res = await ctx.store.bulk({ body: body as object[] }, callOptions(ctx));
   const items = (res.body as { items: Record<string, BulkItemResult>[] }).items.map(
     (it) => Object.values(it)[0]!,
   );
   const retry = items.find((it) => RETRYABLE.has(it.status));
   if (retry) throw errors.storageUnavailable();
   return items;
+}
+
+/**
+ * Per-call options of the write path: no retry by the client (a retried bulk whose first try did land would
+ * report this very request's events as duplicates: the producer's retry is the one retry), and a timeout that
+ * ends the call at the request's deadline.
+ */
+function callOptions(ctx: WriteCtx): { maxRetries: number; requestTimeout?: number } {
+  if (ctx.deadline === Infinity) return { maxRetries: 0 };
+  const left = ctx.deadline - Date.now();
+  if (left <= 0) throw errors.storageUnavailable();
+  return { maxRetries: 0, requestTimeout: left };
 }
 
 function rejected(id: string, item: BulkItemResult): IngestOutcome {

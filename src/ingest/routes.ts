@@ -7,6 +7,7 @@
 import express, { Router } from 'express';
 import type { AppContext } from '../app.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
+import { concurrencyLimit } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
 import { ingestWithDetail } from './ingest.ts';
 
@@ -72,13 +73,16 @@ export function ingestRouter(ctx: AppContext): Router {
       }
       next();
     },
+    concurrencyLimit(ctx.cfg.ingestConcurrency, () => errors.ingestBusy(ctx.cfg.ingestConcurrency)),
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req, res) => {
+      // Finish before the request's deadline (requestDeadline answers then), with room to answer ourselves.
+      const deadline = Date.now() + ctx.cfg.requestTimeoutMs - 500;
       const principal = principalOf(res);
       const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
       const { events, single } = req.is('application/x-ndjson') ? parseNdjsonBody(text) : parseJsonBody(text);
       const boundOrgId = principal.kind === 'ingest' ? principal.orgId : undefined;
-      const outcomes = await ingestWithDetail(ctx, { boundOrgId }, events);
+      const outcomes = await ingestWithDetail(ctx, { boundOrgId, deadline }, events);
       const first = outcomes[0]!;
       if (single && first.status === 'rejected') throw errors.invalidEvent(first.error!, first.param);
       const results = outcomes.map(({ id, status, error }) =>
