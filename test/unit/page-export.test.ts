@@ -38,6 +38,19 @@ describe('export encoding', () => {
     expect(csvCell('a=b')).to.equal('a=b');
   });
 
+  it('defuses cells that start with a character spreadsheets skip or read as a formula start', () => {
+    // Some spreadsheets trim leading whitespace and line breaks before evaluating, take ; and | as the start
+    // of a DDE payload, or read the full-width ＝ ＋ － ＠ as their ASCII forms.
+    for (const lead of ['\n', '\r', '\t', ' ', ';', '|', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']) {
+      const cell = csvCell(`${lead}cmd|' /C calc'!A0`);
+      expect(cell.replace(/^"/, ''), JSON.stringify(lead)).to.match(/^'/);
+    }
+    expect(csvCell('\n=1+1')).to.equal('"\'\n=1+1"');
+    expect(csvCell('\uFF1D1+1')).to.equal("'\uFF1D1+1");
+    expect(csvCell('a;b|c')).to.equal('a;b|c');
+    expect(csvRow({ ...entry, description: '\uFF20SUM(1)' })).to.contain(",'\uFF20SUM(1),");
+  });
+
   it('writes null as an empty cell and metadata as JSON, one CRLF row per entry in header order', () => {
     expect(CSV_HEADER).to.equal(
       'id,action,resourceType,resourceId,resourceName,description,actorId,actorName,actorEmail,workspaceId,metadata,createdAt\r\n',
