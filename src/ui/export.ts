@@ -38,6 +38,19 @@ export function ndjsonLine(entry: AuditEntry): string {
   return `${JSON.stringify(entry)}\n`;
 }
 
+/** Waits for the client to take more, or to go; removes both listeners, as a long export waits many times. */
+function drainOrClose(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 /** Entries per write: large enough to keep syscalls few, small enough to start the download at once. */
 const CHUNK_ENTRIES = 500;
 
@@ -74,12 +87,7 @@ export async function streamExport(
       if (!next.done) {
         chunk += encode(next.value);
         if (++n % CHUNK_ENTRIES === 0) {
-          if (!res.write(chunk)) {
-            await new Promise((resolve) => {
-              res.once('drain', resolve);
-              res.once('close', resolve);
-            });
-          }
+          if (!res.write(chunk)) await drainOrClose(res);
           chunk = '';
         }
       }
