@@ -17,7 +17,7 @@ export interface EngineConfig {
   javaHome?: string;
   heapMin: string;
   heapMax: string;
-  /** Preferred HTTP port; a free one is taken when it is busy. */
+  /** Preferred HTTP port of an instance's first start (a free one when busy); later starts keep theirs. */
   port: number;
   /** ISM job interval in minutes (the plugin's minimum is 1). */
   ismJobIntervalMinutes: number;
