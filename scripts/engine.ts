@@ -10,7 +10,8 @@ const HELP = `Usage: npm run engine -- <command> [options]
 Manages the local OpenSearch (single node, 127.0.0.1) that npm start uses when OPENSEARCH_URL is unset.
 
 Commands:
-  start            fetch (once, from Maven Central), unpack and start the engine; prints its URL
+  start            fetch (once, from Maven Central), unpack and start the engine; prints its URL, the same
+                   one on every start of an instance (it waits up to 30 s for its port to be free)
   stop             stop the engine this tool started
   status           version, plugins, health and data size
   logs [-f] [-n N] print the last N lines of the engine log (default 50); -f follows it

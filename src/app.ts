@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler } from 'express';
 import type { Config } from './config.ts';
 import { adminRouter } from './directory/routes.ts';
 import { ApiError, errors } from './http/errors.ts';
+import { AuthGuard } from './http/auth-guard.ts';
 import { requestDeadline } from './http/deadline.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
@@ -20,9 +21,13 @@ export interface AppContext {
   store: Store;
   /** What this process's write path stored, for its own sealer (absent: the sealer walks the ledger). */
   written?: Written;
+  /** Negative key cache and failed-authentication limit; buildApp adds one (absent in scripts: no caching). */
+  authGuard?: AuthGuard;
 }
 
 export function buildApp(ctx: AppContext): express.Express {
+  // On the caller's context, so keys it creates reach the same cache the app's authentication uses.
+  ctx.authGuard ??= new AuthGuard(ctx.cfg.authFailuresPerMinute);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

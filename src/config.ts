@@ -17,7 +17,7 @@ export interface EngineConfig {
   javaHome?: string;
   heapMin: string;
   heapMax: string;
-  /** Preferred HTTP port; a free one is taken when it is busy. */
+  /** Preferred HTTP port of an instance's first start (a free one when busy); later starts keep theirs. */
   port: number;
   /** ISM job interval in minutes (the plugin's minimum is 1). */
   ismJobIntervalMinutes: number;
@@ -36,6 +36,8 @@ export interface Config {
   sealAfterDays: number;
   /** Requests per minute per API key. */
   rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address before it gets 429 without a lookup. */
+  authFailuresPerMinute: number;
   /** Secrets and keys generated at first start are persisted here (unless given explicitly). */
   stateDir: string;
   cursorSecret?: string;
@@ -125,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     retentionDays,
     sealAfterDays,
     rateLimitPerMinute: num(env, 'AUDIT_RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+    authFailuresPerMinute: num(env, 'AUDIT_AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
     stateDir: path.resolve(str(env, 'AUDIT_STATE_DIR') ?? path.join(PROJECT_ROOT, '.cache', 'state')),
     cursorSecret: str(env, 'AUDIT_CURSOR_SECRET'),
     signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),

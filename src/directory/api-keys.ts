@@ -98,6 +98,7 @@ export async function createApiKey(
   // A fresh random id: a conflict here would mean a colliding id, which 64 random bits make a non-event.
   if (!(await writeIfUnchanged(ctx, INTERNAL.apiKeys, id, record, undefined)))
     throw concurrentChange(`API key ${id}`);
+  ctx.authGuard?.keyCreated(id);
   return { id, key, record: publicKey(record) };
 }
 

@@ -19,6 +19,7 @@ export interface InstanceState {
   pid: number;
   url: string;
   port: number;
+  transportPort: number;
   version: string;
   plugins: string[];
   startedAt: string;
@@ -31,6 +32,15 @@ export interface EngineOptions {
 }
 
 export class EngineError extends Error {}
+
+/** The ports an instance took at its first start and keeps for good (`ports.json`). */
+interface InstancePorts {
+  http: number;
+  transport: number;
+}
+
+/** How long a restart waits for its recorded ports to be released (e.g. by a dying engine). */
+const PORT_WAIT_MS = 30_000;
 
 export class LocalEngine {
   readonly home: string;
@@ -48,6 +58,10 @@ export class LocalEngine {
 
   private get stateFile() {
     return path.join(this.instanceDir, 'engine.json');
+  }
+  /** Outlives the process (unlike the state file), so a restart after a crash finds the same ports. */
+  private get portsFile() {
+    return path.join(this.instanceDir, 'ports.json');
   }
   private get pidFile() {
     return path.join(this.instanceDir, 'opensearch.pid');
@@ -142,6 +156,55 @@ export class LocalEngine {
     }
   }
 
+  private get clusterName() {
+    return `audit-local-${this.opts.instance}`;
+  }
+
+  /**
+   * The instance's ports: on its first start the preferred port (else a free one), recorded; on every later
+   * start exactly those, so a service connected to its URL reconnects after a restart.
+   */
+  private async claimPorts(): Promise<InstancePorts> {
+    let recorded: InstancePorts | undefined;
+    try {
+      recorded = JSON.parse(fs.readFileSync(this.portsFile, 'utf8')) as InstancePorts;
+    } catch {
+      recorded = undefined;
+    }
+    if (!recorded) {
+      const http = await freePort(this.cfg.port);
+      const ports = { http, transport: await freePort(http + 100) };
+      fs.mkdirSync(this.instanceDir, { recursive: true });
+      fs.writeFileSync(this.portsFile, JSON.stringify(ports));
+      return ports;
+    }
+    await this.waitForPort(recorded.http, 'HTTP');
+    await this.waitForPort(recorded.transport, 'transport');
+    return recorded;
+  }
+
+  /** Waits until `port` is free; fails at once when another engine serves there, since it will not leave. */
+  private async waitForPort(port: number, what: string): Promise<void> {
+    const deadline = Date.now() + PORT_WAIT_MS;
+    let logged = false;
+    for (;;) {
+      if (await isFree(port)) return;
+      const engine = what === 'HTTP' ? await identify(`http://127.0.0.1:${port}`) : undefined;
+      if (engine || Date.now() >= deadline) {
+        throw new EngineError(
+          `Instance "${this.opts.instance}" keeps its ${what} port ${port} (recorded in ${this.portsFile}), ` +
+            `but ${engine ? describeEngine(engine) : holderOf(port)} holds it` +
+            (engine ? '' : ` after ${PORT_WAIT_MS / 1000} s of waiting`) +
+            '. Stop that process, or remove the ports file to let this instance take new ports ' +
+            '(clients must then be pointed at its new URL).',
+        );
+      }
+      if (!logged) this.log(`waiting up to ${PORT_WAIT_MS / 1000} s for port ${port} (${what}) to be free`);
+      logged = true;
+      await sleep(500);
+    }
+  }
+
   /** Starts the instance unless it is already running; resolves when the cluster is healthy. */
   async start(): Promise<{ state: InstanceState; startedNow: boolean }> {
     const existing = this.running();
@@ -149,8 +212,7 @@ export class LocalEngine {
     fs.mkdirSync(this.cfg.dir, { recursive: true });
     const plugins = this.install();
     const java = findJava(this.cfg.version, this.cfg.javaHome);
-    const port = await freePort(this.cfg.port);
-    const transportPort = await freePort(port + 100);
+    const { http: port, transport: transportPort } = await this.claimPorts();
     const confDir = path.join(this.instanceDir, 'config');
     for (const d of [confDir, this.dataDir, path.dirname(this.logFile), path.join(this.instanceDir, 'tmp')]) {
       fs.mkdirSync(d, { recursive: true });
@@ -176,8 +238,8 @@ export class LocalEngine {
       `-Xms${this.cfg.heapMin}\n-Xmx${this.cfg.heapMax}\n`,
     );
     const settings: Record<string, string | number | boolean> = {
-      'cluster.name': `audit-local-${this.opts.instance}`,
-      'node.name': `audit-local-${this.opts.instance}`,
+      'cluster.name': this.clusterName,
+      'node.name': this.clusterName,
       'discovery.type': 'single-node',
       'network.host': '127.0.0.1',
       'http.port': port,
@@ -246,14 +308,23 @@ export class LocalEngine {
       const health = await getJson(`${url}/_cluster/health?wait_for_status=yellow&timeout=5s`).catch(
         () => undefined,
       );
-      if (health && !health.timed_out) {
-        const info = await getJson(url);
+      if (health && !health.timed_out && pid) {
+        // Whatever answers must be this instance's process, not an engine that took the port meanwhile.
+        const engine = await identify(url);
+        if (!engine || engine.pid !== pid || engine.cluster !== this.clusterName) {
+          if (this.ownsProcess(pid)) process.kill(pid, 'SIGKILL');
+          throw new EngineError(
+            `Port ${port} answers as ${engine ? describeEngine(engine) : 'something that is not OpenSearch'}, ` +
+              `not as instance "${this.opts.instance}" (pid ${pid}); it was stopped. See ${this.logFile}`,
+          );
+        }
         const state: InstanceState = {
           name: this.opts.instance,
           pid,
           url,
           port,
-          version: info.version.number,
+          transportPort,
+          version: engine.version,
           plugins: this.installedPlugins(),
           startedAt: new Date().toISOString(),
         };
@@ -316,23 +387,57 @@ function unzip(zip: string, into: string): void {
   if (r.status !== 0) throw new EngineError(`unzip failed for ${zip}: ${r.stderr}`);
 }
 
+const tryListen = (port: number) =>
+  new Promise<number | undefined>((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(undefined));
+    srv.listen(port, '127.0.0.1', () => {
+      const got = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(got));
+    });
+  });
+
+const isFree = async (port: number) => (await tryListen(port)) !== undefined;
+
 /** `preferred` when nothing listens there, else a free port the OS picks. */
 export async function freePort(preferred = 0): Promise<number> {
-  const tryListen = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(undefined));
-      srv.listen(port, '127.0.0.1', () => {
-        const got = (srv.address() as net.AddressInfo).port;
-        srv.close(() => resolve(got));
-      });
-    });
   return (preferred && (await tryListen(preferred))) || (await tryListen(0))!;
 }
 
+interface EngineIdentity {
+  cluster: string;
+  node: string;
+  pid: number;
+  version: string;
+}
+
+/** Which OpenSearch node answers at `url` (cluster, node name, process id), or undefined when none does. */
+async function identify(url: string): Promise<EngineIdentity | undefined> {
+  try {
+    const info = await getJson(`${url}/_nodes/_local/process`, 3000);
+    const node = Object.values(info.nodes ?? {})[0] as { name: string; process: { id: number } } | undefined;
+    if (!node) return undefined;
+    const { version } = await getJson(url, 3000);
+    return { cluster: info.cluster_name, node: node.name, pid: node.process.id, version: version.number };
+  } catch {
+    return undefined;
+  }
+}
+
+const describeEngine = (e: EngineIdentity) =>
+  `the OpenSearch node "${e.node}" of cluster "${e.cluster}" (pid ${e.pid})`;
+
+/** The process listening on `port` as `ss` reports it (process names need root or the same user). */
+function holderOf(port: number): string {
+  const r = spawnSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const m = /users:\(\("([^"]+)",pid=(\d+)/.exec(r.stdout ?? '');
+  if (m) return `process ${m[2]} (${m[1]})`;
+  return r.stdout?.trim() ? 'a process this user cannot see' : 'a closing connection or another process';
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function getJson(url: string): Promise<any> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+async function getJson(url: string, timeoutMs = 10_000): Promise<any> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }

@@ -1,8 +1,9 @@
 /**
  * Bearer authentication (passport-http-bearer). API keys resolve to a `Principal`; the operator token is a
  * separate strategy. Answers: no header → 401 with a `WWW-Authenticate: Bearer` challenge; a malformed header
- * → 400 `invalid_request`; an unknown or revoked key → 401. Whether a principal may do a thing is decided by
- * the routes (see `access.ts` of each capability), not here.
+ * → 400 `invalid_request`; an unknown or revoked key → 401; too many of those from one address → 429 (see
+ * auth-guard.ts). Whether a principal may do a thing is decided by the routes (see `access.ts` of each
+ * capability), not here.
  */
 import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
@@ -23,7 +24,11 @@ export type Principal =
 export async function resolveApiKey(ctx: AppContext, token: string): Promise<Principal | undefined> {
   const parsed = parseKey(token);
   if (!parsed) return undefined;
+  const guard = ctx.authGuard;
+  if (guard?.unknownKeys.has(parsed.id)) return undefined;
+  if (guard) guard.lookups++;
   const rec = await getSource<ApiKeyRecord>(ctx.store, INTERNAL.apiKeys, parsed.id);
+  if (!rec) guard?.unknownKeys.add(parsed.id);
   if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {
     case 'personal':
@@ -68,13 +73,17 @@ function makePassport(ctx: AppContext): passport.PassportStatic {
 /** Middleware factory: `auth('api-key')` / `auth('operator')` put the principal in `res.locals.principal`. */
 export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestHandler {
   const p = makePassport(ctx);
-  return (strategy) => (req, res, next) => {
+  const guard = ctx.authGuard;
+  return (strategy) => async (req, res, next) => {
     const header = req.headers.authorization;
     if (!header) return next(errors.unauthenticated());
     if (!/^Bearer [^\s]+$/.test(header)) return next(errors.malformedAuthorization());
-    p.authenticate(strategy, { session: false }, (err: unknown, principal: Principal | false) => {
+    const wait = await guard?.retryAfter(req, header);
+    if (wait) return next(errors.tooManyFailedAuthentications(wait));
+    p.authenticate(strategy, { session: false }, async (err: unknown, principal: Principal | false) => {
       if (err) return next(err);
       if (!principal) {
+        await guard?.failed(req);
         return next(
           errors.unauthenticated(
             strategy === 'operator'
@@ -83,6 +92,7 @@ export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestH
           ),
         );
       }
+      guard?.succeeded(header);
       res.locals.principal = principal;
       next();
     })(req, res, next);

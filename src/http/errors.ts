@@ -145,4 +145,12 @@ export const errors = {
     ),
   internal: () =>
     new ApiError(500, 'internal_error', 'Something went wrong on our side; it has been logged.'),
+  tooManyFailedAuthentications: (retryAfterSeconds: number) =>
+    new ApiError(
+      429,
+      'rate_limited',
+      `Too many failed authentications from this address; retry after ${retryAfterSeconds} s with a valid key.`,
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
 };

@@ -12,14 +12,19 @@ export const EXPORT_FORMATS = {
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
 
 /**
- * One CSV cell (RFC 4180). A cell a spreadsheet would run as a formula (starting with = + - @, or a tab / CR that
- * some spreadsheets strip first) gets a leading apostrophe, so an attacker-chosen description cannot execute
- * when an admin opens the export.
+ * First characters that start a formula: = + - @, the leading whitespace and line breaks some spreadsheets skip
+ * before evaluating, ; and | (DDE payloads), and the full-width ＝ ＋ － ＠ some read as their ASCII forms.
+ */
+const FORMULA_START = /^[=+\-@\t\r\n ;|\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * One CSV cell (RFC 4180). A cell a spreadsheet could run as a formula gets a leading apostrophe, so an
+ * attacker-chosen description cannot execute when an admin opens the export (the CLI export writes the same rows).
  */
 export function csvCell(value: unknown): string {
   if (value === null || value === undefined) return '';
   let s = typeof value === 'string' ? value : JSON.stringify(value);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (FORMULA_START.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -31,6 +36,19 @@ export function csvRow(entry: AuditEntry): string {
 
 export function ndjsonLine(entry: AuditEntry): string {
   return `${JSON.stringify(entry)}\n`;
+}
+
+/** Waits for the client to take more, or to go; removes both listeners, as a long export waits many times. */
+function drainOrClose(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Entries per write: large enough to keep syscalls few, small enough to start the download at once. */
@@ -69,12 +87,7 @@ export async function streamExport(
       if (!next.done) {
         chunk += encode(next.value);
         if (++n % CHUNK_ENTRIES === 0) {
-          if (!res.write(chunk)) {
-            await new Promise((resolve) => {
-              res.once('drain', resolve);
-              res.once('close', resolve);
-            });
-          }
+          if (!res.write(chunk)) await drainOrClose(res);
           chunk = '';
         }
       }

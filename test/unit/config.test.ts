@@ -10,6 +10,7 @@ describe('config', () => {
     expect(cfg.retentionDays).to.equal(400);
     expect(cfg.sealAfterDays).to.equal(2);
     expect(cfg.rateLimitPerMinute).to.equal(600);
+    expect(cfg.authFailuresPerMinute).to.equal(30);
     expect(cfg.engine.heapMin).to.equal('512m');
     expect(cfg.engine.heapMax).to.equal('1g');
   });

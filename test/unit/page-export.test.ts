@@ -1,7 +1,9 @@
 /** Export encoding and histogram interval choice: the pure parts of the admin page's API endpoints. */
 import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import type { Response } from 'express';
 import { chooseInterval, MAX_BUCKETS } from '../../src/ui/aggregations.ts';
-import { CSV_HEADER, csvCell, csvRow, ndjsonLine } from '../../src/ui/export.ts';
+import { CSV_HEADER, csvCell, csvRow, ndjsonLine, streamExport } from '../../src/ui/export.ts';
 import type { AuditEntry } from '../../src/events/schema.ts';
 
 const entry: AuditEntry = {
@@ -38,6 +40,19 @@ describe('export encoding', () => {
     expect(csvCell('a=b')).to.equal('a=b');
   });
 
+  it('defuses cells that start with a character spreadsheets skip or read as a formula start', () => {
+    // Some spreadsheets trim leading whitespace and line breaks before evaluating, take ; and | as the start
+    // of a DDE payload, or read the full-width ＝ ＋ － ＠ as their ASCII forms.
+    for (const lead of ['\n', '\r', '\t', ' ', ';', '|', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20']) {
+      const cell = csvCell(`${lead}cmd|' /C calc'!A0`);
+      expect(cell.replace(/^"/, ''), JSON.stringify(lead)).to.match(/^'/);
+    }
+    expect(csvCell('\n=1+1')).to.equal('"\'\n=1+1"');
+    expect(csvCell('\uFF1D1+1')).to.equal("'\uFF1D1+1");
+    expect(csvCell('a;b|c')).to.equal('a;b|c');
+    expect(csvRow({ ...entry, description: '\uFF20SUM(1)' })).to.contain(",'\uFF20SUM(1),");
+  });
+
   it('writes null as an empty cell and metadata as JSON, one CRLF row per entry in header order', () => {
     expect(CSV_HEADER).to.equal(
       'id,action,resourceType,resourceId,resourceName,description,actorId,actorName,actorEmail,workspaceId,metadata,createdAt\r\n',
@@ -53,6 +68,43 @@ describe('export encoding', () => {
     expect(line.endsWith('\n')).to.equal(true);
     expect(line.slice(0, -1)).to.not.contain('\n');
     expect(JSON.parse(line)).to.deep.equal({ ...entry, description: 'line\nbreak' });
+  });
+});
+
+describe('export streaming', () => {
+  /** A response that takes its writes slowly, so a long export waits for 'drain' many times. */
+  function slowResponse(): Writable & { body: string } {
+    const res = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _enc, done) {
+        res.body += chunk.toString();
+        setImmediate(done);
+      },
+    }) as Writable & { body: string };
+    res.body = '';
+    Object.assign(res, { status: () => res, set: () => res });
+    return res;
+  }
+
+  it('does not pile up close listeners on the response while it waits for the client', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const res = slowResponse();
+    let most = 0;
+    res.on('drain', () => (most = Math.max(most, res.listenerCount('close'))));
+    async function* entries() {
+      for (let i = 0; i < 12_000; i++) yield { ...entry, id: `evt_${i}` };
+    }
+    try {
+      await streamExport(res as unknown as Response, entries(), 'ndjson', 'x');
+      await new Promise((r) => setImmediate(r)); // warnings are emitted on a later tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(res.body.split('\n').length).to.equal(12_001);
+    expect(warnings.map((w) => w.name)).to.not.include('MaxListenersExceededWarning');
+    expect(most).to.be.at.most(2);
   });
 });
 
