@@ -37,6 +37,29 @@ export const errors = {
       'body_too_large',
       `The request body is larger than ${limit}; send fewer events per request.`,
     ),
+  unsupportedContentEncoding: (encoding: string) =>
+    new ApiError(
+      415,
+      'unsupported_content_encoding',
+      `Content-Encoding "${encoding}" is not accepted; send the body as it is (identity) or compressed once ` +
+        'with one of gzip, deflate or br.',
+      'Content-Encoding',
+    ),
+  undecodableBody: (encoding: string, detail: string) =>
+    new ApiError(
+      400,
+      'invalid_content_encoding',
+      `The body does not decode as Content-Encoding "${encoding}" (${detail}); nothing from this request was ` +
+        'written.',
+      'Content-Encoding',
+    ),
+  unsupportedCharset: (charset: string) =>
+    new ApiError(
+      415,
+      'unsupported_charset',
+      `charset "${charset}" is not accepted; send the body as UTF-8.`,
+      'Content-Type',
+    ),
   unsupportedMediaType: (type: string) =>
     new ApiError(
       415,
