@@ -48,8 +48,9 @@ export function buildApp(ctx: AppContext): express.Express {
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
-  else if (isUnavailable(err)) apiError = errors.storageUnavailable();
-  else {
+  else if (isUnavailable(err)) {
+    apiError = errors.storageUnavailable(req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  } else {
     const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
     if (bodyError) apiError = bodyError;
     else {

@@ -135,11 +135,14 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
-  storageUnavailable: (retryAfterSeconds = 5) =>
+  /** `read`: the request changes nothing, so only its answer is missing; `write`: nothing was acknowledged. */
+  storageUnavailable: (during: 'read' | 'write' = 'write', retryAfterSeconds = 5) =>
     new ApiError(
       503,
       'storage_unavailable',
-      'The audit store (OpenSearch) is unavailable; nothing from this request was acknowledged. Retry later.',
+      during === 'write'
+        ? 'The audit store (OpenSearch) is unavailable; nothing from this request was acknowledged. Retry later.'
+        : 'The audit store (OpenSearch) is unavailable, so this request could not be answered. Retry later.',
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
