@@ -52,17 +52,55 @@ export function buildApp(ctx: AppContext): express.Express {
   return app;
 }
 
-export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return; // answered already (requestDeadline): nobody is waiting for this outcome
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
-  else if (isUnavailable(err)) apiError = errors.storageUnavailable();
-  else if (err?.type === 'entity.too.large') apiError = errors.bodyTooLarge(String(err.limit ?? ''));
-  else if (err?.type === 'entity.parse.failed')
-    apiError = errors.invalidBody(`The body is not valid JSON: ${err.message}`);
-  else {
-    console.error('unhandled error', err);
-    apiError = errors.internal();
+  else if (isUnavailable(err)) {
+    apiError = errors.storageUnavailable(req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  } else {
+    const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
+    if (bodyError) apiError = bodyError;
+    else {
+      console.error('unhandled error', err);
+      apiError = errors.internal();
+    }
   }
   res.status(apiError.status).set(apiError.headers).json(apiError.toJSON());
 };
+
+/**
+ * What body-parser (express.json / express.raw, through raw-body and zlib) reports about a body it could not
+ * read: an `err.type`, or for a body that does not inflate, zlib's own error (an errno, no type).
+ */
+function bodyParserError(err: unknown, encoding: string): ApiError | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const e = err as Error & { type?: string; limit?: number; encoding?: string; charset?: string };
+  switch (e.type) {
+    case 'entity.too.large':
+      return errors.bodyTooLarge(String(e.limit ?? ''));
+    case 'entity.parse.failed':
+      return errors.invalidBody(`The body is not valid JSON: ${e.message}`);
+    case 'encoding.unsupported':
+      return errors.unsupportedContentEncoding(e.encoding ?? encoding);
+    case 'charset.unsupported':
+      return errors.unsupportedCharset(e.charset ?? '');
+    case 'request.size.invalid':
+      return errors.invalidBody(
+        'The body is not as long as its Content-Length header says.',
+        'Content-Length',
+      );
+    case 'request.aborted':
+      return errors.invalidBody('The request body ended before it was complete.');
+  }
+  const { errno, code } = e as { errno?: unknown; code?: unknown };
+  if (
+    e.type === undefined &&
+    typeof errno === 'number' &&
+    /^(Z_|ERR_)/.test(String(code)) &&
+    encoding !== ''
+  ) {
+    return errors.undecodableBody(encoding, e.message);
+  }
+  return undefined;
+}

@@ -7,6 +7,7 @@ import express, { Router, type Request } from 'express';
 import type { AppContext } from '../app.ts';
 import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
+import { verifyStrictJson } from '../http/strict-json.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
 import { putMember, removeMember } from './members.ts';
 import { putOrg } from './orgs.ts';
@@ -37,7 +38,7 @@ export function adminRouter(ctx: AppContext): Router {
   const router = Router();
   router.use((_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()));
   router.use(authenticator(ctx)('operator'));
-  router.use(express.json({ limit: '64kb', strict: false }));
+  router.use(express.json({ limit: '64kb', strict: false, verify: verifyStrictJson }));
 
   router.put('/orgs/:orgId', async (req, res) => {
     const { orgId } = orgParams(req.params);

@@ -37,6 +37,29 @@ export const errors = {
       'body_too_large',
       `The request body is larger than ${limit}; send fewer events per request.`,
     ),
+  unsupportedContentEncoding: (encoding: string) =>
+    new ApiError(
+      415,
+      'unsupported_content_encoding',
+      `Content-Encoding "${encoding}" is not accepted; send the body as it is (identity) or compressed once ` +
+        'with one of gzip, deflate or br.',
+      'Content-Encoding',
+    ),
+  undecodableBody: (encoding: string, detail: string) =>
+    new ApiError(
+      400,
+      'invalid_content_encoding',
+      `The body does not decode as Content-Encoding "${encoding}" (${detail}); nothing from this request was ` +
+        'written.',
+      'Content-Encoding',
+    ),
+  unsupportedCharset: (charset: string) =>
+    new ApiError(
+      415,
+      'unsupported_charset',
+      `charset "${charset}" is not accepted; send the body as UTF-8.`,
+      'Content-Type',
+    ),
   unsupportedMediaType: (type: string) =>
     new ApiError(
       415,
@@ -112,11 +135,14 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
-  storageUnavailable: (retryAfterSeconds = 5) =>
+  /** `read`: the request changes nothing, so only its answer is missing; `write`: nothing was acknowledged. */
+  storageUnavailable: (during: 'read' | 'write' = 'write', retryAfterSeconds = 5) =>
     new ApiError(
       503,
       'storage_unavailable',
-      'The audit store (OpenSearch) is unavailable; nothing from this request was acknowledged. Retry later.',
+      during === 'write'
+        ? 'The audit store (OpenSearch) is unavailable; nothing from this request was acknowledged. Retry later.'
+        : 'The audit store (OpenSearch) is unavailable, so this request could not be answered. Retry later.',
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),

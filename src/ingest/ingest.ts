@@ -24,7 +24,7 @@ import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/l
 import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
-import { checkEvent, checkStorage, type Accepted, type Checked } from './validate.ts';
+import { checkEvent, checkStorage, type Accepted, type Checked, type Rejection } from './validate.ts';
 
 export interface IngestResult {
   id: string;
@@ -66,17 +66,19 @@ export async function ingestEvents(
   );
 }
 
+/** `refused`: events already rejected by position (the route's strict scan of the body). */
 export async function ingestWithDetail(
   appCtx: AppContext,
   opts: IngestOptions,
   inputs: unknown[],
+  refused: ReadonlyMap<number, Rejection> = new Map(),
 ): Promise<IngestOutcome[]> {
   const ctx: WriteCtx = { ...appCtx, deadline: opts.deadline ?? Infinity };
   const now = new Date();
   const checkOpts = { boundOrgId: opts.boundOrgId, now, sealAfterDays: ctx.cfg.sealAfterDays };
   const checked = await checkStorage(
     ctx.store,
-    inputs.map((input) => checkEvent(input, checkOpts)),
+    inputs.map((input, i) => refused.get(i) ?? checkEvent(input, checkOpts)),
   );
   const out: (IngestOutcome | undefined)[] = checked.map((c) =>
     c.ok

@@ -9,15 +9,23 @@ import type { AppContext } from '../app.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { concurrencyLimit } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
+import { scanJson, utf8Text, type JsonProblem } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';
+import { usableId, type Rejection } from './validate.ts';
 
 export const MAX_BODY = '5mb';
 export const MAX_EVENTS = 1000;
 
-/** What the body holds: the events, and whether it was the single-object form. */
+/**
+ * What the body holds: the events, whether it was the single-object form, and the events the strict scan
+ * (strict-json.ts) refused by their position: JSON.parse would have changed them (a duplicate key, a number
+ * it cannot keep) or readers could not parse them back (prototype keys, nesting). In a batch they are
+ * rejected one by one like any invalid event (207); the single-object form answers 400 naming the path.
+ */
 export interface ParsedBody {
   events: unknown[];
   single: boolean;
+  refused: Map<number, Rejection>;
 }
 
 export function parseJsonBody(text: string): ParsedBody {
@@ -30,21 +38,37 @@ export function parseJsonBody(text: string): ParsedBody {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw errors.invalidBody('The body must be one event object or { "events": [ ... ] }.');
   }
-  if (!Object.hasOwn(body, 'events')) return { events: [body], single: true };
+  const problems = scanJson(text, { batchKey: 'events' });
+  if (!Object.hasOwn(body, 'events')) {
+    const problem = problems[0];
+    if (problem) throw errors.invalidEvent(problem.message, problem.path);
+    return { events: [body], single: true, refused: new Map() };
+  }
   const extra = Object.keys(body).find((k) => k !== 'events');
   if (extra) throw errors.invalidBody(`A batch body holds only "events"; remove "${extra}".`, extra);
+  // Outside the events (`events` twice, say), the body as a whole is at fault.
+  const outside = problems.find((p) => p.record === -1);
+  if (outside) throw errors.invalidBody(outside.message, outside.path);
   const events = (body as { events: unknown }).events;
   if (!Array.isArray(events) || events.length === 0) {
     throw errors.invalidBody('events must be a non-empty array of event objects.', 'events');
   }
   if (events.length > MAX_EVENTS) throw errors.tooManyEvents(events.length, MAX_EVENTS);
-  return { events, single: false };
+  const refused = new Map(problems.map((p) => [p.record, refusal(events[p.record], p)]));
+  return { events, single: false, refused };
+}
+
+function refusal(event: unknown, { path, message }: JsonProblem): Rejection {
+  // A repeated `id` key: which of its values is meant is the question, so no id is answered.
+  const id = path === 'id' ? '' : usableId(event);
+  return { ok: false, id, error: message, ...(path ? { param: path } : {}) };
 }
 
 /** One event per non-blank line; a line that is not JSON fails the whole request before anything is written. */
 export function parseNdjsonBody(text: string): ParsedBody {
   const lines = text.split('\n');
   const events: unknown[] = [];
+  const refused = new Map<number, Rejection>();
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return;
@@ -55,9 +79,11 @@ export function parseNdjsonBody(text: string): ParsedBody {
     } catch (err) {
       throw errors.invalidNdjsonLine(i + 1, (err as Error).message);
     }
+    const problem = scanJson(line)[0];
+    if (problem) refused.set(events.length - 1, refusal(events[events.length - 1], problem));
   });
   if (events.length === 0) throw errors.invalidBody('The NDJSON body holds no events.', 'events');
-  return { events, single: false };
+  return { events, single: false, refused };
 }
 
 export function ingestRouter(ctx: AppContext): Router {
@@ -79,10 +105,12 @@ export function ingestRouter(ctx: AppContext): Router {
       // Finish before the request's deadline (requestDeadline answers then), with room to answer ourselves.
       const deadline = Date.now() + ctx.cfg.requestTimeoutMs - 500;
       const principal = principalOf(res);
-      const text = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-      const { events, single } = req.is('application/x-ndjson') ? parseNdjsonBody(text) : parseJsonBody(text);
+      const text = Buffer.isBuffer(req.body) ? utf8Text(req.body) : '';
+      const { events, single, refused } = req.is('application/x-ndjson')
+        ? parseNdjsonBody(text)
+        : parseJsonBody(text);
       const boundOrgId = principal.kind === 'ingest' ? principal.orgId : undefined;
-      const outcomes = await ingestWithDetail(ctx, { boundOrgId, deadline }, events);
+      const outcomes = await ingestWithDetail(ctx, { boundOrgId, deadline }, events, refused);
       const first = outcomes[0]!;
       if (single && first.status === 'rejected') throw errors.invalidEvent(first.error!, first.param);
       const results = outcomes.map(({ id, status, error }) =>

@@ -11,6 +11,7 @@ import { monotonicFactory } from 'ulid';
 import type { Config } from '../config.ts';
 import { describe } from '../events/catalogue.ts';
 import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
+import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../http/strict-json.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { statusOf, type Store } from '../store/client.ts';
 import { dayIndex, INTERNAL } from '../store/names.ts';
@@ -102,7 +103,8 @@ function jsonType(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
-function usableId(input: unknown): string {
+/** The producer's id when it is one we could answer with, else ''. */
+export function usableId(input: unknown): string {
   const id = input && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
   return typeof id === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? id : '';
 }
@@ -147,20 +149,16 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     );
   }
 
+  // Before anything walks metadata recursively (JSON.stringify): a hostile depth must not reach it.
+  const unsafe = unsafeValueAt(input);
+  if (unsafe) return reject(unsafe.param, unsafe.message);
+
   const metadata = input.metadata ?? {};
   const metadataBytes = Buffer.byteLength(JSON.stringify(metadata));
   if (metadataBytes > METADATA_MAX_BYTES) {
     return reject(
       'metadata',
       `metadata is ${metadataBytes} bytes as JSON; at most ${METADATA_MAX_BYTES} bytes are allowed`,
-    );
-  }
-
-  const broken = loneSurrogateAt(input);
-  if (broken) {
-    return reject(
-      broken.split('.')[0]!,
-      `${broken} holds a lone UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text`,
     );
   }
 
@@ -188,26 +186,44 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
- * The path of the first string (or object key) that is not well-formed Unicode: such text has no UTF-8 form,
- * so it can be neither canonicalized (RFC 8785) for its leaf nor read back the same.
+ * The first place in a parsed event that could not be stored and read back as it is, with why: a string (or
+ * key) that is not well-formed Unicode (it has no UTF-8 form, so it can be neither canonicalized (RFC 8785)
+ * for its leaf nor read back the same), nesting deeper than MAX_DEPTH, or a key the OpenSearch client's
+ * parser refuses in every answer (strict-json.ts). The request body was scanned already; this covers events
+ * ingested from code. Iterative: no input can exhaust the stack.
  */
-function loneSurrogateAt(value: unknown, path = ''): string | undefined {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const at = loneSurrogateAt(value[i], `${path}[${i}]`);
-      if (at) return at;
+function unsafeValueAt(event: object): { param: string; message: string } | undefined {
+  const pending: [value: unknown, path: string, depth: number][] = [[event, '', 0]];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [value, path, depth] = next;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return { param: fieldOf(path), message: loneSurrogate(path) };
+      continue;
     }
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) {
-      const key = path ? `${path}.${k}` : k;
-      if (LONE_SURROGATE.test(k)) return key;
-      const at = loneSurrogateAt(v, key);
-      if (at) return at;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth > MAX_DEPTH) return { param: path, message: tooDeep(path) };
+    const children: [unknown, string, number][] = [];
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => children.push([v, `${path}[${i}]`, depth + 1]));
+    } else {
+      for (const [k, v] of Object.entries(value)) {
+        const at = path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return { param: fieldOf(at), message: loneSurrogate(at) };
+        if (k === '__proto__') return { param: at, message: protoKey(at) };
+        if (k === 'constructor' && (v === null || (typeof v === 'object' && Object.hasOwn(v, 'prototype'))))
+          return { param: at, message: constructorKey(at) };
+        children.push([v, at, depth + 1]);
+      }
     }
+    // Reversed onto the stack, so the first field is looked at first.
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]!);
   }
   return undefined;
 }
+
+const fieldOf = (path: string) => path.split(/[.[]/)[0]!;
+const loneSurrogate = (path: string) =>
+  `${path} holds a lone UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text`;
 
 function sealedMessage(createdAt: Date, why: string): string {
   return (

@@ -13,6 +13,7 @@ import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
+import { PLAIN_INTEGER } from '../http/validate.ts';
 import { getSource } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
@@ -50,7 +51,7 @@ export function integrityRouter(ctx: AppContext): Router {
     let limit = DEFAULT_LIMIT;
     if (q.limit !== undefined) {
       limit = Number(q.limit);
-      if (!/^\d+$/.test(q.limit) || limit < 1 || limit > MAX_LIMIT) {
+      if (!PLAIN_INTEGER.test(q.limit) || limit < 1 || limit > MAX_LIMIT) {
         throw errors.invalidParam(
           'limit',
           `limit must be an integer from 1 to ${MAX_LIMIT} (got "${q.limit}").`,
@@ -60,7 +61,7 @@ export function integrityRouter(ctx: AppContext): Router {
     // The cursor is the last seq of the previous page: seqs have no gaps, so nothing is skipped or repeated.
     let after = 0;
     if (q.cursor !== undefined) {
-      if (!/^\d{1,15}$/.test(q.cursor)) throw errors.invalidCursor();
+      if (!PLAIN_INTEGER.test(q.cursor) || q.cursor.length > 15) throw errors.invalidCursor();
       after = Number(q.cursor);
     }
     const { orgId } = await readScope(ctx, principalOf(res));

@@ -1,13 +1,13 @@
 /**
- * The query string of `GET /api/v1/audit-logs`: one TypeBox schema (ajv, coerced types, compiled once), and its
+ * The query string of `GET /api/v1/audit-logs`: one TypeBox schema (`queryValidator`, compiled once), and its
  * normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
  * spellings of the same question (`action=b,a` / `action=a&action=b`) are the same query.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { ACTION_PATTERN, ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
+import { queryValidator } from '../http/validate.ts';
 
 /** `^x$` → `^x(,x)*$`: a comma-separated list of values that each match `pattern`. */
 function listOf(pattern: string): string {
@@ -42,11 +42,7 @@ export type ListQuery = Static<typeof ListQuery>;
 /** Parameters that may be repeated (`action=a&action=b`), meaning the same as a comma-separated list. */
 const LIST_PARAMS = new Set(['action', 'resourceType']);
 
-// ajv-formats is CommonJS: under NodeNext its plugin is the `default` property of the imported module.
-const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: true });
-addFormats(ajv, ['date', 'date-time']);
-const validateListQuery = ajv.compile<ListQuery>(ListQuery);
+const validateListQuery = queryValidator(ListQuery);
 
 /** What the filters of a list request mean, normalized (sorted, deduplicated lists; dates as instants). */
 export interface ListFilters {
@@ -115,7 +111,8 @@ export function parseListQuery(raw: Record<string, unknown>): ListRequest {
       flat[name] = value.join(',');
     } else flat[name] = value;
   }
-  if (!validateListQuery(flat)) fail(validateListQuery.errors![0]!);
+  const invalid = validateListQuery(flat);
+  if (invalid) fail(invalid);
   const q = flat as ListQuery;
 
   const start = q.startDate === undefined ? undefined : new Date(q.startDate);

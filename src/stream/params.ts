@@ -4,8 +4,8 @@
  * Date ranges and free text do not: a SIEM follows everything in acceptance order and filters on its side.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import { errors } from '../http/errors.ts';
+import { queryValidator } from '../http/validate.ts';
 import { ListQuery, sortedUnique } from '../query/params.ts';
 import type { StreamFilters } from './read.ts';
 
@@ -21,8 +21,7 @@ const StreamQuery = Type.Object(
 );
 type StreamQuery = Static<typeof StreamQuery>;
 
-const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: true });
-const validate = ajv.compile<StreamQuery>(StreamQuery);
+const validate = queryValidator(StreamQuery);
 
 const HINTS: Record<string, string> = {
   action: 'action must be an event type such as workflow.created, or a comma-separated list of them.',
@@ -51,8 +50,9 @@ export function parseStreamQuery(raw: Record<string, unknown>): StreamRequest {
     }
     flat[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  if (!validate(flat)) {
-    const param = validate.errors![0]!.instancePath.replace(/^\//, '').split('/')[0] ?? '';
+  const invalid = validate(flat);
+  if (invalid) {
+    const param = invalid.instancePath.replace(/^\//, '').split('/')[0] ?? '';
     throw errors.invalidParam(param, HINTS[param] ?? `${param} is invalid.`);
   }
   const q = flat as StreamQuery;

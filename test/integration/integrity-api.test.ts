@@ -150,6 +150,12 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       code: 'unknown_parameter',
       param: 'foo',
     });
+    // Only plain decimals: no number is read out of other spellings.
+    for (const limit of ['05', '0x10', '1e1', '+5', '5.0', ' 5']) {
+      const res = await get(svc.url, `${path}?limit=${encodeURIComponent(limit)}`, org.keys.owner);
+      expect(res.body, limit).to.include({ code: 'invalid_parameter', param: 'limit' });
+    }
+    expect((await get(svc.url, `${path}?cursor=007`, org.keys.owner)).body.code).to.equal('invalid_cursor');
   });
 
   it('gives proofs only for entries the key may read', async () => {
