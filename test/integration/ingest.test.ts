@@ -5,6 +5,7 @@ import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS, type StoredEvent } from '../../src/events/schema.ts';
 import { leafOfEvent } from '../../src/integrity/leaf.ts';
+import { idHashOf } from '../../src/integrity/ledger.ts';
 import { LEDGER_FRESH_MS } from '../../src/integrity/ledger.ts';
 import { freePort } from '../../src/engine/engine.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
@@ -102,6 +103,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       expect(ledger).to.deep.equal({
         orgId,
         eventId: id,
+        idHash: idHashOf(id),
         index: dayIndex(doc!.createdAt as string),
         createdAt: doc!.createdAt,
         acceptedAt: doc!.acceptedAt,
