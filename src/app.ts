@@ -13,22 +13,55 @@ import { uiRouter } from './ui/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 import type { Written } from './integrity/written.ts';
+import { authenticator } from './http/auth.ts';
+import { logOf, observeRequests } from './http/observe.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
 
 export interface AppContext {
   cfg: Config;
   store: Store;
   /** What this process's write path stored, for its own sealer (absent: the sealer walks the ledger). */
   written?: Written;
+  /** The service's logger (default: one built from cfg.logLevel). */
+  log?: Logger;
+  /** This instance's metrics (default: a fresh registry). */
+  metrics?: Metrics;
 }
 
-export function buildApp(ctx: AppContext): express.Express {
+/** Logs, metrics and their endpoints around the routers; buildApp fills in what the caller did not give. */
+function observability(ctx: AppContext): Required<Pick<AppContext, 'log' | 'metrics'>> {
+  return { log: ctx.log ?? createLogger(ctx.cfg.logLevel), metrics: ctx.metrics ?? new Metrics() };
+}
+
+export function buildApp(given: AppContext): express.Express {
+  const ctx: AppContext = { ...given, ...observability(given) };
+  const { metrics } = ctx as Required<AppContext>;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
 
+  app.use(observeRequests(ctx.log!, metrics));
   app.use(healthRouter(ctx));
-  app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
+  // Prometheus scrapes with the operator token; without AUDIT_ADMIN_TOKEN the endpoint is off like the operator API.
+  app.get(
+    '/metrics',
+    (_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()),
+    authenticator(ctx)('operator'),
+    async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('json').send(openApi);
+  });
+  app.use(
+    '/api/v1',
+    apiRateLimit(ctx.cfg.rateLimitPerMinute, () => metrics.rateLimited.inc()),
+  );
   // Capability routers are mounted here, each owning its paths under /api/v1.
   app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go
@@ -45,7 +78,7 @@ export function buildApp(ctx: AppContext): express.Express {
   return app;
 }
 
-export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   let apiError: ApiError;
   if (err instanceof ApiError) apiError = err;
   else if (isUnavailable(err)) apiError = errors.storageUnavailable();
@@ -53,8 +86,17 @@ export const errorHandler: ErrorRequestHandler = (err, _req, res, _next) => {
   else if (err?.type === 'entity.parse.failed')
     apiError = errors.invalidBody(`The body is not valid JSON: ${err.message}`);
   else {
-    console.error('unhandled error', err);
+    logOf(res).error({ err, method: req.method, path: req.path }, 'unhandled error');
     apiError = errors.internal();
   }
-  res.status(apiError.status).set(apiError.headers).json(apiError.toJSON());
+  if (apiError.status >= 500 && apiError.code !== 'internal_error') {
+    logOf(res).warn(
+      { code: apiError.code, err: isUnavailable(err) ? String(err) : undefined },
+      apiError.message,
+    );
+  }
+  // A 5xx body carries the request id, so a report of it can be matched with the server's log lines.
+  const body =
+    apiError.status >= 500 ? { ...apiError.toJSON(), requestId: res.locals.requestId } : apiError.toJSON();
+  res.status(apiError.status).set(apiError.headers).json(body);
 };

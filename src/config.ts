@@ -53,7 +53,20 @@ export interface Config {
   indexReplicas: number;
   /** How often the in-service lifecycle sweep runs (0 = never). */
   lifecycleSweepMs: number;
+  /** pino level of the service's JSON logs (`silent` turns them off). */
+  logLevel: LogLevel;
   engine: EngineConfig;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevel(env: Env): LogLevel {
+  const v = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`);
+  }
+  return v as LogLevel;
 }
 
 export class ConfigError extends Error {}
@@ -129,6 +142,7 @@ export function loadConfig(env: Env = process.env): Config {
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),
     indexReplicas: num(env, 'AUDIT_INDEX_REPLICAS', 0, 0, 8),
     lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,
+    logLevel: logLevel(env),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',
       dir: path.resolve(str(env, 'AUDIT_ENGINE_DIR') ?? defaultEngineDir(env)),

@@ -79,6 +79,7 @@ export function ingestRouter(ctx: AppContext): Router {
       const { events, single } = req.is('application/x-ndjson') ? parseNdjsonBody(text) : parseJsonBody(text);
       const boundOrgId = principal.kind === 'ingest' ? principal.orgId : undefined;
       const outcomes = await ingestWithDetail(ctx, { boundOrgId }, events);
+      for (const o of outcomes) ctx.metrics?.ingestEvents.inc({ outcome: o.status });
       const first = outcomes[0]!;
       if (single && first.status === 'rejected') throw errors.invalidEvent(first.error!, first.param);
       const results = outcomes.map(({ id, status, error }) =>
