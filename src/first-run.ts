@@ -65,9 +65,7 @@ export async function seedDemo(
   let seeded: SeedReport | undefined;
   let world;
   if ((await eventCount(ctx, orgId)) === 0) {
-    onProgress?.(
-      `Seeding the demo organization "${orgId}": ${events} events over ${DEMO_DAYS} days …`,
-    );
+    onProgress?.(`Seeding the demo organization "${orgId}": ${events} events over ${DEMO_DAYS} days …`);
     seeded = await seed(ctx, opts);
     world = seeded.world;
   } else {
