@@ -57,10 +57,11 @@ export class Metrics {
     name: 'audit_sealer_lag_seconds',
     help:
       'On the leading sealer: how long ago the acceptance time lies that its last finished round sealed up to ' +
-      '(older events are sealed or reported as held); grows while sealing stalls. Absent where not leading.',
+      '(older events are sealed or reported as held); grows while sealing stalls. 0 where not leading: ' +
+      'aggregate with max().',
     registers: [this.registry],
     collect: () => {
-      if (this.sealedUpTo === undefined) this.sealerLag.reset();
+      if (this.sealedUpTo === undefined) this.sealerLag.set(0);
       else this.sealerLag.set(Math.max(0, (Date.now() - this.sealedUpTo) / 1000));
     },
   });
