@@ -30,20 +30,17 @@ export interface AppContext {
   metrics?: Metrics;
 }
 
-/** Logs, metrics and their endpoints around the routers; buildApp fills in what the caller did not give. */
-function observability(ctx: AppContext): Required<Pick<AppContext, 'log' | 'metrics'>> {
-  return { log: ctx.log ?? createLogger(ctx.cfg.logLevel), metrics: ctx.metrics ?? new Metrics() };
-}
-
 export function buildApp(given: AppContext): express.Express {
-  const ctx: AppContext = { ...given, ...observability(given) };
-  const { metrics } = ctx as Required<AppContext>;
+  // Tests and scripts may build an app without a logger or metrics: it gets its own.
+  const log = given.log ?? createLogger(given.cfg.logLevel);
+  const metrics = given.metrics ?? new Metrics();
+  const ctx: AppContext = { ...given, log, metrics };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
 
-  app.use(observeRequests(ctx.log!, metrics));
+  app.use(observeRequests(log, metrics));
   app.use(healthRouter(ctx));
   // Prometheus scrapes with the operator token; without AUDIT_ADMIN_TOKEN the endpoint is off like the operator API.
   app.get(

@@ -15,7 +15,7 @@ export function requestId(header: unknown): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : crypto.randomUUID();
 }
 
-/** The logger of the request (with its `reqId`), or the app's when called outside one. */
+/** The logger of the request, carrying its `reqId` (set by observeRequests, the first middleware). */
 export function logOf(res: Response): Logger {
   return res.locals.log as Logger;
 }
