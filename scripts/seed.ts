@@ -1,7 +1,7 @@
 /** `npm run seed`: realistic synthetic audit events through the real ingest path. */
 import { intFlag, Progress, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
-import { seed } from '../src/seed/run.ts';
+import { checkSeedOptions, seed } from '../src/seed/run.ts';
 import { connectForScript } from '../src/store/connect.ts';
 
 const HELP = `Usage: npm run seed -- --org <id> --events N --days D [options]
@@ -58,6 +58,8 @@ runCli(HELP, async (args) => {
     throw new UsageError(`--org must be 1-128 letters, digits, "_", ".", ":" or "-" (got "${opts.orgId}")`);
   }
   const cfg = loadConfig();
+  // Refuse a window ingest would refuse before connecting or announcing any work.
+  checkSeedOptions(opts, cfg);
   const { store, close } = await connectForScript(cfg);
   let progress: Progress | undefined;
   try {

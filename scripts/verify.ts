@@ -6,6 +6,7 @@ import { parseCheckpoint, type Checkpoint } from '../src/integrity/checkpoint.ts
 import { sealerOptions } from '../src/integrity/sealer.ts';
 import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
 import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
+import { getOrg } from '../src/directory/orgs.ts';
 import { connectForScript } from '../src/store/connect.ts';
 
 const HELP = `Usage: npm run verify -- --org <orgId> [--since ISO] [--until ISO] [--checkpoint <file>]
@@ -103,6 +104,12 @@ runCli(HELP, async (args) => {
   }
   const conn = await connectForScript(cfg);
   try {
+    // An org the directory does not know has no events and no seals: "clean" would be a false all-clear.
+    if (!(await getOrg({ cfg, store: conn.store }, orgId))) {
+      throw new Error(
+        `unknown organization "${orgId}": it is not in the directory (see npm run admin -- --help)`,
+      );
+    }
     const progress = new Progress('verify');
     const report = await verifyOrg(conn.store, {
       orgId,

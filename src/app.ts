@@ -15,6 +15,11 @@ import { uiRouter } from './ui/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 import type { Written } from './integrity/written.ts';
+import { authenticator } from './http/auth.ts';
+import { logOf, observeRequests } from './http/observe.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
 
 export interface AppContext {
   cfg: Config;
@@ -23,18 +28,43 @@ export interface AppContext {
   written?: Written;
   /** Negative key cache and failed-authentication limit; buildApp adds one (absent in scripts: no caching). */
   authGuard?: AuthGuard;
+  /** The service's logger (default: one built from cfg.logLevel). */
+  log?: Logger;
+  /** This instance's metrics (default: a fresh registry). */
+  metrics?: Metrics;
 }
 
-export function buildApp(ctx: AppContext): express.Express {
+export function buildApp(given: AppContext): express.Express {
   // On the caller's context, so keys it creates reach the same cache the app's authentication uses.
-  ctx.authGuard ??= new AuthGuard(ctx.cfg.authFailuresPerMinute);
+  given.authGuard ??= new AuthGuard(given.cfg.authFailuresPerMinute);
+  // Tests and scripts may build an app without a logger or metrics: it gets its own.
+  const log = given.log ?? createLogger(given.cfg.logLevel);
+  const metrics = given.metrics ?? new Metrics();
+  const ctx: AppContext = { ...given, log, metrics };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.set('query parser', 'simple');
 
+  app.use(observeRequests(log, metrics));
   app.use(healthRouter(ctx));
-  app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
+  // Prometheus scrapes with the operator token; without AUDIT_ADMIN_TOKEN the endpoint is off like the operator API.
+  app.get(
+    '/metrics',
+    (_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()),
+    authenticator(ctx)('operator'),
+    async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    },
+  );
+  const openApi = JSON.stringify(openApiDocument());
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.type('json').send(openApi);
+  });
+  app.use(
+    '/api/v1',
+    apiRateLimit(ctx.cfg.rateLimitPerMinute, () => metrics.rateLimited.inc()),
+  );
   app.use('/api/v1', requestDeadline(ctx.cfg.requestTimeoutMs));
   // Capability routers are mounted here, each owning its paths under /api/v1.
   app.use('/api/v1/admin', adminRouter(ctx));
@@ -62,11 +92,20 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
     if (bodyError) apiError = bodyError;
     else {
-      console.error('unhandled error', err);
+      logOf(res).error({ err, method: req.method, path: req.path }, 'unhandled error');
       apiError = errors.internal();
     }
   }
-  res.status(apiError.status).set(apiError.headers).json(apiError.toJSON());
+  if (apiError.status >= 500 && apiError.code !== 'internal_error') {
+    logOf(res).warn(
+      { code: apiError.code, err: isUnavailable(err) ? String(err) : undefined },
+      apiError.message,
+    );
+  }
+  // A 5xx body carries the request id, so a report of it can be matched with the server's log lines.
+  const body =
+    apiError.status >= 500 ? { ...apiError.toJSON(), requestId: res.locals.requestId } : apiError.toJSON();
+  res.status(apiError.status).set(apiError.headers).json(body);
 };
 
 /**

@@ -59,7 +59,20 @@ export interface Config {
   requestTimeoutMs: number;
   /** Most ingest requests worked on at once; more are answered 503 + Retry-After before their body is read. */
   ingestConcurrency: number;
+  /** pino level of the service's JSON logs (`silent` turns them off). */
+  logLevel: LogLevel;
   engine: EngineConfig;
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+function logLevel(env: Env): LogLevel {
+  const v = str(env, 'LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(v)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`);
+  }
+  return v as LogLevel;
 }
 
 export class ConfigError extends Error {}
@@ -138,6 +151,7 @@ export function loadConfig(env: Env = process.env): Config {
     lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,
     requestTimeoutMs: num(env, 'AUDIT_REQUEST_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     ingestConcurrency: num(env, 'AUDIT_INGEST_CONCURRENCY', 4, 1, 1000),
+    logLevel: logLevel(env),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',
       dir: path.resolve(str(env, 'AUDIT_ENGINE_DIR') ?? defaultEngineDir(env)),

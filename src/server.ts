@@ -2,10 +2,12 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
-import { Sealer, sealerOptions } from './integrity/sealer.ts';
+import { Sealer, sealerOptions, type RoundResult } from './integrity/sealer.ts';
 import { loadSigningKey } from './integrity/signing.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
+import { createLogger, type Logger } from './observe/log.ts';
+import { Metrics } from './observe/metrics.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
 
@@ -15,39 +17,104 @@ export interface RunningService {
   changes: Change[];
   /** Absent when AUDIT_SEALING=false. */
   sealer?: Sealer;
-  close(): Promise<void>;
+  log: Logger;
+  metrics: Metrics;
+  /**
+   * Orderly stop: takes no new connections, lets the requests in flight and the sealer's current round
+   * finish (requests still open after `drainMs` are cut), then closes the store.
+   */
+  close(drainMs?: number): Promise<void>;
   /** Stops abruptly, as a killed process would: no handover of the sealer lease, requests in flight cut. */
   kill(): Promise<void>;
 }
 
-export async function startService(cfg: Config & { opensearchUrl: string }): Promise<RunningService> {
+export interface ServiceOptions {
+  /** Default: JSON lines on stdout at cfg.logLevel. */
+  log?: Logger;
+}
+
+/** The sealer, counted: seals written, rounds, and the lag of the leading instance. */
+class MeteredSealer extends Sealer {
+  metrics?: Metrics;
+
+  override async round(now = Date.now()): Promise<RoundResult> {
+    const m = this.metrics;
+    try {
+      const result = await super.round(now);
+      if (m) {
+        m.sealerRounds.inc({ result: result.leader ? 'leader' : 'follower' });
+        m.sealsWritten.inc(result.sealed.length);
+        m.eventsSealed.inc(result.sealed.reduce((n, s) => n + s.count, 0));
+        m.sealedUpTo = result.leader ? now - this.opts.safetyMarginMs : undefined;
+      }
+      return result;
+    } catch (err) {
+      m?.sealerRounds.inc({ result: 'failed' });
+      throw err;
+    }
+  }
+}
+
+export async function startService(
+  cfg: Config & { opensearchUrl: string },
+  opts: ServiceOptions = {},
+): Promise<RunningService> {
+  const log = opts.log ?? createLogger(cfg.logLevel);
+  const metrics = new Metrics();
   const store = createStore(cfg.opensearchUrl);
+  store.on('response', (err) => {
+    if (err) metrics.opensearchError(err);
+  });
   const changes = await applyTemplates(store, cfg);
   // What this instance's write path stores, handed to its own sealer (written.ts).
   const written = cfg.sealing ? new Written() : undefined;
-  const app = buildApp({ cfg, store, written });
+  const app = buildApp({ cfg, store, written, log, metrics });
   const server = app.listen(cfg.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const sealerLog = log.child({ job: 'sealer' });
   const sealer = cfg.sealing
-    ? new Sealer({ store, written }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs))
+    ? new MeteredSealer({ store, written }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs), (m) =>
+        sealerLog.warn(m),
+      )
     : undefined;
-  if (sealer) sealer.start();
-  else console.warn('AUDIT_SEALING=false: new events are not sealed until a service runs with sealing on');
-  const sweep = cfg.lifecycleSweepMs > 0 ? startLifecycleSweep(store, cfg) : undefined;
+  if (sealer) {
+    sealer.metrics = metrics;
+    sealer.start();
+  } else log.warn('AUDIT_SEALING=false: new events are not sealed until a service runs with sealing on');
+  const sweep =
+    cfg.lifecycleSweepMs > 0
+      ? startLifecycleSweep(store, cfg, log.child({ job: 'lifecycle' }), (a) =>
+          metrics.lifecycleActions.inc({ action: a.action, result: a.error ? 'failed' : 'ok' }),
+        )
+      : undefined;
+
+  /** Resolves when every connection has closed; idle keep-alive ones are closed as they become idle. */
+  const drain = (drainMs: number) =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+      const idle = setInterval(() => server.closeIdleConnections(), 100);
+      const cut = setTimeout(() => server.closeAllConnections(), drainMs);
+      server.once('close', () => {
+        clearInterval(idle);
+        clearTimeout(cut);
+      });
+    });
+
   return {
     url: `http://127.0.0.1:${port}`,
     store,
     changes,
     sealer,
-    async close() {
-      await sweep?.stop();
-      await sealer?.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+    log,
+    metrics,
+    async close(drainMs = 7000) {
+      // HTTP first: no new connections from here on; the jobs finish their current run meanwhile.
+      await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop()]);
       await store.close();
     },
     async kill() {

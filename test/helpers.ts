@@ -43,6 +43,8 @@ export function testConfig(env: Record<string, string> = {}): TestConfig {
     AUDIT_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'audit-state-')),
     AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
     AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
+    // Tests that look at log lines hand the service a memoryLogger; nothing else prints.
+    LOG_LEVEL: 'silent',
     ...env,
   });
   return cfg as TestConfig;

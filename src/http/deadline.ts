@@ -5,13 +5,18 @@
  */
 import type { RequestHandler } from 'express';
 import { errors } from './errors.ts';
+import { logOf } from './observe.ts';
 
 export function requestDeadline(ms: number): RequestHandler {
   return (_req, res, next) => {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       const err = errors.requestTimedOut(Math.round(ms / 1000));
-      res.status(err.status).set(err.headers).json(err.toJSON());
+      logOf(res).warn({ code: err.code }, err.message);
+      res
+        .status(err.status)
+        .set(err.headers)
+        .json({ ...err.toJSON(), requestId: res.locals.requestId });
     }, ms);
     res.once('close', () => clearTimeout(timer));
     next();

@@ -18,7 +18,11 @@ export function healthRouter({ store }: AppContext): Router {
       res
         .status(503)
         .set('Retry-After', '5')
-        .json({ status: 'unavailable', opensearch: { status: 'unreachable' } });
+        .json({
+          status: 'unavailable',
+          opensearch: { status: 'unreachable' },
+          requestId: res.locals.requestId as string,
+        });
     }
   });
   return router;

@@ -9,7 +9,7 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { errors } from './errors.ts';
 
-export function apiRateLimit(perMinute: number): RequestHandler {
+export function apiRateLimit(perMinute: number, onRefused: () => void = () => undefined): RequestHandler {
   return rateLimit({
     windowMs: 60_000,
     limit: perMinute,
@@ -30,6 +30,7 @@ export function apiRateLimit(perMinute: number): RequestHandler {
         1,
         Math.ceil(((resetMs ?? Date.now() + options.windowMs) - Date.now()) / 1000),
       );
+      onRefused();
       next(errors.rateLimited(retryAfter));
     },
   });

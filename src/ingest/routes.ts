@@ -111,6 +111,7 @@ export function ingestRouter(ctx: AppContext): Router {
         : parseJsonBody(text);
       const boundOrgId = principal.kind === 'ingest' ? principal.orgId : undefined;
       const outcomes = await ingestWithDetail(ctx, { boundOrgId, deadline }, events, refused);
+      for (const o of outcomes) ctx.metrics?.ingestEvents.inc({ outcome: o.status });
       const first = outcomes[0]!;
       if (single && first.status === 'rejected') throw errors.invalidEvent(first.error!, first.param);
       const results = outcomes.map(({ id, status, error }) =>

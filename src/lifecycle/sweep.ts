@@ -10,6 +10,7 @@ import type { Config } from '../config.ts';
 import { isUnavailable, type Store } from '../store/client.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
+import type { Logger } from '../observe/log.ts';
 
 export interface SweepAction {
   index: string;
@@ -98,11 +99,15 @@ async function writeBlocked(store: Store, pattern: string): Promise<Set<string>>
   );
 }
 
-/** Runs the sweep every `everyMs` in the background (never two at once); `stop()` waits for a running one. */
+/**
+ * Runs the sweep every `everyMs` in the background (never two at once); `stop()` waits for a running one.
+ * Each action is logged and handed to `onAction` (metrics).
+ */
 export function startLifecycleSweep(
   store: Store,
   cfg: Pick<Config, 'sealAfterDays' | 'retentionDays' | 'lifecycleSweepMs'>,
-  log: (line: string) => void = (line) => console.log(line),
+  log: Logger,
+  onAction: (action: SweepAction) => void = () => undefined,
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const run = () => {
@@ -111,13 +116,16 @@ export function startLifecycleSweep(
       .then(
         (report) => {
           for (const a of report.actions) {
-            log(
-              `lifecycle: ${a.action} ${a.index} (${a.ageDays} days old)${a.error ? ` FAILED: ${a.error}` : ''}`,
-            );
+            onAction(a);
+            if (a.error) log.error({ ...a }, `lifecycle: ${a.action} ${a.index} failed`);
+            else log.info({ ...a }, `lifecycle: ${a.action} ${a.index} (${a.ageDays} days old)`);
           }
         },
         (err: Error) =>
-          log(`lifecycle: sweep failed, retrying in ${cfg.lifecycleSweepMs / 1000} s: ${err.message}`),
+          log.error(
+            { err: err.message },
+            `lifecycle: sweep failed, retrying in ${cfg.lifecycleSweepMs / 1000} s`,
+          ),
       )
       .finally(() => (running = undefined));
   };

@@ -12,7 +12,7 @@ import type { StreamFilters } from './read.ts';
 export const STREAM_MAX_LIMIT = 1000;
 export const STREAM_DEFAULT_LIMIT = 100;
 
-const StreamQuery = Type.Object(
+export const StreamQuery = Type.Object(
   {
     ...Type.Pick(ListQuery, ['action', 'resourceType', 'workspaceId', 'actorId', 'cursor']).properties,
     limit: Type.Integer({ minimum: 1, maximum: STREAM_MAX_LIMIT, default: STREAM_DEFAULT_LIMIT }),

@@ -103,12 +103,15 @@ export interface Facets {
   resourceTypes: { value: string; count: number }[];
 }
 
-/** Distinct actions and resource types in the caller's scope, across all time, with event counts. */
-export async function facets(store: Store, scope: ReadScope): Promise<Facets> {
+/**
+ * Distinct actions and resource types in the caller's scope, across all time, with event counts. Departed
+ * members' events count only with `includeDeparted`, as in the list, so a menu's count is what choosing it shows.
+ */
+export async function facets(store: Store, scope: ReadScope, includeDeparted = false): Promise<Facets> {
   const res = await store.search({
     ...searchParams(AUDIT_INDEX_PATTERN),
     body: {
-      query: buildQuery({ includeDeparted: true }, scope),
+      query: buildQuery({ includeDeparted }, scope),
       size: 0,
       track_total_hits: false,
       aggs: {

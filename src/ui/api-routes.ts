@@ -3,7 +3,7 @@
  * router, whose `/:id` would otherwise take `histogram`). They accept the list's filter parameters, checked and
  * scoped exactly like the list (`parseListQuery`, `readScope`, `resolveFilters`):
  * - `GET /histogram?<filters>` → `{ interval, intervalMs, total, buckets: [{ start, count }] }`
- * - `GET /facets` → `{ actions: [{ value, count, destructive }], resourceTypes: [{ value, count }] }`
+ * - `GET /facets[?includeDeparted=true]` → `{ actions: [{ value, count, destructive }], resourceTypes: [{ value, count }] }`
  * - `GET /export?format=csv|ndjson&<filters>` → every matching entry, streamed as a download.
  */
 import { Router, type Request, type Response } from 'express';
@@ -51,9 +51,14 @@ export function pageApiRouter(ctx: AppContext): Router {
   });
 
   router.get('/facets', auth, async (req, res) => {
-    const unknown = Object.keys(req.query as object)[0];
+    const { includeDeparted, ...rest } = req.query as Record<string, unknown>;
+    const unknown = Object.keys(rest)[0];
     if (unknown !== undefined) throw errors.unknownParam(unknown);
-    res.json(await facets(ctx.store, await readScope(ctx, principalOf(res))));
+    if (includeDeparted !== undefined && includeDeparted !== 'true' && includeDeparted !== 'false') {
+      throw errors.invalidParam('includeDeparted', 'includeDeparted must be true or false.');
+    }
+    const scope = await readScope(ctx, principalOf(res));
+    res.json(await facets(ctx.store, scope, includeDeparted === 'true'));
   });
 
   router.get('/export', auth, async (req, res) => {

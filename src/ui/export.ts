@@ -4,6 +4,7 @@
  */
 import type { Response } from 'express';
 import { PUBLIC_FIELDS, type AuditEntry } from '../events/schema.ts';
+import { logOf } from '../http/observe.ts';
 
 export const EXPORT_FORMATS = {
   csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
@@ -94,7 +95,7 @@ export async function streamExport(
     }
     res.end(chunk);
   } catch (err) {
-    console.error('export failed mid-stream', err);
+    logOf(res).error({ err }, 'export failed mid-stream');
     res.destroy(err as Error);
   } finally {
     await entries.return(undefined);

@@ -439,6 +439,48 @@ describe('admin page (browser)', function () {
     }
   });
 
+  it('at 390 px: long event types readable in a tooltip, the search hint whole, no "peak" without events', async () => {
+    // Its own year, so the other tests' counts of the 2003 view stay as they are.
+    const longAction = `workflow.${'reconfigured_'.repeat(8)}everything`;
+    const longId = `${RUN}_long`;
+    await ingest(service.ctx, org.orgId, [
+      {
+        id: longId,
+        action: longAction,
+        resourceType: 'workflow',
+        createdAt: `${YEAR + 1}-03-01T10:00:00.000Z`,
+      },
+    ]);
+    const view = `range=custom&from=${YEAR + 1}-01-01T00:00:00.000Z&to=${YEAR + 1}-12-31T23:59:59.999Z`;
+    const { context, page } = await signedInPage(browser, org.owner.key, { width: 390, height: 844 });
+    await page.goto(`${base}${PAGE_PATH}?${view}`);
+    await page.waitForSelector(`#rows tr.entry[data-id="${longId}"]`);
+    const badge = page.locator(`#rows tr.entry[data-id="${longId}"] .badge`);
+    const cut = await badge.evaluate((b) => b.scrollWidth > b.clientWidth);
+    expect(cut, 'the badge is narrower than the type at this width').to.equal(true);
+    expect(await badge.getAttribute('title')).to.equal(longAction);
+
+    // The placeholder fits the search box (its text width within the box's content width).
+    const spare = await page.evaluate(() => {
+      const input = document.getElementById('search') as HTMLInputElement;
+      const cs = getComputedStyle(input);
+      const g = document.createElement('canvas').getContext('2d')!;
+      g.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+      const room = input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      return room - g.measureText(input.placeholder).width;
+    });
+    // Room is left for the search field's clear button too.
+    expect(spare).to.be.greaterThan(20);
+
+    await page.fill('#search', 'no-such-word-anywhere');
+    await page.waitForSelector('.state-empty');
+    await page.waitForFunction(() =>
+      /no events/.test(document.querySelector('#histogram figcaption')?.textContent ?? ''),
+    );
+    expect(await page.locator('#histogram figcaption').textContent()).not.to.contain('peak');
+    await context.close();
+  });
+
   it('shows a clear "not enabled" page when NEXT_PUBLIC_AUDIT_LOGS_ENABLED is off', async () => {
     const off = await startPageService({ NEXT_PUBLIC_AUDIT_LOGS_ENABLED: 'false' });
     try {

@@ -68,4 +68,11 @@ describe('npm run verify', function () {
     expect(withCp.stdout).to.contain('[checkpoint-mismatch]');
     expect(withCp.stdout).to.contain('history rewritten');
   });
+
+  it('says an org the directory does not know is unknown, never CLEAN', async () => {
+    const res = await verifyCli('--org', 'org_that_does_not_exist');
+    expect(res.code).to.equal(1);
+    expect(res.stdout).not.to.contain('CLEAN');
+    expect(res.stderr).to.contain('unknown organization "org_that_does_not_exist"');
+  });
 });

@@ -108,11 +108,17 @@ describe('admin page API: histogram, facets, export', function () {
     expect(actions['table.deleted']).to.deep.equal({ value: 'table.deleted', count: 2, destructive: true });
     expect(actions['workflow.created']).to.include({ count: 3, destructive: false });
     expect(actions).to.not.have.property('secret_provenance.unrecorded');
-    expect(f.resourceTypes.map((r: { value: string }) => r.value)).to.include.members([
-      'workflow',
-      'table',
-      'file',
-    ]);
+    expect(f.resourceTypes.map((r: { value: string }) => r.value)).to.include.members(['workflow', 'table']);
+    // Like the list, the menus leave out departed members' events unless includeDeparted is on.
+    expect(actions).to.not.have.property('file.uploaded');
+    expect(f.resourceTypes.map((r: { value: string }) => r.value)).to.not.include('file');
+    const all = await json('/facets?includeDeparted=true');
+    expect(all.actions.find((a: { value: string }) => a.value === 'file.uploaded')).to.include({ count: 1 });
+    expect(all.resourceTypes.map((r: { value: string }) => r.value)).to.include('file');
+    expect(JSON.parse((await get('/facets?includeDeparted=maybe')).text)).to.include({
+      code: 'invalid_parameter',
+      param: 'includeDeparted',
+    });
   });
 
   it('export: CSV and NDJSON of exactly the filtered entries, newest first, as a download', async () => {

@@ -114,6 +114,8 @@ describe('npm run seed', function () {
     // window is yesterday and the 8 before (today has no hour yet), so 10.
     const setting = new Date().getUTCHours() === 0 ? 10 : 9;
     expect(res.stderr).to.contain(`AUDIT_SEAL_AFTER_DAYS=${setting} `);
+    // Refused before any work is announced (or done).
+    expect(res.stderr).not.to.contain('Creating org');
   });
 
   it('names a missing or bad flag', async () => {

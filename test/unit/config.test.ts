@@ -13,12 +13,15 @@ describe('config', () => {
     expect(cfg.authFailuresPerMinute).to.equal(30);
     expect(cfg.engine.heapMin).to.equal('512m');
     expect(cfg.engine.heapMax).to.equal('1g');
+    expect(cfg.logLevel).to.equal('info');
+    expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).to.equal('debug');
   });
 
   it('names the variable at fault', () => {
     expect(() => loadConfig({ PORT: 'abc' })).to.throw(ConfigError, /PORT/);
     expect(() => loadConfig({ AUDIT_LOGS_ENABLED: 'yes' })).to.throw(ConfigError, /AUDIT_LOGS_ENABLED/);
     expect(() => loadConfig({ OPENSEARCH_URL: 'localhost:9200' })).to.throw(ConfigError, /OPENSEARCH_URL/);
+    expect(() => loadConfig({ LOG_LEVEL: 'verbose' })).to.throw(ConfigError, /LOG_LEVEL/);
     expect(() => loadConfig({ AUDIT_SEAL_AFTER_DAYS: '30', AUDIT_RETENTION_DAYS: '10' })).to.throw(
       ConfigError,
     );

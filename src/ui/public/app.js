@@ -27,6 +27,8 @@ let query = {
 };
 /** The pending or finished facets request of this sign-in, and its answer. */
 let facets;
+/** Whether `facets` counts departed members' events (it follows the list's "include departed" switch). */
+let facetsDeparted = false;
 let orgFacets;
 
 const actionFilter = new MultiSelect($('action-filter'), (values) => change({ actions: values }));
@@ -191,7 +193,7 @@ function renderFilterOptions(data = orgFacets) {
 /** Loads the org's actions and resource types once per sign-in; the filter menus show them with counts. */
 async function loadFacets() {
   try {
-    const data = await api.facets({});
+    const data = await api.facets({ includeDeparted: facetsDeparted ? 'true' : undefined });
     renderFilterOptions(data);
     return data;
   } catch (err) {
@@ -247,6 +249,10 @@ async function load() {
   // The rows come first: the aggregations start once they are on screen, so they never slow the first page.
   if (generation === query.generation && $('viewer').hidden === false) {
     loadHistogram(generation, abort.signal);
+    if (facetsDeparted !== view.departed) {
+      facetsDeparted = view.departed;
+      facets = undefined;
+    }
     facets ??= loadFacets();
   }
 }

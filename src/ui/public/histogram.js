@@ -38,6 +38,7 @@ export function renderHistogram(figure, data, onSelect) {
     return;
   }
   figure.hidden = false;
+  const total = buckets.reduce((s, b) => s + b.count, 0);
   const max = Math.max(1, ...buckets.map((b) => b.count));
   const width = 1000;
   const height = 64;
@@ -51,7 +52,7 @@ export function renderHistogram(figure, data, onSelect) {
     preserveAspectRatio: 'none',
     class: 'histogram-chart',
     role: 'img',
-    'aria-label': `Events over time: ${formatCount(buckets.reduce((s, b) => s + b.count, 0))} in ${buckets.length} intervals`,
+    'aria-label': `Events over time: ${formatCount(total)} in ${buckets.length} intervals`,
   });
   buckets.forEach((b, i) => {
     const h = b.count === 0 ? 0 : Math.max(2, (b.count / max) * (height - 2));
@@ -82,7 +83,12 @@ export function renderHistogram(figure, data, onSelect) {
       'figcaption',
       { class: 'histogram-axis' },
       el('span', {}, fmt.format(first)),
-      el('span', { class: 'muted' }, `peak ${formatCount(max)} per ${intervalWords(data.interval)}`),
+      el(
+        'span',
+        { class: 'muted' },
+        // With nothing in range there is no peak to speak of (max is floored at 1 only to scale the bars).
+        total === 0 ? 'no events' : `peak ${formatCount(max)} per ${intervalWords(data.interval)}`,
+      ),
       el('span', {}, fmt.format(last)),
     ),
   );

@@ -126,7 +126,11 @@ export class MultiSelect {
               this.onChange([...this.selected]);
             },
           }),
-          el('span', { class: o.destructive ? 'option-name destructive' : 'option-name' }, o.value),
+          el(
+            'span',
+            { class: o.destructive ? 'option-name destructive' : 'option-name', title: o.value },
+            o.value,
+          ),
           o.count ? el('span', { class: 'option-count' }, formatCount(o.count)) : '',
         ),
       ),

@@ -42,7 +42,8 @@ export function entryRow(entry, ctx) {
         'span',
         {
           class: destructive ? 'badge badge-destructive' : 'badge',
-          title: destructive ? 'Destructive action' : undefined,
+          // The badge is cut with an ellipsis when narrow: the tooltip always holds the whole type.
+          title: destructive ? `${entry.action} (destructive action)` : entry.action,
         },
         ...highlighted(entry.action, ctx.terms),
       ),
