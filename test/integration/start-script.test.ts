@@ -107,6 +107,8 @@ describe('npm start', function () {
         AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
         AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
         AUDIT_SEAL_INTERVAL_SECONDS: '2',
+        // Room for every request the shutdown test keeps in flight (3 slow + 8), none refused as busy.
+        AUDIT_INGEST_CONCURRENCY: '16',
         LOG_LEVEL: 'info',
       });
     });
