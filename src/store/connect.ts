@@ -1,8 +1,9 @@
-/** How scripts reach OpenSearch: OPENSEARCH_URL, else the running local engine (`npm start` / `npm run engine`). */
+/** How scripts reach OpenSearch: OPENSEARCH_URL (with the access options of connection.ts), else the running local engine (`npm start` / `npm run engine`). */
 import type { Config } from '../config.ts';
 import { LocalEngine } from '../engine/engine.ts';
 import { applyTemplates, type Change } from './bootstrap.ts';
-import { createStore, isUnavailable, type Store } from './client.ts';
+import { createStore, type Store } from './client.ts';
+import { checkConnection, connectionConfig, describeNodes, startupError } from './connection.ts';
 
 export async function connectForScript(
   cfg: Config,
@@ -17,15 +18,17 @@ export async function connectForScript(
       );
     }
   }
-  const store = createStore(url);
+  const conn = connectionConfig(cfg, url);
+  const store = createStore(conn);
   // What applying the templates changed (`npm run setup` reports it).
   let changes: Change[];
   try {
+    await checkConnection(store, conn);
     changes = await applyTemplates(store, cfg);
   } catch (err) {
     await store.close(); // open sockets would keep a failed script from exiting
-    if (isUnavailable(err)) throw new Error(`cannot reach OpenSearch at ${url}: ${(err as Error).message}`);
-    throw err;
+    throw startupError(err, conn);
   }
-  return { store, url, changes, close: () => store.close() };
+  // `url` is for messages: credentials masked.
+  return { store, url: describeNodes(conn), changes, close: () => store.close() };
 }
