@@ -28,6 +28,11 @@ export interface EngineOptions {
   /** Instance name: `default` for the service, something unique for a test run. */
   instance: string;
   log?: (line: string) => void;
+  /**
+   * opensearch.yml settings over the single-node defaults (null removes one): how a node of a local cluster
+   * (cluster.ts) names its cluster and finds its peers.
+   */
+  settings?: Record<string, string | number | boolean | string[] | null>;
 }
 
 export class EngineError extends Error {}
@@ -55,8 +60,12 @@ export class LocalEngine {
   get dataDir() {
     return path.join(this.instanceDir, 'data');
   }
+  /** OpenSearch names its log file after the cluster. */
+  get clusterName(): string {
+    return String(this.opts.settings?.['cluster.name'] ?? `audit-local-${this.opts.instance}`);
+  }
   get logFile() {
-    return path.join(this.instanceDir, 'logs', `audit-local-${this.opts.instance}.log`);
+    return path.join(this.instanceDir, 'logs', `${this.clusterName}.log`);
   }
 
   /** Fetches (once) and unpacks the engine with its plugins; returns the installed plugin names. */
@@ -175,8 +184,8 @@ export class LocalEngine {
       path.join(confDir, 'jvm.options.d', 'heap.options'),
       `-Xms${this.cfg.heapMin}\n-Xmx${this.cfg.heapMax}\n`,
     );
-    const settings: Record<string, string | number | boolean> = {
-      'cluster.name': `audit-local-${this.opts.instance}`,
+    const settings: Record<string, string | number | boolean | string[] | null> = {
+      'cluster.name': this.clusterName,
       'node.name': `audit-local-${this.opts.instance}`,
       'discovery.type': 'single-node',
       'network.host': '127.0.0.1',
@@ -195,9 +204,11 @@ export class LocalEngine {
         'plugins.index_state_management.history.number_of_replicas': 0,
       });
     }
+    Object.assign(settings, this.opts.settings ?? {});
     fs.writeFileSync(
       path.join(confDir, 'opensearch.yml'),
       Object.entries(settings)
+        .filter(([, v]) => v !== null)
         .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
         .join('\n') + '\n',
     );
@@ -303,7 +314,7 @@ export class LocalEngine {
   }
 }
 
-function ensureEngineUser(): void {
+export function ensureEngineUser(): void {
   if (spawnSync('id', ['-u', ENGINE_USER]).status === 0) return;
   execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ENGINE_USER]);
 }
@@ -331,10 +342,10 @@ export async function freePort(preferred = 0): Promise<number> {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function getJson(url: string): Promise<any> {
+export async function getJson(url: string): Promise<any> {
   const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
