@@ -13,12 +13,15 @@ import { uiRouter } from './ui/routes.ts';
 import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
 import type { Written } from './integrity/written.ts';
+import type { Store as RateLimitStore } from 'express-rate-limit';
 
 export interface AppContext {
   cfg: Config;
   store: Store;
   /** What this process's write path stored, for its own sealer (absent: the sealer walks the ledger). */
   written?: Written;
+  /** Where the per-key rate limits count (shared by all instances with REDIS_URL); absent: in memory. */
+  rateLimitStore?: RateLimitStore;
 }
 
 export function buildApp(ctx: AppContext): express.Express {
@@ -28,7 +31,7 @@ export function buildApp(ctx: AppContext): express.Express {
   app.set('query parser', 'simple');
 
   app.use(healthRouter(ctx));
-  app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute));
+  app.use('/api/v1', apiRateLimit(ctx.cfg.rateLimitPerMinute, ctx.rateLimitStore));
   // Capability routers are mounted here, each owning its paths under /api/v1.
   app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go

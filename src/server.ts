@@ -6,8 +6,10 @@ import { Sealer, sealerOptions } from './integrity/sealer.ts';
 import { loadSigningKey } from './integrity/signing.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
+import { sharedRateLimitStore, type SharedRateLimitStore } from './http/rate-limit.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
+import { checkConnection, connectionConfig, startupError } from './store/connection.ts';
 
 export interface RunningService {
   url: string;
@@ -21,11 +23,26 @@ export interface RunningService {
 }
 
 export async function startService(cfg: Config & { opensearchUrl: string }): Promise<RunningService> {
-  const store = createStore(cfg.opensearchUrl);
-  const changes = await applyTemplates(store, cfg);
+  const conn = connectionConfig(cfg, cfg.opensearchUrl);
+  const store = createStore(conn);
+  let changes: Change[];
+  try {
+    await checkConnection(store, conn);
+    changes = await applyTemplates(store, cfg);
+  } catch (err) {
+    await store.close(); // open sockets would keep a failed start from exiting
+    throw startupError(err, conn);
+  }
+  let shared: SharedRateLimitStore | undefined;
+  try {
+    shared = cfg.redisUrl ? await sharedRateLimitStore(cfg.redisUrl) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // What this instance's write path stores, handed to its own sealer (written.ts).
   const written = cfg.sealing ? new Written() : undefined;
-  const app = buildApp({ cfg, store, written });
+  const app = buildApp({ cfg, store, written, rateLimitStore: shared?.store });
   const server = app.listen(cfg.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -48,6 +65,7 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
       await sealer?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await shared?.close();
       await store.close();
     },
     async kill() {
@@ -55,6 +73,7 @@ export async function startService(cfg: Config & { opensearchUrl: string }): Pro
       sealer?.halt();
       server.close();
       server.closeAllConnections();
+      await shared?.close();
       await store.close();
     },
   };
