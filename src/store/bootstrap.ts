@@ -72,7 +72,9 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
     const exists = (await store.indices.exists({ index: name })).body;
     if (!exists) {
       try {
-        await store.indices.create({ index: name, body: body as never });
+        // Replicas as AUDIT_INDEX_REPLICAS says, like the day indices: on a cluster, losing one node loses none.
+        const settings = { ...(body.settings ?? {}), 'index.number_of_replicas': cfg.indexReplicas };
+        await store.indices.create({ index: name, body: { ...body, settings } as never });
         changes.push({ kind: 'internal index', name, action: 'created' });
       } catch (err) {
         // Another instance created it between our check and our create.

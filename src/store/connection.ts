@@ -94,7 +94,7 @@ export class StartupError extends Error {}
  * The security plugin's action name for each call the service makes at start-up and while running, for a 403
  * whose body does not name it (index-templates/security/roles.yml grants them all).
  */
-const PERMISSIONS: [method: string, path: RegExp, permission: string][] = [
+export const PERMISSIONS: [method: string, path: RegExp, permission: string][] = [
   ['GET', /^\/?$/, 'cluster:monitor/main'],
   ['GET', /^\/_cluster\/health/, 'cluster:monitor/health'],
   ['GET', /^\/_cat\/plugins/, 'cluster:monitor/nodes/info'],
@@ -102,7 +102,6 @@ const PERMISSIONS: [method: string, path: RegExp, permission: string][] = [
   ['PUT', /^\/_index_template\//, 'indices:admin/index_template/put'],
   ['GET', /^\/_plugins\/_ism\/policies\//, 'cluster:admin/opendistro/ism/policy/get'],
   ['PUT', /^\/_plugins\/_ism\/policies\//, 'cluster:admin/opendistro/ism/policy/write'],
-  ['POST', /^\/_plugins\/_ism\/add\//, 'cluster:admin/opendistro/ism/managedindex/add'],
   ['HEAD', /^\/[^_/][^/]*\/?$/, 'indices:admin/get'],
   ['PUT', /^\/[^_/][^/]*\/?$/, 'indices:admin/create'],
   ['GET', /^\/[^_/][^/]*\/_mapping/, 'indices:admin/mappings/get'],
