@@ -1,5 +1,6 @@
 /** How scripts reach OpenSearch: OPENSEARCH_URL (with the access options of connection.ts), else the running local engine (`npm start` / `npm run engine`). */
 import type { Config } from '../config.ts';
+import { LocalCluster } from '../engine/cluster.ts';
 import { LocalEngine } from '../engine/engine.ts';
 import { applyTemplates, type Change } from './bootstrap.ts';
 import { createStore, type Store } from './client.ts';
@@ -10,11 +11,14 @@ export async function connectForScript(
 ): Promise<{ store: Store; url: string; changes: Change[]; close(): Promise<void> }> {
   let url = cfg.opensearchUrl;
   if (!url) {
-    url = new LocalEngine(cfg.engine, { instance: 'default' }).running()?.url;
+    // The single local engine, else a local cluster (`npm run engine -- start --nodes N`).
+    url =
+      new LocalEngine(cfg.engine, { instance: 'default' }).running()?.url ??
+      (new LocalCluster(cfg.engine, { instance: 'default' }).urls().join(',') || undefined);
     if (!url) {
       throw new Error(
         'No OpenSearch to talk to: set OPENSEARCH_URL, or start the local engine with `npm start` or ' +
-          '`npm run engine -- start`.',
+          '`npm run engine -- start` (a local cluster: `npm run engine -- start --nodes 3`).',
       );
     }
   }
