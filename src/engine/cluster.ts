@@ -86,9 +86,11 @@ export class LocalCluster {
         taken.add(p);
         return p;
       };
+      // Port 0 (tests): any free ports; else the configured port and the ones after it where free.
+      const base = this.cfg.port;
       for (let i = 0; i < nodes; i++) {
-        const port = await pick(this.cfg.port + i);
-        layout.nodes.push({ name: `node-${i + 1}`, port, transportPort: await pick(port + 100) });
+        const port = await pick(base ? base + i : 0);
+        layout.nodes.push({ name: `node-${i + 1}`, port, transportPort: await pick(base ? port + 100 : 0) });
       }
       fs.mkdirSync(this.dir, { recursive: true });
       fs.writeFileSync(this.layoutFile, JSON.stringify(layout, null, 2));
