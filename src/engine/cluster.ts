@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { EngineConfig } from '../config.ts';
-import { EngineError, LocalEngine, freePort, getJson, type InstanceState } from './engine.ts';
+import { EngineError, LocalEngine, freePort, getJson, sleep, type InstanceState } from './engine.ts';
 
 export interface ClusterLayout {
   name: string;
@@ -116,7 +116,7 @@ export class LocalCluster {
     const state = node.running();
     if (!state) return;
     process.kill(state.pid, 'SIGKILL');
-    while (node.running()) await new Promise((r) => setTimeout(r, 100));
+    while (node.running()) await sleep(100);
   }
 
   /** The running nodes' states, in node order. */
@@ -158,7 +158,7 @@ export class LocalCluster {
         );
         if (health && !health.timed_out) return;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     throw new EngineError(`the local cluster did not reach ${n} nodes within ${timeoutMs / 1000} s`);
   }

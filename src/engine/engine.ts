@@ -314,7 +314,7 @@ export class LocalEngine {
   }
 }
 
-export function ensureEngineUser(): void {
+function ensureEngineUser(): void {
   if (spawnSync('id', ['-u', ENGINE_USER]).status === 0) return;
   execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ENGINE_USER]);
 }
