@@ -141,6 +141,15 @@ export function startupError(err: unknown, conn: ConnectionConfig): Error {
           'set OPENSEARCH_URL to a host name the certificate names (or OPENSEARCH_CA_CERT to the right CA)',
       );
     }
+    if (
+      /certificate required|bad certificate|unknown ca/i.test(err.message) &&
+      !/self[- ]signed/.test(err.message)
+    ) {
+      return line(
+        `OpenSearch at ${where} refused the client certificate (${detail}); set OPENSEARCH_CLIENT_CERT and ` +
+          'OPENSEARCH_CLIENT_KEY to a certificate its CA trusts',
+      );
+    }
     if (/wrong version number/i.test(err.message)) {
       return line(`OpenSearch at ${where} does not speak TLS (${detail}); use http:// in OPENSEARCH_URL`);
     }
@@ -181,6 +190,12 @@ export function startupError(err: unknown, conn: ConnectionConfig): Error {
         `OpenSearch at ${where} denied ${method ?? ''} ${path ?? ''} (403 Forbidden): the user of ` +
           `OPENSEARCH_USERNAME${conn.aws ? ' (or the AWS role)' : ''} lacks the permission ` +
           `${permission ?? '(unknown)'}; grant the role in index-templates/security/roles.yml`,
+      );
+    }
+    // nginx-style gateways answer 400 where OpenSearch itself ends the handshake (below).
+    if (status === 400 && /no required ssl certificate/i.test(body)) {
+      return line(
+        `OpenSearch at ${where} requires a client certificate; set OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY`,
       );
     }
     if (status === 400 && /plain HTTP request was sent to HTTPS port/i.test(body)) {

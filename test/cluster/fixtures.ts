@@ -33,6 +33,9 @@ export function makeCertificates(dir: string): { ca: string; cert: string; key: 
   run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir); // prettier-ignore
   fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
   run('openssl', ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'san.ext'], dir); // prettier-ignore
+  // A client certificate from the same CA, for mutual TLS.
+  run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=audit-log-service'], dir); // prettier-ignore
+  run('openssl', ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2'], dir); // prettier-ignore
   return {
     ca: path.join(dir, 'ca.pem'),
     cert: path.join(dir, 'server.pem'),
@@ -67,6 +70,9 @@ export interface Nginx {
   url: string;
   port: number;
   ca: string;
+  /** A client certificate and key the CA signed (for `startNginx(…, { mutualTls: true })`). */
+  clientCert: string;
+  clientKey: string;
   dir: string;
   stop(): Promise<void>;
 }
@@ -75,7 +81,7 @@ export interface Nginx {
  * nginx terminating TLS with basic auth (NGINX_USER / NGINX_PASSWORD) in front of every test engine node.
  * `extra` adds location blocks (e.g. a policy refusing an API with 403, as a gateway would).
  */
-export async function startNginx(extra = ''): Promise<Nginx> {
+export async function startNginx(extra = '', opts: { mutualTls?: boolean } = {}): Promise<Nginx> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-nginx-'));
   const { ca, cert, key } = makeCertificates(dir);
   const hash = run('openssl', ['passwd', '-apr1', NGINX_PASSWORD], dir).trim();
@@ -103,6 +109,7 @@ http {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${cert};
     ssl_certificate_key ${key};
+    ${opts.mutualTls ? `ssl_client_certificate ${ca}; ssl_verify_client on;` : ''}
     auth_basic "opensearch";
     auth_basic_user_file ${dir}/htpasswd;
     client_max_body_size 100m;
@@ -125,6 +132,8 @@ http {
     url: `https://localhost:${port}`,
     port,
     ca,
+    clientCert: path.join(dir, 'client.pem'),
+    clientKey: path.join(dir, 'client.key'),
     dir,
     async stop() {
       await stopChild(child);

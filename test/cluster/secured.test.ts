@@ -158,6 +158,24 @@ describe('a secured cluster: TLS and basic auth through nginx', function () {
     ).to.throw(/OPENSEARCH_CA_CERT: cannot read/);
   });
 
+  it('connects with a client certificate where the endpoint requires one (mutual TLS)', async () => {
+    const mtls = await startNginx('', { mutualTls: true });
+    try {
+      const env = { ...good, OPENSEARCH_URL: mtls.url, OPENSEARCH_CA_CERT: mtls.ca };
+      const withCert = {
+        ...env,
+        OPENSEARCH_CLIENT_CERT: mtls.clientCert,
+        OPENSEARCH_CLIENT_KEY: mtls.clientKey,
+      };
+      expect(await startupFailure(withCert)).to.equal(undefined);
+      const setup = await runScript('setup', [], withCert);
+      expect(setup.code, setup.stderr).to.equal(0);
+      expect(await startupFailure(env)).to.match(/client certificate.*OPENSEARCH_CLIENT_CERT/);
+    } finally {
+      await mtls.stop();
+    }
+  });
+
   it('names the permission the user lacks on a 403', async () => {
     // A gateway policy refusing the index-template API, as a role without it would.
     const strict = await startNginx('location /_index_template/ { return 403; }');
