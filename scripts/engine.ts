@@ -3,17 +3,21 @@ import readline from 'node:readline/promises';
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config.ts';
 import { LocalEngine } from '../src/engine/engine.ts';
-import { runCli } from '../src/cli.ts';
+import { LocalCluster } from '../src/engine/cluster.ts';
+import { intFlag, runCli } from '../src/cli.ts';
 
 const HELP = `Usage: npm run engine -- <command> [options]
 
-Manages the local OpenSearch (single node, 127.0.0.1) that npm start uses when OPENSEARCH_URL is unset.
+Manages the local OpenSearch (single node, 127.0.0.1) that npm start uses when OPENSEARCH_URL is unset,
+or a local cluster of several nodes on loopback (start --nodes N).
 
 Commands:
   start            fetch (once, from Maven Central), unpack and start the engine; prints its URL, the same
                    one on every start of an instance (it waits up to 30 s for its port to be free)
-  stop             stop the engine this tool started
-  status           version, plugins, health and data size
+  start --nodes N  start a local cluster of N nodes (each its own data folder and ports, 512 MB heap);
+                   prints their URLs, comma-separated (use as OPENSEARCH_URL)
+  stop             stop the engine (and the local cluster's nodes) this tool started
+  status           version, plugins, health and data size; a local cluster's nodes
   logs [-f] [-n N] print the last N lines of the engine log (default 50); -f follows it
   reset [--yes]    stop the engine and delete its data (asks first unless --yes)
 
@@ -26,9 +30,17 @@ OPENSEARCH_JAVA_HOME (see README).`;
 runCli(HELP, async (args) => {
   const [command] = args._;
   const cfg = loadConfig();
-  const engine = new LocalEngine(cfg.engine, { instance: String(args.instance ?? 'default') });
+  const instance = String(args.instance ?? 'default');
+  const engine = new LocalEngine(cfg.engine, { instance });
+  const cluster = new LocalCluster(cfg.engine, { instance });
   switch (command) {
     case 'start': {
+      if (args.nodes !== undefined) {
+        const { urls, startedNow } = await cluster.start(intFlag(args, 'nodes', { min: 1, max: 9 }));
+        console.error(startedNow ? `local cluster started` : `local cluster is already running`);
+        console.log(urls.join(','));
+        return;
+      }
       const { state, startedNow } = await engine.start();
       console.error(
         startedNow ? `OpenSearch ${state.version} started` : `OpenSearch ${state.version} is already running`,
@@ -36,10 +48,38 @@ runCli(HELP, async (args) => {
       console.log(state.url);
       return;
     }
-    case 'stop':
-      console.log((await engine.stop()) ? 'stopped' : 'not running');
+    case 'stop': {
+      const nodes = await cluster.stop();
+      const single = await engine.stop();
+      console.log(
+        single || nodes > 0 ? `stopped${nodes > 0 ? ` (${nodes} cluster nodes)` : ''}` : 'not running',
+      );
       return;
+    }
     case 'status': {
+      const layout = cluster.layout();
+      if (layout) {
+        const running = new Map(cluster.running().map((s) => [s.url, s]));
+        const urls = cluster.urls();
+        const health = urls.length
+          ? await fetch(`${urls[0]}/_cluster/health`)
+              .then((r) => r.json() as Promise<{ status: string; number_of_nodes: number }>)
+              .catch(() => undefined)
+          : undefined;
+        console.log(
+          `cluster:  ${layout.name} (${health ? `${health.status}, ${health.number_of_nodes} nodes joined` : 'not answering'})`,
+        );
+        for (let i = 0; i < layout.nodes.length; i++) {
+          const n = layout.nodes[i]!;
+          const node = cluster.node(i, layout);
+          const state = node.running();
+          console.log(
+            `  ${n.name}: ${state && running.has(state.url) ? `running, pid ${state.pid}, ${state.url}` : 'stopped'}` +
+              ` (transport ${n.transportPort}, data ${node.dataDir})`,
+          );
+        }
+        if (!engine.running()) return;
+      }
       const state = engine.running();
       if (!state) {
         console.log(
@@ -87,6 +127,7 @@ log:      ${engine.logFile}`);
         if (answer.trim() !== 'yes') throw new Error('not confirmed; nothing deleted');
       }
       await engine.reset();
+      await cluster.reset();
       console.log('local engine data deleted');
       return;
     }

@@ -20,6 +20,7 @@ import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
+import type { Store as RateLimitStore } from 'express-rate-limit';
 
 export interface AppContext {
   cfg: Config;
@@ -32,6 +33,8 @@ export interface AppContext {
   log?: Logger;
   /** This instance's metrics (default: a fresh registry). */
   metrics?: Metrics;
+  /** Where the per-key rate limits count (shared by all instances with REDIS_URL); absent: in memory. */
+  rateLimitStore?: RateLimitStore;
 }
 
 export function buildApp(given: AppContext): express.Express {
@@ -63,7 +66,7 @@ export function buildApp(given: AppContext): express.Express {
   });
   app.use(
     '/api/v1',
-    apiRateLimit(ctx.cfg.rateLimitPerMinute, () => metrics.rateLimited.inc()),
+    apiRateLimit(ctx.cfg.rateLimitPerMinute, () => metrics.rateLimited.inc(), ctx.rateLimitStore),
   );
   app.use('/api/v1', requestDeadline(ctx.cfg.requestTimeoutMs));
   // Capability routers are mounted here, each owning its paths under /api/v1.

@@ -2,6 +2,7 @@
  * Configuration: the one place that reads `process.env`. Everything else receives a `Config`.
  * Each variable is validated here so a typo fails at start-up with a message naming it.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,10 +25,27 @@ export interface EngineConfig {
   ismJitter: number;
 }
 
+/** How to reach and authenticate to OpenSearch, besides the node URLs (see docs/deploying.md). */
+export interface OpenSearchAccess {
+  /** OPENSEARCH_URL split into its nodes (empty when unset). */
+  nodes: string[];
+  username?: string;
+  password?: string;
+  /** PEM contents of OPENSEARCH_CA_CERT, OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY. */
+  ca?: string;
+  clientCert?: string;
+  clientKey?: string;
+  /** SigV4 signing (Amazon OpenSearch Service `es` or Serverless `aoss`) with the AWS default credentials. */
+  aws?: { region: string; service: 'es' | 'aoss' };
+}
+
 export interface Config {
   port: number;
-  /** An existing cluster; undefined means "start the local engine". */
+  /** An existing cluster (one URL or a comma-separated list); undefined means "start the local engine". */
   opensearchUrl?: string;
+  opensearch: OpenSearchAccess;
+  /** Shared store of the per-key rate limits (several instances); undefined: each instance counts alone. */
+  redisUrl?: string;
   auditLogsEnabled: boolean;
   pageEnabled: boolean;
   billingEnabled: boolean;
@@ -118,12 +136,74 @@ function defaultEngineDir(env: Env): string {
   return path.join(base, 'audit-log-service');
 }
 
+/** Node URLs of OPENSEARCH_URL; credentials inside a URL never appear in the error. */
+export function parseNodes(value: string | undefined): string[] {
+  if (!value) return [];
+  const nodes = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  for (const n of nodes) {
+    if (!/^https?:\/\/[^/]+/.test(n) || !URL.canParse(n)) {
+      throw new ConfigError(
+        `OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200, or a comma-separated list of them (got "${n.replace(/\/\/[^/@]*@/, '//***@')}")`,
+      );
+    }
+  }
+  if (nodes.length === 0) throw new ConfigError('OPENSEARCH_URL has no node URL');
+  return nodes;
+}
+
+function pemFile(env: Env, name: string): string | undefined {
+  const file = str(env, name);
+  if (!file) return undefined;
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  if (!pem.includes('-----BEGIN ')) throw new ConfigError(`${name}: ${file} is not a PEM file`);
+  return pem;
+}
+
+function openSearchAccess(env: Env): OpenSearchAccess {
+  const access: OpenSearchAccess = {
+    nodes: parseNodes(str(env, 'OPENSEARCH_URL')),
+    username: str(env, 'OPENSEARCH_USERNAME'),
+    password: str(env, 'OPENSEARCH_PASSWORD'),
+    ca: pemFile(env, 'OPENSEARCH_CA_CERT'),
+    clientCert: pemFile(env, 'OPENSEARCH_CLIENT_CERT'),
+    clientKey: pemFile(env, 'OPENSEARCH_CLIENT_KEY'),
+  };
+  if ((access.username === undefined) !== (access.password === undefined)) {
+    throw new ConfigError('OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD must be set together');
+  }
+  if ((access.clientCert === undefined) !== (access.clientKey === undefined)) {
+    throw new ConfigError('OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY must be set together');
+  }
+  const region = str(env, 'OPENSEARCH_AWS_REGION');
+  const service = str(env, 'OPENSEARCH_AWS_SERVICE') ?? 'es';
+  if (service !== 'es' && service !== 'aoss') {
+    throw new ConfigError(`OPENSEARCH_AWS_SERVICE must be "es" or "aoss" (got "${service}")`);
+  }
+  if (region) {
+    if (access.username) {
+      throw new ConfigError('OPENSEARCH_AWS_REGION (SigV4) and OPENSEARCH_USERNAME cannot be used together');
+    }
+    access.aws = { region, service };
+  } else if (str(env, 'OPENSEARCH_AWS_SERVICE')) {
+    throw new ConfigError('OPENSEARCH_AWS_SERVICE needs OPENSEARCH_AWS_REGION');
+  }
+  return access;
+}
+
 export function loadConfig(env: Env = process.env): Config {
-  const opensearchUrl = str(env, 'OPENSEARCH_URL');
-  if (opensearchUrl && !/^https?:\/\/[^/]+/.test(opensearchUrl)) {
-    throw new ConfigError(
-      `OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200 (got "${opensearchUrl}")`,
-    );
+  const opensearch = openSearchAccess(env);
+  const opensearchUrl = opensearch.nodes.length > 0 ? str(env, 'OPENSEARCH_URL') : undefined;
+  const redisUrl = str(env, 'REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\/[^/]+/.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL');
   }
   const retentionDays = num(env, 'AUDIT_RETENTION_DAYS', 400, 1, 36500);
   const sealAfterDays = num(env, 'AUDIT_SEAL_AFTER_DAYS', 2, 1, 36500);
@@ -133,6 +213,8 @@ export function loadConfig(env: Env = process.env): Config {
   return {
     port: num(env, 'PORT', 3000, 0, 65535),
     opensearchUrl,
+    opensearch,
+    redisUrl,
     auditLogsEnabled: bool(env, 'AUDIT_LOGS_ENABLED'),
     pageEnabled: bool(env, 'NEXT_PUBLIC_AUDIT_LOGS_ENABLED'),
     billingEnabled: bool(env, 'BILLING_ENABLED'),

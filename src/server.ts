@@ -8,8 +8,10 @@ import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
+import { sharedRateLimitStore, type SharedRateLimitStore } from './http/rate-limit.ts';
 import { applyTemplates, type Change } from './store/bootstrap.ts';
 import { createStore, type Store } from './store/client.ts';
+import { checkConnection, connectionConfig, startupError } from './store/connection.ts';
 
 export interface RunningService {
   url: string;
@@ -61,14 +63,29 @@ export async function startService(
 ): Promise<RunningService> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   const metrics = new Metrics();
-  const store = createStore(cfg.opensearchUrl);
+  const conn = connectionConfig(cfg, cfg.opensearchUrl);
+  const store = createStore(conn);
   store.on('response', (err) => {
     if (err) metrics.opensearchError(err);
   });
-  const changes = await applyTemplates(store, cfg);
+  let changes: Change[];
+  try {
+    await checkConnection(store, conn);
+    changes = await applyTemplates(store, cfg);
+  } catch (err) {
+    await store.close(); // open sockets would keep a failed start from exiting
+    throw startupError(err, conn);
+  }
+  let shared: SharedRateLimitStore | undefined;
+  try {
+    shared = cfg.redisUrl ? await sharedRateLimitStore(cfg.redisUrl) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   // What this instance's write path stores, handed to its own sealer (written.ts).
   const written = cfg.sealing ? new Written() : undefined;
-  const app = buildApp({ cfg, store, written, log, metrics });
+  const app = buildApp({ cfg, store, written, log, metrics, rateLimitStore: shared?.store });
   const server = app.listen(cfg.port);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
@@ -115,6 +132,7 @@ export async function startService(
     async close(drainMs = 7000) {
       // HTTP first: no new connections from here on; the jobs finish their current run meanwhile.
       await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop()]);
+      await shared?.close();
       await store.close();
     },
     async kill() {
@@ -122,6 +140,7 @@ export async function startService(
       sealer?.halt();
       server.close();
       server.closeAllConnections();
+      await shared?.close();
       await store.close();
     },
   };

@@ -29,6 +29,11 @@ export interface EngineOptions {
   /** Instance name: `default` for the service, something unique for a test run. */
   instance: string;
   log?: (line: string) => void;
+  /**
+   * opensearch.yml settings over the single-node defaults (null removes one): how a node of a local cluster
+   * (cluster.ts) names its cluster and finds its peers.
+   */
+  settings?: Record<string, string | number | boolean | string[] | null>;
 }
 
 export class EngineError extends Error {}
@@ -69,8 +74,12 @@ export class LocalEngine {
   get dataDir() {
     return path.join(this.instanceDir, 'data');
   }
+  /** OpenSearch names its log file after the cluster. */
+  get clusterName(): string {
+    return String(this.opts.settings?.['cluster.name'] ?? `audit-local-${this.opts.instance}`);
+  }
   get logFile() {
-    return path.join(this.instanceDir, 'logs', `audit-local-${this.opts.instance}.log`);
+    return path.join(this.instanceDir, 'logs', `${this.clusterName}.log`);
   }
 
   /** Fetches (once) and unpacks the engine with its plugins; returns the installed plugin names. */
@@ -156,10 +165,6 @@ export class LocalEngine {
     }
   }
 
-  private get clusterName() {
-    return `audit-local-${this.opts.instance}`;
-  }
-
   /**
    * The instance's ports: on its first start the preferred port (else a free one), recorded; on every later
    * start exactly those, so a service connected to its URL reconnects after a restart.
@@ -237,9 +242,9 @@ export class LocalEngine {
       path.join(confDir, 'jvm.options.d', 'heap.options'),
       `-Xms${this.cfg.heapMin}\n-Xmx${this.cfg.heapMax}\n`,
     );
-    const settings: Record<string, string | number | boolean> = {
+    const settings: Record<string, string | number | boolean | string[] | null> = {
       'cluster.name': this.clusterName,
-      'node.name': this.clusterName,
+      'node.name': `audit-local-${this.opts.instance}`,
       'discovery.type': 'single-node',
       'network.host': '127.0.0.1',
       'http.port': port,
@@ -257,9 +262,11 @@ export class LocalEngine {
         'plugins.index_state_management.history.number_of_replicas': 0,
       });
     }
+    Object.assign(settings, this.opts.settings ?? {});
     fs.writeFileSync(
       path.join(confDir, 'opensearch.yml'),
       Object.entries(settings)
+        .filter(([, v]) => v !== null)
         .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
         .join('\n') + '\n',
     );
@@ -436,10 +443,10 @@ function holderOf(port: number): string {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function getJson(url: string, timeoutMs = 10_000): Promise<any> {
+export async function getJson(url: string, timeoutMs = 10_000): Promise<any> {
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
   return res.json();
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { PROJECT_ROOT, type Config } from '../config.ts';
 import { statusOf, type Store } from './client.ts';
+import { isServerless } from './connection.ts';
 import { ISM_POLICY_ID, TEMPLATE_NAME } from './names.ts';
 
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
@@ -71,7 +72,9 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
     const exists = (await store.indices.exists({ index: name })).body;
     if (!exists) {
       try {
-        await store.indices.create({ index: name, body: body as never });
+        // Replicas as AUDIT_INDEX_REPLICAS says, like the day indices: on a cluster, losing one node loses none.
+        const settings = { ...(body.settings ?? {}), 'index.number_of_replicas': cfg.indexReplicas };
+        await store.indices.create({ index: name, body: { ...body, settings } as never });
         changes.push({ kind: 'internal index', name, action: 'created' });
       } catch (err) {
         // Another instance created it between our check and our create.
@@ -129,7 +132,8 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
   }
 
   // The ISM policy, where the plugin exists; elsewhere the service's lifecycle sweep does the same job.
-  if (!(await hasIsm(store))) {
+  // Serverless has neither the plugin list nor ISM.
+  if (isServerless(cfg.opensearch) || !(await hasIsm(store))) {
     changes.push({
       kind: 'ISM policy',
       name: ISM_POLICY_ID,

@@ -1,10 +1,21 @@
 /** The one OpenSearch client of the service, and how its failures are classified. */
 import { Client, errors as osErrors } from '@opensearch-project/opensearch';
+import { parseNodes } from '../config.ts';
+import { clientOptions, type ConnectionConfig } from './connection.ts';
 
 export type Store = Client;
 
-export function createStore(url: string): Store {
-  return new Client({ node: url, maxRetries: 2, requestTimeout: 30_000 });
+/** A client for `conn` (nodes, credentials, TLS, signing; see connection.ts), or for plain node URLs. */
+export function createStore(conn: ConnectionConfig | string): Store {
+  const options = clientOptions(typeof conn === 'string' ? { nodes: parseNodes(conn) } : conn);
+  // Answers are parsed as JSON.parse does (a `__proto__` key stays an own property, no prototype is set):
+  // the client's default refuses such documents, and one stored value would then break every reader of it.
+  return new Client({
+    ...options,
+    maxRetries: 2,
+    requestTimeout: 30_000,
+    disablePrototypePoisoningProtection: true,
+  });
 }
 
 /** True when the error means "OpenSearch cannot take or serve requests now" (answer 503, retry later). */
