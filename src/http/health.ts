@@ -1,6 +1,6 @@
 /** `GET /healthz`: 200 when OpenSearch answers, 503 otherwise. */
 import { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 
 export function healthRouter({ store }: AppContext): Router {
   const router = Router();
