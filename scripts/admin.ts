@@ -4,7 +4,7 @@
  */
 import { formatTable, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
 import { loadConfig } from '../src/config.ts';
-import type { AppContext } from '../src/app.ts';
+import type { AppContext } from '../src/context.ts';
 import { createApiKey, listApiKeys, revokeApiKey, type KeyRequest } from '../src/directory/api-keys.ts';
 import { listMembers, putMember, removeMember } from '../src/directory/members.ts';
 import { requireOrg, putOrg } from '../src/directory/orgs.ts';

@@ -1,6 +1,6 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
-import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
 import { adminRouter } from './directory/routes.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
@@ -12,30 +12,12 @@ import { integrityRouter } from './integrity/routes.ts';
 import { readRouter } from './query/routes.ts';
 import { streamRouter } from './stream/routes.ts';
 import { uiRouter } from './ui/routes.ts';
-import type { Store } from './store/client.ts';
 import { isUnavailable } from './store/client.ts';
-import type { Written } from './integrity/written.ts';
 import { authenticator } from './http/auth.ts';
 import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';
-import { createLogger, type Logger } from './observe/log.ts';
+import { createLogger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
-import type { Store as RateLimitStore } from 'express-rate-limit';
-
-export interface AppContext {
-  cfg: Config;
-  store: Store;
-  /** What this process's write path stored, for its own sealer (absent: the sealer walks the ledger). */
-  written?: Written;
-  /** Negative key cache and failed-authentication limit; buildApp adds one (absent in scripts: no caching). */
-  authGuard?: AuthGuard;
-  /** The service's logger (default: one built from cfg.logLevel). */
-  log?: Logger;
-  /** This instance's metrics (default: a fresh registry). */
-  metrics?: Metrics;
-  /** Where the per-key rate limits count (shared by all instances with REDIS_URL); absent: in memory. */
-  rateLimitStore?: RateLimitStore;
-}
 
 export function buildApp(given: AppContext): express.Express {
   // On the caller's context, so keys it creates reach the same cache the app's authentication uses.

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppContext } from './app.ts';
+import type { AppContext } from './context.ts';
 import type { Config } from './config.ts';
 import type { InstanceState } from './engine/engine.ts';
 import { createApiKey } from './directory/api-keys.ts';

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, type Config } from '../src/config.ts';
-import type { AppContext } from '../src/app.ts';
+import type { AppContext } from '../src/context.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { createStore, type Store } from '../src/store/client.ts';

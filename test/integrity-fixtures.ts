@@ -3,7 +3,7 @@
  * uses, and the tampering an attacker with database access would do, written straight to OpenSearch.
  */
 import crypto from 'node:crypto';
-import type { AppContext } from '../src/app.ts';
+import type { AppContext } from '../src/context.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
 import { packSeal, sealId, signCheckpoint, type Seal } from '../src/integrity/checkpoint.ts';

@@ -8,7 +8,7 @@
  * - an ingest key never reads.
  * Each refusal says how to get access.
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import type { Principal } from '../http/auth.ts';
 import { getMember } from './members.ts';

@@ -4,7 +4,7 @@
  * optionally bound to one org). The secret is returned once by the create call; only its hash is stored
  * (format and hashing in keys.ts).
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents } from './audit.ts';

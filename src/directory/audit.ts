@@ -9,7 +9,7 @@
  */
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { ingestEvents } from '../ingest/ingest.ts';
 import type { Versioned } from './versioned.ts';
 

@@ -1,5 +1,5 @@
 /** Every document of one org in a directory index, paged with search_after (no 10,000-hit window). */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 
 const PAGE = 1000;
 

@@ -3,7 +3,7 @@
  * marked with `leftAt` — their events stay attributable and `actorId` filters still accept them; putting them
  * again (re-joining) clears `leftAt` and starts a new membership period (`joinedAt`).
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';

@@ -10,7 +10,7 @@
  * another and concurrent changes of one member settle on its final state. Syncing is idempotent, so a call
  * that failed half-way is repaired by repeating it.
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { INTERNAL } from '../store/names.ts';
 import type { Member, Membership } from './schemas.ts';
 import { getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';

@@ -1,5 +1,5 @@
 /** Organizations (index `audit-internal-orgs`, `_id` = orgId): name and plan. */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
 import { OPERATOR_ORG_ID, recordDirectoryEvents } from './audit.ts';

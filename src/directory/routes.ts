@@ -4,7 +4,7 @@
  * that was never given a token exposes no directory surface at all.
  */
 import express, { Router, type Request } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
 import { verifyStrictJson } from '../http/strict-json.ts';

@@ -3,7 +3,7 @@
  * computed from (`if_seq_no` + `if_primary_term`, or `op_type: create` for a new document), so two concurrent
  * changes can never silently overwrite each other. Writes wait for a refresh so a following read sees them.
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { statusOf } from '../store/client.ts';
 

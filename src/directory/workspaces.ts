@@ -1,5 +1,5 @@
 /** Workspaces of an org (index `audit-internal-workspaces`, `_id` = `orgId:workspaceId`): a name. */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { INTERNAL } from '../store/names.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
 import { changedFields } from './diff.ts';

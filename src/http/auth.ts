@@ -8,7 +8,7 @@
 import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { parseKey, secretMatches, tokensEqual, type ApiKeyRecord } from '../directory/keys.ts';
 import { getSource } from '../store/client.ts';
 import { INTERNAL } from '../store/names.ts';

@@ -3,7 +3,7 @@
  * (never a credential or node URL). Serverless (aoss) has no cluster health: an index existence check stands in.
  */
 import { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { isServerless } from '../store/connection.ts';
 
 export function healthRouter({ cfg, store }: AppContext): Router {

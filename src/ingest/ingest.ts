@@ -16,7 +16,7 @@
  * Between the two steps, entries whose ledger write took longer than LEDGER_FRESH_MS after `acceptedAt` get a
  * new `acceptedAt` (and leaf) before their event is written: the sealer relies on it (integrity/ledger.ts).
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { errors } from '../http/errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';

@@ -5,7 +5,7 @@
  * same path belongs to the read router.
  */
 import express, { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { concurrencyLimit } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';

@@ -8,7 +8,7 @@
  * org's chain (it needs it to check its proofs); proofs are given only for entries the key may read.
  */
 import { Router, type Request } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';

@@ -24,7 +24,7 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { allBuckets, statusOf, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import {

@@ -11,7 +11,7 @@
  *   one entry, and hiding it would be an unexplained 404.
  */
 import { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { getMember } from '../directory/members.ts';
 import { ID_PATTERN } from '../events/schema.ts';

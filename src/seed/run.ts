@@ -5,7 +5,7 @@
  * 1000, a few batches in flight. Event ids are derived from the seed, so re-running an interrupted seed with
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { putMember, removeMember } from '../directory/members.ts';
 import { putOrg } from '../directory/orgs.ts';
 import { putWorkspace } from '../directory/workspaces.ts';

@@ -4,10 +4,9 @@
  * variable to fix; and redaction, so no credential reaches a log line or an error message.
  */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { errors as osErrors, type ClientOptions } from '@opensearch-project/opensearch';
+import { errors as osErrors, type Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { parseNodes, type Config, type OpenSearchAccess } from '../config.ts';
-import type { Store } from './client.ts';
 
 /** Everything the client needs to connect: where (nodes) and how (credentials, TLS, signing). */
 export type ConnectionConfig = OpenSearchAccess;
@@ -78,7 +77,7 @@ export function isServerless(conn: Pick<ConnectionConfig, 'aws'>): boolean {
 }
 
 /** The first calls of every start-up: proves the cluster answers, trusts our certificates and credentials. */
-export async function checkConnection(store: Store, conn: ConnectionConfig): Promise<void> {
+export async function checkConnection(store: Client, conn: ConnectionConfig): Promise<void> {
   if (isServerless(conn)) {
     await store.indices.exists({ index: 'audit-internal-service' });
     return;

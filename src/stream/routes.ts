@@ -11,7 +11,7 @@
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';

@@ -7,7 +7,7 @@
  * - `GET /export?format=csv|ndjson&<filters>` → every matching entry, streamed as a download.
  */
 import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { readScope, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import express, { Router } from 'express';
-import type { AppContext } from '../app.ts';
+import type { AppContext } from '../context.ts';
 import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
 import { pageApiRouter } from './api-routes.ts';
 

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { AppContext } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';

@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { AppContext } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { freePort } from '../../src/engine/engine.ts';

@@ -1,6 +1,6 @@
 /** Who may read: `readScope` against the real directory in OpenSearch, for every kind of key and mode. */
 import { expect } from 'chai';
-import type { AppContext } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { isMemberEver, readScope, workspaceExists } from '../../src/directory/access.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember, removeMember } from '../../src/directory/members.ts';

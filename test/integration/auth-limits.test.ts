@@ -7,7 +7,8 @@ import { expect } from 'chai';
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { buildApp, type AppContext } from '../../src/app.ts';
+import { buildApp } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { AuthGuard } from '../../src/http/auth-guard.ts';
 import { seedOrg, testConfig, testStore } from '../helpers.ts';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
-import { buildApp, type AppContext } from '../../src/app.ts';
+import { buildApp } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS, type StoredEvent } from '../../src/events/schema.ts';

@@ -3,7 +3,7 @@
  * there); "now" is 1990-06-30, with seal after 2 days and retention of 30 days.
  */
 import { expect } from 'chai';
-import type { AppContext } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { sweepLifecycle } from '../../src/lifecycle/sweep.ts';
 import type { RunningService } from '../../src/server.ts';
 import { INTERNAL } from '../../src/store/names.ts';

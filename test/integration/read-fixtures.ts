@@ -2,7 +2,7 @@
  * Fixtures for the read-path tests: a running service whose ingest accepts 1995 events (the read tests' own
  * year), orgs with every kind of key, and events written through the real ingest path.
  */
-import type { AppContext } from '../../src/app.ts';
+import type { AppContext } from '../../src/context.ts';
 import { createApiKey, revokeApiKey } from '../../src/directory/api-keys.ts';
 import { putMember, removeMember } from '../../src/directory/members.ts';
 import { putOrg } from '../../src/directory/orgs.ts';
