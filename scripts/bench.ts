@@ -10,7 +10,7 @@ import { formatTable, runCli } from '../src/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { LocalEngine } from '../src/engine/engine.ts';
 
-/** The suite at sizes that finish in minutes on 2 CPUs; `--full` uses the sizes quoted in the README. */
+/** The suite at sizes that finish in minutes on 2 CPUs; `--full` uses the sizes quoted in docs/benchmarks.md. */
 const SUITE: Record<string, { script: string; quick: string[]; full: string[] }> = {
   read: { script: 'bench-read.ts', quick: ['--events', '20000'], full: ['--events', '100000'] },
   seal: {
@@ -34,7 +34,7 @@ deletes (or against OPENSEARCH_URL, which then keeps the events: day indices ref
 figure next to its baseline from bench/baselines.json and writes bench/results/<name>.json.
 
   --only LIST       run some of: ${Object.keys(SUITE).join(', ')}
-  --full            the README's sizes (100k read, 2 rounds of 120 s seal phases, 1M-event page: about 25 minutes)
+  --full            the sizes of docs/benchmarks.md (100k read, 2 rounds of 120 s seal phases, 1M-event page: about 25 minutes)
   --save-baseline   store this run's figures as the new baselines`;
 
 runCli(HELP, async (args) => {

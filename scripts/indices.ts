@@ -11,7 +11,7 @@ Lists the audit day indices (audit-logs-YYYY.MM.DD), oldest first, with a totals
   write-blocked (yes/no), sealed (all events in a tamper-evidence seal, or how many are still pending).
 
 The lifecycle comes from the ISM plugin's explain API where the cluster has it; otherwise from the rules
-the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS; see README "Lifecycle").
+the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS; see docs/operations.md "Lifecycle").
 
 Options:
   --pattern P        only these indices (e.g. "audit-logs-2024.*"; default audit-logs-*)

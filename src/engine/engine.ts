@@ -95,7 +95,9 @@ export class LocalEngine {
     for (const p of pluginArtifacts(this.cfg.version)) {
       const got = fetchArtifact(downloads, p, this.log);
       if (got.status === 'unpublished') {
-        this.log(`${p.coords} is not published on Maven Central; running without it (see README: Lifecycle)`);
+        this.log(
+          `${p.coords} is not published on Maven Central; running without it (see docs/operations.md: Lifecycle)`,
+        );
         break; // index management cannot load without job scheduler, so stop at the first gap
       }
       plugins.push(got.path);

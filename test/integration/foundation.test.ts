@@ -19,7 +19,7 @@ describe('foundation: the real engine, templates and health', () => {
 
   it('runs the index-management (ISM) plugin when the cluster has it', async function () {
     if (!(await hasIsm(store))) {
-      // Maven Central publishes no index-management zip (see README, "Lifecycle"); the sweep stands in.
+      // Maven Central publishes no index-management zip (see docs/operations.md, "Lifecycle"); the sweep stands in.
       this.skip();
     }
     const res = await store.transport.request({
