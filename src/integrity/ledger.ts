@@ -63,25 +63,19 @@ export function ledgerEntryOf(doc: StoredEvent, index: string, hashes: EventHash
 export function ledgerEntryOf(doc: StoredEvent, index: string, hashes?: EventHashes): LedgerEntry;
 export function ledgerEntryOf(doc: StoredEvent, index: string, hashes?: EventHashes): LedgerEntry {
   // Spelled out, not spread: the write path makes one or two of these per event.
-  return hashes
-    ? {
-        orgId: doc.orgId,
-        eventId: doc.id,
-        idHash: idHashOf(doc.id),
-        index,
-        createdAt: doc.createdAt,
-        acceptedAt: doc.acceptedAt,
-        leaf: hashes.leaf,
-        storedHash: hashes.storedHash,
-      }
-    : {
-        orgId: doc.orgId,
-        eventId: doc.id,
-        idHash: idHashOf(doc.id),
-        index,
-        createdAt: doc.createdAt,
-        acceptedAt: doc.acceptedAt,
-      };
+  const entry: LedgerEntry = {
+    orgId: doc.orgId,
+    eventId: doc.id,
+    idHash: idHashOf(doc.id),
+    index,
+    createdAt: doc.createdAt,
+    acceptedAt: doc.acceptedAt,
+  };
+  if (hashes) {
+    entry.leaf = hashes.leaf;
+    entry.storedHash = hashes.storedHash;
+  }
+  return entry;
 }
 
 /**
