@@ -9,9 +9,9 @@ import { startLifecycleSweep } from './lifecycle/sweep.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { sharedRateLimitStore, type SharedRateLimitStore } from './http/rate-limit.ts';
-import { applyTemplates, type Change } from './store/bootstrap.ts';
-import { createStore, type Store } from './store/client.ts';
-import { checkConnection, connectionConfig, startupError } from './store/connection.ts';
+import type { Change } from './store/bootstrap.ts';
+import type { Store } from './store/client.ts';
+import { openStore } from './store/open.ts';
 
 export interface RunningService {
   url: string;
@@ -63,19 +63,11 @@ export async function startService(
 ): Promise<RunningService> {
   const log = opts.log ?? createLogger(cfg.logLevel);
   const metrics = new Metrics();
-  const conn = connectionConfig(cfg, cfg.opensearchUrl);
-  const store = createStore(conn);
-  store.on('response', (err) => {
-    if (err) metrics.opensearchError(err);
-  });
-  let changes: Change[];
-  try {
-    await checkConnection(store, conn);
-    changes = await applyTemplates(store, cfg);
-  } catch (err) {
-    await store.close(); // open sockets would keep a failed start from exiting
-    throw startupError(err, conn);
-  }
+  const { store, changes } = await openStore(cfg, cfg.opensearchUrl, (s) =>
+    s.on('response', (err) => {
+      if (err) metrics.opensearchError(err);
+    }),
+  );
   let shared: SharedRateLimitStore | undefined;
   try {
     shared = cfg.redisUrl ? await sharedRateLimitStore(cfg.redisUrl) : undefined;

@@ -2,9 +2,10 @@
 import type { Config } from '../config.ts';
 import { LocalCluster } from '../engine/cluster.ts';
 import { LocalEngine } from '../engine/engine.ts';
-import { applyTemplates, type Change } from './bootstrap.ts';
-import { createStore, type Store } from './client.ts';
-import { checkConnection, connectionConfig, describeNodes, startupError } from './connection.ts';
+import type { Change } from './bootstrap.ts';
+import type { Store } from './client.ts';
+import { describeNodes } from './connection.ts';
+import { openStore } from './open.ts';
 
 export async function connectForScript(
   cfg: Config,
@@ -22,17 +23,8 @@ export async function connectForScript(
       );
     }
   }
-  const conn = connectionConfig(cfg, url);
-  const store = createStore(conn);
   // What applying the templates changed (`npm run setup` reports it).
-  let changes: Change[];
-  try {
-    await checkConnection(store, conn);
-    changes = await applyTemplates(store, cfg);
-  } catch (err) {
-    await store.close(); // open sockets would keep a failed script from exiting
-    throw startupError(err, conn);
-  }
+  const { store, conn, changes } = await openStore(cfg, url);
   // `url` is for messages: credentials masked.
   return { store, url: describeNodes(conn), changes, close: () => store.close() };
 }
