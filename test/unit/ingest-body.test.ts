@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import { ApiError } from '../../src/http/errors.ts';
+import { errorOf } from './api-error.ts';
 import { MAX_EVENTS, parseJsonBody, parseNdjsonBody } from '../../src/ingest/routes.ts';
 
 const ev = { action: 'file.uploaded', resourceType: 'file' };
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe('ingest body parsers', () => {
   describe('parseJsonBody', () => {

@@ -2,18 +2,8 @@ import { expect } from 'chai';
 import { Type } from '@sinclair/typebox';
 import { MemberBody, OrgBody, OrgParams } from '../../src/directory/schemas.ts';
 import { changedFields } from '../../src/directory/diff.ts';
-import { ApiError } from '../../src/http/errors.ts';
+import { errorOf } from './api-error.ts';
 import { validator } from '../../src/http/validate.ts';
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected a validation error');
-}
 
 describe('request validation (ajv from TypeBox)', () => {
   const org = validator(OrgBody);
