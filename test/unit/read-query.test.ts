@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildQuery, buildSearch, indicesFor } from '../../src/query/build.ts';
+import { buildQuery, buildSearch, indicesFor, readWindows } from '../../src/query/build.ts';
 import { parseListQuery } from '../../src/query/params.ts';
 
 const filters = (q: Record<string, string>) => parseListQuery(q).filters;
@@ -41,5 +41,23 @@ describe('read query builder', () => {
     );
     expect(indicesFor(filters({}))).to.equal('audit-logs-*');
     expect(indicesFor(filters({ startDate: '2990-01-01' }))).to.equal('audit-logs-2990.01.01');
+  });
+
+  it('walks disjoint day windows newest first, from the cursor’s day down to the start day', () => {
+    const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
+    const f = filters({ startDate: '2026-01-01', endDate: '2026-06-30' });
+    const w = readWindows(f, [Date.parse('2026-05-10T12:00:00Z'), 'x']);
+    expect(w[0]).to.deep.equal({ from: day('2026-05-10'), to: day('2026-05-11') });
+    expect(w[1]).to.deep.equal({ from: day('2026-05-03'), to: day('2026-05-10') });
+    for (let i = 1; i < w.length; i++) expect(w[i]!.to).to.equal(w[i - 1]!.from);
+    expect(w[w.length - 1]!.from).to.equal(day('2026-01-01'));
+    // An open start ends with one window over everything older, on the pattern with shard pre-filtering.
+    const open = readWindows(filters({}));
+    expect(open[open.length - 1]).not.to.have.property('from');
+    const s = buildSearch(filters({}), { orgId: 'org_a' }, 51, undefined, open[open.length - 1]);
+    expect(s).to.include({ index: 'audit-logs-*', pre_filter_shard_size: 1 });
+    expect(JSON.stringify(s.body.query)).to.include(
+      `{"range":{"createdAt":{"lt":${open[open.length - 1]!.to}}}}`,
+    );
   });
 });
