@@ -5,7 +5,7 @@
  */
 import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { membershipLookup } from '../directory/membership.ts';
+import { departedLookups } from '../directory/membership.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange } from '../store/names.ts';
 import type { ListFilters } from './params.ts';
 
@@ -42,9 +42,9 @@ export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
   }
   const mustNot: Json[] = [];
   if (!filters.includeDeparted) {
-    // Terms lookup: OpenSearch reads the org's departed-user list from its membership document itself, inside
+    // Terms lookups: OpenSearch reads the org's departed-user list from its membership documents itself, inside
     // this one search — no id list passes through Node. Events without an actor never match, so they stay.
-    mustNot.push({ terms: { actorId: membershipLookup(scope.orgId, 'departed') } });
+    for (const lookup of departedLookups(scope.orgId)) mustNot.push({ terms: { actorId: lookup } });
   }
   // Every word must match some field (the last one as a prefix), so "alice deploy" finds Alice's deployments.
   const must = (filters.search?.split(/\s+/).slice(0, 16) ?? []).map((word) => ({

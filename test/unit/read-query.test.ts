@@ -11,10 +11,17 @@ describe('read query builder', () => {
   });
 
   it('hides departed actors with a terms lookup on the org’s membership document unless told not to', () => {
-    const lookup = {
-      terms: { actorId: { index: 'audit-internal-membership', id: 'org_a', path: 'departed' } },
-    };
-    expect((buildQuery(filters({}), { orgId: 'org_a' }) as any).bool.must_not).to.deep.equal([lookup]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const lookup = (id: string) => ({
+      terms: { actorId: { index: 'audit-internal-membership', id, path: 'departed' } },
+    });
+    // The main document, then the overflow documents that hold departed members beyond one terms query's limit.
+    expect((buildQuery(filters({}), { orgId: 'org_a' }) as any).bool.must_not).to.deep.equal([
+      // eslint-disable-line @typescript-eslint/no-explicit-any
+      lookup('org_a'),
+      lookup('org_a~1'),
+      lookup('org_a~2'),
+      lookup('org_a~3'),
+    ]);
     expect(buildQuery(filters({ includeDeparted: 'true' }), { orgId: 'org_a' })).not.to.have.nested.property(
       'bool.must_not',
     );
