@@ -73,7 +73,8 @@ export function checkSeedOptions(opts: SeedOptions, cfg: AppContext['cfg'], now 
   }
 }
 
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, retrying a few times with backoff while the store is unavailable (ingest repeats are safe). */
+export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
