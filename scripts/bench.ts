@@ -24,12 +24,14 @@ const SUITE: Record<string, { script: string; quick: string[]; full: string[] }>
     quick: ['--events', '50000', '--runs', '5'],
     full: ['--events', '1000000'],
   },
+  // Reads at retention scale beside PostgreSQL; needs Debian's postgresql server on the machine.
+  query: { script: 'bench-query.ts', quick: ['--events', '1000000'], full: ['--events', '10000000'] },
 };
 
 const HELP = `Usage: npm run bench [-- --only read,seal,page] [--full] [--save-baseline]
 
 Runs the benchmarks (read: ingest + a SIEM walk over nextCursor; seal: ingest with sealing off vs on;
-page: first 50 rows of the admin page in Chromium) against a throw-away local engine that it starts and
+page: first 50 rows of the admin page in Chromium; query: reads over 400 days beside PostgreSQL) against a throw-away local engine that it starts and
 deletes (or against OPENSEARCH_URL, which then keeps the events: day indices refuse deletes). Prints each
 figure next to its baseline from bench/baselines.json and writes bench/results/<name>.json.
 

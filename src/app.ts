@@ -1,7 +1,7 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppContext } from './context.ts';
-import { adminRouter } from './directory/routes.ts';
+import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/routes.ts';
 import { ApiError, errors } from './http/errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
 import { requestDeadline } from './http/deadline.ts';
@@ -50,7 +50,10 @@ export function buildApp(given: AppContext): express.Express {
     '/api/v1',
     apiRateLimit(ctx.cfg.rateLimitPerMinute, () => metrics.rateLimited.inc(), ctx.rateLimitStore),
   );
-  app.use('/api/v1', requestDeadline(ctx.cfg.requestTimeoutMs));
+  // A full member sync writes every member's change: it alone is bounded more loosely than other requests.
+  const deadline = requestDeadline(ctx.cfg.requestTimeoutMs);
+  const syncDeadline = requestDeadline(Math.max(ctx.cfg.requestTimeoutMs, MEMBER_SYNC_TIMEOUT_MS));
+  app.use('/api/v1', (req, res, next) => (isMemberSync(req) ? syncDeadline : deadline)(req, res, next));
   // Capability routers are mounted here, each owning its paths under /api/v1.
   app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go

@@ -43,25 +43,41 @@ export async function recordDirectoryEvents(
   basis: ChangeBasis,
   events: DirectoryEvent[],
 ): Promise<void> {
-  if (events.length === 0) return;
-  const version = basis.prev ? `${basis.prev.primaryTerm}:${basis.prev.seqNo}` : 'new';
-  const seed = `${basis.index}|${basis.id}|${version}|${canonicalize(basis.change)}`;
-  const inputs = events.map((e) => ({
-    id: `dir_${crypto.createHash('sha256').update(`${seed}|${e.action}`).digest('hex').slice(0, 40)}`,
-    action: e.action,
-    resourceType: e.action.slice(0, e.action.indexOf('.')),
-    resourceId: e.resourceId,
-    ...(e.resourceName ? { resourceName: e.resourceName } : {}),
-    ...(e.workspaceId ? { workspaceId: e.workspaceId } : {}),
-    actorName: OPERATOR_ACTOR_NAME,
-    metadata: e.metadata,
-  }));
-  const results = await ingestEvents(ctx, { boundOrgId: orgId ?? OPERATOR_ORG_ID }, inputs);
-  const rejected = results.filter((r) => r.status === 'rejected');
-  if (rejected.length > 0 || results.length !== inputs.length) {
-    // A bug, not a user error: the directory builds these events itself. Nothing was changed.
-    throw new DirectoryAuditError(
-      `the audit event of a directory change was rejected by the ingest path: ${rejected.map((r) => r.error).join('; ')}`,
-    );
+  await recordDirectoryChanges(ctx, orgId, [{ basis, events }]);
+}
+
+/** Events per ingest call when many changes are recorded at once (a member sync). */
+const BATCH = 1000;
+
+/** The events of many changes of one org, written in large ingest batches; each id as for a single change. */
+export async function recordDirectoryChanges(
+  ctx: AppContext,
+  orgId: string | undefined,
+  changes: { basis: ChangeBasis; events: DirectoryEvent[] }[],
+): Promise<void> {
+  const inputs = changes.flatMap(({ basis, events }) => {
+    const version = basis.prev ? `${basis.prev.primaryTerm}:${basis.prev.seqNo}` : 'new';
+    const seed = `${basis.index}|${basis.id}|${version}|${canonicalize(basis.change)}`;
+    return events.map((e) => ({
+      id: `dir_${crypto.createHash('sha256').update(`${seed}|${e.action}`).digest('hex').slice(0, 40)}`,
+      action: e.action,
+      resourceType: e.action.slice(0, e.action.indexOf('.')),
+      resourceId: e.resourceId,
+      ...(e.resourceName ? { resourceName: e.resourceName } : {}),
+      ...(e.workspaceId ? { workspaceId: e.workspaceId } : {}),
+      actorName: OPERATOR_ACTOR_NAME,
+      metadata: e.metadata,
+    }));
+  });
+  for (let i = 0; i < inputs.length; i += BATCH) {
+    const chunk = inputs.slice(i, i + BATCH);
+    const results = await ingestEvents(ctx, { boundOrgId: orgId ?? OPERATOR_ORG_ID }, chunk);
+    const rejected = results.filter((r) => r.status === 'rejected');
+    if (rejected.length > 0 || results.length !== chunk.length) {
+      // A bug, not a user error: the directory builds these events itself. Nothing was changed.
+      throw new DirectoryAuditError(
+        `the audit event of a directory change was rejected by the ingest path: ${rejected.map((r) => r.error).join('; ')}`,
+      );
+    }
   }
 }

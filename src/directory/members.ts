@@ -6,13 +6,13 @@
 import type { AppContext } from '../context.ts';
 import { errors } from '../http/errors.ts';
 import { INTERNAL } from '../store/names.ts';
-import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
+import { recordDirectoryChanges, recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
 import { changedFields } from './diff.ts';
-import { listOfOrg } from './list.ts';
-import { syncMembership } from './membership.ts';
+import { listOfOrg, listVersionedOfOrg } from './list.ts';
+import { rebuildMembership, syncMembership } from './membership.ts';
 import { requireOrg } from './orgs.ts';
-import type { Member, MemberBody } from './schemas.ts';
-import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
+import type { Member, MemberBody, MemberListEntry } from './schemas.ts';
+import { concurrentChange, getDoc, getVersioned, writeIfUnchanged, type Versioned } from './versioned.ts';
 
 const docId = (orgId: string, userId: string) => `${orgId}:${userId}`;
 
@@ -53,30 +53,57 @@ export async function putMember(
   await requireOrg(ctx, orgId);
   const id = docId(orgId, userId);
   const prev = await getVersioned<Member>(ctx, INTERNAL.members, id);
-  const now = new Date().toISOString();
-  const base = { resourceId: userId, resourceName: input.name };
-  const events: DirectoryEvent[] = [];
-  let next: Member;
-  if (!prev || prev.doc.leftAt) {
-    next = { orgId, userId, ...input, joinedAt: now, updatedAt: now };
-    const rejoin = prev ? { rejoined: true, previouslyLeftAt: prev.doc.leftAt } : {};
-    events.push({ action: 'org_member.added', ...base, metadata: { ...input, ...rejoin } });
-  } else {
-    const { role, ...details } = changedFields(prev.doc, input) ?? {};
-    if (!role && Object.keys(details).length === 0) {
-      await syncMembership(ctx, orgId, userId); // repairs the lookup if an earlier call stopped half-way
-      return { member: prev.doc, created: false };
-    }
-    next = { ...prev.doc, ...input, updatedAt: now };
-    if (role) events.push({ action: 'org_member.role_changed', ...base, metadata: { ...role } });
-    if (Object.keys(details).length > 0)
-      events.push({ action: 'org_member.updated', ...base, metadata: details });
+  const change = putChange(orgId, userId, input, prev, new Date().toISOString());
+  if (!change) {
+    await syncMembership(ctx, orgId, userId); // repairs the lookup if an earlier call stopped half-way
+    return { member: prev!.doc, created: false };
   }
+  const { next, events } = change;
   await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.members, id, prev, change: input }, events);
   if (!(await writeIfUnchanged(ctx, INTERNAL.members, id, next, prev)))
     throw concurrentChange(`Member "${userId}"`);
   await syncMembership(ctx, orgId, userId);
   return { member: next, created: !prev };
+}
+
+/** What putting `input` changes: the new member document and its events, or undefined when nothing changes. */
+function putChange(
+  orgId: string,
+  userId: string,
+  input: MemberBody,
+  prev: Versioned<Member> | undefined,
+  now: string,
+): { next: Member; events: DirectoryEvent[] } | undefined {
+  const base = { resourceId: userId, resourceName: input.name };
+  if (!prev || prev.doc.leftAt) {
+    const rejoin = prev ? { rejoined: true, previouslyLeftAt: prev.doc.leftAt } : {};
+    return {
+      next: { orgId, userId, ...input, joinedAt: now, updatedAt: now },
+      events: [{ action: 'org_member.added', ...base, metadata: { ...input, ...rejoin } }],
+    };
+  }
+  const { role, ...details } = changedFields(prev.doc, input) ?? {};
+  if (!role && Object.keys(details).length === 0) return undefined;
+  const events: DirectoryEvent[] = [];
+  if (role) events.push({ action: 'org_member.role_changed', ...base, metadata: { ...role } });
+  if (Object.keys(details).length > 0)
+    events.push({ action: 'org_member.updated', ...base, metadata: details });
+  return { next: { ...prev.doc, ...input, updatedAt: now }, events };
+}
+
+/** What a departure changes (for a current member). */
+function removeChange(prev: Versioned<Member>, now: string): { next: Member; events: DirectoryEvent[] } {
+  return {
+    next: { ...prev.doc, leftAt: now, updatedAt: now },
+    events: [
+      {
+        action: 'org_member.removed',
+        resourceId: prev.doc.userId,
+        resourceName: prev.doc.name,
+        metadata: { role: prev.doc.role, email: prev.doc.email },
+      },
+    ],
+  };
 }
 
 /** The member departs: kept, marked with leftAt. Records org_member.removed. Departing twice changes nothing. */
@@ -89,17 +116,110 @@ export async function removeMember(ctx: AppContext, orgId: string, userId: strin
     await syncMembership(ctx, orgId, userId);
     return prev.doc;
   }
-  const now = new Date().toISOString();
-  const next: Member = { ...prev.doc, leftAt: now, updatedAt: now };
-  const event: DirectoryEvent = {
-    action: 'org_member.removed',
-    resourceId: userId,
-    resourceName: prev.doc.name,
-    metadata: { role: prev.doc.role, email: prev.doc.email },
-  };
-  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.members, id, prev, change: 'removed' }, [event]);
+  const { next, events } = removeChange(prev, new Date().toISOString());
+  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.members, id, prev, change: 'removed' }, events);
   if (!(await writeIfUnchanged(ctx, INTERNAL.members, id, next, prev)))
     throw concurrentChange(`Member "${userId}"`);
   await syncMembership(ctx, orgId, userId);
   return next;
+}
+
+export interface MemberSyncReport {
+  added: string[];
+  updated: string[];
+  removed: string[];
+  unchanged: number;
+}
+
+/** Member documents written per _bulk request. */
+const WRITE_BATCH = 1000;
+
+/**
+ * The org's full member list, SCIM-like: who is listed is put (added, re-added, or changed as by `putMember`),
+ * who is a current member but not listed departs (as by `removeMember`); each change records the same audit
+ * event as the single-member call, with the same derived id, so repeating a sync that failed half-way records
+ * nothing twice. Events are written first (in large ingest batches), then the member documents with one _bulk
+ * per thousand, each conditional on the version listed; then the membership lookup is rebuilt once.
+ */
+export async function syncMembers(
+  ctx: AppContext,
+  orgId: string,
+  list: MemberListEntry[],
+): Promise<MemberSyncReport> {
+  await requireOrg(ctx, orgId);
+  const seen = new Set<string>();
+  for (const m of list) {
+    if (seen.has(m.userId))
+      throw errors.invalidBody(
+        `userId "${m.userId}" is listed more than once; list each member once.`,
+        'members',
+      );
+    seen.add(m.userId);
+  }
+  const existing = new Map(
+    (await listVersionedOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId')).map((v) => [v.doc.userId, v]),
+  );
+  const now = new Date().toISOString();
+  const report: MemberSyncReport = { added: [], updated: [], removed: [], unchanged: 0 };
+  const writes: {
+    prev: Versioned<Member> | undefined;
+    next: Member;
+    change: unknown;
+    events: DirectoryEvent[];
+  }[] = [];
+  for (const { userId, ...input } of list) {
+    const prev = existing.get(userId);
+    const change = putChange(orgId, userId, input, prev, now);
+    if (!change) report.unchanged++;
+    else {
+      (!prev || prev.doc.leftAt ? report.added : report.updated).push(userId);
+      writes.push({ prev, change: input, ...change });
+    }
+  }
+  for (const [userId, prev] of existing) {
+    if (seen.has(userId) || prev.doc.leftAt) continue;
+    report.removed.push(userId);
+    writes.push({ prev, change: 'removed', ...removeChange(prev, now) });
+  }
+  const basis = (w: (typeof writes)[number]) => ({
+    index: INTERNAL.members,
+    id: docId(orgId, w.next.userId),
+    prev: w.prev,
+    change: w.change,
+  });
+  await recordDirectoryChanges(
+    ctx,
+    orgId,
+    writes.map((w) => ({ basis: basis(w), events: w.events })),
+  );
+  let conflicts = 0;
+  for (let i = 0; i < writes.length; i += WRITE_BATCH) {
+    const chunk = writes.slice(i, i + WRITE_BATCH);
+    const { body } = await ctx.store.bulk({
+      refresh: i + WRITE_BATCH >= writes.length ? 'wait_for' : false,
+      body: chunk.flatMap((w) => [
+        w.prev
+          ? {
+              index: {
+                _index: INTERNAL.members,
+                _id: docId(orgId, w.next.userId),
+                if_seq_no: w.prev.seqNo,
+                if_primary_term: w.prev.primaryTerm,
+              },
+            }
+          : { create: { _index: INTERNAL.members, _id: docId(orgId, w.next.userId) } },
+        w.next,
+      ]),
+    } as never);
+    const items = (body as { items: Record<string, { status: number; error?: unknown }>[] }).items;
+    for (const item of items) {
+      const r = Object.values(item)[0]!;
+      if (r.status === 409) conflicts++;
+      else if (r.error) throw new Error(`writing a member document failed: ${JSON.stringify(r.error)}`);
+    }
+  }
+  await rebuildMembership(ctx, orgId);
+  // Members changed by another request meanwhile kept that change; the caller repeats the sync to apply its list.
+  if (conflicts > 0) throw concurrentChange(`${conflicts} of the listed members`);
+  return report;
 }

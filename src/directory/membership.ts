@@ -1,8 +1,8 @@
 /**
  * The per-org membership lookup document (index `audit-internal-membership`, `_id` = orgId):
- * `{ orgId, current: [userId…], departed: [userId…] }`. The read path hides departed members' events with an
- * OpenSearch terms lookup on it — `{ terms: { actorId: { index, id: orgId, path: 'departed' } } }` — so no id
- * list is ever built in Node.
+ * `{ orgId, current: [userId…], departed: [userId…] }`, with overflow documents for very many departed members
+ * (below). The read path hides departed members' events with OpenSearch terms lookups on them —
+ * `{ terms: { actorId: { index, id: orgId, path: 'departed' } } }` — so no id list is ever built in Node.
  *
  * It is derived from the member documents, one user at a time, under optimistic concurrency: read the lookup
  * document's version FIRST, then the member (a realtime GET), then write conditionally. Whoever writes last
@@ -13,15 +13,29 @@
 import type { AppContext } from '../context.ts';
 import { INTERNAL } from '../store/names.ts';
 import type { Member, Membership } from './schemas.ts';
-import { getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
+import { listOfOrg } from './list.ts';
+import { getDoc, getVersioned, writeIfUnchanged, type Versioned } from './versioned.ts';
 
 const MAX_ATTEMPTS = 50;
 
-export const membershipLookup = (orgId: string, path: 'current' | 'departed') => ({
+/**
+ * The departed list is spread over up to DEPARTED_DOCS lookup documents (`orgId`, then `orgId~1` …), each
+ * below `index.max_terms_count` (65,536) of the searched day indices, which a single terms lookup may not
+ * exceed. The read path ORs one lookup per document; a document that does not exist contributes no terms.
+ */
+export const DEPARTED_DOCS = 4;
+export const DEPARTED_PER_DOC = 60_000;
+const lookupId = (orgId: string, i: number) => (i === 0 ? orgId : `${orgId}~${i}`);
+
+export const membershipLookup = (orgId: string, path: 'current' | 'departed', doc = 0) => ({
   index: INTERNAL.membership,
-  id: orgId,
+  id: lookupId(orgId, doc),
   path,
 });
+
+/** One terms lookup per departed document of the org. */
+export const departedLookups = (orgId: string) =>
+  Array.from({ length: DEPARTED_DOCS }, (_, i) => membershipLookup(orgId, 'departed', i));
 
 export async function getMembership(ctx: AppContext, orgId: string): Promise<Membership | undefined> {
   return getDoc<Membership>(ctx, INTERNAL.membership, orgId);
@@ -33,24 +47,86 @@ export async function ensureMembership(ctx: AppContext, orgId: string): Promise<
   await writeIfUnchanged(ctx, INTERNAL.membership, orgId, empty, undefined); // false = it exists: fine
 }
 
-/** Brings the lookup document in line with the member document of `userId`. */
+type Lookups = (Versioned<Membership> | undefined)[];
+
+async function readLookups(ctx: AppContext, orgId: string): Promise<Lookups> {
+  return Promise.all(
+    Array.from({ length: DEPARTED_DOCS }, (_, i) =>
+      getVersioned<Membership>(ctx, INTERNAL.membership, lookupId(orgId, i)),
+    ),
+  );
+}
+
+/**
+ * Writes the lookup documents that changed, overflow documents first and the main one last, each conditional on
+ * the version read; false when one was changed meanwhile (the caller reads again and redoes its change).
+ */
+async function writeLookups(ctx: AppContext, orgId: string, prev: Lookups, next: Membership[]) {
+  for (let i = DEPARTED_DOCS - 1; i >= 0; i--) {
+    const before = prev[i]?.doc ?? { orgId, current: [], departed: [] };
+    if (JSON.stringify(before) === JSON.stringify(next[i]) && (prev[i] || i > 0)) continue;
+    if (!(await writeIfUnchanged(ctx, INTERNAL.membership, lookupId(orgId, i), next[i], prev[i])))
+      return false;
+  }
+  return true;
+}
+
+const backoff = (attempt: number) =>
+  new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 10)));
+
+/** Brings the lookup documents in line with the member document of `userId`. */
 export async function syncMembership(ctx: AppContext, orgId: string, userId: string): Promise<void> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const prev = await getVersioned<Membership>(ctx, INTERNAL.membership, orgId);
+    const prev = await readLookups(ctx, orgId);
     const member = await getDoc<Member>(ctx, INTERNAL.members, `${orgId}:${userId}`);
-    const current = new Set(prev?.doc.current ?? []);
-    const departed = new Set(prev?.doc.departed ?? []);
+    const next = prev.map((p) => ({
+      orgId,
+      current: [...(p?.doc.current ?? [])],
+      departed: [...(p?.doc.departed ?? [])],
+    }));
     const wantCurrent = Boolean(member && !member.leftAt);
     const wantDeparted = Boolean(member?.leftAt);
-    if (current.has(userId) === wantCurrent && departed.has(userId) === wantDeparted) return;
-    current.delete(userId);
-    departed.delete(userId);
-    if (wantCurrent) current.add(userId);
-    if (wantDeparted) departed.add(userId);
-    const next: Membership = { orgId, current: [...current].sort(), departed: [...departed].sort() };
-    if (await writeIfUnchanged(ctx, INTERNAL.membership, orgId, next, prev)) return;
+    const main = next[0]!;
+    const isCurrent = main.current.includes(userId);
+    const holder = next.findIndex((d) => d.departed.includes(userId));
+    if (isCurrent === wantCurrent && holder >= 0 === wantDeparted) return;
+    if (isCurrent && !wantCurrent) main.current = main.current.filter((u) => u !== userId);
+    if (!isCurrent && wantCurrent) main.current = [...main.current, userId].sort();
+    if (holder >= 0 && !wantDeparted)
+      next[holder]!.departed = next[holder]!.departed.filter((u) => u !== userId);
+    if (holder < 0 && wantDeparted) {
+      const room = next.find((d) => d.departed.length < DEPARTED_PER_DOC);
+      if (!room) throw new Error(`org "${orgId}" has more departed members than the lookup documents hold`);
+      room.departed = [...room.departed, userId].sort();
+    }
+    if (await writeLookups(ctx, orgId, prev, next)) return;
     // Another change of this org's members won the race; back off a little (jittered) and redo it on top.
-    await new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 10)));
+    await backoff(attempt);
+  }
+  throw new Error(
+    `the membership lookup document of org "${orgId}" stayed contended for ${MAX_ATTEMPTS} attempts`,
+  );
+}
+
+/**
+ * Brings the lookup documents in line with every member document of the org at once (after a member sync).
+ * The lookups' versions are read before the members are listed, as in `syncMembership`: a concurrent
+ * single-member change either shows in the listing or makes this write fail and be redone.
+ */
+export async function rebuildMembership(ctx: AppContext, orgId: string): Promise<void> {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const prev = await readLookups(ctx, orgId);
+    const members = await listOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId');
+    const departed = members.filter((m) => m.leftAt).map((m) => m.userId);
+    if (departed.length > DEPARTED_DOCS * DEPARTED_PER_DOC)
+      throw new Error(`org "${orgId}" has more departed members than the lookup documents hold`);
+    const next = Array.from({ length: DEPARTED_DOCS }, (_, i) => ({
+      orgId,
+      current: i === 0 ? members.filter((m) => !m.leftAt).map((m) => m.userId) : [],
+      departed: departed.slice(i * DEPARTED_PER_DOC, (i + 1) * DEPARTED_PER_DOC),
+    }));
+    if (await writeLookups(ctx, orgId, prev, next)) return;
+    await backoff(attempt);
   }
   throw new Error(
     `the membership lookup document of org "${orgId}" stayed contended for ${MAX_ATTEMPTS} attempts`,

@@ -9,12 +9,13 @@ import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
 import { verifyStrictJson } from '../http/strict-json.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
-import { putMember, removeMember } from './members.ts';
+import { putMember, removeMember, syncMembers } from './members.ts';
 import { putOrg } from './orgs.ts';
 import {
   ingestKeyBody,
   keyParams,
   memberBody,
+  memberListBody,
   memberParams,
   orgBody,
   orgKeyKind,
@@ -25,6 +26,13 @@ import {
   workspaceParams,
 } from './validators.ts';
 import { putWorkspace } from './workspaces.ts';
+
+/** How long a full member sync may take before its caller is answered 503 (its work is idempotent to repeat). */
+export const MEMBER_SYNC_TIMEOUT_MS = 300_000;
+
+/** Whether a request under /api/v1 is the member sync, `PUT /admin/orgs/:orgId/members`. */
+export const isMemberSync = (req: Request) =>
+  req.method === 'PUT' && /^\/admin\/orgs\/[^/]+\/members\/?$/.test(req.path);
 
 /** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
 function jsonBody(req: Request, optional = false): unknown {
@@ -38,6 +46,8 @@ export function adminRouter(ctx: AppContext): Router {
   const router = Router();
   router.use((_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()));
   router.use(authenticator(ctx)('operator'));
+  // A full member list (SCIM-like sync) is the one large body: about 150 bytes a member.
+  router.put('/orgs/:orgId/members', express.json({ limit: '32mb', strict: false, verify: verifyStrictJson }));
   router.use(express.json({ limit: '64kb', strict: false, verify: verifyStrictJson }));
 
   router.put('/orgs/:orgId', async (req, res) => {
@@ -50,6 +60,16 @@ export function adminRouter(ctx: AppContext): Router {
     const { orgId, workspaceId } = workspaceParams(req.params);
     const { workspace, created } = await putWorkspace(ctx, orgId, workspaceId, workspaceBody(jsonBody(req)));
     res.status(created ? 201 : 200).json(workspace);
+  });
+
+  router.put('/orgs/:orgId/members', async (req, res) => {
+    const { orgId } = orgParams(req.params);
+    const { added, updated, removed, unchanged } = await syncMembers(
+      ctx,
+      orgId,
+      memberListBody(jsonBody(req)).members,
+    );
+    res.json({ added: added.length, updated: updated.length, removed: removed.length, unchanged });
   });
 
   router.put('/orgs/:orgId/members/:userId', async (req, res) => {

@@ -44,6 +44,27 @@ export const MemberBody = Type.Object(
 );
 export type MemberBody = Static<typeof MemberBody>;
 
+/** Most members one sync may list. */
+export const MAX_SYNC_MEMBERS = 200_000;
+
+export const MemberListEntry = Type.Object(
+  {
+    userId: DirectoryId,
+    email: Type.String({ format: 'email', maxLength: 320 }),
+    name: Name,
+    role: RoleSchema,
+  },
+  { additionalProperties: false },
+);
+export type MemberListEntry = Static<typeof MemberListEntry>;
+
+/** `PUT …/members`: the org's complete member list; who is not listed has departed. */
+export const MemberListBody = Type.Object(
+  { members: Type.Array(MemberListEntry, { maxItems: MAX_SYNC_MEMBERS }) },
+  { additionalProperties: false },
+);
+export type MemberListBody = Static<typeof MemberListBody>;
+
 /** First pass over `POST …/api-keys`: which kind, so the second pass can name the kind's own fields. */
 export const OrgKeyKind = Type.Object({
   type: Type.Unsafe<'personal' | 'workspace'>(Type.String({ enum: ['personal', 'workspace'] })),

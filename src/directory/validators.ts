@@ -9,6 +9,7 @@ export const keyParams = validator(S.KeyParams, 'path');
 export const orgBody = validator(S.OrgBody);
 export const workspaceBody = validator(S.WorkspaceBody);
 export const memberBody = validator(S.MemberBody);
+export const memberListBody = validator(S.MemberListBody);
 export const orgKeyKind = validator(S.OrgKeyKind);
 export const personalKeyBody = validator(S.PersonalKeyBody);
 export const workspaceKeyBody = validator(S.WorkspaceKeyBody);

@@ -5,8 +5,8 @@
  */
 import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { membershipLookup } from '../directory/membership.ts';
-import { indicesForRange } from '../store/names.ts';
+import { departedLookups } from '../directory/membership.ts';
+import { AUDIT_INDEX_PATTERN, indicesForRange } from '../store/names.ts';
 import type { ListFilters } from './params.ts';
 
 /** Newest first; `id` breaks ties between events of the same millisecond, so the order is total. */
@@ -42,9 +42,9 @@ export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
   }
   const mustNot: Json[] = [];
   if (!filters.includeDeparted) {
-    // Terms lookup: OpenSearch reads the org's departed-user list from its membership document itself, inside
+    // Terms lookups: OpenSearch reads the org's departed-user list from its membership documents itself, inside
     // this one search — no id list passes through Node. Events without an actor never match, so they stay.
-    mustNot.push({ terms: { actorId: membershipLookup(scope.orgId, 'departed') } });
+    for (const lookup of departedLookups(scope.orgId)) mustNot.push({ terms: { actorId: lookup } });
   }
   // Every word must match some field (the last one as a prefix), so "alice deploy" finds Alice's deployments.
   const must = (filters.search?.split(/\s+/).slice(0, 16) ?? []).map((word) => ({
@@ -66,17 +66,81 @@ export function indicesFor(filters: ListFilters): string {
   return indicesForRange(start, end);
 }
 
+const DAY_MS = 86_400_000;
+const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
+
 /**
- * A complete search request for one page: newest first from `after`, `size` hits. Missing day indices are
- * skipped, and a range with no index at all is an empty page rather than an error.
+ * Widths in days of the successive windows a newest-first read walks, newest first; after the last, one request
+ * covers everything older. A page that fills within the newest days never touches the older day indices, so
+ * its cost does not grow with retention; only a read that matches little walks far back.
  */
-export function buildSearch(filters: ListFilters, scope: ReadScope, size: number, after?: [number, string]) {
+export const WINDOW_DAYS = [1, 7, 30, 90];
+
+/** A span of whole UTC days of createdAt, `[from, to)` in epoch ms; `from` undefined = back to the oldest. */
+export interface Window {
+  from?: number;
+  to: number;
+}
+
+/**
+ * The windows, newest first, that a read of `filters` continuing below `after` walks: they are disjoint, cover
+ * every day the read can match, and each later one holds only older events, so their pages concatenate in
+ * sort order. Events live in the day index of their createdAt, so a window is also a set of day indices.
+ */
+export function readWindows(filters: ListFilters, after?: SortKeyLike): Window[] {
+  let top = filters.end?.getTime() ?? Date.now() + MAX_FUTURE_SKEW_MS;
+  if (after && after[0] < top) top = after[0];
+  const floor = filters.start ? dayStart(filters.start.getTime()) : undefined;
+  const windows: Window[] = [];
+  let to = dayStart(top) + DAY_MS;
+  for (const days of [...WINDOW_DAYS, undefined]) {
+    if (floor !== undefined && to <= floor) break;
+    let from = days === undefined ? floor : to - days * DAY_MS;
+    if (from !== undefined && floor !== undefined && from < floor) from = floor;
+    windows.push(from === undefined ? { to } : { from, to });
+    if (from === undefined) break;
+    to = from;
+  }
+  return windows;
+}
+
+type SortKeyLike = readonly [number, string];
+
+/**
+ * A complete search request for one page: newest first from `after`, `size` hits, within `window` when given
+ * (else every day the filters allow). Missing day indices are skipped, and a range with no index at all is an
+ * empty page rather than an error.
+ */
+export function buildSearch(
+  filters: ListFilters,
+  scope: ReadScope,
+  size: number,
+  after?: SortKeyLike,
+  window?: Window,
+) {
+  let index = indicesFor(filters);
+  let query = buildQuery(filters, scope);
+  if (window) {
+    index = indicesForRange(
+      window.from === undefined ? undefined : new Date(window.from),
+      new Date(window.to - 1),
+    );
+    const range = {
+      range: {
+        createdAt: { ...(window.from !== undefined ? { gte: window.from } : {}), lt: window.to },
+      },
+    };
+    const bool = (query as { bool: Json }).bool;
+    query = { bool: { ...bool, filter: [...(bool.filter as Json[]), range] } };
+  }
   return {
-    index: indicesFor(filters),
+    index,
     ignore_unavailable: true,
     allow_no_indices: true,
+    // Over the whole pattern, let every shard whose createdAt range misses the window drop out before the query.
+    ...(index === AUDIT_INDEX_PATTERN && window ? { pre_filter_shard_size: 1 } : {}),
     body: {
-      query: buildQuery(filters, scope),
+      query,
       sort: SORT as unknown as Json[],
       size,
       track_total_hits: false,

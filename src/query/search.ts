@@ -3,7 +3,7 @@ import { PUBLIC_FIELDS, toEntry, type AuditEntry, type StoredEvent } from '../ev
 import type { Store } from '../store/client.ts';
 import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { buildQuery, buildSearch } from './build.ts';
+import { buildQuery, buildSearch, readWindows } from './build.ts';
 import type { SortKey } from './cursor.ts';
 import type { ListFilters } from './params.ts';
 
@@ -25,8 +25,13 @@ async function searchHits(
   size: number,
   after?: SortKey,
 ): Promise<Hit[]> {
-  const res = await store.search(buildSearch(filters, scope, size, after) as never);
-  return (res.body.hits.hits as unknown as Hit[]) ?? [];
+  const hits: Hit[] = [];
+  for (const window of readWindows(filters, after)) {
+    const res = await store.search(buildSearch(filters, scope, size - hits.length, after, window) as never);
+    hits.push(...((res.body.hits.hits as unknown as Hit[]) ?? []));
+    if (hits.length >= size) break;
+  }
+  return hits;
 }
 
 /**

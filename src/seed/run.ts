@@ -6,7 +6,7 @@
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
 import type { AppContext } from '../context.ts';
-import { putMember, removeMember } from '../directory/members.ts';
+import { syncMembers } from '../directory/members.ts';
 import { putOrg } from '../directory/orgs.ts';
 import { putWorkspace } from '../directory/workspaces.ts';
 import { ApiError } from '../http/errors.ts';
@@ -73,7 +73,8 @@ export function checkSeedOptions(opts: SeedOptions, cfg: AppContext['cfg'], now 
   }
 }
 
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+/** Runs `fn`, retrying a few times with backoff while the store is unavailable (ingest repeats are safe). */
+export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
@@ -95,15 +96,21 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-/** Creates the org, its workspaces and members (departing those who left), as the operator API would. */
+/**
+ * Creates the org, its workspaces and members (departing those who left), as the operator API would: every
+ * person joins with one member sync, then a second sync without those who left departs them.
+ */
 export async function seedDirectory(ctx: AppContext, world: SeedWorld): Promise<void> {
   await putOrg(ctx, world.orgId, { name: world.orgName, plan: 'enterprise' });
   await eachLimited(world.workspaces, 8, (ws) => putWorkspace(ctx, world.orgId, ws.id, { name: ws.name }));
-  await eachLimited(world.people, 8, (p) =>
-    putMember(ctx, world.orgId, p.userId, { email: p.email, name: p.name, role: p.role }),
-  );
-  const departed = world.people.filter((p) => p.departedAfter !== undefined);
-  await eachLimited(departed, 8, (p) => removeMember(ctx, world.orgId, p.userId));
+  const entry = (p: SeedWorld['people'][number]) => ({
+    userId: p.userId,
+    email: p.email,
+    name: p.name,
+    role: p.role,
+  });
+  await syncMembers(ctx, world.orgId, world.people.map(entry));
+  await syncMembers(ctx, world.orgId, world.people.filter((p) => p.departedAfter === undefined).map(entry));
 }
 
 export async function seed(

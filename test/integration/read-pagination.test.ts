@@ -11,6 +11,7 @@ import {
   byNewest,
   get,
   ingest,
+  readAll,
   startReadService,
   type ReadService,
   type TestOrg,
@@ -197,5 +198,32 @@ describe('read path: cursor paging property', function () {
     // The property was exercised where it is hard: page boundaries inside the 300-event millisecond.
     expect(burstBoundaries).to.be.greaterThan(0);
     expect(pagesSeen).to.be.greaterThan(60);
+  });
+
+  it('pages across a year of day indices concatenate exactly, whichever day windows a page spans', async () => {
+    // Days back from 1995-12-31 that land in each day window of the read path (1, 7, 30, 90 days, the rest).
+    const back = [0, 0, 1, 3, 7, 8, 12, 30, 37, 38, 90, 120, 128, 129, 200, 300, 364];
+    const other = await createOrg(svc.ctx);
+    const end = Date.UTC(1995, 11, 31, 18);
+    const events = back.flatMap((d, i) =>
+      Array.from({ length: 3 }, (_, k) => ({
+        id: `win${i}_${k}`,
+        action: 'workflow.deployed',
+        resourceType: 'workflow',
+        // Two of every three share a millisecond: ties broken by id across page boundaries.
+        createdAt: new Date(end - d * DAY - (k === 2 ? 1 : 0)).toISOString(),
+      })),
+    );
+    await ingest(svc.ctx, other.orgId, events);
+    const want = [...events].sort(byNewest).map((e) => e.id);
+    for (const query of ['endDate=1995-12-31', 'startDate=1995-01-01&endDate=1995-12-31']) {
+      for (const limit of [2, 5, 100]) {
+        const got = await readAll(svc.url, `${query}&includeDeparted=true`, other.keys.owner, limit);
+        expect(
+          got.map((e) => e.id),
+          `${query}, limit ${limit}`,
+        ).to.deep.equal(want);
+      }
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildQuery, buildSearch, indicesFor } from '../../src/query/build.ts';
+import { buildQuery, buildSearch, indicesFor, readWindows } from '../../src/query/build.ts';
 import { parseListQuery } from '../../src/query/params.ts';
 
 const filters = (q: Record<string, string>) => parseListQuery(q).filters;
@@ -11,10 +11,17 @@ describe('read query builder', () => {
   });
 
   it('hides departed actors with a terms lookup on the org’s membership document unless told not to', () => {
-    const lookup = {
-      terms: { actorId: { index: 'audit-internal-membership', id: 'org_a', path: 'departed' } },
-    };
-    expect((buildQuery(filters({}), { orgId: 'org_a' }) as any).bool.must_not).to.deep.equal([lookup]); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const lookup = (id: string) => ({
+      terms: { actorId: { index: 'audit-internal-membership', id, path: 'departed' } },
+    });
+    // The main document, then the overflow documents that hold departed members beyond one terms query's limit.
+    expect((buildQuery(filters({}), { orgId: 'org_a' }) as any).bool.must_not).to.deep.equal([
+      // eslint-disable-line @typescript-eslint/no-explicit-any
+      lookup('org_a'),
+      lookup('org_a~1'),
+      lookup('org_a~2'),
+      lookup('org_a~3'),
+    ]);
     expect(buildQuery(filters({ includeDeparted: 'true' }), { orgId: 'org_a' })).not.to.have.nested.property(
       'bool.must_not',
     );
@@ -41,5 +48,23 @@ describe('read query builder', () => {
     );
     expect(indicesFor(filters({}))).to.equal('audit-logs-*');
     expect(indicesFor(filters({ startDate: '2990-01-01' }))).to.equal('audit-logs-2990.01.01');
+  });
+
+  it('walks disjoint day windows newest first, from the cursor’s day down to the start day', () => {
+    const day = (d: string) => Date.parse(`${d}T00:00:00Z`);
+    const f = filters({ startDate: '2026-01-01', endDate: '2026-06-30' });
+    const w = readWindows(f, [Date.parse('2026-05-10T12:00:00Z'), 'x']);
+    expect(w[0]).to.deep.equal({ from: day('2026-05-10'), to: day('2026-05-11') });
+    expect(w[1]).to.deep.equal({ from: day('2026-05-03'), to: day('2026-05-10') });
+    for (let i = 1; i < w.length; i++) expect(w[i]!.to).to.equal(w[i - 1]!.from);
+    expect(w[w.length - 1]!.from).to.equal(day('2026-01-01'));
+    // An open start ends with one window over everything older, on the pattern with shard pre-filtering.
+    const open = readWindows(filters({}));
+    expect(open[open.length - 1]).not.to.have.property('from');
+    const s = buildSearch(filters({}), { orgId: 'org_a' }, 51, undefined, open[open.length - 1]);
+    expect(s).to.include({ index: 'audit-logs-*', pre_filter_shard_size: 1 });
+    expect(JSON.stringify(s.body.query)).to.include(
+      `{"range":{"createdAt":{"lt":${open[open.length - 1]!.to}}}}`,
+    );
   });
 });

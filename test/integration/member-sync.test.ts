@@ -1,0 +1,156 @@
+/** The SCIM-like member sync (`PUT /api/v1/admin/orgs/:orgId/members`) and departed members at scale. */
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import { INTERNAL } from '../../src/store/names.ts';
+import type { RunningService } from '../../src/server.ts';
+import { startTestService, testStore, uniqueId } from '../helpers.ts';
+
+const TOKEN = `op-${crypto.randomBytes(12).toString('hex')}`;
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe('directory: member sync', function () {
+  this.timeout(600_000);
+  let svc: RunningService;
+  const store = testStore();
+
+  before(async () => {
+    svc = await startTestService({
+      AUDIT_ADMIN_TOKEN: TOKEN,
+      AUDIT_LOGS_ENABLED: 'true',
+      AUDIT_RATE_LIMIT_PER_MINUTE: '100000',
+    });
+  });
+  after(async () => {
+    await svc?.close();
+    await store.close();
+  });
+
+  async function call(method: string, path: string, body?: unknown, token = TOKEN) {
+    const res = await fetch(`${svc.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Json };
+  }
+  const admin = (method: string, path: string, body?: unknown) => call(method, `/api/v1/admin${path}`, body);
+  const member = (userId: string, role = 'member', name = `User ${userId}`) => ({
+    userId,
+    email: `${userId}@example.com`,
+    name,
+    role,
+  });
+
+  async function memberEvents(orgId: string): Promise<string[]> {
+    await store.indices.refresh({ index: 'audit-logs-*' });
+    const res = await store.search({
+      index: 'audit-logs-*',
+      body: {
+        size: 1000,
+        query: { bool: { filter: [{ term: { orgId } }, { term: { resourceType: 'org_member' } }] } },
+        sort: [{ createdAt: 'asc' }, { id: 'asc' }],
+      } as never,
+    });
+    return res.body.hits.hits.map((h) => {
+      const e = h._source as Json;
+      return `${e.action}:${e.resourceId}`;
+    });
+  }
+
+  it('adds, changes, departs and re-adds in one call, with the events of the single-member calls', async () => {
+    const orgId = uniqueId('org');
+    await admin('PUT', `/orgs/${orgId}`, { name: 'Acme', plan: 'enterprise' });
+    for (const u of ['alice', 'bob', 'carol', 'dave']) {
+      const { userId, ...body } = member(u);
+      await admin('PUT', `/orgs/${orgId}/members/${userId}`, body);
+    }
+    await admin('DELETE', `/orgs/${orgId}/members/carol`);
+    const before = await memberEvents(orgId);
+
+    const list = [member('alice'), member('bob', 'admin'), member('carol'), member('erin', 'owner')];
+    const res = await admin('PUT', `/orgs/${orgId}/members`, { members: list });
+    expect(res.status).to.equal(200);
+    expect(res.body).to.deep.equal({ added: 2, updated: 1, removed: 1, unchanged: 1 });
+
+    const doc = (await store.get({ index: INTERNAL.membership, id: orgId })).body._source;
+    expect(doc).to.deep.equal({ orgId, current: ['alice', 'bob', 'carol', 'erin'], departed: ['dave'] });
+    const dave = (await store.get({ index: INTERNAL.members, id: `${orgId}:dave` })).body._source as Json;
+    expect(dave.leftAt).to.be.a('string');
+    const carol = (await store.get({ index: INTERNAL.members, id: `${orgId}:carol` })).body._source as Json;
+    expect(carol).to.not.have.property('leftAt');
+
+    const events = (await memberEvents(orgId)).slice(before.length);
+    expect(events.sort()).to.deep.equal(
+      [
+        'org_member.role_changed:bob',
+        'org_member.added:carol',
+        'org_member.added:erin',
+        'org_member.removed:dave',
+      ].sort(),
+    );
+
+    // The same list again changes nothing and records nothing.
+    const again = await admin('PUT', `/orgs/${orgId}/members`, { members: list });
+    expect(again.body).to.deep.equal({ added: 0, updated: 0, removed: 0, unchanged: 4 });
+    expect(await memberEvents(orgId)).to.have.length(before.length + 4);
+  });
+
+  it('refuses a list naming a member twice or a bad field with a 400, changing nothing', async () => {
+    const orgId = uniqueId('org');
+    await admin('PUT', `/orgs/${orgId}`, { name: 'Acme', plan: 'enterprise' });
+    const twice = await admin('PUT', `/orgs/${orgId}/members`, { members: [member('a'), member('a')] });
+    expect(twice.status).to.equal(400);
+    const bad = await admin('PUT', `/orgs/${orgId}/members`, { members: [{ ...member('a'), role: 'boss' }] });
+    expect(bad.status).to.equal(400);
+    expect(bad.body.param).to.match(/role/);
+    expect(await memberEvents(orgId)).to.deep.equal([]);
+    expect((await admin('PUT', `/orgs/org_${Date.now()}_x/members`, { members: [] })).status).to.equal(404);
+  });
+
+  it('hides the events of more than 65,536 departed members (beyond one terms query) from reads', async () => {
+    const orgId = uniqueId('org');
+    await admin('PUT', `/orgs/${orgId}`, { name: 'Big', plan: 'enterprise' });
+    const many = Array.from({ length: 70_000 }, (_, i) => member(`u${String(i).padStart(5, '0')}`));
+    expect((await admin('PUT', `/orgs/${orgId}/members`, { members: many })).body.added).to.equal(70_000);
+    const keeper = member('keeper', 'owner');
+    const left = await admin('PUT', `/orgs/${orgId}/members`, { members: [keeper] });
+    expect(left.body).to.include({ added: 1, removed: 70_000 });
+
+    const ingestKey = (await admin('POST', '/ingest-keys', { orgId })).body.key as string;
+    const readKey = (await admin('POST', `/orgs/${orgId}/api-keys`, { type: 'personal', userId: 'keeper' }))
+      .body.key as string;
+    // The last departed member sorts into an overflow lookup document, the first into the main one.
+    const actors = ['u00000', 'u69999', 'keeper'];
+    const ingest = await call(
+      'POST',
+      '/api/v1/audit-logs',
+      {
+        events: actors.map((a) => ({
+          action: 'workflow.deployed',
+          resourceType: 'workflow',
+          resourceId: 'wf_1',
+          actorId: a,
+        })),
+      },
+      ingestKey,
+    );
+    expect(ingest.status).to.be.oneOf([200, 201, 207]);
+    await store.indices.refresh({ index: 'audit-logs-*' });
+
+    const page = await call('GET', '/api/v1/audit-logs?action=workflow.deployed', undefined, readKey);
+    expect(page.status, JSON.stringify(page.body)).to.equal(200);
+    expect(page.body.data.map((e: Json) => e.actorId)).to.deep.equal(['keeper']);
+    const all = await call(
+      'GET',
+      '/api/v1/audit-logs?action=workflow.deployed&includeDeparted=true',
+      undefined,
+      readKey,
+    );
+    expect(all.body.data.map((e: Json) => e.actorId).sort()).to.deep.equal([...actors].sort());
+  });
+});
