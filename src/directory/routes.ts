@@ -47,7 +47,10 @@ export function adminRouter(ctx: AppContext): Router {
   router.use((_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()));
   router.use(authenticator(ctx)('operator'));
   // A full member list (SCIM-like sync) is the one large body: about 150 bytes a member.
-  router.put('/orgs/:orgId/members', express.json({ limit: '32mb', strict: false, verify: verifyStrictJson }));
+  router.put(
+    '/orgs/:orgId/members',
+    express.json({ limit: '32mb', strict: false, verify: verifyStrictJson }),
+  );
   router.use(express.json({ limit: '64kb', strict: false, verify: verifyStrictJson }));
 
   router.put('/orgs/:orgId', async (req, res) => {
