@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { writeBenchResult } from '../src/bench/results.ts';
+import { serviceNodeArgs } from './service-args.ts';
 import { formatTable, intFlag, Progress, runCli } from '../src/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
@@ -229,14 +230,10 @@ runCli(HELP, async (args) => {
 
   // The service, in its own process, so its RSS is its own; its sealer seals what the producers write.
   const port = await freePort();
-  const service = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'start.ts')],
-    {
-      env: { ...process.env, PORT: String(port) },
-      stdio: ['ignore', 'inherit', 'pipe'],
-    },
-  );
+  const service = spawn(process.execPath, serviceNodeArgs(), {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
   await new Promise<void>((resolve, reject) => {
     let err = '';
     service.stderr!.on('data', (d) => {

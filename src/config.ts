@@ -77,6 +77,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** Most ingest requests worked on at once; more are answered 503 + Retry-After before their body is read. */
   ingestConcurrency: number;
+  /** Above this resident memory (MB), ingest requests are admitted one at a time. */
+  ingestMemoryMb: number;
   /** pino level of the service's JSON logs (`silent` turns them off). */
   logLevel: LogLevel;
   engine: EngineConfig;
@@ -233,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
     lifecycleSweepMs: num(env, 'AUDIT_LIFECYCLE_SWEEP_SECONDS', 3600, 0, 86400) * 1000,
     requestTimeoutMs: num(env, 'AUDIT_REQUEST_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     ingestConcurrency: num(env, 'AUDIT_INGEST_CONCURRENCY', 4, 1, 1000),
+    ingestMemoryMb: num(env, 'AUDIT_INGEST_MEMORY_MB', 180, 64, 1_000_000),
     logLevel: logLevel(env),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',

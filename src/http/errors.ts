@@ -159,7 +159,7 @@ export const errors = {
     new ApiError(
       503,
       'ingest_busy',
-      `This instance is already writing ${limit} requests; nothing from this request was read or stored. Retry shortly.`,
+      `This instance is at its limit of concurrent ingest requests (${limit}, fewer while its memory is high); nothing from this request was read or stored. Retry shortly.`,
       undefined,
       { 'Retry-After': '1' },
     ),

@@ -99,7 +99,9 @@ export function ingestRouter(ctx: AppContext): Router {
       }
       next();
     },
-    concurrencyLimit(ctx.cfg.ingestConcurrency, () => errors.ingestBusy(ctx.cfg.ingestConcurrency)),
+    concurrencyLimit(ctx.cfg.ingestConcurrency, ctx.cfg.ingestMemoryMb * 1024 * 1024, () =>
+      errors.ingestBusy(ctx.cfg.ingestConcurrency),
+    ),
     express.raw({ type: () => true, limit: MAX_BODY }),
     async (req, res) => {
       // Finish before the request's deadline (requestDeadline answers then), with room to answer ourselves.

@@ -20,7 +20,7 @@ export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHas
  * About 130 bytes each (measured; 280 as one object per entry): at most this many are kept (past it, the
  * write path puts leaves in the ledger again).
  */
-export const WRITTEN_MAX = 500_000;
+export const WRITTEN_MAX = 150_000;
 
 /**
  * Entries of one org in a row, as a seal takes them: not an object per entry but a slot in a few lists, the

@@ -132,11 +132,13 @@ describe('faults', function () {
       producers: 24,
       size: 1000,
     });
+    const ingestPeakRssMb = Math.round(svc.peakRssMb);
     const o = await check(svc, engine.url, org, stats.acknowledged);
     record('overload 24 x 1000', {
       ...o,
       retries: stats.retries,
       busy: stats.statuses.get(503) ?? 0,
+      ingestPeakRssMb,
       peakRssMb: Math.round(svc.peakRssMb),
     });
     expect(stats.rejected).to.deep.equal([]);

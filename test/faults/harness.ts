@@ -15,6 +15,7 @@ import { LocalEngine } from '../../src/engine/engine.ts';
 import { unsealedCount } from '../../src/integrity/seals.ts';
 import { createStore, type Store } from '../../src/store/client.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../../src/store/names.ts';
+import { serviceNodeArgs } from '../../scripts/service-args.ts';
 import { TEST_SIGNING_KEY_PEM } from '../helpers.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,27 +98,23 @@ export class Service {
 
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
-    const child = spawn(
-      process.execPath,
-      [...npmNodeOptions(), '--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'start.ts')],
-      {
-        cwd: PROJECT_ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env.PATH ?? '',
-          OPENSEARCH_URL: this.opensearchUrl(),
-          PORT: String(this.port),
-          AUDIT_LOGS_ENABLED: 'true',
-          AUDIT_ADMIN_TOKEN: ADMIN_TOKEN,
-          AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
-          AUDIT_STATE_DIR: this.stateDir,
-          AUDIT_SEAL_INTERVAL_SECONDS: '2',
-          AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
-          AUDIT_RATE_LIMIT_PER_MINUTE: '1000000',
-          ...this.env,
-        },
+    const child = spawn(process.execPath, serviceNodeArgs(), {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        OPENSEARCH_URL: this.opensearchUrl(),
+        PORT: String(this.port),
+        AUDIT_LOGS_ENABLED: 'true',
+        AUDIT_ADMIN_TOKEN: ADMIN_TOKEN,
+        AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
+        AUDIT_STATE_DIR: this.stateDir,
+        AUDIT_SEAL_INTERVAL_SECONDS: '2',
+        AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
+        AUDIT_RATE_LIMIT_PER_MINUTE: '1000000',
+        ...this.env,
       },
-    );
+    });
     this.child = child;
     for (const s of [child.stdout!, child.stderr!]) {
       s.setEncoding('utf8');
@@ -391,12 +388,6 @@ async function fetchRetrying(url: string, init: RequestInit): Promise<Response> 
       await sleep(500);
     }
   }
-}
-
-/** Node's options as `npm start` passes them (.npmrc's node-options), for the service process. */
-export function npmNodeOptions(): string[] {
-  const npmrc = fs.readFileSync(path.join(PROJECT_ROOT, '.npmrc'), 'utf8');
-  return /^node-options=(.*)$/m.exec(npmrc)?.[1]?.trim().split(/\s+/) ?? [];
 }
 
 /** Where the suite writes its figures (docs/reliability.md quotes them). */
