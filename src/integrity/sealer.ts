@@ -689,9 +689,10 @@ export class Sealer {
         orgId,
         found.map(({ eventId, doc }) => ({ eventId, acceptedAt: doc.acceptedAt })),
       );
+      // Refreshed: the next search for waiting entries must not find these again (a full batch loops).
       await this.bulkUpdate(
         [...already].map(([eventId, seal]) => [eventDocId(orgId, eventId), { sealed: true, seal }]),
-        false,
+        already.size > 0,
         'as sealed already',
       );
       const ready = found
