@@ -45,6 +45,8 @@ export function testConfig(env: Record<string, string> = {}): TestConfig {
     AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
     // Tests that look at log lines hand the service a memoryLogger; nothing else prints.
     LOG_LEVEL: 'silent',
+    // An in-process service shares the test runner's memory, which says nothing of its own: no memory gate.
+    AUDIT_INGEST_MEMORY_MB: '1000000',
     ...env,
   });
   return cfg as TestConfig;
