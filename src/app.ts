@@ -2,7 +2,7 @@
 import express, { type ErrorRequestHandler } from 'express';
 import type { AppContext } from './context.ts';
 import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/routes.ts';
-import { ApiError, errors } from './http/errors.ts';
+import { errors, toApiError, type ApiError } from './http/errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
 import { requestDeadline } from './http/deadline.ts';
 import { healthRouter } from './http/health.ts';
@@ -12,7 +12,6 @@ import { integrityRouter } from './integrity/routes.ts';
 import { readRouter } from './query/routes.ts';
 import { streamRouter } from './stream/routes.ts';
 import { uiRouter } from './ui/routes.ts';
-import { isUnavailable } from './store/client.ts';
 import { authenticator } from './http/auth.ts';
 import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';
@@ -72,11 +71,8 @@ export function buildApp(given: AppContext): express.Express {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return; // answered already (requestDeadline): nobody is waiting for this outcome
-  let apiError: ApiError;
-  if (err instanceof ApiError) apiError = err;
-  else if (isUnavailable(err)) {
-    apiError = errors.storageUnavailable(req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
-  } else {
+  let apiError = toApiError(err, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  if (!apiError) {
     const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
     if (bodyError) apiError = bodyError;
     else {
@@ -86,7 +82,7 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   }
   if (apiError.status >= 500 && apiError.code !== 'internal_error') {
     logOf(res).warn(
-      { code: apiError.code, err: isUnavailable(err) ? String(err) : undefined },
+      { code: apiError.code, err: apiError.code === 'storage_unavailable' ? String(err) : undefined },
       apiError.message,
     );
   }

@@ -1,8 +1,19 @@
 /**
  * The error catalogue: every error the API answers with has a stable code, an HTTP status and a message a
- * person can act on. Routes throw `ApiError`s (`throw errors.invalidParam('limit', '...')`); the error
- * middleware in app.ts turns them into `{ error, code, param? }`.
+ * person can act on. Routes throw `ApiError`s (`throw errors.invalidParam('limit', '...')`); the domain and
+ * the store throw the errors of src/errors.ts, which `toApiError` maps here; the error middleware in app.ts
+ * turns either into `{ error, code, param? }`.
  */
+import {
+  Conflict,
+  Forbidden,
+  IntegrityBroken,
+  InvalidCursor,
+  InvalidInput,
+  NotFound,
+  StoreUnavailable,
+} from '../errors.ts';
+import { isUnavailable } from '../store/client.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -180,3 +191,36 @@ export const errors = {
       { 'Retry-After': String(retryAfterSeconds) },
     ),
 };
+
+/**
+ * The catalogue's answer for an error of the domain or the store (`during`: whether the request only read),
+ * or undefined for an error nobody expected (a 500, logged).
+ */
+export function toApiError(err: unknown, during: 'read' | 'write'): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof InvalidCursor) return errors.invalidCursor(err.param);
+  if (err instanceof InvalidInput) {
+    switch (err.source) {
+      case 'cursor':
+        return errors.invalidCursor(err.param);
+      case 'body':
+        return errors.invalidBody(err.message, err.param);
+      case 'event':
+        return errors.invalidEvent(err.message, err.param);
+      default:
+        return err.param === undefined
+          ? errors.invalidBody(err.message)
+          : errors.invalidParam(err.param, err.message);
+    }
+  }
+  if (err instanceof NotFound) return errors.notFound(err.what);
+  if (err instanceof Conflict) return errors.conflict(err.message, err.param);
+  if (err instanceof Forbidden) {
+    return err.reason === 'feature'
+      ? errors.featureDisabled(err.message)
+      : errors.forbidden(err.message, err.param);
+  }
+  if (err instanceof IntegrityBroken) return errors.integrityBroken(err.message);
+  if (err instanceof StoreUnavailable || isUnavailable(err)) return errors.storageUnavailable(during);
+  return undefined;
+}

@@ -1,6 +1,7 @@
 /** The one OpenSearch client of the service, and how its failures are classified. */
 import { Client, errors as osErrors } from '@opensearch-project/opensearch';
 import { parseNodes } from '../config.ts';
+import { StoreUnavailable } from '../errors.ts';
 import { clientOptions, type ConnectionConfig } from './connection.ts';
 
 export type Store = Client;
@@ -21,6 +22,7 @@ export function createStore(conn: ConnectionConfig | string): Store {
 /** True when the error means "OpenSearch cannot take or serve requests now" (answer 503, retry later). */
 export function isUnavailable(err: unknown): boolean {
   if (
+    err instanceof StoreUnavailable ||
     err instanceof osErrors.ConnectionError ||
     err instanceof osErrors.TimeoutError ||
     err instanceof osErrors.NoLivingConnectionsError
@@ -28,6 +30,60 @@ export function isUnavailable(err: unknown): boolean {
     return true;
   }
   return err instanceof osErrors.ResponseError && [429, 502, 503, 504].includes(err.statusCode ?? 0);
+}
+
+/** `err` as the storage layer reports it: StoreUnavailable when OpenSearch cannot answer now, else as it is. */
+export function storageFailure(err: unknown): unknown {
+  return isUnavailable(err) && !(err instanceof StoreUnavailable)
+    ? new StoreUnavailable(String(err), { cause: err })
+    : err;
+}
+
+/** Per-call transport options (a write's remaining deadline, no client retries). */
+export interface CallOptions {
+  maxRetries?: number;
+  requestTimeout?: number;
+}
+
+/** A document to read by multi-get: its index and id, and optionally which `_source` fields to return. */
+export interface DocRef {
+  _index: string;
+  _id: string;
+  _source?: boolean | string[];
+}
+
+/**
+ * Documents by realtime multi-get, in the order asked: a document that is not there — or whose index is not
+ * (a day deleted by retention) — is undefined; any other per-document failure is StoreUnavailable, never a
+ * guess. `source` applies to refs that name no `_source` of their own.
+ */
+export async function getMany<T>(
+  store: Store,
+  docs: DocRef[],
+  options: { source?: boolean | string[]; call?: CallOptions } = {},
+): Promise<(T | undefined)[]> {
+  if (docs.length === 0) return [];
+  let res;
+  try {
+    res = await store.mget(
+      { body: { docs }, ...(options.source !== undefined ? { _source: options.source } : {}) },
+      options.call ?? {},
+    );
+  } catch (err) {
+    throw storageFailure(err);
+  }
+  const found = (
+    res.body as {
+      docs: { _id: string; found?: boolean; _source?: T; error?: { type: string; reason?: string } }[];
+    }
+  ).docs;
+  return found.map((d) => {
+    if (d.error && d.error.type !== 'index_not_found_exception') {
+      throw new StoreUnavailable(`reading ${d._id}: ${d.error.reason ?? d.error.type}`);
+    }
+    // A document read with `_source: false` is still there: true stands for it.
+    return d.found ? ((d._source ?? true) as T) : undefined;
+  });
 }
 
 /** The HTTP status of an OpenSearch error response, if it was one. */
