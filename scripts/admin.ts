@@ -2,7 +2,7 @@
  * `npm run admin -- <command>`: the operator API's directory operations from the shell. It calls the same
  * `src/directory` functions as the HTTP routes (same validation, same audit events through the ingest path).
  */
-import { formatTable, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
+import { formatTable, runCli, stringFlag, UsageError, type Args } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AppContext } from '../src/context.ts';
 import { createApiKey, listApiKeys, revokeApiKey, type KeyRequest } from '../src/directory/api-keys.ts';
@@ -20,7 +20,7 @@ import {
   workspaceParams,
 } from '../src/directory/validators.ts';
 import { listWorkspaces, putWorkspace } from '../src/directory/workspaces.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run admin -- <command> [arguments] [--json]
 

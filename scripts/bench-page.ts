@@ -6,14 +6,14 @@
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { buildApp } from '../src/app.ts';
-import { formatTable, intFlag, Progress, runCli, stringFlag } from '../src/cli.ts';
+import { formatTable, intFlag, Progress, runCli, stringFlag } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
-import { seed } from '../src/seed/run.ts';
-import { writeBenchResult } from '../src/bench/results.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { seed } from './lib/seed/run.ts';
+import { writeBenchResult } from './lib/bench/results.ts';
+import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN } from '../src/store/names.ts';
-import { KEY_STORAGE, launchChromium } from '../src/ui/chromium.ts';
+import { KEY_STORAGE, launchChromium } from './lib/chromium.ts';
 import { PAGE_PATH } from '../src/ui/routes.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-page.ts [-- --events N] [--days D] [--runs R] [--org ID]

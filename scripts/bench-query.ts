@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { writeBenchResult } from '../src/bench/results.ts';
+import { writeBenchResult } from './lib/bench/results.ts';
 import { serviceNodeArgs } from './service-args.ts';
-import { formatTable, intFlag, Progress, runCli } from '../src/cli.ts';
+import { formatTable, intFlag, Progress, runCli } from './lib/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { listMembers, syncMembers } from '../src/directory/members.ts';
@@ -19,11 +19,11 @@ import type { StoredEvent } from '../src/events/schema.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import { buildSearch } from '../src/query/build.ts';
 import { parseListQuery } from '../src/query/params.ts';
-import { generateEvents, seedWindow } from '../src/seed/events.ts';
-import { seed, withRetry } from '../src/seed/run.ts';
-import { buildWorld } from '../src/seed/world.ts';
+import { generateEvents, seedWindow } from './lib/seed/events.ts';
+import { seed, withRetry } from './lib/seed/run.ts';
+import { buildWorld } from './lib/seed/world.ts';
 import { facets, histogram } from '../src/ui/aggregations.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-query.ts [-- --events N] [--days D] [--runs R] [--members M] [--departed K]

@@ -6,14 +6,14 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.ts';
-import { intFlag, Progress, runCli } from '../src/cli.ts';
+import { intFlag, Progress, runCli } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { putMember } from '../src/directory/members.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
-import { writeBenchResult } from '../src/bench/results.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { writeBenchResult } from './lib/bench/results.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-read.ts [-- --events N] [--limit L] [--concurrency C]
 

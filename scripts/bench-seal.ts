@@ -3,7 +3,7 @@
  * off and on (off, on, on, off, …), each for a fresh org, and reports events/s per phase and on/off.
  */
 import crypto from 'node:crypto';
-import { formatTable, intFlag, runCli, UsageError } from '../src/cli.ts';
+import { formatTable, intFlag, runCli, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
@@ -14,8 +14,8 @@ import { verifyOrg } from '../src/integrity/verify.ts';
 import { leafOfEvent } from '../src/integrity/leaf.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
 import { unsealedCount } from '../src/integrity/seals.ts';
-import { writeBenchResult } from '../src/bench/results.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { writeBenchResult } from './lib/bench/results.ts';
+import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../src/store/names.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-seal.ts [-- --seconds S] [--rounds R] [--concurrency C] [--batch B]

@@ -5,10 +5,10 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BASELINES_FILE, readBenchResult, type BenchResult } from '../src/bench/results.ts';
-import { formatTable, runCli } from '../src/cli.ts';
+import { BASELINES_FILE, readBenchResult, type BenchResult } from './lib/bench/results.ts';
+import { formatTable, runCli } from './lib/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
-import { LocalEngine } from '../src/engine/engine.ts';
+import { LocalEngine } from './lib/engine/engine.ts';
 
 /** The suite at sizes that finish in minutes on 2 CPUs; `--full` uses the sizes quoted in docs/benchmarks.md. */
 const SUITE: Record<string, { script: string; quick: string[]; full: string[] }> = {

@@ -2,9 +2,9 @@
 import readline from 'node:readline/promises';
 import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config.ts';
-import { LocalEngine } from '../src/engine/engine.ts';
-import { LocalCluster } from '../src/engine/cluster.ts';
-import { intFlag, runCli } from '../src/cli.ts';
+import { LocalEngine } from './lib/engine/engine.ts';
+import { LocalCluster } from './lib/engine/cluster.ts';
+import { intFlag, runCli } from './lib/cli.ts';
 
 const HELP = `Usage: npm run engine -- <command> [options]
 

@@ -1,11 +1,11 @@
 /** `npm run export`: streams an org's audit entries to an NDJSON or CSV file, with progress, resumable. */
-import { Progress, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
+import { Progress, runCli, stringFlag, UsageError, type Args } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { getOrg } from '../src/directory/orgs.ts';
-import { exportToFile, statePath } from '../src/export/file.ts';
+import { exportToFile, statePath } from './lib/export.ts';
 import { ApiError } from '../src/http/errors.ts';
 import { parseListQuery } from '../src/query/params.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 import { EXPORT_FORMATS, type ExportFormat } from '../src/ui/export.ts';
 
 const HELP = `Usage: npm run export -- --org <id> --out FILE [--format ndjson|csv] [filters] [--resume]

@@ -1,8 +1,8 @@
 /** `npm run indices`: the audit day indices with docs, size, lifecycle state and step, write block, seals. */
-import { formatTable, runCli, stringFlag } from '../src/cli.ts';
+import { formatTable, runCli, stringFlag } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { explainIndex, listDayIndices, type DayIndexInfo } from '../src/lifecycle/indices.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run indices [-- --json] [--pattern P | --explain <index>]
 

@@ -1,9 +1,9 @@
 /** `npm run retention -- --days N`: shows what a new retention would delete, then applies it. */
 import readline from 'node:readline/promises';
-import { formatTable, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { formatTable, runCli, stringFlag, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { applyRetention, planRetention, type RetentionPlan } from '../src/lifecycle/retention.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run retention -- --days N [--dry-run] [--yes] [--json]
 

@@ -1,8 +1,8 @@
 /** `npm run seed`: realistic synthetic audit events through the real ingest path. */
-import { intFlag, Progress, runCli, stringFlag, UsageError, type Args } from '../src/cli.ts';
+import { intFlag, Progress, runCli, stringFlag, UsageError, type Args } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
-import { checkSeedOptions, seed } from '../src/seed/run.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { checkSeedOptions, seed } from './lib/seed/run.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run seed -- --org <id> --events N --days D [options]
 

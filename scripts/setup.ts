@@ -1,7 +1,7 @@
 /** `npm run setup`: applies the index template, internal indices and ISM policy idempotently; reports changes. */
-import { formatTable, runCli } from '../src/cli.ts';
+import { formatTable, runCli } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run setup [-- --json]
 

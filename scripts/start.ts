@@ -1,13 +1,13 @@
 /**
  * `npm start`: runs the service. With OPENSEARCH_URL unset it first starts (or reuses) the local engine, runs
- * as a local single-user setup (src/first-run.ts) and, on Ctrl-C, stops the engine it started unless
+ * as a local single-user setup (scripts/lib/first-run.ts) and, on Ctrl-C, stops the engine it started unless
  * `--keep-engine` is given. SIGTERM/SIGINT stop gracefully: no new requests, those in flight and the sealer's
  * round finish, exit within 10 s.
  */
-import { runCli, UsageError } from '../src/cli.ts';
+import { runCli, UsageError } from './lib/cli.ts';
 import { loadConfig, type Config } from '../src/config.ts';
-import { LocalEngine } from '../src/engine/engine.ts';
-import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../src/first-run.ts';
+import { LocalEngine } from './lib/engine/engine.ts';
+import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from './lib/first-run.ts';
 import { startService } from '../src/server.ts';
 import { PAGE_PATH } from '../src/ui/routes.ts';
 import path from 'node:path';

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
-import { LocalEngine } from '../src/engine/engine.ts';
-import { LocalCluster } from '../src/engine/cluster.ts';
+import { LocalEngine } from './lib/engine/engine.ts';
+import { LocalCluster } from './lib/engine/cluster.ts';
 
 const cfg = loadConfig();
 const mochaArgs = process.argv.slice(2);

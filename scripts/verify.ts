@@ -1,13 +1,13 @@
 /** `npm run verify`: checks one org's tamper evidence end to end; exit 0 only when nothing is wrong. */
 import fs from 'node:fs';
-import { Progress, runCli, stringFlag, UsageError } from '../src/cli.ts';
+import { Progress, runCli, stringFlag, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseCheckpoint, type Checkpoint } from '../src/integrity/checkpoint.ts';
 import { sealerOptions } from '../src/integrity/sealer.ts';
 import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
 import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
 import { getOrg } from '../src/directory/orgs.ts';
-import { connectForScript } from '../src/store/connect.ts';
+import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run verify -- --org <orgId> [--since ISO] [--until ISO] [--checkpoint <file>]
                           [--save-checkpoint <file>] [--public-key <file>] [--json]

@@ -14,7 +14,7 @@ import { putMember } from '../../src/directory/members.ts';
 import { putOrg } from '../../src/directory/orgs.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
 import { startService, type RunningService } from '../../src/server.ts';
-import { KEY_STORAGE, launchChromium } from '../../src/ui/chromium.ts';
+import { KEY_STORAGE, launchChromium } from '../../scripts/lib/chromium.ts';
 import { testConfig, uniqueId } from '../helpers.ts';
 
 export const YEAR = 2003;

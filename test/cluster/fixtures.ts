@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { AppContext } from '../../src/context.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { opensearchUrl, seedIngestKey, seedOrg, uniqueId } from '../helpers.ts';
 
 export const NGINX_USER = 'audit';

@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.ts';
-import { LocalCluster } from '../../src/engine/cluster.ts';
+import { LocalCluster } from '../../scripts/lib/engine/cluster.ts';
 import { sealerOptions } from '../../src/integrity/sealer.ts';
 import { iterateSeals, unsealedCount } from '../../src/integrity/seals.ts';
 import { publicKeyFromPem } from '../../src/integrity/signing.ts';

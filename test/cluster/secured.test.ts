@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { postEvents } from '../integration/ingest-helpers.ts';
 import { startService } from '../../src/server.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { testConfig } from '../helpers.ts';
 import { runScript } from '../scripts.ts';
 import {

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { loadConfig } from '../../src/config.ts';
-import { EngineError, LocalEngine } from '../../src/engine/engine.ts';
+import { EngineError, LocalEngine } from '../../scripts/lib/engine/engine.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
-import { LocalEngine } from '../../src/engine/engine.ts';
+import { LocalEngine } from '../../scripts/lib/engine/engine.ts';
 import { unsealedCount } from '../../src/integrity/seals.ts';
 import { createStore, type Store } from '../../src/store/client.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../../src/store/names.ts';

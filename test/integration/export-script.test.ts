@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
-import { seed } from '../../src/seed/run.ts';
+import { seed } from '../../scripts/lib/seed/run.ts';
 import { runScript } from '../scripts.ts';
 import { opensearchUrl, testConfig, testStore, uniqueId } from '../helpers.ts';
 

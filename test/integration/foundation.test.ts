@@ -4,7 +4,7 @@ import path from 'node:path';
 import { applyTemplates, hasIsm, TEMPLATES_DIR } from '../../src/store/bootstrap.ts';
 import { dayIndex, ISM_POLICY_ID, TEMPLATE_NAME } from '../../src/store/names.ts';
 import { startService } from '../../src/server.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { startTestService, testConfig, testStore } from '../helpers.ts';
 
 describe('foundation: the real engine, templates and health', () => {

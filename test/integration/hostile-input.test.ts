@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { buildApp } from '../../src/app.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { MAX_DEPTH } from '../../src/http/strict-json.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';
 import { loadSigningKey } from '../../src/integrity/signing.ts';

@@ -7,7 +7,7 @@ import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS, type StoredEvent } from '../../src/events/schema.ts';
 import { leafOfEvent } from '../../src/integrity/leaf.ts';
 import { idHashOf, LEDGER_FRESH_MS } from '../../src/integrity/ledger.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
 import type { RunningService } from '../../src/server.ts';
 import { createStore, isUnavailable } from '../../src/store/client.ts';

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.ts';
-import { freePort } from '../../src/engine/engine.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { memoryLogger } from '../../src/observe/log.ts';
 import { Metrics } from '../../src/observe/metrics.ts';
 import { startService, type RunningService } from '../../src/server.ts';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../../src/first-run.ts';
+import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../../scripts/lib/first-run.ts';
 import { PAGE_PATH } from '../../src/ui/routes.ts';
 import {
   opensearchUrl,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { intFlag, parseArgs, stringFlag, UsageError } from '../../src/cli.ts';
+import { intFlag, parseArgs, stringFlag, UsageError } from '../../scripts/lib/cli.ts';
 
-describe('script arguments (src/cli.ts)', () => {
+describe('script arguments (scripts/lib/cli.ts)', () => {
   it('separates positionals from flags in any order', () => {
     expect(parseArgs(['org:put', 'acme', '--name', 'Acme Inc.', '--plan', 'team'])).to.deep.equal({
       _: ['org:put', 'acme'],

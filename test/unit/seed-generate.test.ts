@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EVENT_TYPES } from '../../src/events/catalogue.ts';
-import { generateEvents, seedWindow } from '../../src/seed/events.ts';
-import { buildWorld } from '../../src/seed/world.ts';
+import { generateEvents, seedWindow } from '../../scripts/lib/seed/events.ts';
+import { buildWorld } from '../../scripts/lib/seed/world.ts';
 
 const NOW = new Date('2026-11-26T15:30:00Z');
 

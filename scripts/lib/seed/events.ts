@@ -6,8 +6,8 @@
  * one at a time, so memory stays flat for any count.
  */
 import { ulid } from 'ulid';
-import { EVENT_CATALOGUE } from '../events/catalogue.ts';
-import type { EventInput } from '../events/schema.ts';
+import { EVENT_CATALOGUE } from '../../../src/events/catalogue.ts';
+import type { EventInput } from '../../../src/events/schema.ts';
 import { Prng, WeightedPicker } from './prng.ts';
 import type { SeedPerson, SeedWorld } from './world.ts';
 

@@ -7,7 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { EngineConfig } from '../config.ts';
+import type { EngineConfig } from '../../../src/config.ts';
 import { distributionArtifact, fetchArtifact, pluginArtifacts } from './artifacts.ts';
 import { findJava } from './java.ts';
 

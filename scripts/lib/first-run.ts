@@ -7,16 +7,16 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AppContext } from './context.ts';
-import type { Config } from './config.ts';
+import type { AppContext } from '../../src/context.ts';
+import type { Config } from '../../src/config.ts';
 import type { InstanceState } from './engine/engine.ts';
-import { createApiKey } from './directory/api-keys.ts';
-import { resolveApiKey } from './http/auth.ts';
+import { createApiKey } from '../../src/directory/api-keys.ts';
+import { resolveApiKey } from '../../src/http/auth.ts';
 import { seed, type SeedReport } from './seed/run.ts';
 import { buildWorld } from './seed/world.ts';
 import { defaultUntil, seedWindow } from './seed/events.ts';
-import { AUDIT_INDEX_PATTERN } from './store/names.ts';
-import { loadOrCreateSecret } from './store/secrets.ts';
+import { AUDIT_INDEX_PATTERN } from '../../src/store/names.ts';
+import { loadOrCreateSecret } from '../../src/store/secrets.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 export const DEMO_KEY_FILE = 'demo-key';

@@ -9,14 +9,14 @@
  * export holds every record exactly once. The sidecar is removed when the export completes.
  */
 import fs from 'node:fs';
-import type { ReadScope } from '../directory/access.ts';
-import type { AuditEntry } from '../events/schema.ts';
-import type { Store } from '../store/client.ts';
-import { buildQuery, indicesFor } from '../query/build.ts';
-import { queryFingerprint, type SortKey } from '../query/cursor.ts';
-import type { ListFilters } from '../query/params.ts';
-import { iterateEntries, sortKeyOf } from '../query/search.ts';
-import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../ui/export.ts';
+import type { ReadScope } from '../../src/directory/access.ts';
+import type { AuditEntry } from '../../src/events/schema.ts';
+import type { Store } from '../../src/store/client.ts';
+import { buildQuery, indicesFor } from '../../src/query/build.ts';
+import { queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
+import type { ListFilters } from '../../src/query/params.ts';
+import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
+import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../../src/ui/export.ts';
 
 export interface ExportState {
   version: 1;

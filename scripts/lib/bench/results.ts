@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config.ts';
+import { PROJECT_ROOT } from '../../../src/config.ts';
 
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 export const BASELINES_FILE = path.join(PROJECT_ROOT, 'bench', 'baselines.json');

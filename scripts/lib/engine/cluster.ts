@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { EngineConfig } from '../config.ts';
+import type { EngineConfig } from '../../../src/config.ts';
 import { EngineError, LocalEngine, freePort, getJson, sleep, type InstanceState } from './engine.ts';
 
 export interface ClusterLayout {

@@ -1,11 +1,11 @@
 /** How scripts reach OpenSearch: OPENSEARCH_URL (with the access options of connection.ts), else the running local engine (`npm start` / `npm run engine`). */
-import type { Config } from '../config.ts';
-import { LocalCluster } from '../engine/cluster.ts';
-import { LocalEngine } from '../engine/engine.ts';
-import type { Change } from './bootstrap.ts';
-import type { Store } from './client.ts';
-import { describeNodes } from './connection.ts';
-import { openStore } from './open.ts';
+import type { Config } from '../../src/config.ts';
+import { LocalCluster } from './engine/cluster.ts';
+import { LocalEngine } from './engine/engine.ts';
+import type { Change } from '../../src/store/bootstrap.ts';
+import type { Store } from '../../src/store/client.ts';
+import { describeNodes } from '../../src/store/connection.ts';
+import { openStore } from '../../src/store/open.ts';
 
 export async function connectForScript(
   cfg: Config,

@@ -5,14 +5,14 @@
  * 1000, a few batches in flight. Event ids are derived from the seed, so re-running an interrupted seed with
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
-import type { AppContext } from '../context.ts';
-import { syncMembers } from '../directory/members.ts';
-import { putOrg } from '../directory/orgs.ts';
-import { putWorkspace } from '../directory/workspaces.ts';
-import { ApiError } from '../http/errors.ts';
-import { ingestEvents, type IngestResult } from '../ingest/ingest.ts';
-import { dayAgeDays } from '../lifecycle/age.ts';
-import { isUnavailable } from '../store/client.ts';
+import type { AppContext } from '../../../src/context.ts';
+import { syncMembers } from '../../../src/directory/members.ts';
+import { putOrg } from '../../../src/directory/orgs.ts';
+import { putWorkspace } from '../../../src/directory/workspaces.ts';
+import { ApiError } from '../../../src/http/errors.ts';
+import { ingestEvents, type IngestResult } from '../../../src/ingest/ingest.ts';
+import { dayAgeDays } from '../../../src/lifecycle/age.ts';
+import { isUnavailable } from '../../../src/store/client.ts';
 import { defaultUntil, generateEvents, seedWindow } from './events.ts';
 import { buildWorld, type SeedWorld } from './world.ts';
 
