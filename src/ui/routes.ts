@@ -1,7 +1,8 @@
 /**
  * The admin page: `/settings/enterprise/audit-logs` (and `/`, which leads there). Plain HTML, CSS and ES modules
- * in `public/`; at start-up esbuild bundles the modules in memory into one minified file (one request instead of
- * seven, served with a content hash and cached for good) — nothing generated is committed or written to disk.
+ * in `public/`; when the first router is built (at start-up) esbuild bundles the modules in memory into one
+ * minified file (one request instead of seven, served with a content hash and cached for good) — nothing
+ * generated is committed or written to disk.
  * The event catalogue is inlined into the page, so the filters and the destructive-action badges need no extra
  * request before the first rows.
  * With NEXT_PUBLIC_AUDIT_LOGS_ENABLED off the page explains how to turn it on. The page reads data only through
@@ -27,21 +28,35 @@ function catalogueJson(): string {
   return JSON.stringify({ eventTypes, resourceTypes }).replace(/</g, '\\u003c');
 }
 
-const BUNDLE = buildSync({
-  entryPoints: [path.join(HERE, 'public', 'app.js')],
-  bundle: true,
-  format: 'esm',
-  minify: true,
-  target: 'es2022',
-  write: false,
-}).outputFiles[0]!.text;
-const BUNDLE_NAME = `app.${crypto.createHash('sha256').update(BUNDLE).digest('hex').slice(0, 12)}.js`;
+interface PageAssets {
+  bundle: string;
+  bundleName: string;
+  page: string;
+  disabledPage: string;
+}
 
-const PAGE = fs
-  .readFileSync(path.join(HERE, 'pages', 'index.html'), 'utf8')
-  .replace('/*CATALOGUE*/', () => catalogueJson())
-  .replace('/*BUNDLE*/', BUNDLE_NAME);
-const DISABLED_PAGE = fs.readFileSync(path.join(HERE, 'pages', 'disabled.html'), 'utf8');
+let assets: PageAssets | undefined;
+
+/** Bundled when the first router is built, not at import, so importing the module costs nothing; then kept. */
+function pageAssets(): PageAssets {
+  if (assets) return assets;
+  const bundle = buildSync({
+    entryPoints: [path.join(HERE, 'public', 'app.js')],
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: 'es2022',
+    write: false,
+  }).outputFiles[0]!.text;
+  const bundleName = `app.${crypto.createHash('sha256').update(bundle).digest('hex').slice(0, 12)}.js`;
+  const page = fs
+    .readFileSync(path.join(HERE, 'pages', 'index.html'), 'utf8')
+    .replace('/*CATALOGUE*/', () => catalogueJson())
+    .replace('/*BUNDLE*/', bundleName);
+  const disabledPage = fs.readFileSync(path.join(HERE, 'pages', 'disabled.html'), 'utf8');
+  assets = { bundle, bundleName, page, disabledPage };
+  return assets;
+}
 
 /** Same-origin only: the page runs no inline script and talks to nothing but this service. */
 const PAGE_HEADERS = {
@@ -55,11 +70,12 @@ const PAGE_HEADERS = {
 
 /** The page and its API endpoints; mount it above the read router (see api-routes.ts). */
 export function uiRouter(ctx: AppContext): Router {
+  const { bundle, bundleName, page, disabledPage } = pageAssets();
   const router = Router();
   router.use('/api/v1/audit-logs', pageApiRouter(ctx));
   router.get('/', (_req, res) => res.redirect(302, PAGE_PATH));
-  router.get(`${PAGE_PATH}/assets/${BUNDLE_NAME}`, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=31536000, immutable').type('js').send(BUNDLE);
+  router.get(`${PAGE_PATH}/assets/${bundleName}`, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=31536000, immutable').type('js').send(bundle);
   });
   router.use(
     `${PAGE_PATH}/assets`,
@@ -67,8 +83,8 @@ export function uiRouter(ctx: AppContext): Router {
   );
   router.get(PAGE_PATH, (_req, res) => {
     res.set(PAGE_HEADERS).type('html');
-    if (!ctx.cfg.pageEnabled) res.status(404).send(DISABLED_PAGE);
-    else res.send(PAGE);
+    if (!ctx.cfg.pageEnabled) res.status(404).send(disabledPage);
+    else res.send(page);
   });
   return router;
 }
