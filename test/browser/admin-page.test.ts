@@ -18,7 +18,7 @@ import {
   YEAR,
   type PageOrg,
   type PageService,
-} from './page-fixtures.ts';
+} from '../fixtures/page.ts';
 
 const YEAR_VIEW = `range=custom&from=${YEAR}-01-01T00:00:00.000Z&to=${YEAR}-12-31T23:59:59.999Z`;
 const ACTIONS = [

@@ -15,7 +15,7 @@ import { startService, type RunningService } from '../../src/server.ts';
 import { allBuckets, type Store } from '../../src/store/client.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../../src/store/names.ts';
 import { TEST_SIGNING_KEY_PEM, testConfig, testStore } from '../helpers.ts';
-import { orgWithKeys } from './fixtures.ts';
+import { orgWithKeys } from '../fixtures/cluster.ts';
 
 const SEAL_INTERVAL_S = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

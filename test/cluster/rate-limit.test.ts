@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { startService, type RunningService } from '../../src/server.ts';
 import { testConfig } from '../helpers.ts';
-import { orgWithKeys, startRedis, type Redis } from './fixtures.ts';
+import { orgWithKeys, startRedis, type Redis } from '../fixtures/cluster.ts';
 
 const LIMIT = 600;
 const REQUESTS = 700;

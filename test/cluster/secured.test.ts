@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { postEvents } from '../integration/ingest-helpers.ts';
+import { postEvents } from '../fixtures/ingest.ts';
 import { startService } from '../../src/server.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { testConfig } from '../helpers.ts';
@@ -22,7 +22,7 @@ import {
   startSigV4Endpoint,
   type Nginx,
   type SigV4Endpoint,
-} from './fixtures.ts';
+} from '../fixtures/cluster.ts';
 
 /** GET of one event, retried while a search cannot see it yet (the index refreshes once a second). */
 async function readEvent(

@@ -18,9 +18,9 @@ import { verifyOrg } from '../../src/integrity/verify.ts';
 import { loadSigningKey } from '../../src/integrity/signing.ts';
 import { createStore } from '../../src/store/client.ts';
 import { INTERNAL } from '../../src/store/names.ts';
-import { createPageOrg, startPageService, type PageOrg, type PageService } from '../browser/page-fixtures.ts';
+import { createPageOrg, startPageService, type PageOrg, type PageService } from '../fixtures/page.ts';
 import { seedIngestKey, uniqueId } from '../helpers.ts';
-import { ledgerEntry, type Posted } from './ingest-helpers.ts';
+import { ledgerEntry, type Posted } from '../fixtures/ingest.ts';
 
 const OPERATOR_TOKEN = 'page-test-operator-token'; // startPageService's
 const nest = (levels: number, open: string, close: string, inner = '1') =>

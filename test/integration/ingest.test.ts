@@ -13,7 +13,7 @@ import type { RunningService } from '../../src/server.ts';
 import { createStore, isUnavailable } from '../../src/store/client.ts';
 import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
-import { countEvents, ledgerEntry, mappingFieldCount, postEvents, type Posted } from './ingest-helpers.ts';
+import { countEvents, ledgerEntry, mappingFieldCount, postEvents, type Posted } from '../fixtures/ingest.ts';
 
 const DAY_MS = 86_400_000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;

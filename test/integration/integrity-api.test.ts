@@ -15,8 +15,15 @@ import { verifyInclusion } from '../../src/integrity/merkle.ts';
 import { publicKeyFromPem } from '../../src/integrity/signing.ts';
 import { dayIndex } from '../../src/store/names.ts';
 import { uniqueId } from '../helpers.ts';
-import { rewriteDayIndex, sealAll, testKey, uniqueDay } from '../integrity-fixtures.ts';
-import { createOrg, get, ingest, startReadService, type ReadService, type TestOrg } from './read-fixtures.ts';
+import { rewriteDayIndex, sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
+import {
+  createOrg,
+  get,
+  ingest,
+  startReadService,
+  type ReadService,
+  type TestOrg,
+} from '../fixtures/read.ts';
 
 describe('integrity API: public key, checkpoints, proofs', function () {
   this.timeout(120_000);

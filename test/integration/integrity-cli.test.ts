@@ -13,7 +13,7 @@ import {
   rewriteDayIndex,
   sealAll,
   testKey,
-} from '../integrity-fixtures.ts';
+} from '../fixtures/integrity.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-cli-'));
 

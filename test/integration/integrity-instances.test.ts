@@ -12,7 +12,7 @@ import { loadSigningKey } from '../../src/integrity/signing.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';
 import type { RunningService } from '../../src/server.ts';
 import { seedIngestKey, seedOrg, startTestService, uniqueId } from '../helpers.ts';
-import { integrityCtx, readSeals, testKey, unsealedCount } from '../integrity-fixtures.ts';
+import { integrityCtx, readSeals, testKey, unsealedCount } from '../fixtures/integrity.ts';
 
 async function post(svc: RunningService, key: string, events: object[]): Promise<number> {
   const res = await fetch(`${svc.url}/api/v1/audit-logs`, {

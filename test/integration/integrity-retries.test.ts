@@ -11,7 +11,7 @@ import { Written } from '../../src/integrity/written.ts';
 import type { StoredEvent } from '../../src/events/schema.ts';
 import type { Store } from '../../src/store/client.ts';
 import { eventDocId, INTERNAL } from '../../src/store/names.ts';
-import { ingestSample, integrityCtx, testKey, testSealer, unsealedCount } from '../integrity-fixtures.ts';
+import { ingestSample, integrityCtx, testKey, testSealer, unsealedCount } from '../fixtures/integrity.ts';
 
 /** What the write path's renew does to an entry: the same entry, accepted now, without a leaf. */
 async function restamp(store: Store, orgId: string, eventId: string): Promise<void> {

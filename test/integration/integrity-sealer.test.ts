@@ -18,7 +18,7 @@ import {
   testKey,
   testSealer,
   unsealedCount,
-} from '../integrity-fixtures.ts';
+} from '../fixtures/integrity.ts';
 
 async function sealsOf(orgId: string): Promise<Seal[]> {
   const ctx = integrityCtx();

@@ -18,7 +18,7 @@ import {
   sealAll,
   testKey,
   writeSeal,
-} from '../integrity-fixtures.ts';
+} from '../fixtures/integrity.ts';
 
 const LATE_GRACE_MS = 10 * 60_000;
 

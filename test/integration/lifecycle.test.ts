@@ -8,7 +8,7 @@ import { sweepLifecycle } from '../../src/lifecycle/sweep.ts';
 import type { RunningService } from '../../src/server.ts';
 import { INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
-import { ledgerEntry, postEvents } from './ingest-helpers.ts';
+import { ledgerEntry, postEvents } from '../fixtures/ingest.ts';
 
 const PATTERN = 'audit-logs-1990.*';
 const NOW = new Date('1990-06-30T12:00:00Z');

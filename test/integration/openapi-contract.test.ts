@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import { checkResponse } from '../openapi-check.ts';
 import { uniqueId } from '../helpers.ts';
-import { sealAll } from '../integrity-fixtures.ts';
-import { createOrg, startReadService, type ReadService, type TestOrg } from './read-fixtures.ts';
+import { sealAll } from '../fixtures/integrity.ts';
+import { createOrg, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 
 const TOKEN = 'contract-test-operator-token';
 

@@ -15,7 +15,7 @@ import {
   YEAR,
   type PageOrg,
   type PageService,
-} from '../browser/page-fixtures.ts';
+} from '../fixtures/page.ts';
 
 const RANGE = `startDate=${YEAR}-07-01&endDate=${YEAR}-07-31`;
 

@@ -15,7 +15,7 @@ import {
   startReadService,
   type ReadService,
   type TestOrg,
-} from './read-fixtures.ts';
+} from '../fixtures/read.ts';
 
 /** mulberry32: small, seedable, good enough to pick test cases. */
 function rng(seed: number): () => number {

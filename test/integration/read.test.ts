@@ -2,7 +2,14 @@ import { expect } from 'chai';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
 import { parseListQuery } from '../../src/query/params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
-import { createOrg, get, ingest, startReadService, type ReadService, type TestOrg } from './read-fixtures.ts';
+import {
+  createOrg,
+  get,
+  ingest,
+  startReadService,
+  type ReadService,
+  type TestOrg,
+} from '../fixtures/read.ts';
 
 /** Six events of one org over 1995-03-01..03, covering every filterable field. */
 function eventsOf(org: TestOrg, label: string) {

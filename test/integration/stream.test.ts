@@ -8,8 +8,8 @@ import crypto from 'node:crypto';
 import type { AuditEntry } from '../../src/events/schema.ts';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
 import { AUDIT_INDEX_PATTERN } from '../../src/store/names.ts';
-import { postEvents } from './ingest-helpers.ts';
-import { createOrg, get, startReadService, type ReadService, type TestOrg } from './read-fixtures.ts';
+import { postEvents } from '../fixtures/ingest.ts';
+import { createOrg, get, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
