@@ -167,7 +167,8 @@ describe('npm start', function () {
         const body = JSON.parse(a.text) as { results: { status: string }[] };
         expect(body.results).to.have.length(50);
       }
-      expect(late).to.equal('ECONNREFUSED');
+      // Refused; or reset when fetch reused a kept-alive connection the stopping service closes as idle.
+      expect(late).to.be.oneOf(['ECONNREFUSED', 'ECONNRESET']);
       expect(code, log).to.equal(0);
       expect(at - signalled).to.be.lessThan(10_000);
       const lines = svc!
