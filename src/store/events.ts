@@ -4,7 +4,8 @@
  */
 // The stored event is declared once, with its schema (events/schema.ts imports nothing of the project).
 import type { StoredEvent } from '../events/schema.ts';
-import type { Store } from './client.ts';
+import { StoreUnavailable } from '../errors.ts';
+import type { CallOptions, Store } from './client.ts';
 import { AUDIT_INDEX_PATTERN } from './names.ts';
 
 // --- Read path: list, search, stream, page aggregations ----------------------------------------------------
@@ -123,5 +124,62 @@ export async function countOrgEvents(store: Store, orgId: string): Promise<numbe
 }
 
 // --- Write path: ingest ---------------------------------------------------------------------------------------
+
+/**
+ * One write of a bulk: `create` fails (409) when the id exists, `index` creates or replaces, `delete` removes.
+ * A string `doc` is a line of JSON already, sent as it is.
+ */
+export type DocWrite =
+  | { op: 'create' | 'index'; index: string; id: string; doc: object | string }
+  | { op: 'delete'; index: string; id: string };
+
+/** What OpenSearch answered for one write: its HTTP-like status and, when it failed, why. */
+export interface WriteResult {
+  index: string;
+  id: string;
+  status: number;
+  error?: { type: string; reason?: string };
+}
+
+/** Item statuses that mean "try again later", not "this write is wrong". */
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Per-call options of the write path: no retry by the client (a retried bulk whose first try did land would
+ * report this very request's events as duplicates: the producer's retry is the one retry), and a timeout that
+ * ends the call at `deadline` (epoch ms; Infinity = none). Past it: StoreUnavailable.
+ */
+export function writeCall(deadline: number): CallOptions {
+  if (deadline === Infinity) return { maxRetries: 0 };
+  const left = deadline - Date.now();
+  if (left <= 0) throw new StoreUnavailable('the request ran out of time before its next write');
+  return { maxRetries: 0, requestTimeout: left };
+}
+
+/**
+ * The `writes` as one `_bulk`, finished by `deadline`; a result per write, in order, each for the caller to
+ * check. A retryable item failure throws StoreUnavailable.
+ */
+export async function writeDocs(store: Store, writes: DocWrite[], deadline: number): Promise<WriteResult[]> {
+  if (writes.length === 0) return [];
+  const body = writes.flatMap((w) =>
+    w.op === 'delete'
+      ? [{ delete: { _index: w.index, _id: w.id } }]
+      : [{ [w.op]: { _index: w.index, _id: w.id } }, w.doc],
+  );
+  // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
+  const res = await store.bulk({ body: body as object[] }, writeCall(deadline));
+  const items = (
+    res.body as {
+      items: Record<string, { _index: string; _id: string; status: number; error?: WriteResult['error'] }>[];
+    }
+  ).items.map((it) => {
+    const { _index, _id, status, error } = Object.values(it)[0]!;
+    return { index: _index, id: _id, status, ...(error ? { error } : {}) };
+  });
+  const retry = items.find((it) => RETRYABLE.has(it.status));
+  if (retry) throw new StoreUnavailable(`writing ${retry.id}: status ${retry.status}`);
+  return items;
+}
 
 // --- Integrity: what the sealer and verify read of the day indices -------------------------------------------
