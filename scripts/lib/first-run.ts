@@ -15,7 +15,7 @@ import { resolveApiKey } from '../../src/http/auth.ts';
 import { seed, type SeedReport } from './seed/run.ts';
 import { buildWorld } from './seed/world.ts';
 import { defaultUntil, seedWindow } from './seed/events.ts';
-import { AUDIT_INDEX_PATTERN } from '../../src/store/names.ts';
+import { countOrgEvents } from '../../src/store/events.ts';
 import { loadOrCreateSecret } from '../../src/store/secrets.ts';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
@@ -64,7 +64,7 @@ export async function seedDemo(
   };
   let seeded: SeedReport | undefined;
   let world;
-  if ((await eventCount(ctx, orgId)) === 0) {
+  if ((await countOrgEvents(ctx.store, orgId)) === 0) {
     onProgress?.(`Seeding the demo organization "${orgId}": ${events} events over ${DEMO_DAYS} days …`);
     seeded = await seed(ctx, opts);
     world = seeded.world;
@@ -80,16 +80,6 @@ export async function seedDemo(
     fs.writeFileSync(file, key, { mode: 0o600 });
   }
   return { orgId, orgName: world.orgName, ownerName: owner.name, key, seeded };
-}
-
-async function eventCount(ctx: AppContext, orgId: string): Promise<number> {
-  const res = await ctx.store.count({
-    index: AUDIT_INDEX_PATTERN,
-    ignore_unavailable: true,
-    allow_no_indices: true,
-    body: { query: { term: { orgId } } },
-  });
-  return res.body.count;
 }
 
 /** Throws unless the node answering at `state.url` is the engine process this start launched. */

@@ -18,11 +18,13 @@
  */
 import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
-import { errors } from '../http/errors.ts';
+import { StoreUnavailable } from '../errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
+import { getMany, type DocRef } from '../store/client.ts';
+import { writeCall, writeDocs, type WriteResult } from '../store/events.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Checked, type Rejection } from './validate.ts';
 
@@ -36,16 +38,6 @@ export interface IngestResult {
 export interface IngestOutcome extends IngestResult {
   param?: string;
 }
-
-interface BulkItemResult {
-  _index: string;
-  _id: string;
-  status: number;
-  error?: { type: string; reason?: string };
-}
-
-/** Item statuses that mean "try again later", not "this event is wrong". */
-const RETRYABLE = new Set([429, 500, 502, 503, 504]);
 
 /** How an ingest is called: the key's bound org, and when it must have finished (epoch ms; default: none). */
 export interface IngestOptions {
@@ -131,11 +123,16 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   const entries = pending.map(({ event: { doc, index } }, k) =>
     ledgerEntryOf(doc, index, inMemory ? undefined : hashed[k]),
   );
-  const ledgerBody = pending.flatMap(({ event: { doc } }, k) => [
-    { create: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-    entries[k]!,
-  ]);
-  const ledgerItems = await bulk(ctx, ledgerBody);
+  const ledgerItems = await writeDocs(
+    ctx.store,
+    pending.map(({ event: { doc } }, k) => ({
+      op: 'create',
+      index: INTERNAL.ledger,
+      id: eventDocId(doc.orgId, doc.id),
+      doc: entries[k]!,
+    })),
+    ctx.deadline,
+  );
   // `hashed`: the leaf, storedHash and JSON of `doc` as it is (none once re-stamped): the event is sent as that
   // JSON, and the sealer in memory gets the leaf and storedHash.
   let toWrite: { p: Pending; doc: StoredEvent; index: string; hashed?: HashedEvent }[] = [];
@@ -168,12 +165,15 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
 
   // 2. Write the events.
   if (toWrite.length === 0) return out;
-  const eventItems = await bulk(
-    ctx,
-    toWrite.flatMap(({ doc, index, hashed }) => [
-      { create: { _index: index, _id: eventDocId(doc.orgId, doc.id) } },
-      hashed?.json ?? doc,
-    ]),
+  const eventItems = await writeDocs(
+    ctx.store,
+    toWrite.map(({ doc, index, hashed }) => ({
+      op: 'create',
+      index,
+      id: eventDocId(doc.orgId, doc.id),
+      doc: hashed?.json ?? doc,
+    })),
+    ctx.deadline,
   );
   const undo: { i: number; id: string }[] = [];
   const release = (p: Pending, doc: StoredEvent, outcome: IngestOutcome) => {
@@ -197,9 +197,10 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   });
   ctx.written?.add(written);
   if (undo.length > 0) {
-    const deleted = await bulk(
-      ctx,
-      undo.map(({ id }) => ({ delete: { _index: INTERNAL.ledger, _id: id } })),
+    const deleted = await writeDocs(
+      ctx.store,
+      undo.map(({ id }) => ({ op: 'delete', index: INTERNAL.ledger, id })),
+      ctx.deadline,
     );
     deleted.forEach((item, k) => {
       if (item.status !== 200 && item.status !== 404) {
@@ -227,18 +228,21 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
     const acceptedAt = new Date().toISOString();
     const sentAt = Date.now();
     const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt }, hashed: undefined }));
-    const items = await bulk(
-      ctx,
-      renewed.flatMap(({ doc, index }) => [
-        { index: { _index: INTERNAL.ledger, _id: eventDocId(doc.orgId, doc.id) } },
-        ledgerEntryOf(doc, index),
-      ]),
+    const items = await writeDocs(
+      ctx.store,
+      renewed.map(({ doc, index }) => ({
+        op: 'index',
+        index: INTERNAL.ledger,
+        id: eventDocId(doc.orgId, doc.id),
+        doc: ledgerEntryOf(doc, index),
+      })),
+      ctx.deadline,
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);
-    if (bad) throw new Error(`could not renew ledger entry ${bad._id}: ${bad.error?.reason ?? bad.status}`);
+    if (bad) throw new Error(`could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`);
     if (Date.now() - sentAt <= LEDGER_FRESH_MS) return renewed;
     // OpenSearch is this slow: nothing was acknowledged, the client's retry finishes these ids.
-    if (attempt === 3) throw errors.storageUnavailable();
+    if (attempt === 3) throw new StoreUnavailable('ledger writes stayed slower than the sealer allows');
   }
 }
 
@@ -250,9 +254,10 @@ async function unfinished(
 ): Promise<{ p: Pending; entry: LedgerEntry }[]> {
   if (taken.length === 0) return [];
   const ids = taken.map(({ event: { doc } }) => eventDocId(doc.orgId, doc.id));
-  const ledger = await mget<LedgerEntry>(
+  const ledger = await read<LedgerEntry>(
     ctx,
     ids.map((id) => ({ _index: INTERNAL.ledger, _id: id })),
+    true,
   );
   const withEntry: { p: Pending; entry: LedgerEntry }[] = [];
   taken.forEach((p, k) => {
@@ -266,7 +271,8 @@ async function unfinished(
       });
     else withEntry.push({ p, entry });
   });
-  const events = await mget<{ orgId: string }>(
+  // A missing day index is an event that is not there (getMany); other failures throw, never a guess.
+  const events = await read<{ orgId: string }>(
     ctx,
     withEntry.map(({ entry }) => ({ _index: entry.index, _id: eventDocId(entry.orgId, entry.eventId) })),
     ['orgId'],
@@ -282,57 +288,24 @@ async function unfinished(
   return missing;
 }
 
-async function mget<T>(
+/** Documents by realtime multi-get, finished by the request's deadline. */
+async function read<T>(
   ctx: WriteCtx,
-  docs: { _index: string; _id: string }[],
-  source: boolean | string[] = true,
+  docs: DocRef[],
+  source: boolean | string[],
 ): Promise<(T | undefined)[]> {
   if (docs.length === 0) return [];
-  const res = await ctx.store.mget({ body: { docs }, _source: source }, callOptions(ctx));
-  const found = (res.body as { docs: { found?: boolean; _source?: T; error?: { type: string } }[] }).docs;
-  return found.map((d) => {
-    // A missing day index is an event that is not there; anything else is a failure we must not guess about.
-    if (d.error && d.error.type !== 'index_not_found_exception') throw errors.storageUnavailable();
-    return d.found ? ((d._source ?? true) as T) : undefined;
-  });
+  return getMany<T>(ctx.store, docs, { source, call: writeCall(ctx.deadline) });
 }
 
-/**
- * One `_bulk` (a string in `body` is a line of JSON already, sent as it is); every item is checked by the caller.
- * Retryable item failures throw (→ 503).
- */
-async function bulk(ctx: WriteCtx, body: (object | string)[]): Promise<BulkItemResult[]> {
-  if (body.length === 0) return [];
-  // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
-  const res = await ctx.store.bulk({ body: body as object[] }, callOptions(ctx));
-  const items = (res.body as { items: Record<string, BulkItemResult>[] }).items.map(
-    (it) => Object.values(it)[0]!,
-  );
-  const retry = items.find((it) => RETRYABLE.has(it.status));
-  if (retry) throw errors.storageUnavailable();
-  return items;
-}
-
-/**
- * Per-call options of the write path: no retry by the client (a retried bulk whose first try did land would
- * report this very request's events as duplicates: the producer's retry is the one retry), and a timeout that
- * ends the call at the request's deadline.
- */
-function callOptions(ctx: WriteCtx): { maxRetries: number; requestTimeout?: number } {
-  if (ctx.deadline === Infinity) return { maxRetries: 0 };
-  const left = ctx.deadline - Date.now();
-  if (left <= 0) throw errors.storageUnavailable();
-  return { maxRetries: 0, requestTimeout: left };
-}
-
-function rejected(id: string, item: BulkItemResult): IngestOutcome {
+function rejected(id: string, item: WriteResult): IngestOutcome {
   const reason = item.error?.reason ?? `status ${item.status}`;
   if (item.error?.type === 'cluster_block_exception') {
     return {
       id,
       status: 'rejected',
       param: 'createdAt',
-      error: `createdAt: the day index ${item._index} is sealed (write-blocked) and accepts no more events (${reason})`,
+      error: `createdAt: the day index ${item.index} is sealed (write-blocked) and accepts no more events (${reason})`,
     };
   }
   return { id, status: 'rejected', error: `OpenSearch refused the event: ${reason}` };

@@ -10,6 +10,13 @@ import { sealCursors } from '../integrity/seals.ts';
 import { hasIsm } from '../store/bootstrap.ts';
 import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
+import {
+  indexStats,
+  ismExplain,
+  ledgerEntriesPerIndex,
+  refreshIndices,
+  writeBlockedIndices,
+} from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, AUDIT_INDEX_PREFIX, dayOfIndex, INTERNAL } from '../store/names.ts';
 
 const DAY_MS = 86_400_000;
@@ -66,12 +73,6 @@ export function plannedLifecycle(
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** ISM's explanation of each index (only called when the plugin exists). */
-async function ismExplain(store: Store, index: string): Promise<Record<string, Json>> {
-  const res = await store.transport.request({ method: 'GET', path: `/_plugins/_ism/explain/${index}` });
-  return res.body as Record<string, Json>;
-}
-
 function ismLifecycle(explained: Json | undefined): Lifecycle {
   const state = (explained?.state?.name ?? 'hot') as LifecycleState;
   return {
@@ -89,7 +90,7 @@ function ismLifecycle(explained: Json | undefined): Lifecycle {
 
 /** Ledger entries not in a seal yet, per day index (see ledger.ts for what "not in a seal" means). */
 async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
-  await store.indices.refresh({ index: [INTERNAL.ledger, INTERNAL.seals].join(',') });
+  await refreshIndices(store, [INTERNAL.ledger, INTERNAL.seals]);
   const cursors = await sealCursors(store);
   const sealedOrgs = [...cursors.keys()];
   // Orgs without a seal: all their entries; the others: what their cursor has not passed. A query each
@@ -105,15 +106,9 @@ async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
   }
   const out = new Map<string, number>();
   for (const query of queries) {
-    const res = await store.search({
-      index: INTERNAL.ledger,
-      body: { size: 0, query, aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } } },
-    } as never);
-    const buckets = ((res.body as Json).aggregations?.byIndex?.buckets ?? []) as {
-      key: string;
-      doc_count: number;
-    }[];
-    for (const b of buckets) out.set(b.key, (out.get(b.key) ?? 0) + b.doc_count);
+    for (const [index, n] of await ledgerEntriesPerIndex(store, query)) {
+      out.set(index, (out.get(index) ?? 0) + n);
+    }
   }
   return out;
 }
@@ -140,29 +135,15 @@ export async function listDayIndices(
   pattern = AUDIT_INDEX_PATTERN,
 ): Promise<DayIndexInfo[]> {
   checkIndexPattern(pattern);
-  const cat = await store.cat.indices({
-    index: pattern,
-    format: 'json',
-    bytes: 'b',
-    h: 'index,docs.count,store.size',
-    expand_wildcards: 'all',
-  } as never);
-  const rows = (cat.body as unknown as { index: string; 'docs.count': string; 'store.size': string }[]) ?? [];
+  const rows = await indexStats(store, pattern);
   if (rows.length === 0) return [];
-  const settings = (
-    await store.indices.getSettings({
-      index: pattern,
-      name: 'index.blocks.*',
-      flat_settings: true,
-    })
-  ).body as Record<string, { settings: Record<string, string> }>;
+  const blocked = await writeBlockedIndices(store, pattern);
   const unsealed = await unsealedByIndex(store);
   const explained = (await hasIsm(store)) ? await ismExplain(store, pattern) : undefined;
 
   return rows
     .map((r): DayIndexInfo => {
-      const s = settings[r.index]?.settings ?? {};
-      const writeBlocked = s['index.blocks.write'] === 'true' || s['index.blocks.read_only'] === 'true';
+      const writeBlocked = blocked.has(r.index);
       const day = dayOfIndex(r.index);
       const lifecycle = explained
         ? ismLifecycle(explained[r.index])
@@ -172,8 +153,8 @@ export async function listDayIndices(
       return {
         index: r.index,
         ...(day ? { day: day.toISOString().slice(0, 10) } : {}),
-        docs: Number(r['docs.count'] ?? 0),
-        sizeBytes: Number(r['store.size'] ?? 0),
+        docs: r.docs,
+        sizeBytes: r.sizeBytes,
         writeBlocked,
         unsealed: unsealed.get(r.index) ?? 0,
         lifecycle,

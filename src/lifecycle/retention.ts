@@ -7,6 +7,7 @@
 import type { Config } from '../config.ts';
 import { applyTemplates, desiredPolicy, hasIsm, type Change } from '../store/bootstrap.ts';
 import type { Store } from '../store/client.ts';
+import { ismChangePolicy } from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID } from '../store/names.ts';
 import { checkIndexPattern, listDayIndices, type DayIndexInfo } from './indices.ts';
 import { sweepLifecycle, type SweepReport } from './sweep.ts';
@@ -99,12 +100,7 @@ export async function applyRetention(
   let ismIndicesUpdated: number | undefined;
   if (changes.some((c) => c.kind === 'ISM policy' && c.action !== 'skipped')) {
     // ISM keeps running the policy version an index started with; move the existing indices to the new one.
-    const res = await store.transport.request({
-      method: 'POST',
-      path: `/_plugins/_ism/change_policy/${pattern}`,
-      body: { policy_id: ISM_POLICY_ID },
-    });
-    ismIndicesUpdated = (res.body as { updated_indices?: number }).updated_indices ?? 0;
+    ismIndicesUpdated = await ismChangePolicy(store, pattern, ISM_POLICY_ID);
   }
   // The sweep ages by the day in the name, which ISM cannot: it deletes back-filled old days too.
   const sweep = await sweepLifecycle(store, next, { pattern, ...(opts.now ? { now: opts.now } : {}) });

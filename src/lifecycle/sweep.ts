@@ -8,6 +8,7 @@
  */
 import type { Config } from '../config.ts';
 import { isUnavailable, type Store } from '../store/client.ts';
+import { deleteIndex, openIndexNames, sealIndex, writeBlockedIndices } from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
 import type { Logger } from '../observe/log.ts';
@@ -39,8 +40,8 @@ export async function sweepLifecycle(
 ): Promise<SweepReport> {
   const now = opts.now ?? new Date();
   const pattern = opts.pattern ?? AUDIT_INDEX_PATTERN;
-  const names = await openIndices(store, pattern);
-  const blocked = await writeBlocked(store, pattern);
+  const names = await openIndexNames(store, pattern);
+  const blocked = await writeBlockedIndices(store, pattern, { ignoreMissing: true });
   const report: SweepReport = { checked: 0, actions: [] };
 
   for (const index of names.sort()) {
@@ -53,14 +54,8 @@ export async function sweepLifecycle(
     else if (ageDays >= cfg.sealAfterDays && !blocked.has(index)) action = 'sealed';
     if (!action) continue;
     try {
-      if (action === 'deleted') {
-        // Another instance's sweep may have deleted it a moment ago: gone is what we wanted.
-        await store.indices.delete({ index }, { ignore: [404] });
-      } else {
-        await store.indices.addBlock({ index, block: 'write' });
-        // A sealed day never changes again: one segment is the smallest and fastest form to keep it in.
-        await store.indices.forcemerge({ index, max_num_segments: 1 });
-      }
+      if (action === 'deleted') await deleteIndex(store, index);
+      else await sealIndex(store, index);
       report.actions.push({ index, ageDays, action });
     } catch (err) {
       if (isUnavailable(err)) throw err;
@@ -68,35 +63,6 @@ export async function sweepLifecycle(
     }
   }
   return report;
-}
-
-async function openIndices(store: Store, pattern: string): Promise<string[]> {
-  const res = await store.cat.indices({
-    index: pattern,
-    format: 'json',
-    h: 'index',
-    expand_wildcards: 'open',
-  } as never);
-  return ((res.body ?? []) as unknown as { index: string }[]).map((r) => r.index);
-}
-
-async function writeBlocked(store: Store, pattern: string): Promise<Set<string>> {
-  const res = await store.indices.getSettings({
-    index: pattern,
-    name: 'index.blocks.*',
-    flat_settings: true,
-    allow_no_indices: true,
-    ignore_unavailable: true,
-  });
-  const body = res.body as Record<string, { settings: Record<string, string> }>;
-  return new Set(
-    Object.entries(body)
-      .filter(
-        ([, { settings }]) =>
-          settings['index.blocks.write'] === 'true' || settings['index.blocks.read_only'] === 'true',
-      )
-      .map(([index]) => index),
-  );
 }
 
 /**

@@ -1,11 +1,12 @@
 /**
  * The OpenSearch request for a read: scope, filters, departed-member exclusion, free text, sort. Shared by the
  * list API, `iterateEntries` (export, stream) and the admin page's histogram, so every reader applies the
- * same tenant filter and the same rules.
+ * same tenant filter and the same rules. Pure: store/events.ts runs what this builds.
  */
 import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { departedLookups } from '../directory/membership.ts';
+import type { EventSearch } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange } from '../store/names.ts';
 import type { ListFilters } from './params.ts';
 
@@ -146,6 +147,23 @@ export function buildSearch(
       track_total_hits: false,
       _source: [...PUBLIC_FIELDS],
       ...(after ? { search_after: after } : {}),
+    },
+  };
+}
+
+/**
+ * The search for one entry by id in `scope` over every day index. Departed members' entries count: an id is an
+ * explicit request.
+ */
+export function buildFind(id: string, scope: ReadScope): EventSearch {
+  return {
+    index: AUDIT_INDEX_PATTERN,
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: {
+      query: { bool: { filter: [buildQuery({ includeDeparted: true }, scope), { term: { id } }] } },
+      size: 1,
+      _source: [...PUBLIC_FIELDS],
     },
   };
 }

@@ -1,9 +1,9 @@
 /** Running reads against OpenSearch: one page (the API), or every matching entry (export, stream). */
-import { PUBLIC_FIELDS, toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
+import { toEntry, type AuditEntry } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
+import { searchEvents, type EventHit } from '../store/events.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { buildQuery, buildSearch, readWindows } from './build.ts';
+import { buildFind, buildSearch, readWindows } from './build.ts';
 import type { SortKey } from './cursor.ts';
 import type { ListFilters } from './params.ts';
 
@@ -13,22 +13,16 @@ export interface Page {
   next?: SortKey;
 }
 
-interface Hit {
-  _source: StoredEvent;
-  sort: SortKey;
-}
-
 async function searchHits(
   store: Store,
   filters: ListFilters,
   scope: ReadScope,
   size: number,
   after?: SortKey,
-): Promise<Hit[]> {
-  const hits: Hit[] = [];
+): Promise<EventHit[]> {
+  const hits: EventHit[] = [];
   for (const window of readWindows(filters, after)) {
-    const res = await store.search(buildSearch(filters, scope, size - hits.length, after, window) as never);
-    hits.push(...((res.body.hits.hits as unknown as Hit[]) ?? []));
+    hits.push(...(await searchEvents(store, buildSearch(filters, scope, size - hits.length, after, window))));
     if (hits.length >= size) break;
   }
   return hits;
@@ -48,7 +42,7 @@ export async function searchPage(
   const hits = await searchHits(store, filters, scope, limit + 1, after);
   const page = hits.slice(0, limit);
   return {
-    entries: page.map((h) => toEntry(h._source)),
+    entries: page.map((h) => toEntry(h.event)),
     ...(hits.length > limit ? { next: page[page.length - 1]!.sort } : {}),
   };
 }
@@ -73,7 +67,7 @@ export async function* iterateEntries(
   let after = opts.after;
   for (;;) {
     const hits = await searchHits(store, filters, scope, pageSize, after);
-    for (const h of hits) yield toEntry(h._source);
+    for (const h of hits) yield toEntry(h.event);
     if (hits.length < pageSize) return;
     after = hits[hits.length - 1]!.sort;
   }
@@ -84,16 +78,6 @@ export async function* iterateEntries(
  * cannot tell the two apart). Departed members' entries are returned: an id is an explicit request.
  */
 export async function findEntry(store: Store, id: string, scope: ReadScope): Promise<AuditEntry | undefined> {
-  const res = await store.search({
-    index: AUDIT_INDEX_PATTERN,
-    ignore_unavailable: true,
-    allow_no_indices: true,
-    body: {
-      query: { bool: { filter: [buildQuery({ includeDeparted: true }, scope), { term: { id } }] } },
-      size: 1,
-      _source: [...PUBLIC_FIELDS],
-    },
-  } as never);
-  const hit = (res.body.hits.hits as unknown as Hit[])[0];
-  return hit ? toEntry(hit._source) : undefined;
+  const [hit] = await searchEvents(store, buildFind(id, scope));
+  return hit ? toEntry(hit.event) : undefined;
 }

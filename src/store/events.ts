@@ -2,9 +2,184 @@
  * The events repository: every query of the day indices (and the cast of its answer) that the read path, the
  * write path, the page and the integrity layer need. Callers pass domain values and get domain values back.
  */
+// The stored event is declared once, with its schema (events/schema.ts imports nothing of the project).
+import type { StoredEvent } from '../events/schema.ts';
+import { StoreUnavailable } from '../errors.ts';
+import type { CallOptions, Store } from './client.ts';
+import { AUDIT_INDEX_PATTERN } from './names.ts';
 
 // --- Read path: list, search, stream, page aggregations ----------------------------------------------------
 
+/** A search of the day indices as query/build.ts assembles it (indices, query, sort, paging, fields). */
+export interface EventSearch {
+  index: string;
+  ignore_unavailable?: boolean;
+  allow_no_indices?: boolean;
+  pre_filter_shard_size?: number;
+  body: object;
+}
+
+/** A matching event and its sort key, `[createdAt epoch ms, id]`, to continue after it (search_after). */
+export interface EventHit {
+  event: StoredEvent;
+  sort: [number, string];
+}
+
+/** The events `search` matches, in its order (`sort` is set when the search sorts). */
+export async function searchEvents(store: Store, search: EventSearch): Promise<EventHit[]> {
+  const res = await store.search(search as never);
+  const hits = (res.body.hits.hits as unknown as { _source: StoredEvent; sort: [number, string] }[]) ?? [];
+  return hits.map((h) => ({ event: h._source, sort: h.sort }));
+}
+
+/** Aggregations only: missing day indices count as empty. */
+const aggregate = (index: string, body: object) =>
+  ({ index, ignore_unavailable: true, allow_no_indices: true, body: { size: 0, ...body } }) as never;
+
+/** The oldest createdAt (epoch ms) among the events of `index` matching `query`, or null when none match. */
+export async function oldestCreatedAt(store: Store, index: string, query: object): Promise<number | null> {
+  const res = await store.search(
+    aggregate(index, {
+      query,
+      track_total_hits: false,
+      aggs: { oldest: { min: { field: 'createdAt' } } },
+    }),
+  );
+  return (res.body.aggregations as unknown as { oldest: { value: number | null } }).oldest.value;
+}
+
+/**
+ * Matching events per `interval` (a fixed interval such as `1h`) of createdAt, every interval from `bounds.min`
+ * to `bounds.max` (epoch ms) included even when empty, and the exact number of matching events.
+ */
+export async function countOverTime(
+  store: Store,
+  index: string,
+  query: object,
+  interval: string,
+  bounds: { min: number; max: number },
+): Promise<{ total: number; buckets: { start: number; count: number }[] }> {
+  const res = await store.search(
+    aggregate(index, {
+      query,
+      track_total_hits: true,
+      aggs: {
+        overTime: {
+          date_histogram: {
+            field: 'createdAt',
+            fixed_interval: interval,
+            min_doc_count: 0,
+            extended_bounds: bounds,
+          },
+        },
+      },
+    }),
+  );
+  const body = res.body as unknown as {
+    hits: { total: { value: number } };
+    aggregations: { overTime: { buckets: { key: number; doc_count: number }[] } };
+  };
+  return {
+    total: body.hits.total.value,
+    buckets: body.aggregations.overTime.buckets.map((b) => ({ start: b.key, count: b.doc_count })),
+  };
+}
+
+/**
+ * The most frequent values of each keyword field of `sizes` (at most that many values) among the events of
+ * `index` matching `query`, with their event counts, most frequent first.
+ */
+export async function topValues<F extends string>(
+  store: Store,
+  index: string,
+  query: object,
+  sizes: Record<F, number>,
+): Promise<Record<F, { value: string; count: number }[]>> {
+  const fields = Object.keys(sizes) as F[];
+  const res = await store.search(
+    aggregate(index, {
+      query,
+      track_total_hits: false,
+      aggs: Object.fromEntries(fields.map((f) => [f, { terms: { field: f, size: sizes[f] } }])),
+    }),
+  );
+  const aggs = res.body.aggregations as unknown as Record<
+    F,
+    { buckets: { key: string; doc_count: number }[] }
+  >;
+  return Object.fromEntries(
+    fields.map((f) => [f, aggs[f].buckets.map((b) => ({ value: b.key, count: b.doc_count }))]),
+  ) as Record<F, { value: string; count: number }[]>;
+}
+
+/** How many events an org has, over every day index. */
+export async function countOrgEvents(store: Store, orgId: string): Promise<number> {
+  const res = await store.count({
+    index: AUDIT_INDEX_PATTERN,
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: { query: { term: { orgId } } },
+  });
+  return res.body.count;
+}
+
 // --- Write path: ingest ---------------------------------------------------------------------------------------
+
+/**
+ * One write of a bulk: `create` fails (409) when the id exists, `index` creates or replaces, `delete` removes.
+ * A string `doc` is a line of JSON already, sent as it is.
+ */
+export type DocWrite =
+  | { op: 'create' | 'index'; index: string; id: string; doc: object | string }
+  | { op: 'delete'; index: string; id: string };
+
+/** What OpenSearch answered for one write: its HTTP-like status and, when it failed, why. */
+export interface WriteResult {
+  index: string;
+  id: string;
+  status: number;
+  error?: { type: string; reason?: string };
+}
+
+/** Item statuses that mean "try again later", not "this write is wrong". */
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/**
+ * Per-call options of the write path: no retry by the client (a retried bulk whose first try did land would
+ * report this very request's events as duplicates: the producer's retry is the one retry), and a timeout that
+ * ends the call at `deadline` (epoch ms; Infinity = none). Past it: StoreUnavailable.
+ */
+export function writeCall(deadline: number): CallOptions {
+  if (deadline === Infinity) return { maxRetries: 0 };
+  const left = deadline - Date.now();
+  if (left <= 0) throw new StoreUnavailable('the request ran out of time before its next write');
+  return { maxRetries: 0, requestTimeout: left };
+}
+
+/**
+ * The `writes` as one `_bulk`, finished by `deadline`; a result per write, in order, each for the caller to
+ * check. A retryable item failure throws StoreUnavailable.
+ */
+export async function writeDocs(store: Store, writes: DocWrite[], deadline: number): Promise<WriteResult[]> {
+  if (writes.length === 0) return [];
+  const body = writes.flatMap((w) =>
+    w.op === 'delete'
+      ? [{ delete: { _index: w.index, _id: w.id } }]
+      : [{ [w.op]: { _index: w.index, _id: w.id } }, w.doc],
+  );
+  // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
+  const res = await store.bulk({ body: body as object[] }, writeCall(deadline));
+  const items = (
+    res.body as {
+      items: Record<string, { _index: string; _id: string; status: number; error?: WriteResult['error'] }>[];
+    }
+  ).items.map((it) => {
+    const { _index, _id, status, error } = Object.values(it)[0]!;
+    return { index: _index, id: _id, status, ...(error ? { error } : {}) };
+  });
+  const retry = items.find((it) => RETRYABLE.has(it.status));
+  if (retry) throw new StoreUnavailable(`writing ${retry.id}: status ${retry.status}`);
+  return items;
+}
 
 // --- Integrity: what the sealer and verify read of the day indices -------------------------------------------

@@ -11,7 +11,7 @@ import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts'
 import type { ReadScope } from '../directory/access.ts';
 import { sealId } from '../integrity/checkpoint.ts';
 import type { LedgerDoc } from '../integrity/ledger.ts';
-import { getSource, type Store } from '../store/client.ts';
+import { getMany, getSource, type Store } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 
 export interface StreamPosition {
@@ -49,37 +49,27 @@ async function sealEventIds(store: Store, orgId: string, seq: number): Promise<s
   return seal && (seal.eventIds ?? []);
 }
 
-/** The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention). */
+/**
+ * The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention): each
+ * found through its ledger entry, which names the day index that holds it.
+ */
 async function eventsOf(
   store: Store,
   orgId: string,
   eventIds: string[],
 ): Promise<(StoredEvent | undefined)[]> {
-  const ledger = await store.mget({
-    index: INTERNAL.ledger,
-    body: { ids: eventIds.map((id) => eventDocId(orgId, id)) },
-    _source_includes: 'index',
-  } as never);
-  const indices = (
-    ledger.body as { docs: { found?: boolean; _source?: Pick<LedgerDoc, 'index'> }[] }
-  ).docs.map((d) => (d.found ? d._source!.index : undefined));
+  const ledger = await getMany<Pick<LedgerDoc, 'index'>>(
+    store,
+    eventIds.map((id) => ({ _index: INTERNAL.ledger, _id: eventDocId(orgId, id) })),
+    { source: ['index'] },
+  );
   const wanted = eventIds.flatMap((id, k) =>
-    indices[k] ? [{ _index: indices[k]!, _id: eventDocId(orgId, id) }] : [],
+    ledger[k] ? [{ _index: ledger[k]!.index, _id: eventDocId(orgId, id) }] : [],
   );
   const found = new Map<string, StoredEvent>();
-  if (wanted.length > 0) {
-    const res = await store.mget({ body: { docs: wanted } } as never);
-    for (const d of (
-      res.body as {
-        docs: { _id: string; found?: boolean; _source?: StoredEvent; error?: { type: string } }[];
-      }
-    ).docs) {
-      if (d.error && d.error.type !== 'index_not_found_exception') {
-        throw new Error(`could not read event ${d._id}: ${d.error.type}`);
-      }
-      // The org check is tenant isolation: an id only ever counts for the org whose seal lists it.
-      if (d.found && d._source!.orgId === orgId) found.set(d._source!.id, d._source!);
-    }
+  for (const e of await getMany<StoredEvent>(store, wanted)) {
+    // The org check is tenant isolation: an id only ever counts for the org whose seal lists it.
+    if (e && e.orgId === orgId) found.set(e.id, e);
   }
   return eventIds.map((id) => found.get(id));
 }

@@ -9,6 +9,7 @@ import { MAX_FUTURE_SKEW_MS } from '../events/schema.ts';
 import { buildQuery, indicesFor } from '../query/build.ts';
 import type { ListFilters } from '../query/params.ts';
 import type { Store } from '../store/client.ts';
+import { countOverTime, oldestCreatedAt, topValues } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
 
 /** Bucket widths, smallest first; the first that covers the range in at most MAX_BUCKETS wins. */
@@ -43,8 +44,6 @@ export interface Histogram {
   buckets: { start: string; count: number }[];
 }
 
-const searchParams = (index: string) => ({ index, ignore_unavailable: true, allow_no_indices: true });
-
 /**
  * Events per interval across the requested range (empty intervals included, so the axis is true to time). With
  * no start date the range starts at the oldest matching event; with no end it stops at now.
@@ -55,46 +54,19 @@ export async function histogram(store: Store, filters: ListFilters, scope: ReadS
   const end = filters.end?.getTime() ?? Date.now();
   let start = filters.start?.getTime();
   if (start === undefined) {
-    const res = await store.search({
-      ...searchParams(index),
-      body: { query, size: 0, track_total_hits: false, aggs: { oldest: { min: { field: 'createdAt' } } } },
-    } as never);
-    const oldest = (res.body.aggregations as unknown as { oldest: { value: number | null } }).oldest.value;
+    const oldest = await oldestCreatedAt(store, index, query);
     if (oldest === null) return { ...chooseInterval(0), total: 0, buckets: [] };
     start = Math.min(oldest, end);
   }
   const { interval, intervalMs } = chooseInterval(Math.max(end - start, 1));
-  const res = await store.search({
-    ...searchParams(index),
-    body: {
-      query,
-      size: 0,
-      track_total_hits: true,
-      aggs: {
-        overTime: {
-          date_histogram: {
-            field: 'createdAt',
-            fixed_interval: interval,
-            min_doc_count: 0,
-            // Events up to the allowed clock skew ahead still belong in the last bucket rather than past the axis.
-            extended_bounds: { min: start, max: Math.min(end, Date.now() + MAX_FUTURE_SKEW_MS) },
-          },
-        },
-      },
-    },
-  } as never);
-  const body = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { overTime: { buckets: { key: number; doc_count: number }[] } };
-  };
+  // Events up to the allowed clock skew ahead still belong in the last bucket rather than past the axis.
+  const max = Math.min(end, Date.now() + MAX_FUTURE_SKEW_MS);
+  const { total, buckets } = await countOverTime(store, index, query, interval, { min: start, max });
   return {
     interval,
     intervalMs,
-    total: body.hits.total.value,
-    buckets: body.aggregations.overTime.buckets.map((b) => ({
-      start: new Date(b.key).toISOString(),
-      count: b.doc_count,
-    })),
+    total,
+    buckets: buckets.map((b) => ({ start: new Date(b.start).toISOString(), count: b.count })),
   };
 }
 
@@ -108,26 +80,12 @@ export interface Facets {
  * members' events count only with `includeDeparted`, as in the list, so a menu's count is what choosing it shows.
  */
 export async function facets(store: Store, scope: ReadScope, includeDeparted = false): Promise<Facets> {
-  const res = await store.search({
-    ...searchParams(AUDIT_INDEX_PATTERN),
-    body: {
-      query: buildQuery({ includeDeparted }, scope),
-      size: 0,
-      track_total_hits: false,
-      aggs: {
-        actions: { terms: { field: 'action', size: 1000 } },
-        resourceTypes: { terms: { field: 'resourceType', size: 500 } },
-      },
-    },
-  } as never);
-  type Terms = { buckets: { key: string; doc_count: number }[] };
-  const aggs = res.body.aggregations as unknown as { actions: Terms; resourceTypes: Terms };
+  const top = await topValues(store, AUDIT_INDEX_PATTERN, buildQuery({ includeDeparted }, scope), {
+    action: 1000,
+    resourceType: 500,
+  });
   return {
-    actions: aggs.actions.buckets.map((b) => ({
-      value: b.key,
-      count: b.doc_count,
-      destructive: isDestructive(b.key),
-    })),
-    resourceTypes: aggs.resourceTypes.buckets.map((b) => ({ value: b.key, count: b.doc_count })),
+    actions: top.action.map((a) => ({ ...a, destructive: isDestructive(a.value) })),
+    resourceTypes: top.resourceType,
   };
 }
