@@ -10,7 +10,7 @@ import { packSeal, sealId, signCheckpoint, type Seal } from '../src/integrity/ch
 import { leafOfEvent } from '../src/integrity/leaf.ts';
 import { merkleRoot, packLeaves } from '../src/integrity/merkle.ts';
 import { iterateSeals, unsealedCount } from '../src/integrity/seals.ts';
-import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer.ts';
+import { Sealer, sealerOptions, type SealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { signingKeyFromPem, type SigningKey } from '../src/integrity/signing.ts';
 import type { Store } from '../src/store/client.ts';
 import { eventDocId, INTERNAL } from '../src/store/names.ts';
