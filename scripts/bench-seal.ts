@@ -7,7 +7,7 @@ import { formatTable, intFlag, runCli, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
-import { Sealer, sealerOptions } from '../src/integrity/sealer.ts';
+import { Sealer, sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { Written } from '../src/integrity/written.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { verifyOrg } from '../src/integrity/verify.ts';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { Progress, runCli, stringFlag, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { parseCheckpoint, type Checkpoint } from '../src/integrity/checkpoint.ts';
-import { sealerOptions } from '../src/integrity/sealer.ts';
+import { sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
 import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
 import { getOrg } from '../src/directory/orgs.ts';

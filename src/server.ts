@@ -2,7 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
-import { Sealer, sealerOptions, type RoundResult } from './integrity/sealer.ts';
+import { Sealer, sealerOptions, type RoundResult } from './integrity/sealer/sealer.ts';
 import { loadSigningKey } from './integrity/signing.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';

@@ -6,14 +6,8 @@
  * seq, so a stale leader's write fails instead of forking the chain). Expiry uses wall clocks: instances
  * whose clocks differ by more than the TTL may both believe they lead, which costs work, not safety.
  */
-import { statusOf, type Store } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
-
-interface LeaseDoc {
-  kind: 'lease';
-  holder: string;
-  expiresAt: string;
-}
+import type { Store } from '../store/client.ts';
+import { deleteLease, readLease, writeLease, type LeaseDoc } from '../store/lease.ts';
 
 export class Lease {
   private readonly id: string;
@@ -34,52 +28,16 @@ export class Lease {
       holder: this.holder,
       expiresAt: new Date(now + this.ttlMs).toISOString(),
     };
-    const current = await this.read();
-    try {
-      if (!current) {
-        await this.store.create({ index: INTERNAL.service, id: this.id, body });
-        return true;
-      }
-      const { doc, seqNo, primaryTerm } = current;
-      if (doc.holder !== this.holder && Date.parse(doc.expiresAt) > now) return false;
-      await this.store.index({
-        index: INTERNAL.service,
-        id: this.id,
-        body,
-        if_seq_no: seqNo,
-        if_primary_term: primaryTerm,
-      });
-      return true;
-    } catch (err) {
-      if (statusOf(err) === 409) return false; // another instance wrote first
-      throw err;
-    }
+    const current = await readLease(this.store, this.id);
+    if (current && current.doc.holder !== this.holder && Date.parse(current.doc.expiresAt) > now)
+      return false;
+    return writeLease(this.store, this.id, body, current);
   }
 
   /** Gives the lease up (on an orderly shutdown) so another instance need not wait for it to expire. */
   async release(): Promise<void> {
-    const current = await this.read();
+    const current = await readLease(this.store, this.id);
     if (!current || current.doc.holder !== this.holder) return;
-    try {
-      await this.store.delete({
-        index: INTERNAL.service,
-        id: this.id,
-        if_seq_no: current.seqNo,
-        if_primary_term: current.primaryTerm,
-      });
-    } catch (err) {
-      if (statusOf(err) !== 409 && statusOf(err) !== 404) throw err;
-    }
-  }
-
-  private async read(): Promise<{ doc: LeaseDoc; seqNo: number; primaryTerm: number } | undefined> {
-    try {
-      const res = await this.store.get({ index: INTERNAL.service, id: this.id });
-      const b = res.body as { _source: LeaseDoc; _seq_no: number; _primary_term: number };
-      return { doc: b._source, seqNo: b._seq_no, primaryTerm: b._primary_term };
-    } catch (err) {
-      if (statusOf(err) === 404) return undefined;
-      throw err;
-    }
+    await deleteLease(this.store, this.id, current);
   }
 }

@@ -17,45 +17,16 @@
  * the difference (1 s).
  */
 import type { StoredEvent } from '../events/schema.ts';
-import type { Store } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
+import type { LedgerEntry, SealCursor } from '../store/ledger.ts';
 import type { EventHashes } from './leaf.ts';
+
+// The entry's document and its queries belong to the store; re-exported for the domain's readers.
+export { pendingClause, type LedgerDoc, type LedgerEntry, type SealCursor } from '../store/ledger.ts';
 
 /** The write path renews `acceptedAt` when storing the ledger entry took longer than this. */
 export const LEDGER_FRESH_MS = 1000;
 /** The sealer leaves entries younger than this for the next round. Must exceed LEDGER_FRESH_MS plus clock skew. */
 export const SEAL_SAFETY_MARGIN_MS = 2000;
-
-export interface LedgerEntry {
-  orgId: string;
-  eventId: string;
-  /** idHashOf(eventId): lets the sealer's counts tell which entries a range holds, not only how many. */
-  idHash: number;
-  /** The day index the event is stored in. */
-  index: string;
-  createdAt: string;
-  acceptedAt: string;
-  /**
-   * The event's Merkle leaf and storedHash (leaf.ts), as stored; absent when ingested with sealing off,
-   * renewed by the write path, or written while the writer's own sealer led (then that sealer has them in
-   * memory; any other hashes the event itself).
-   */
-  leaf?: string;
-  storedHash?: string;
-}
-
-/** An entry as it may look later: the rare marks the sealer leaves (see above). */
-export type LedgerDoc = LedgerEntry & {
-  waiting?: boolean;
-  sealed?: boolean;
-  seal?: { seq: number; leaf: number };
-};
-
-/** How far the walk has sealed an org: the key of the last entry it passed. */
-export interface SealCursor {
-  acceptedAt: string;
-  eventId: string;
-}
 
 /** The ledger entry of an event, with its leaf and storedHash (leafOfEvent) where given. */
 export function ledgerEntryOf(doc: StoredEvent, index: string): LedgerEntry;
@@ -92,59 +63,6 @@ export function idHashOf(eventId: string): number {
   return h >>> 1;
 }
 
-/** Query clause: entries whose key comes after the cursor. */
-export function afterCursor(cursor: SealCursor | undefined): object {
-  if (!cursor) return { match_all: {} };
-  return {
-    bool: {
-      should: [
-        { range: { acceptedAt: { gt: cursor.acceptedAt } } },
-        {
-          bool: {
-            filter: [
-              { term: { acceptedAt: cursor.acceptedAt } },
-              { range: { eventId: { gt: cursor.eventId } } },
-            ],
-          },
-        },
-      ],
-      minimum_should_match: 1,
-    },
-  };
-}
-
-/**
- * The marks that take an entry out of the walk (for `must_not`): waiting for a late seal, or sealed by one
- * (or by the design before the cursor, which marked every entry it sealed).
- */
-export const MARKED = [{ term: { waiting: true } }, { term: { sealed: true } }];
-
-/** Query clause: the unmarked entries with keys after `cursor`, up to `last` (inclusive) when given. */
-export function unmarkedBetween(cursor: SealCursor | undefined, last?: SealCursor): object {
-  return {
-    bool: { filter: [afterCursor(cursor)], must_not: [...MARKED, ...(last ? [afterCursor(last)] : [])] },
-  };
-}
-
-/** Query clause: entries waiting for a late seal that none has taken yet. */
-export const WAITING = {
-  bool: { filter: [{ term: { waiting: true } }], must_not: [{ term: { sealed: true } }] },
-};
-
-/**
- * Query clause: the org's entries not in a seal yet — unmarked ones after the cursor of its newest seal, and
- * waiting ones no late seal has taken.
- */
-export function pendingClause(orgId: string, cursor: SealCursor | undefined): object {
-  return {
-    bool: {
-      filter: [{ term: { orgId } }],
-      should: [unmarkedBetween(cursor), WAITING],
-      minimum_should_match: 1,
-    },
-  };
-}
-
 /**
  * Key order, as the sorted search orders entries: acceptedAt as an instant, then eventId (ids are ASCII, so
  * comparing strings here is comparing their bytes there).
@@ -164,15 +82,4 @@ export function compareKeys(a: SealCursor, b: SealCursor): number {
 /** Is the entry's key at or before the cursor? */
 export function atOrBefore(entry: SealCursor, cursor: SealCursor | undefined): boolean {
   return cursor !== undefined && compareKeys(entry, cursor) <= 0;
-}
-
-/** How many of the org's entries are not in a seal yet (after a refresh, so it is exact at that moment). */
-export async function countPending(
-  store: Store,
-  orgId: string,
-  cursor: SealCursor | undefined,
-): Promise<number> {
-  await store.indices.refresh({ index: INTERNAL.ledger });
-  const res = await store.count({ index: INTERNAL.ledger, body: { query: pendingClause(orgId, cursor) } });
-  return (res.body as { count: number }).count;
 }

@@ -2,7 +2,7 @@
  * What this process's write path has stored while its own sealer leads, kept in memory for that sealer: per
  * org, the ledger entry (key, leaf, storedHash) of every event it wrote under that very entry. The sealer
  * seals from here, checking with one count that the ledger holds nothing else in their range (per batch where
- * it does), instead of reading every entry back from OpenSearch (sealer.ts); the ledger entries themselves go
+ * it does), instead of reading every entry back from OpenSearch (sealer/); the ledger entries themselves go
  * without their leaves meanwhile. So a single instance — the default — reads nothing back.
  *
  * Whatever is not here (entries of other instances, written before this process led or past the bound, or

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config.ts';
 import { LocalCluster } from '../../scripts/lib/engine/cluster.ts';
-import { sealerOptions } from '../../src/integrity/sealer.ts';
+import { sealerOptions } from '../../src/integrity/sealer/sealer.ts';
 import { iterateSeals, unsealedCount } from '../../src/integrity/seals.ts';
 import { publicKeyFromPem } from '../../src/integrity/signing.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';

@@ -4,7 +4,7 @@ import { leafOfEvent } from '../../src/integrity/leaf.ts';
 import { Lease } from '../../src/integrity/lease.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { compareKeys, ledgerEntryOf, type LedgerDoc } from '../../src/integrity/ledger.ts';
-import { allStored } from '../../src/integrity/sealer.ts';
+import { allStored } from '../../src/integrity/sealer/sealer.ts';
 import { Written } from '../../src/integrity/written.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';

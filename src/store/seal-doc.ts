@@ -1,0 +1,94 @@
+/**
+ * The seal document (index INTERNAL.seals, `_id` = sealId(orgId, seq)): the signed checkpoint of a seal, the
+ * lists proofs and verification need, the sealer's bookkeeping, and how the lists are packed as stored. How a
+ * seal is hashed, chained and signed is told in src/integrity/checkpoint.ts.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { SealCursor } from './ledger.ts';
+
+const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const Iso = Type.String({ minLength: 20, maxLength: 40 });
+
+export const SealCore = Type.Object(
+  {
+    orgId: Type.String({ minLength: 1 }),
+    seq: Type.Integer({ minimum: 1 }),
+    count: Type.Integer({ minimum: 1 }),
+    firstAcceptedAt: Iso,
+    lastAcceptedAt: Iso,
+    root: Hex64,
+    prevSealHash: Type.Union([Hex64, Type.Null()]),
+    sealedAt: Iso,
+  },
+  { additionalProperties: false },
+);
+export type SealCore = Static<typeof SealCore>;
+
+export const Checkpoint = Type.Object(
+  {
+    ...SealCore.properties,
+    sealHash: Hex64,
+    keyId: Type.String({ pattern: '^[0-9a-f]{16}$' }),
+    signature: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** What the checkpoints API returns and what a SIEM saves. */
+export type Checkpoint = Static<typeof Checkpoint>;
+
+/**
+ * A seal as read (unpackSeal): its checkpoint and, in leaf order, the event ids, hex leaves and hex storedHashes.
+ * Besides the lists, the sealer keeps its own bookkeeping there, outside the signature
+ * (src/integrity/ledger.ts): `cursor`, how far its walk of the ledger has got; `skipped`, entries the walk
+ * passed while their event was missing (marked `waiting`); `late`, set on a seal of such entries.
+ * Verification never trusts these: it checks every ledger entry against the lists.
+ */
+export type Seal = SealHead & { leaves: string[]; storedHashes: string[] };
+
+/** A seal without its leaves and storedHashes: what the sealer needs of the newest seal to go on. */
+export type SealHead = Checkpoint & {
+  eventIds: string[];
+  cursor?: SealCursor;
+  skipped?: string[];
+  late?: boolean;
+};
+
+/**
+ * A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)): the seal with its leaves and
+ * storedHashes packed, as OpenSearch parses and stores a seal per batch of up to 10,000 events —
+ * `packedLeaves`, the 32-byte leaves in a row, base64; `storedHashRuns`, [storedHash, how many leaves in a row
+ * have it] (the events of one request share theirs). About 75 instead of 165 bytes per event.
+ */
+export type SealDoc = SealHead & { packedLeaves: string; storedHashRuns: [string, number][] };
+
+/** The seal document of a seal whose leaves are packed in a row (32 bytes each) and storedHashes listed. */
+export function packSeal(seal: SealHead & { leaves: Buffer; storedHashes: string[] }): SealDoc {
+  const { leaves, storedHashes, ...rest } = seal;
+  const runs: [string, number][] = [];
+  let run: [string, number] | undefined;
+  for (const h of storedHashes) {
+    if (run?.[0] === h) run[1] += 1;
+    else runs.push((run = [h, 1]));
+  }
+  return { ...rest, packedLeaves: leaves.toString('base64'), storedHashRuns: runs };
+}
+
+/**
+ * A seal from its document, lists unpacked (a trailing part of a leaf, which only an edit can leave, is kept as
+ * a short hex string, so the root check fails on it).
+ */
+export function unpackSeal(doc: SealDoc): Seal {
+  const { packedLeaves, storedHashRuns, ...rest } = doc;
+  const bytes = Buffer.from(typeof packedLeaves === 'string' ? packedLeaves : '', 'base64');
+  const leaves: string[] = [];
+  for (let at = 0; at < bytes.length; at += 32) leaves.push(bytes.toString('hex', at, at + 32));
+  const storedHashes: string[] = [];
+  for (const [hash, n] of Array.isArray(storedHashRuns) ? storedHashRuns : [])
+    for (let k = 0; k < n && storedHashes.length <= rest.count; k++) storedHashes.push(hash);
+  return { ...rest, leaves, storedHashes };
+}
+
+/** Seal ids sort by seq: `<orgId>:<seq, 12 digits>`. */
+export function sealId(orgId: string, seq: number): string {
+  return `${orgId}:${String(seq).padStart(12, '0')}`;
+}
