@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import type { ReadScope } from '../../src/directory/access.ts';
 import type { AuditEntry } from '../../src/events/schema.ts';
 import type { Store } from '../../src/store/client.ts';
+import { countMatching as countEventsMatching } from '../../src/store/events.ts';
 import { buildQuery, indicesFor } from '../../src/query/build.ts';
 import { queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
 import type { ListFilters } from '../../src/query/params.ts';
@@ -51,13 +52,7 @@ export const statePath = (out: string) => `${out}.export-state.json`;
 
 /** Records matching the filters now (the progress bar's total). */
 export async function countMatching(store: Store, scope: ReadScope, filters: ListFilters): Promise<number> {
-  const res = await store.count({
-    index: indicesFor(filters),
-    ignore_unavailable: true,
-    allow_no_indices: true,
-    body: { query: buildQuery(filters, scope) },
-  } as never);
-  return (res.body as { count: number }).count;
+  return countEventsMatching(store, indicesFor(filters), buildQuery(filters, scope));
 }
 
 function readState(out: string): ExportState | undefined {

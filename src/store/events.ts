@@ -116,12 +116,12 @@ export async function topValues<F extends string>(
 
 /** How many events an org has, over every day index. */
 export async function countOrgEvents(store: Store, orgId: string): Promise<number> {
-  const res = await store.count({
-    index: AUDIT_INDEX_PATTERN,
-    ignore_unavailable: true,
-    allow_no_indices: true,
-    body: { query: { term: { orgId } } },
-  });
+  return countMatching(store, AUDIT_INDEX_PATTERN, { term: { orgId } });
+}
+
+/** How many events of `index` (a pattern or list of day indices; missing ones count none) match `query`. */
+export async function countMatching(store: Store, index: string, query: object): Promise<number> {
+  const res = await store.count({ index, ignore_unavailable: true, allow_no_indices: true, body: { query } });
   return res.body.count;
 }
 
