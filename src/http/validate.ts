@@ -4,18 +4,9 @@
  * caller can fix the call without guessing. Unknown fields are refused (schemas use additionalProperties:false).
  */
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
+import { ajv } from '../validation.ts';
 import { errors, type ApiError } from './errors.ts';
-
-// ajv-formats is CommonJS: under ESM the plugin is the `default` of the module object.
-const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false });
-addFormats(ajv, ['email', 'date-time']);
-
-// Query strings: formats only (no coercion, see `queryValidator`); defaults fill in absent parameters.
-const queryAjv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, useDefaults: true });
-addFormats(queryAjv, ['date', 'date-time']);
 
 /** Plain decimal integers only: no sign, exponent, fraction, radix prefix, spaces or leading zeros. */
 export const PLAIN_INTEGER = /^(0|[1-9][0-9]*)$/;
@@ -29,9 +20,11 @@ export const PLAIN_INTEGER = /^(0|[1-9][0-9]*)$/;
 export function queryValidator<T extends TObject>(
   schema: T,
 ): (query: Record<string, unknown>) => ErrorObject | undefined {
-  const validate = queryAjv.compile<Static<T>>(schema);
-  const props = schema.properties as Record<string, { type?: unknown }>;
+  const validate = ajv.compile<Static<T>>(schema);
+  const props = schema.properties as Record<string, { type?: unknown; default?: unknown }>;
   return (query) => {
+    for (const [name, p] of Object.entries(props))
+      if (query[name] === undefined && 'default' in p) query[name] = p.default;
     for (const [name, value] of Object.entries(query)) {
       const type = Object.hasOwn(props, name) ? props[name]!.type : undefined;
       if (typeof value !== 'string') continue;

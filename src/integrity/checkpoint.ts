@@ -10,10 +10,10 @@
  * storedHashes, packed: SealDoc); those lists are covered by `root`, not by the signature directly.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv } from 'ajv';
 import { canonical, sha256 } from './leaf.ts';
 import type { SealCursor } from './ledger.ts';
 import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
+import { ajv } from '../validation.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Iso = Type.String({ minLength: 20, maxLength: 40 });
@@ -97,7 +97,6 @@ export function unpackSeal(doc: SealDoc): Seal {
   return { ...rest, leaves, storedHashes };
 }
 
-const ajv = new Ajv({ allErrors: true });
 const validateCheckpoint = ajv.compile(Checkpoint);
 
 /** Parses a checkpoint (e.g. a file a SIEM saved); throws naming what is wrong. */
