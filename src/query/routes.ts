@@ -17,7 +17,8 @@ import { getMember } from '../directory/members.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { cursorSecret, decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
+import { cursorSecret } from '../tokens.ts';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { parseListQuery, type ListFilters, type ListRequest } from './params.ts';
 import { findEntry, searchPage } from './search.ts';
 
