@@ -7,13 +7,14 @@
  * Checkpoints hold only hashes, counts and times, no event content, so a workspace-scoped key sees the whole
  * org's chain (it needs it to check its proofs); proofs are given only for entries the key may read.
  */
-import { Router, type Request } from 'express';
+import { Type } from '@sinclair/typebox';
+import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { PLAIN_INTEGER } from '../http/validate.ts';
+import { noQuery, PLAIN_INTEGER, queryParser } from '../query-string.ts';
 import { getSource } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
@@ -26,14 +27,17 @@ import { loadSigningKey } from './signing.ts';
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 
-function onlyParams(req: Request, allowed: string[]): Record<string, string> {
-  const q = req.query as Record<string, unknown>;
-  for (const [k, v] of Object.entries(q)) {
-    if (!allowed.includes(k)) throw errors.unknownParam(k);
-    if (typeof v !== 'string') throw errors.invalidParam(k, `${k} must be given once, as a plain value.`);
-  }
-  return q as Record<string, string>;
-}
+export const CheckpointQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.String()),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+  },
+  { additionalProperties: false },
+);
+
+const parseCheckpointQuery = queryParser(CheckpointQuery, {
+  hints: { limit: (given) => `limit must be an integer from 1 to ${MAX_LIMIT} (got "${given}").` },
+});
 
 export function integrityRouter(ctx: AppContext): Router {
   const auth = authenticator(ctx)('api-key');
@@ -41,23 +45,13 @@ export function integrityRouter(ctx: AppContext): Router {
   const router = Router();
 
   router.get('/integrity/public-key', auth, async (req, res) => {
-    onlyParams(req, []);
+    noQuery(req.query as Record<string, unknown>);
     await readScope(ctx, principalOf(res));
     res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem });
   });
 
   router.get('/integrity/checkpoints', auth, async (req, res) => {
-    const q = onlyParams(req, ['cursor', 'limit']);
-    let limit = DEFAULT_LIMIT;
-    if (q.limit !== undefined) {
-      limit = Number(q.limit);
-      if (!PLAIN_INTEGER.test(q.limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw errors.invalidParam(
-          'limit',
-          `limit must be an integer from 1 to ${MAX_LIMIT} (got "${q.limit}").`,
-        );
-      }
-    }
+    const { limit, ...q } = parseCheckpointQuery(req.query as Record<string, unknown>);
     // The cursor is the last seq of the previous page: seqs have no gaps, so nothing is skipped or repeated.
     let after = 0;
     if (q.cursor !== undefined) {
@@ -89,7 +83,7 @@ export function integrityRouter(ctx: AppContext): Router {
   });
 
   router.get('/:id/proof', auth, async (req, res) => {
-    onlyParams(req, []);
+    noQuery(req.query as Record<string, unknown>);
     const id = String(req.params.id);
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);

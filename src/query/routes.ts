@@ -17,6 +17,7 @@ import { getMember } from '../directory/members.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
+import { noQuery } from '../query-string.ts';
 import { cursorSecret } from '../tokens.ts';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { parseListQuery, type ListFilters, type ListRequest } from './params.ts';
@@ -85,8 +86,7 @@ export function readRouter(ctx: AppContext): Router {
   });
 
   router.get(EVENT_ID_PATH, auth, async (req, res) => {
-    const unknown = Object.keys(req.query as object)[0];
-    if (unknown !== undefined) throw errors.unknownParam(unknown);
+    noQuery(req.query as Record<string, unknown>);
     const id = (req.params as Record<string, string>)[0]!;
     const scope = await readScope(ctx, principalOf(res));
     const entry = await findEntry(ctx.store, id, scope);
