@@ -1,7 +1,8 @@
 /**
  * Integrity API, same authentication and scope as reads (`readScope`):
  * - `GET /api/v1/audit-logs/integrity/public-key` — the Ed25519 key that signs checkpoints;
- * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq;
+ * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq,
+ *   paged with a signed cursor bound to the org;
  * - `GET /api/v1/audit-logs/:id/proof` — what proves one entry offline: the entry, its storedHash and leaf,
  *   the audit path and the signed checkpoint of its seal; `{ status: "pending" }` until it is sealed.
  * Checkpoints hold only hashes, counts and times, no event content, so a workspace-scoped key sees the whole
@@ -14,9 +15,10 @@ import { readScope } from '../directory/access.ts';
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { noQuery, PLAIN_INTEGER, queryParser } from '../query-string.ts';
+import { noQuery, queryParser } from '../query-string.ts';
 import { getSource } from '../store/client.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
+import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
@@ -39,9 +41,18 @@ const parseCheckpointQuery = queryParser(CheckpointQuery, {
   hints: { limit: (given) => `limit must be an integer from 1 to ${MAX_LIMIT} (got "${given}").` },
 });
 
+/**
+ * A checkpoint cursor is the last seq of the previous page (seqs have no gaps, so nothing is skipped or
+ * repeated), signed with its own version prefix and bound to the org.
+ */
+const CURSOR_VERSION = 'cp1';
+const cursorFingerprint = (orgId: string) => fingerprintOf({ checkpoints: true, orgId });
+const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
+
 export function integrityRouter(ctx: AppContext): Router {
   const auth = authenticator(ctx)('api-key');
   const key = loadSigningKey(ctx.cfg);
+  const secret = cursorSecret(ctx.cfg);
   const router = Router();
 
   router.get('/integrity/public-key', auth, async (req, res) => {
@@ -51,14 +62,10 @@ export function integrityRouter(ctx: AppContext): Router {
   });
 
   router.get('/integrity/checkpoints', auth, async (req, res) => {
-    const { limit, ...q } = parseCheckpointQuery(req.query as Record<string, unknown>);
-    // The cursor is the last seq of the previous page: seqs have no gaps, so nothing is skipped or repeated.
-    let after = 0;
-    if (q.cursor !== undefined) {
-      if (!PLAIN_INTEGER.test(q.cursor) || q.cursor.length > 15) throw errors.invalidCursor();
-      after = Number(q.cursor);
-    }
+    const { limit, cursor } = parseCheckpointQuery(req.query as Record<string, unknown>);
     const { orgId } = await readScope(ctx, principalOf(res));
+    const fp = cursorFingerprint(orgId);
+    const after = cursor === undefined ? 0 : verifyToken(secret, CURSOR_VERSION, cursor, fp, isSeq);
     const found = await ctx.store.search({
       index: INTERNAL.seals,
       body: {
@@ -79,7 +86,11 @@ export function integrityRouter(ctx: AppContext): Router {
       page.push(next);
     }
     const data = page.slice(0, limit).map((c) => checkpointOf(c));
-    res.json({ data, ...(page.length > limit ? { nextCursor: String(data[data.length - 1]!.seq) } : {}) });
+    const more = page.length > limit;
+    res.json({
+      data,
+      ...(more ? { nextCursor: signToken(secret, CURSOR_VERSION, data[limit - 1]!.seq, fp) } : {}),
+    });
   });
 
   router.get('/:id/proof', auth, async (req, res) => {
