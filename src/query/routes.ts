@@ -37,7 +37,7 @@ const EVENT_ID_PATH = new RegExp(`^/(${ID_PATTERN.replace(/^\^/, '').replace(/\$
 export async function resolveFilters(
   ctx: AppContext,
   scope: ReadScope,
-  request: ListRequest,
+  request: Pick<ListRequest, 'filters' | 'includeDepartedGiven'>,
 ): Promise<ListFilters> {
   const { filters } = request;
   if (filters.workspaceId !== undefined && !(await workspaceExists(ctx, scope.orgId, filters.workspaceId))) {
