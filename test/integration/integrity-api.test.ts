@@ -159,12 +159,19 @@ describe('integrity API: public key, checkpoints, proofs', function () {
   });
 
   it('pages checkpoints with a signed cursor bound to the org; a bare, edited or foreign one is refused', async () => {
-    // An org of its own with two seals, so the first page of one has a nextCursor.
+    // An org of its own with two seals, so the first page of one has a nextCursor (on a day of its own: the
+    // tamper test below rewrites the day index of `day`).
     const other = await createOrg(svc.ctx);
+    const otherDay = uniqueDay();
     for (const hour of ['03', '04']) {
       const id = uniqueId('evt_p');
       await ingest(svc.ctx, other.orgId, [
-        { action: 'workflow.updated', resourceType: 'workflow', id, createdAt: `${day}T${hour}:00:00.000Z` },
+        {
+          action: 'workflow.updated',
+          resourceType: 'workflow',
+          id,
+          createdAt: `${otherDay}T${hour}:00:00.000Z`,
+        },
       ]);
       await sealAll(svc.ctx, other.orgId);
     }
