@@ -9,6 +9,7 @@ import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
 import { ingestRouter } from './ingest/routes.ts';
 import { integrityRouter } from './integrity/routes.ts';
+import { pageReadRouter } from './query/page-routes.ts';
 import { readRouter } from './query/routes.ts';
 import { streamRouter } from './stream/routes.ts';
 import { uiRouter } from './ui/routes.ts';
@@ -59,7 +60,8 @@ export function buildApp(given: AppContext): express.Express {
   // ABOVE the read router: its GET /:id takes any single segment of event-id characters, so `stream` too.
   // The read router (GET /api/v1/audit-logs and GET /api/v1/audit-logs/:id) stays the last one on that path.
   app.use('/api/v1/audit-logs', ingestRouter(ctx));
-  app.use(uiRouter(ctx)); // the admin page, and its /histogram, /facets, /export (above the read router)
+  app.use(uiRouter(ctx)); // the admin page
+  app.use('/api/v1/audit-logs', pageReadRouter(ctx)); // the page's /histogram, /facets, /export
   app.use('/api/v1/audit-logs', streamRouter(ctx)); // GET /stream, above the read router's /:id
   app.use('/api/v1/audit-logs', integrityRouter(ctx)); // /integrity/..., /:id/proof, above the read router
   app.use('/api/v1/audit-logs', readRouter(ctx));

@@ -16,6 +16,13 @@ export class InvalidInput extends Error {
   }
 }
 
+/** A query parameter the endpoint does not take (400 unknown_parameter). */
+export class UnknownParameter extends InvalidInput {
+  constructor(readonly parameter: string) {
+    super(`Unknown parameter "${parameter}".`, parameter);
+  }
+}
+
 /** A cursor or token this server did not issue for this query. */
 export class InvalidCursor extends InvalidInput {
   constructor(param = 'cursor') {

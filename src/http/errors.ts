@@ -12,6 +12,7 @@ import {
   InvalidInput,
   NotFound,
   StoreUnavailable,
+  UnknownParameter,
 } from '../errors.ts';
 import { isUnavailable } from '../store/client.ts';
 
@@ -199,6 +200,7 @@ export const errors = {
 export function toApiError(err: unknown, during: 'read' | 'write'): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (err instanceof InvalidCursor) return errors.invalidCursor(err.param);
+  if (err instanceof UnknownParameter) return errors.unknownParam(err.parameter);
   if (err instanceof InvalidInput) {
     switch (err.source) {
       case 'cursor':

@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document of the public API and the operator API, served at GET /api/v1/openapi.json. It is
- * built from the schemas the service validates with (events, list/stream query, directory bodies) and from the
- * error catalogue itself, so it cannot drift from what the service checks and answers.
+ * built from the schemas the service validates with (events, list/stream/checkpoint query, directory bodies) and
+ * from the error catalogue itself, so it cannot drift from what the service checks and answers.
  */
 import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
@@ -9,6 +9,7 @@ import * as D from '../directory/schemas.ts';
 import { AuditEntry, EventInput, ID_PATTERN } from '../events/schema.ts';
 import { MAX_EVENTS } from '../ingest/routes.ts';
 import { Checkpoint } from '../integrity/checkpoint.ts';
+import { CheckpointQuery } from '../integrity/routes.ts';
 import { ListQuery } from '../query/params.ts';
 import { StreamQuery } from '../stream/params.ts';
 import { ApiError, errors } from './errors.ts';
@@ -333,20 +334,7 @@ export function openApiDocument(): Json {
         operationId: 'listCheckpoints',
         summary: "The org's signed checkpoints by seq",
         tag: 'integrity',
-        parameters: [
-          {
-            name: 'cursor',
-            in: 'query',
-            required: false,
-            schema: { type: 'string', pattern: '^\\d{1,15}$' },
-          },
-          {
-            name: 'limit',
-            in: 'query',
-            required: false,
-            schema: { type: 'integer', minimum: 1, maximum: 1000 },
-          },
-        ],
+        parameters: queryParams(CheckpointQuery),
         ok: { 200: { description: 'A page of checkpoints', schema: ref('CheckpointPage') } },
         errors: PUBLIC_ERRORS,
       }),

@@ -1,46 +1,13 @@
 /**
- * JSON request bodies (and path parameters) checked with ajv against TypeBox schemas, compiled once at module
- * load. A failure becomes a 400 from the error catalogue whose `param` names the offending field, so the
- * caller can fix the call without guessing. Unknown fields are refused (schemas use additionalProperties:false).
+ * JSON request bodies (and path parameters) checked with the service's Ajv instance against TypeBox schemas,
+ * compiled once at module load (query strings: src/query-string.ts). A failure becomes a 400 from the error
+ * catalogue whose `param` names the offending field, so the caller can fix the call without guessing. Unknown
+ * fields are refused (schemas use additionalProperties:false).
  */
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { ErrorObject } from 'ajv';
+import { ajv } from '../validation.ts';
 import { errors, type ApiError } from './errors.ts';
-
-// ajv-formats is CommonJS: under ESM the plugin is the `default` of the module object.
-const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false });
-addFormats(ajv, ['email', 'date-time']);
-
-// Query strings: formats only (no coercion, see `queryValidator`); defaults fill in absent parameters.
-const queryAjv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, useDefaults: true });
-addFormats(queryAjv, ['date', 'date-time']);
-
-/** Plain decimal integers only: no sign, exponent, fraction, radix prefix, spaces or leading zeros. */
-export const PLAIN_INTEGER = /^(0|[1-9][0-9]*)$/;
-
-/**
- * `queryValidator(Schema)` → a function that types a query string (values are text) by the schema in place
- * and returns its first error, or undefined. An integer parameter is taken only as a plain decimal and a
- * boolean only as `true`/`false`; any other text stays text, so the schema refuses it (ajv's own coercion
- * would read `0x10`, `1e2`, `+5`, `5.0`, `0b11` or ` 5` as numbers).
- */
-export function queryValidator<T extends TObject>(
-  schema: T,
-): (query: Record<string, unknown>) => ErrorObject | undefined {
-  const validate = queryAjv.compile<Static<T>>(schema);
-  const props = schema.properties as Record<string, { type?: unknown }>;
-  return (query) => {
-    for (const [name, value] of Object.entries(query)) {
-      const type = Object.hasOwn(props, name) ? props[name]!.type : undefined;
-      if (typeof value !== 'string') continue;
-      if (type === 'integer' && PLAIN_INTEGER.test(value)) query[name] = Number(value);
-      else if (type === 'boolean' && (value === 'true' || value === 'false')) query[name] = value === 'true';
-    }
-    return validate(query) ? undefined : validate.errors?.[0];
-  };
-}
 
 /** Where the value came from: a JSON body (400 invalid_body) or the URL path (400 invalid_parameter). */
 export type Source = 'body' | 'path';

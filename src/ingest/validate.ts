@@ -5,8 +5,7 @@
  * say: clock skew, metadata size, the key's org, a sealed day by age); `checkStorage` asks OpenSearch what only
  * it knows (does the org exist, is the day's index write-blocked). Every rejection names the field at fault.
  */
-import { Ajv, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
 import type { Config } from '../config.ts';
 import { describe } from '../events/catalogue.ts';
@@ -15,11 +14,8 @@ import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../http/strict-jso
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { statusOf, type Store } from '../store/client.ts';
 import { dayIndex, INTERNAL } from '../store/names.ts';
+import { ajv } from '../validation.ts';
 
-// ajv-formats is CommonJS: under ESM the plugin is the `default` of the module object.
-const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false });
-addFormats(ajv, ['email', 'date-time', 'ipv4', 'ipv6']);
 const validateInput = ajv.compile<EventInput>(EventInput);
 
 /** Time-sortable ids, strictly increasing even within one millisecond. */

@@ -9,10 +9,10 @@
  * events (`eventIds`, in leaf order) and to build audit paths without re-reading them (the leaves and
  * storedHashes, packed: SealDoc); those lists are covered by `root`, not by the signature directly.
  */
-import { Ajv } from 'ajv';
 import { canonical, sha256 } from './leaf.ts';
 import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
 import { Checkpoint, type SealCore } from '../store/seal-doc.ts';
+import { ajv } from '../validation.ts';
 
 // The seal document's shape and packing belong to the store; re-exported for the domain's readers.
 export {
@@ -26,7 +26,6 @@ export {
   type SealHead,
 } from '../store/seal-doc.ts';
 
-const ajv = new Ajv({ allErrors: true });
 const validateCheckpoint = ajv.compile(Checkpoint);
 
 /** Parses a checkpoint (e.g. a file a SIEM saved); throws naming what is wrong. */

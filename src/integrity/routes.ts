@@ -1,82 +1,72 @@
 /**
  * Integrity API, same authentication and scope as reads (`readScope`):
  * - `GET /api/v1/audit-logs/integrity/public-key` — the Ed25519 key that signs checkpoints;
- * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq;
+ * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq,
+ *   paged with a signed cursor bound to the org;
  * - `GET /api/v1/audit-logs/:id/proof` — what proves one entry offline: the entry, its storedHash and leaf,
  *   the audit path and the signed checkpoint of its seal; `{ status: "pending" }` until it is sealed.
  * Checkpoints hold only hashes, counts and times, no event content, so a workspace-scoped key sees the whole
  * org's chain (it needs it to check its proofs); proofs are given only for entries the key may read.
  */
-import { Router, type Request } from 'express';
+import { Type } from '@sinclair/typebox';
+import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope } from '../directory/access.ts';
-import { toEntry, type StoredEvent } from '../events/schema.ts';
+import { toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { PLAIN_INTEGER } from '../http/validate.ts';
-import { getSource } from '../store/client.ts';
-import { eventDocId, INTERNAL } from '../store/names.ts';
-import { checkpointOf, type Checkpoint } from './checkpoint.ts';
+import { noQuery, queryParser } from '../query-string.ts';
+import { getEvents } from '../store/events.ts';
+import { getEntry } from '../store/ledger.ts';
+import { checkpointsAfter } from '../store/seals.ts';
+import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
+import { checkpointOf } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
-import { getSealHead, locateEntry, SEAL_LISTS } from './seals.ts';
-import type { LedgerDoc } from './ledger.ts';
+import { getSealHead, locateEntry } from './seals.ts';
 import { loadSigningKey } from './signing.ts';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
 
-function onlyParams(req: Request, allowed: string[]): Record<string, string> {
-  const q = req.query as Record<string, unknown>;
-  for (const [k, v] of Object.entries(q)) {
-    if (!allowed.includes(k)) throw errors.unknownParam(k);
-    if (typeof v !== 'string') throw errors.invalidParam(k, `${k} must be given once, as a plain value.`);
-  }
-  return q as Record<string, string>;
-}
+export const CheckpointQuery = Type.Object(
+  {
+    cursor: Type.Optional(Type.String()),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+  },
+  { additionalProperties: false },
+);
+
+const parseCheckpointQuery = queryParser(CheckpointQuery, {
+  hints: { limit: (given) => `limit must be an integer from 1 to ${MAX_LIMIT} (got "${given}").` },
+});
+
+/**
+ * A checkpoint cursor is the last seq of the previous page (seqs have no gaps, so nothing is skipped or
+ * repeated), signed with its own version prefix and bound to the org.
+ */
+const CURSOR_VERSION = 'cp1';
+const cursorFingerprint = (orgId: string) => fingerprintOf({ checkpoints: true, orgId });
+const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
 export function integrityRouter(ctx: AppContext): Router {
   const auth = authenticator(ctx)('api-key');
   const key = loadSigningKey(ctx.cfg);
+  const secret = cursorSecret(ctx.cfg);
   const router = Router();
 
   router.get('/integrity/public-key', auth, async (req, res) => {
-    onlyParams(req, []);
+    noQuery(req.query as Record<string, unknown>);
     await readScope(ctx, principalOf(res));
     res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem });
   });
 
   router.get('/integrity/checkpoints', auth, async (req, res) => {
-    const q = onlyParams(req, ['cursor', 'limit']);
-    let limit = DEFAULT_LIMIT;
-    if (q.limit !== undefined) {
-      limit = Number(q.limit);
-      if (!PLAIN_INTEGER.test(q.limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw errors.invalidParam(
-          'limit',
-          `limit must be an integer from 1 to ${MAX_LIMIT} (got "${q.limit}").`,
-        );
-      }
-    }
-    // The cursor is the last seq of the previous page: seqs have no gaps, so nothing is skipped or repeated.
-    let after = 0;
-    if (q.cursor !== undefined) {
-      if (!PLAIN_INTEGER.test(q.cursor) || q.cursor.length > 15) throw errors.invalidCursor();
-      after = Number(q.cursor);
-    }
+    const { limit, cursor } = parseCheckpointQuery(req.query as Record<string, unknown>);
     const { orgId } = await readScope(ctx, principalOf(res));
-    const found = await ctx.store.search({
-      index: INTERNAL.seals,
-      body: {
-        size: limit + 1,
-        query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
-        sort: [{ seq: 'asc' }],
-        _source: { excludes: SEAL_LISTS },
-      },
-    });
-    const page = (found.body as { hits: { hits: { _source: Checkpoint }[] } }).hits.hits.map(
-      (h) => h._source,
-    );
+    const fp = cursorFingerprint(orgId);
+    const after = cursor === undefined ? 0 : verifyToken(secret, CURSOR_VERSION, cursor, fp, isSeq);
+    const page = await checkpointsAfter(ctx.store, orgId, after, limit + 1);
     // On the last page, seals created in the last refresh interval are not searchable yet: a realtime GET
     // of the following seqs adds them, so a checkpoint a proof just returned is also listed here.
     while (page.length <= limit) {
@@ -85,17 +75,21 @@ export function integrityRouter(ctx: AppContext): Router {
       page.push(next);
     }
     const data = page.slice(0, limit).map((c) => checkpointOf(c));
-    res.json({ data, ...(page.length > limit ? { nextCursor: String(data[data.length - 1]!.seq) } : {}) });
+    const more = page.length > limit;
+    res.json({
+      data,
+      ...(more ? { nextCursor: signToken(secret, CURSOR_VERSION, data[limit - 1]!.seq, fp) } : {}),
+    });
   });
 
   router.get('/:id/proof', auth, async (req, res) => {
-    onlyParams(req, []);
+    noQuery(req.query as Record<string, unknown>);
     const id = String(req.params.id);
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
-    const entry = await getSource<LedgerDoc>(ctx.store, INTERNAL.ledger, eventDocId(scope.orgId, id));
+    const entry = await getEntry(ctx.store, scope.orgId, id);
     if (!entry) throw notFound();
-    const event = await getSource<StoredEvent>(ctx.store, entry.index, eventDocId(scope.orgId, id));
+    const [event] = await getEvents(ctx.store, [{ index: entry.index, orgId: scope.orgId, eventId: id }]);
     if (!event || event.orgId !== scope.orgId) throw notFound();
     if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
     const where = await locateEntry(ctx.store, entry);

@@ -1,13 +1,12 @@
 /**
- * The query string of `GET /api/v1/audit-logs`: one TypeBox schema (`queryValidator`, compiled once), and its
- * normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
+ * The query string of `GET /api/v1/audit-logs`: one TypeBox schema (read by the one query parser,
+ * src/query-string.ts), and its normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
  * spellings of the same question (`action=b,a` / `action=a&action=b`) are the same query.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { ErrorObject } from 'ajv';
+import { InvalidInput } from '../errors.ts';
 import { ACTION_PATTERN, ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../events/schema.ts';
-import { errors } from '../http/errors.ts';
-import { queryValidator } from '../http/validate.ts';
+import { queryParser } from '../query-string.ts';
 
 /** `^x$` → `^x(,x)*$`: a comma-separated list of values that each match `pattern`. */
 function listOf(pattern: string): string {
@@ -40,9 +39,7 @@ export const ListQuery = Type.Object(
 export type ListQuery = Static<typeof ListQuery>;
 
 /** Parameters that may be repeated (`action=a&action=b`), meaning the same as a comma-separated list. */
-const LIST_PARAMS = new Set(['action', 'resourceType']);
-
-const validateListQuery = queryValidator(ListQuery);
+export const LIST_PARAMS = ['action', 'resourceType'];
 
 /** What the filters of a list request mean, normalized (sorted, deduplicated lists; dates as instants). */
 export interface ListFilters {
@@ -71,15 +68,8 @@ export interface ListRequest {
 const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
-function fail(err: ErrorObject): never {
-  if (err.keyword === 'additionalProperties') {
-    throw errors.unknownParam(String((err.params as { additionalProperty: string }).additionalProperty));
-  }
-  const param = err.instancePath.replace(/^\//, '').split('/')[0] ?? '';
-  throw errors.invalidParam(param, HINTS[param] ?? `${param} ${err.message ?? 'is invalid'}.`);
-}
-
-const HINTS: Record<string, string> = {
+/** What each list parameter must be, said when its value is refused (the stream and the page reuse them). */
+export const LIST_HINTS: Record<keyof ListQuery, string> = {
   action: 'action must be an event type such as workflow.created, or a comma-separated list of them.',
   resourceType: 'resourceType must be a resource type such as workflow, or a comma-separated list of them.',
   resourceId: 'resourceId must be 1–256 characters.',
@@ -99,22 +89,16 @@ export function sortedUnique(list: string | undefined): string[] | undefined {
   return list === undefined ? undefined : [...new Set(list.split(','))].sort();
 }
 
+const parseQuery = queryParser(ListQuery, { hints: LIST_HINTS, lists: LIST_PARAMS });
+
 /** Validates and normalizes a parsed query string (values are strings, or arrays when a name repeats). */
 export function parseListQuery(raw: Record<string, unknown>): ListRequest {
-  const flat: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (Array.isArray(value)) {
-      if (!LIST_PARAMS.has(name)) {
-        if (!(name in ListQuery.properties)) throw errors.unknownParam(name);
-        throw errors.invalidParam(name, `${name} was given more than once; give it once.`);
-      }
-      flat[name] = value.join(',');
-    } else flat[name] = value;
-  }
-  const invalid = validateListQuery(flat);
-  if (invalid) fail(invalid);
-  const q = flat as ListQuery;
+  const q = parseQuery(raw);
+  return { ...listRequestOf(q), limit: q.limit, ...(q.cursor !== undefined ? { cursor: q.cursor } : {}) };
+}
 
+/** The filters of a parsed list query, normalized (the page's histogram and export take them without paging). */
+export function listRequestOf(q: Omit<ListQuery, 'limit' | 'cursor'>): Omit<ListRequest, 'limit' | 'cursor'> {
   const start = q.startDate === undefined ? undefined : new Date(q.startDate);
   let end: Date | undefined;
   if (q.endDate !== undefined) {
@@ -122,7 +106,7 @@ export function parseListQuery(raw: Record<string, unknown>): ListRequest {
     end = DATE_ONLY.test(q.endDate) ? new Date(Date.parse(q.endDate) + DAY_MS - 1) : new Date(q.endDate);
   }
   if (start && end && start.getTime() > end.getTime()) {
-    throw errors.invalidParam('startDate', `startDate (${q.startDate}) is after endDate (${q.endDate}).`);
+    throw new InvalidInput(`startDate (${q.startDate}) is after endDate (${q.endDate}).`, 'startDate');
   }
   const search = q.search?.trim();
   return {
@@ -138,7 +122,5 @@ export function parseListQuery(raw: Record<string, unknown>): ListRequest {
       ...(search ? { search } : {}),
     },
     includeDepartedGiven: q.includeDeparted !== undefined,
-    limit: q.limit,
-    ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
   };
 }

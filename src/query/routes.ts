@@ -17,7 +17,9 @@ import { getMember } from '../directory/members.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { cursorSecret, decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
+import { noQuery } from '../query-string.ts';
+import { cursorSecret } from '../tokens.ts';
+import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { parseListQuery, type ListFilters, type ListRequest } from './params.ts';
 import { findEntry, searchPage } from './search.ts';
 
@@ -35,7 +37,7 @@ const EVENT_ID_PATH = new RegExp(`^/(${ID_PATTERN.replace(/^\^/, '').replace(/\$
 export async function resolveFilters(
   ctx: AppContext,
   scope: ReadScope,
-  request: ListRequest,
+  request: Pick<ListRequest, 'filters' | 'includeDepartedGiven'>,
 ): Promise<ListFilters> {
   const { filters } = request;
   if (filters.workspaceId !== undefined && !(await workspaceExists(ctx, scope.orgId, filters.workspaceId))) {
@@ -84,8 +86,7 @@ export function readRouter(ctx: AppContext): Router {
   });
 
   router.get(EVENT_ID_PATH, auth, async (req, res) => {
-    const unknown = Object.keys(req.query as object)[0];
-    if (unknown !== undefined) throw errors.unknownParam(unknown);
+    noQuery(req.query as Record<string, unknown>);
     const id = (req.params as Record<string, string>)[0]!;
     const scope = await readScope(ctx, principalOf(res));
     const entry = await findEntry(ctx.store, id, scope);

@@ -8,37 +8,36 @@
  * Unlike the list endpoint, departed members' entries are included: a feed that must never skip cannot
  * hide entries depending on who is a member at the time of reading.
  */
-import crypto from 'node:crypto';
-import canonicalize from 'canonicalize';
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
-import { cursorSecret, signToken, verifyToken } from '../query/cursor.ts';
+import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
 import { parseStreamQuery } from './params.ts';
 import { readStream, STREAM_START, type StreamFilters, type StreamPosition } from './read.ts';
 
 const CURSOR_VERSION = 's1';
 
 function fingerprint(scope: ReadScope, filters: StreamFilters): string {
-  const normal = { stream: true, orgId: scope.orgId, workspaceId: scope.workspaceId ?? null, filters };
-  return crypto.createHash('sha256').update(canonicalize(normal)!).digest('base64url');
+  return fingerprintOf({ stream: true, orgId: scope.orgId, workspaceId: scope.workspaceId ?? null, filters });
+}
+
+/** `[seal seq, leaf]`: where the next page starts. */
+function isPosition(value: unknown): value is [number, number] {
+  return (
+    Array.isArray(value) &&
+    value.length === 2 &&
+    Number.isSafeInteger(value[0]) &&
+    value[0] >= 1 &&
+    Number.isSafeInteger(value[1]) &&
+    value[1] >= 0
+  );
 }
 
 function decodePosition(secret: string, cursor: string, fp: string): StreamPosition {
-  const value = verifyToken(secret, CURSOR_VERSION, cursor, fp);
-  if (
-    !Array.isArray(value) ||
-    value.length !== 2 ||
-    !Number.isSafeInteger(value[0]) ||
-    value[0] < 1 ||
-    !Number.isSafeInteger(value[1]) ||
-    value[1] < 0
-  ) {
-    throw errors.invalidCursor();
-  }
-  return { seq: value[0], leaf: value[1] };
+  const [seq, leaf] = verifyToken(secret, CURSOR_VERSION, cursor, fp, isPosition);
+  return { seq, leaf };
 }
 
 export function streamRouter(ctx: AppContext): Router {

@@ -16,7 +16,6 @@ import { buildSync } from 'esbuild';
 import express, { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
-import { pageApiRouter } from './api-routes.ts';
 
 export const PAGE_PATH = '/settings/enterprise/audit-logs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -68,11 +67,10 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-/** The page and its API endpoints; mount it above the read router (see api-routes.ts). */
+/** The page (its read endpoints are in query/page-routes.ts). */
 export function uiRouter(ctx: AppContext): Router {
   const { bundle, bundleName, page, disabledPage } = pageAssets();
   const router = Router();
-  router.use('/api/v1/audit-logs', pageApiRouter(ctx));
   router.get('/', (_req, res) => res.redirect(302, PAGE_PATH));
   router.get(`${PAGE_PATH}/assets/${bundleName}`, (_req, res) => {
     res.set('Cache-Control', 'public, max-age=31536000, immutable').type('js').send(bundle);

@@ -165,6 +165,43 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     expect((await get(svc.url, `${path}?cursor=007`, org.keys.owner)).body.code).to.equal('invalid_cursor');
   });
 
+  it('pages checkpoints with a signed cursor bound to the org; a bare, edited or foreign one is refused', async () => {
+    // An org of its own with two seals, so the first page of one has a nextCursor (on a day of its own: the
+    // tamper test below rewrites the day index of `day`).
+    const other = await createOrg(svc.ctx);
+    const otherDay = uniqueDay();
+    for (const hour of ['03', '04']) {
+      const id = uniqueId('evt_p');
+      await ingest(svc.ctx, other.orgId, [
+        {
+          action: 'workflow.updated',
+          resourceType: 'workflow',
+          id,
+          createdAt: `${otherDay}T${hour}:00:00.000Z`,
+        },
+      ]);
+      await sealAll(svc.ctx, other.orgId);
+    }
+    const path = '/api/v1/audit-logs/integrity/checkpoints';
+    const first = await get(svc.url, `${path}?limit=1`, other.keys.owner);
+    const cursor: string = first.body.nextCursor;
+    expect(cursor).to.match(/^cp1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    const second = await get(svc.url, `${path}?limit=1&cursor=${cursor}`, other.keys.owner);
+    expect(second.body.data.map((c: Checkpoint) => c.seq)).to.deep.equal([2]);
+
+    const refused = async (c: string, key = other.keys.owner) => {
+      const r = await get(svc.url, `${path}?cursor=${encodeURIComponent(c)}`, key);
+      expect(r.status, c).to.equal(400);
+      expect(r.body, c).to.include({ code: 'invalid_cursor', param: 'cursor' });
+    };
+    await refused('1');
+    await refused(cursor, org.keys.owner);
+    const [version, , mac] = cursor.split('.');
+    await refused(`${version}.${Buffer.from('5').toString('base64url')}.${mac}`);
+    await refused(`c1${cursor.slice(3)}`);
+    await refused(cursor.slice(0, -1));
+  });
+
   it('gives proofs only for entries the key may read', async () => {
     expect((await get(svc.url, `/api/v1/audit-logs/${ids.a}/proof`, org.keys.workspace)).status).to.equal(
       200,

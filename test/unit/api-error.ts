@@ -1,11 +1,15 @@
-import { ApiError } from '../../src/http/errors.ts';
+import { ApiError, toApiError } from '../../src/http/errors.ts';
 
-/** The ApiError that `fn` throws (any other error propagates; no error at all fails the test). */
+/**
+ * The API's answer to what `fn` throws: an ApiError, or a domain error as the HTTP layer maps it (any other
+ * error propagates; no error at all fails the test).
+ */
 export function errorOf(fn: () => unknown): ApiError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ApiError) return err;
+    const apiError = toApiError(err, 'read');
+    if (apiError) return apiError;
     throw err;
   }
   throw new Error('expected an ApiError');

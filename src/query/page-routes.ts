@@ -1,0 +1,96 @@
+/**
+ * The read endpoints the admin page needs beyond the list, under `/api/v1/audit-logs` (mounted ABOVE the read
+ * router, whose `/:id` would otherwise take `histogram`). They accept the list's filter parameters, checked and
+ * scoped exactly like the list (the list's schema and hints, `readScope`, `resolveFilters`):
+ * - `GET /histogram?<filters>` → `{ interval, intervalMs, total, buckets: [{ start, count }] }`
+ * - `GET /facets[?includeDeparted=true]` → `{ actions: [{ value, count, destructive }], resourceTypes: [{ value, count }] }`
+ * - `GET /export?format=csv|ndjson&<filters>` → every matching entry, streamed as a download.
+ */
+import { Type } from '@sinclair/typebox';
+import { Router, type Request, type Response } from 'express';
+import type { AppContext } from '../context.ts';
+import { readScope, type ReadScope } from '../directory/access.ts';
+import { authenticator, principalOf } from '../http/auth.ts';
+import { errors } from '../http/errors.ts';
+import { queryParser } from '../query-string.ts';
+import { facets, histogram } from '../ui/aggregations.ts';
+import { EXPORT_FORMATS, streamExport, type ExportFormat } from '../ui/export.ts';
+import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './params.ts';
+import { resolveFilters } from './routes.ts';
+import { iterateEntries } from './search.ts';
+
+/** The list's paging parameters mean nothing to an aggregation or a full export. */
+const PAGING_PARAMS = ['limit', 'cursor'] as const;
+const FILTERS = Type.Omit(ListQuery, [...PAGING_PARAMS]).properties;
+
+const parseHistogramQuery = queryParser(Type.Object(FILTERS, { additionalProperties: false }), {
+  hints: LIST_HINTS,
+  lists: LIST_PARAMS,
+});
+
+const parseExportQuery = queryParser(
+  Type.Object(
+    {
+      format: Type.Unsafe<ExportFormat>(Type.String({ enum: Object.keys(EXPORT_FORMATS), default: 'csv' })),
+      ...FILTERS,
+    },
+    { additionalProperties: false },
+  ),
+  { hints: { ...LIST_HINTS, format: 'format must be csv or ndjson.' }, lists: LIST_PARAMS },
+);
+
+const parseFacetsQuery = queryParser(Type.Pick(ListQuery, ['includeDeparted']), { hints: LIST_HINTS });
+
+/** The query string without paging parameters, which are refused by name (they belong to the list). */
+function withoutPaging(req: Request): Record<string, unknown> {
+  const raw = req.query as Record<string, unknown>;
+  for (const name of PAGING_PARAMS) {
+    if (name in raw) {
+      throw errors.invalidParam(
+        name,
+        `${name} pages GET /api/v1/audit-logs; ${req.path} always covers every match, so leave ${name} out.`,
+      );
+    }
+  }
+  return raw;
+}
+
+async function scopedFilters(
+  ctx: AppContext,
+  res: Response,
+  query: Parameters<typeof listRequestOf>[0],
+): Promise<{ filters: ListFilters; scope: ReadScope }> {
+  const request = listRequestOf(query);
+  const scope = await readScope(ctx, principalOf(res), request.filters.workspaceId);
+  return { filters: await resolveFilters(ctx, scope, request), scope };
+}
+
+export function pageReadRouter(ctx: AppContext): Router {
+  const auth = authenticator(ctx)('api-key');
+  const router = Router();
+
+  router.get('/histogram', auth, async (req, res) => {
+    const { filters, scope } = await scopedFilters(ctx, res, parseHistogramQuery(withoutPaging(req)));
+    res.json(await histogram(ctx.store, filters, scope));
+  });
+
+  router.get('/facets', auth, async (req, res) => {
+    const { includeDeparted } = parseFacetsQuery(req.query as Record<string, unknown>);
+    const scope = await readScope(ctx, principalOf(res));
+    res.json(await facets(ctx.store, scope, includeDeparted === true));
+  });
+
+  router.get('/export', auth, async (req, res) => {
+    const { format, ...query } = parseExportQuery(withoutPaging(req));
+    const { filters, scope } = await scopedFilters(ctx, res, query);
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
+    await streamExport(
+      res,
+      iterateEntries(ctx.store, filters, scope),
+      format,
+      `audit-logs-${scope.orgId}-${stamp}`,
+    );
+  });
+
+  return router;
+}
