@@ -22,7 +22,7 @@ import { parseListQuery } from '../src/query/params.ts';
 import { generateEvents, seedWindow } from './lib/seed/events.ts';
 import { seed, withRetry } from './lib/seed/run.ts';
 import { buildWorld } from './lib/seed/world.ts';
-import { facets, histogram } from '../src/ui/aggregations.ts';
+import { facets, histogram } from '../src/query/aggregations.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
 

@@ -6,7 +6,7 @@ import { exportToFile, statePath } from './lib/export.ts';
 import { ApiError } from '../src/http/errors.ts';
 import { parseListQuery } from '../src/query/params.ts';
 import { connectForScript } from './lib/connect.ts';
-import { EXPORT_FORMATS, type ExportFormat } from '../src/ui/export.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../src/query/export-format.ts';
 
 const HELP = `Usage: npm run export -- --org <id> --out FILE [--format ndjson|csv] [filters] [--resume]
 

@@ -17,7 +17,7 @@ import { buildQuery, indicesFor } from '../../src/query/build.ts';
 import { queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
 import type { ListFilters } from '../../src/query/params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
-import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../../src/ui/export.ts';
+import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../../src/query/export-format.ts';
 
 export interface ExportState {
   version: 1;

@@ -2,8 +2,9 @@
 import { expect } from 'chai';
 import { Writable } from 'node:stream';
 import type { Response } from 'express';
-import { chooseInterval, MAX_BUCKETS } from '../../src/ui/aggregations.ts';
-import { CSV_HEADER, csvCell, csvRow, ndjsonLine, streamExport } from '../../src/ui/export.ts';
+import { chooseInterval, MAX_BUCKETS } from '../../src/query/aggregations.ts';
+import { CSV_HEADER, csvCell, csvRow, ndjsonLine } from '../../src/query/export-format.ts';
+import { streamExport } from '../../src/http/export-stream.ts';
 import type { AuditEntry } from '../../src/events/schema.ts';
 
 const entry: AuditEntry = {

@@ -1,43 +1,8 @@
-/**
- * Export of a filtered view as CSV or NDJSON, streamed: entries come from `iterateEntries` (search_after, so
- * memory stays flat however large the export) and are written as they arrive, with backpressure.
- */
+/** Streaming an export download: entries encoded in chunks, with backpressure, cut cleanly on failure. */
 import type { Response } from 'express';
-import { PUBLIC_FIELDS, type AuditEntry } from '../events/schema.ts';
-import { logOf } from '../http/observe.ts';
-
-export const EXPORT_FORMATS = {
-  csv: { contentType: 'text/csv; charset=utf-8', extension: 'csv' },
-  ndjson: { contentType: 'application/x-ndjson; charset=utf-8', extension: 'ndjson' },
-} as const;
-export type ExportFormat = keyof typeof EXPORT_FORMATS;
-
-/**
- * First characters that start a formula: = + - @, the leading whitespace and line breaks some spreadsheets skip
- * before evaluating, ; and | (DDE payloads), and the full-width ＝ ＋ － ＠ some read as their ASCII forms.
- */
-const FORMULA_START = /^[=+\-@\t\r\n ;|\uFF1D\uFF0B\uFF0D\uFF20]/;
-
-/**
- * One CSV cell (RFC 4180). A cell a spreadsheet could run as a formula gets a leading apostrophe, so an
- * attacker-chosen description cannot execute when an admin opens the export (the CLI export writes the same rows).
- */
-export function csvCell(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  let s = typeof value === 'string' ? value : JSON.stringify(value);
-  if (FORMULA_START.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export const CSV_HEADER = `${PUBLIC_FIELDS.join(',')}\r\n`;
-
-export function csvRow(entry: AuditEntry): string {
-  return `${PUBLIC_FIELDS.map((f) => csvCell(entry[f])).join(',')}\r\n`;
-}
-
-export function ndjsonLine(entry: AuditEntry): string {
-  return `${JSON.stringify(entry)}\n`;
-}
+import type { AuditEntry } from '../events/schema.ts';
+import { CSV_HEADER, csvRow, EXPORT_FORMATS, ndjsonLine, type ExportFormat } from '../query/export-format.ts';
+import { logOf } from './observe.ts';
 
 /** Waits for the client to take more, or to go; removes both listeners, as a long export waits many times. */
 function drainOrClose(res: Response): Promise<void> {
