@@ -9,7 +9,8 @@ import type { AppContext } from '../context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { concurrencyLimit } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
-import { scanJson, utf8Text, type JsonProblem } from '../http/strict-json.ts';
+import { scanJson, type JsonProblem } from '../json-scan.ts';
+import { utf8Text } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';
 import { usableId, type Rejection } from './validate.ts';
 

@@ -10,7 +10,7 @@ import { monotonicFactory } from 'ulid';
 import type { Config } from '../config.ts';
 import { describe } from '../events/catalogue.ts';
 import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
-import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../http/strict-json.ts';
+import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { statusOf, type Store } from '../store/client.ts';
 import { dayIndex, INTERNAL } from '../store/names.ts';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { buildApp } from '../../src/app.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';
-import { MAX_DEPTH } from '../../src/http/strict-json.ts';
+import { MAX_DEPTH } from '../../src/json-scan.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';
 import { loadSigningKey } from '../../src/integrity/signing.ts';
 import { createStore } from '../../src/store/client.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_DEPTH, scanJson, type JsonProblem } from '../../src/http/strict-json.ts';
+import { MAX_DEPTH, scanJson, type JsonProblem } from '../../src/json-scan.ts';
 
 /** The problems of a text JSON.parse accepts (the scan's precondition). */
 function scan(text: string, batch = false): JsonProblem[] {
