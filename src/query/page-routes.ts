@@ -17,7 +17,7 @@ import { facets, histogram } from './aggregations.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format.ts';
 import { streamExport } from '../http/export-stream.ts';
 import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './params.ts';
-import { resolveFilters } from './routes.ts';
+import { resolveFilters } from './filters.ts';
 import { iterateEntries } from './search.ts';
 
 /** The list's paging parameters mean nothing to an aggregation or a full export. */
