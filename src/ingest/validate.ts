@@ -14,7 +14,8 @@ import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } 
 import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../http/strict-json.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { statusOf, type Store } from '../store/client.ts';
-import { dayIndex, INTERNAL } from '../store/names.ts';
+import { orgDocs } from '../store/directory.ts';
+import { dayIndex } from '../store/names.ts';
 
 // ajv-formats is CommonJS: under ESM the plugin is the `default` of the module object.
 const addFormats = addFormatsModule.default;
@@ -241,7 +242,7 @@ export async function checkStorage(store: Store, checked: Checked[]): Promise<Ch
   if (accepted.length === 0) return checked;
   const orgIds = [...new Set(accepted.map((c) => c.doc.orgId))];
   const indices = [...new Set(accepted.map((c) => c.index))];
-  const [known, blocked] = await Promise.all([existingOrgs(store, orgIds), writeBlocked(store, indices)]);
+  const [known, blocked] = await Promise.all([orgDocs.existing(store, orgIds), writeBlocked(store, indices)]);
   return checked.map((c) => {
     if (!c.ok) return c;
     if (!known.has(c.doc.orgId)) {
@@ -262,12 +263,6 @@ export async function checkStorage(store: Store, checked: Checked[]): Promise<Ch
     }
     return c;
   });
-}
-
-async function existingOrgs(store: Store, orgIds: string[]): Promise<Set<string>> {
-  const res = await store.mget({ index: INTERNAL.orgs, body: { ids: orgIds }, _source: false });
-  const docs = (res.body as { docs: { _id: string; found?: boolean }[] }).docs;
-  return new Set(docs.filter((d) => d.found).map((d) => d._id));
 }
 
 async function writeBlocked(store: Store, indices: string[]): Promise<Set<string>> {
