@@ -18,13 +18,13 @@ import {
 export type { Versioned } from './versioned.ts';
 
 /** Where a directory document is stored. */
-export interface DocRef {
+export interface DocLocation {
   index: string;
   id: string;
 }
 
 export const orgDocs = {
-  ref: (orgId: string): DocRef => ({ index: INTERNAL.orgs, id: orgId }),
+  ref: (orgId: string): DocLocation => ({ index: INTERNAL.orgs, id: orgId }),
   get: (store: Store, orgId: string) => getVersioned<Org>(store, INTERNAL.orgs, orgId),
   write: (store: Store, org: Org, prev: Versioned<Org> | undefined) =>
     writeIfUnchanged(store, INTERNAL.orgs, org.orgId, org, prev),
@@ -42,7 +42,10 @@ export const orgDocs = {
 const workspaceId = (orgId: string, workspaceId: string) => `${orgId}:${workspaceId}`;
 
 export const workspaceDocs = {
-  ref: (orgId: string, id: string): DocRef => ({ index: INTERNAL.workspaces, id: workspaceId(orgId, id) }),
+  ref: (orgId: string, id: string): DocLocation => ({
+    index: INTERNAL.workspaces,
+    id: workspaceId(orgId, id),
+  }),
   get: (store: Store, orgId: string, id: string) =>
     getVersioned<Workspace>(store, INTERNAL.workspaces, workspaceId(orgId, id)),
   write: (store: Store, ws: Workspace, prev: Versioned<Workspace> | undefined) =>
@@ -58,7 +61,10 @@ export const workspaceDocs = {
 const memberId = (orgId: string, userId: string) => `${orgId}:${userId}`;
 
 export const memberDocs = {
-  ref: (orgId: string, userId: string): DocRef => ({ index: INTERNAL.members, id: memberId(orgId, userId) }),
+  ref: (orgId: string, userId: string): DocLocation => ({
+    index: INTERNAL.members,
+    id: memberId(orgId, userId),
+  }),
   get: (store: Store, orgId: string, userId: string) =>
     getVersioned<Member>(store, INTERNAL.members, memberId(orgId, userId)),
   write: (store: Store, member: Member, prev: Versioned<Member> | undefined) =>
@@ -102,7 +108,7 @@ export const membershipDocs = {
 };
 
 export const apiKeyDocs = {
-  ref: (id: string): DocRef => ({ index: INTERNAL.apiKeys, id }),
+  ref: (id: string): DocLocation => ({ index: INTERNAL.apiKeys, id }),
   get: (store: Store, id: string) => getVersioned<ApiKeyRecord>(store, INTERNAL.apiKeys, id),
   write: (store: Store, rec: ApiKeyRecord, prev: Versioned<ApiKeyRecord> | undefined) =>
     writeIfUnchanged(store, INTERNAL.apiKeys, rec.id, rec, prev),
