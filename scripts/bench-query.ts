@@ -11,7 +11,7 @@ import path from 'node:path';
 import { writeBenchResult } from './lib/bench/results.ts';
 import { serviceNodeArgs } from './service-args.ts';
 import { formatTable, intFlag, Progress, runCli } from './lib/cli.ts';
-import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
+import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { listMembers, syncMembers } from '../src/directory/members.ts';
 import type { Member } from '../src/directory/schemas.ts';

@@ -9,10 +9,10 @@
  * Each refusal says how to get access.
  */
 import type { AppContext } from '../context.ts';
-import { errors } from '../http/errors.ts';
-import type { Principal } from '../http/auth.ts';
+import { Forbidden } from '../errors.ts';
 import { getMember } from './members.ts';
 import { getOrg } from './orgs.ts';
+import type { Principal } from './principal.ts';
 import { READER_ROLES, type Member } from './schemas.ts';
 
 export { isMemberEver } from './members.ts';
@@ -30,7 +30,7 @@ export async function readScope(
   requestedWorkspaceId?: string,
 ): Promise<ReadScope> {
   if (principal.kind === 'ingest' || principal.kind === 'operator') {
-    throw errors.forbidden(
+    throw new Forbidden(
       principal.kind === 'ingest'
         ? 'Ingest keys can only write events. To read, use a personal key of an org owner or admin, or a ' +
             'workspace key (an operator creates them with POST /api/v1/admin/orgs/:orgId/api-keys).'
@@ -50,7 +50,7 @@ export async function readScope(
   }
 
   if (requestedWorkspaceId !== undefined && requestedWorkspaceId !== principal.workspaceId) {
-    throw errors.forbidden(
+    throw new Forbidden(
       `This key is scoped to workspace "${principal.workspaceId}" and cannot read workspace ` +
         `"${requestedWorkspaceId}". Leave workspaceId out (or set it to "${principal.workspaceId}"), or use a ` +
         'personal key of an org owner or admin to read other workspaces.',
@@ -68,13 +68,13 @@ export async function readScope(
 
 function refuseUnlessReader(member: Member | undefined, who: string, remedy: string): void {
   if (!member || member.leftAt) {
-    throw errors.forbidden(
+    throw new Forbidden(
       `${who} is no longer a member of this organization, so the key cannot read its audit log. Use a key ` +
         'of a current owner or admin.',
     );
   }
   if (!READER_ROLES.includes(member.role)) {
-    throw errors.forbidden(
+    throw new Forbidden(
       `${who} has the role "${member.role}"; reading audit logs needs owner or admin. ${remedy}.`,
     );
   }
@@ -84,16 +84,20 @@ async function checkFeatureEnabled(ctx: AppContext, orgId: string): Promise<void
   const { cfg } = ctx;
   if (cfg.auditLogsEnabled) return;
   if (!cfg.billingEnabled) {
-    throw errors.featureDisabled(
+    throw new Forbidden(
       'Audit logs are not enabled on this server. A self-hosted operator sets AUDIT_LOGS_ENABLED=true; a ' +
         'hosted deployment sets BILLING_ENABLED=true and puts the organization on the enterprise plan.',
+      undefined,
+      'feature',
     );
   }
   const org = await getOrg(ctx, orgId);
   if (org?.plan !== 'enterprise') {
-    throw errors.featureDisabled(
+    throw new Forbidden(
       `Audit logs are part of the enterprise plan; organization "${orgId}" is on ` +
         `${org ? `the "${org.plan}" plan` : 'no plan'}. Upgrade it to enterprise to read its audit logs.`,
+      undefined,
+      'feature',
     );
   }
 }

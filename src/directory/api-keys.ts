@@ -5,15 +5,14 @@
  * (format and hashing in keys.ts).
  */
 import type { AppContext } from '../context.ts';
-import { errors } from '../http/errors.ts';
-import { INTERNAL } from '../store/names.ts';
+import { InvalidInput, NotFound } from '../errors.ts';
+import { apiKeyDocs } from '../store/directory.ts';
 import { recordDirectoryEvents } from './audit.ts';
+import { concurrentChange } from './conflict.ts';
 import { generateKey, type ApiKeyRecord } from './keys.ts';
-import { listOfOrg } from './list.ts';
 import { getCurrentMember } from './members.ts';
 import { ensureOperatorOrg, requireOrg } from './orgs.ts';
 import type { IngestKeyBody, PersonalKeyBody, WorkspaceKeyBody } from './schemas.ts';
-import { concurrentChange, getVersioned, writeIfUnchanged } from './versioned.ts';
 import { workspaceExists } from './workspaces.ts';
 
 /** A key as the operator sees it: everything but the hash. */
@@ -38,26 +37,26 @@ async function scopeOf(ctx: AppContext, orgId: string | undefined, req: KeyReque
   switch (req.type) {
     case 'personal':
       if (!(await getCurrentMember(ctx, orgId!, req.userId))) {
-        throw errors.invalidParam(
-          'userId',
+        throw new InvalidInput(
           `"${req.userId}" is not a current member of organization "${orgId}"; add them with ` +
             `PUT /api/v1/admin/orgs/${orgId}/members/${req.userId} first.`,
+          'userId',
         );
       }
       return { kind: 'personal' as const, orgId: orgId!, userId: req.userId };
     case 'workspace':
       if (!(await workspaceExists(ctx, orgId!, req.workspaceId))) {
-        throw errors.invalidParam(
-          'workspaceId',
+        throw new InvalidInput(
           `Workspace "${req.workspaceId}" does not exist in organization "${orgId}"; create it with ` +
             `PUT /api/v1/admin/orgs/${orgId}/workspaces/${req.workspaceId} first.`,
+          'workspaceId',
         );
       }
       if (!(await getCurrentMember(ctx, orgId!, req.createdBy))) {
-        throw errors.invalidParam(
-          'createdBy',
+        throw new InvalidInput(
           `"${req.createdBy}" is not a current member of organization "${orgId}"; a workspace key is created ` +
             'on behalf of a member (an owner or admin, for it to be able to read).',
+          'createdBy',
         );
       }
       return {
@@ -81,40 +80,35 @@ export async function createApiKey(
   const { id, key, hash } = generateKey();
   const record: ApiKeyRecord = { id, ...scope, hash, createdAt: new Date().toISOString() };
   if (!record.orgId) await ensureOperatorOrg(ctx);
-  await recordDirectoryEvents(
-    ctx,
-    record.orgId,
-    { index: INTERNAL.apiKeys, id, prev: undefined, change: scope },
-    [
-      {
-        action: 'api_key.created',
-        resourceId: id,
-        resourceName: keyName(record),
-        ...(record.workspaceId ? { workspaceId: record.workspaceId } : {}),
-        metadata: { ...scope },
-      },
-    ],
-  );
+  await recordDirectoryEvents(ctx, record.orgId, { ...apiKeyDocs.ref(id), prev: undefined, change: scope }, [
+    {
+      action: 'api_key.created',
+      resourceId: id,
+      resourceName: keyName(record),
+      ...(record.workspaceId ? { workspaceId: record.workspaceId } : {}),
+      metadata: { ...scope },
+    },
+  ]);
   // A fresh random id: a conflict here would mean a colliding id, which 64 random bits make a non-event.
-  if (!(await writeIfUnchanged(ctx, INTERNAL.apiKeys, id, record, undefined)))
-    throw concurrentChange(`API key ${id}`);
+  if (!(await apiKeyDocs.write(ctx.store, record, undefined))) throw concurrentChange(`API key ${id}`);
   ctx.authGuard?.keyCreated(id);
   return { id, key, record: publicKey(record) };
 }
 
 /** The org's keys (any kind, revoked ones included), without their hashes. */
 export async function listApiKeys(ctx: AppContext, orgId: string): Promise<PublicKeyRecord[]> {
-  return (await listOfOrg<ApiKeyRecord>(ctx, INTERNAL.apiKeys, orgId, 'createdAt')).map(publicKey);
+  return (await apiKeyDocs.list(ctx.store, orgId)).map(publicKey);
 }
 
 /** Revokes any kind of key; revoking a revoked key changes nothing. */
 export async function revokeApiKey(ctx: AppContext, id: string): Promise<PublicKeyRecord> {
-  const prev = await getVersioned<ApiKeyRecord>(ctx, INTERNAL.apiKeys, id);
-  if (!prev) throw errors.notFound(`API key "${id}"`);
+  const prev = await apiKeyDocs.get(ctx.store, id);
+  if (!prev) throw new NotFound(`API key "${id}"`);
   if (prev.doc.revokedAt) return publicKey(prev.doc);
   if (!prev.doc.orgId) await ensureOperatorOrg(ctx);
   const next: ApiKeyRecord = { ...prev.doc, revokedAt: new Date().toISOString() };
-  await recordDirectoryEvents(ctx, prev.doc.orgId, { index: INTERNAL.apiKeys, id, prev, change: 'revoked' }, [
+  const ref = apiKeyDocs.ref(id);
+  await recordDirectoryEvents(ctx, prev.doc.orgId, { ...ref, prev, change: 'revoked' }, [
     {
       action: 'api_key.revoked',
       resourceId: id,
@@ -123,8 +117,7 @@ export async function revokeApiKey(ctx: AppContext, id: string): Promise<PublicK
       metadata: { kind: prev.doc.kind },
     },
   ]);
-  if (!(await writeIfUnchanged(ctx, INTERNAL.apiKeys, id, next, prev)))
-    throw concurrentChange(`API key ${id}`);
+  if (!(await apiKeyDocs.write(ctx.store, next, prev))) throw concurrentChange(`API key ${id}`);
   return publicKey(next);
 }
 

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AppContext } from '../context.ts';
 import { ingestEvents } from '../ingest/ingest.ts';
-import type { Versioned } from './versioned.ts';
+import type { Versioned } from '../store/directory.ts';
 
 /** Org under which changes that belong to no org (an ingest key not bound to one) are recorded. */
 export const OPERATOR_ORG_ID = '_operator';

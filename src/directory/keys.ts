@@ -4,23 +4,7 @@
  */
 import crypto from 'node:crypto';
 
-export type KeyKind = 'personal' | 'workspace' | 'ingest';
-
-/** A stored API key (index `audit-internal-api-keys`, `_id` = id). */
-export interface ApiKeyRecord {
-  id: string;
-  kind: KeyKind;
-  /** Absent only for an ingest key not bound to one org. */
-  orgId?: string;
-  /** personal: the user the key acts for. */
-  userId?: string;
-  /** workspace: the workspace it is narrowed to, and the member who created it. */
-  workspaceId?: string;
-  createdBy?: string;
-  hash: string;
-  createdAt: string;
-  revokedAt?: string;
-}
+export type { ApiKeyRecord, KeyKind } from '../store/directory-records.ts';
 
 const KEY_RE = /^alk_([a-z0-9]{16})_([A-Za-z0-9_-]{43})$/;
 

@@ -4,20 +4,17 @@
  * again (re-joining) clears `leftAt` and starts a new membership period (`joinedAt`).
  */
 import type { AppContext } from '../context.ts';
-import { errors } from '../http/errors.ts';
-import { INTERNAL } from '../store/names.ts';
+import { InvalidInput, NotFound } from '../errors.ts';
+import { memberDocs, type Versioned } from '../store/directory.ts';
 import { recordDirectoryChanges, recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
+import { concurrentChange } from './conflict.ts';
 import { changedFields } from './diff.ts';
-import { listOfOrg, listVersionedOfOrg } from './list.ts';
 import { rebuildMembership, syncMembership } from './membership.ts';
 import { requireOrg } from './orgs.ts';
 import type { Member, MemberBody, MemberListEntry } from './schemas.ts';
-import { concurrentChange, getDoc, getVersioned, writeIfUnchanged, type Versioned } from './versioned.ts';
-
-const docId = (orgId: string, userId: string) => `${orgId}:${userId}`;
 
 export async function getMember(ctx: AppContext, orgId: string, userId: string): Promise<Member | undefined> {
-  return getDoc<Member>(ctx, INTERNAL.members, docId(orgId, userId));
+  return (await memberDocs.get(ctx.store, orgId, userId))?.doc;
 }
 
 /** The member, when they currently belong to the org (not departed). */
@@ -37,7 +34,7 @@ export async function isMemberEver(ctx: AppContext, orgId: string, userId: strin
 
 /** Every member of the org, current and departed, ordered by userId. */
 export async function listMembers(ctx: AppContext, orgId: string): Promise<Member[]> {
-  return listOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId');
+  return (await memberDocs.list(ctx.store, orgId)).map((v) => v.doc);
 }
 
 /**
@@ -51,17 +48,15 @@ export async function putMember(
   input: MemberBody,
 ): Promise<{ member: Member; created: boolean }> {
   await requireOrg(ctx, orgId);
-  const id = docId(orgId, userId);
-  const prev = await getVersioned<Member>(ctx, INTERNAL.members, id);
+  const prev = await memberDocs.get(ctx.store, orgId, userId);
   const change = putChange(orgId, userId, input, prev, new Date().toISOString());
   if (!change) {
     await syncMembership(ctx, orgId, userId); // repairs the lookup if an earlier call stopped half-way
     return { member: prev!.doc, created: false };
   }
   const { next, events } = change;
-  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.members, id, prev, change: input }, events);
-  if (!(await writeIfUnchanged(ctx, INTERNAL.members, id, next, prev)))
-    throw concurrentChange(`Member "${userId}"`);
+  await recordDirectoryEvents(ctx, orgId, { ...memberDocs.ref(orgId, userId), prev, change: input }, events);
+  if (!(await memberDocs.write(ctx.store, next, prev))) throw concurrentChange(`Member "${userId}"`);
   await syncMembership(ctx, orgId, userId);
   return { member: next, created: !prev };
 }
@@ -109,17 +104,16 @@ function removeChange(prev: Versioned<Member>, now: string): { next: Member; eve
 /** The member departs: kept, marked with leftAt. Records org_member.removed. Departing twice changes nothing. */
 export async function removeMember(ctx: AppContext, orgId: string, userId: string): Promise<Member> {
   await requireOrg(ctx, orgId);
-  const id = docId(orgId, userId);
-  const prev = await getVersioned<Member>(ctx, INTERNAL.members, id);
-  if (!prev) throw errors.notFound(`Member "${userId}" of organization "${orgId}"`);
+  const prev = await memberDocs.get(ctx.store, orgId, userId);
+  if (!prev) throw new NotFound(`Member "${userId}" of organization "${orgId}"`);
   if (prev.doc.leftAt) {
     await syncMembership(ctx, orgId, userId);
     return prev.doc;
   }
   const { next, events } = removeChange(prev, new Date().toISOString());
-  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.members, id, prev, change: 'removed' }, events);
-  if (!(await writeIfUnchanged(ctx, INTERNAL.members, id, next, prev)))
-    throw concurrentChange(`Member "${userId}"`);
+  const ref = memberDocs.ref(orgId, userId);
+  await recordDirectoryEvents(ctx, orgId, { ...ref, prev, change: 'removed' }, events);
+  if (!(await memberDocs.write(ctx.store, next, prev))) throw concurrentChange(`Member "${userId}"`);
   await syncMembership(ctx, orgId, userId);
   return next;
 }
@@ -131,15 +125,12 @@ export interface MemberSyncReport {
   unchanged: number;
 }
 
-/** Member documents written per _bulk request. */
-const WRITE_BATCH = 1000;
-
 /**
  * The org's full member list, SCIM-like: who is listed is put (added, re-added, or changed as by `putMember`),
  * who is a current member but not listed departs (as by `removeMember`); each change records the same audit
  * event as the single-member call, with the same derived id, so repeating a sync that failed half-way records
- * nothing twice. Events are written first (in large ingest batches), then the member documents with one _bulk
- * per thousand, each conditional on the version listed; then the membership lookup is rebuilt once.
+ * nothing twice. Events are written first (in large ingest batches), then the member documents in bulk, each
+ * conditional on the version listed; then the membership lookup is rebuilt once.
  */
 export async function syncMembers(
   ctx: AppContext,
@@ -150,15 +141,14 @@ export async function syncMembers(
   const seen = new Set<string>();
   for (const m of list) {
     if (seen.has(m.userId))
-      throw errors.invalidBody(
+      throw new InvalidInput(
         `userId "${m.userId}" is listed more than once; list each member once.`,
         'members',
+        'body',
       );
     seen.add(m.userId);
   }
-  const existing = new Map(
-    (await listVersionedOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId')).map((v) => [v.doc.userId, v]),
-  );
+  const existing = new Map((await memberDocs.list(ctx.store, orgId)).map((v) => [v.doc.userId, v]));
   const now = new Date().toISOString();
   const report: MemberSyncReport = { added: [], updated: [], removed: [], unchanged: 0 };
   const writes: {
@@ -182,8 +172,7 @@ export async function syncMembers(
     writes.push({ prev, change: 'removed', ...removeChange(prev, now) });
   }
   const basis = (w: (typeof writes)[number]) => ({
-    index: INTERNAL.members,
-    id: docId(orgId, w.next.userId),
+    ...memberDocs.ref(orgId, w.next.userId),
     prev: w.prev,
     change: w.change,
   });
@@ -192,32 +181,7 @@ export async function syncMembers(
     orgId,
     writes.map((w) => ({ basis: basis(w), events: w.events })),
   );
-  let conflicts = 0;
-  for (let i = 0; i < writes.length; i += WRITE_BATCH) {
-    const chunk = writes.slice(i, i + WRITE_BATCH);
-    const { body } = await ctx.store.bulk({
-      refresh: i + WRITE_BATCH >= writes.length ? 'wait_for' : false,
-      body: chunk.flatMap((w) => [
-        w.prev
-          ? {
-              index: {
-                _index: INTERNAL.members,
-                _id: docId(orgId, w.next.userId),
-                if_seq_no: w.prev.seqNo,
-                if_primary_term: w.prev.primaryTerm,
-              },
-            }
-          : { create: { _index: INTERNAL.members, _id: docId(orgId, w.next.userId) } },
-        w.next,
-      ]),
-    } as never);
-    const items = (body as { items: Record<string, { status: number; error?: unknown }>[] }).items;
-    for (const item of items) {
-      const r = Object.values(item)[0]!;
-      if (r.status === 409) conflicts++;
-      else if (r.error) throw new Error(`writing a member document failed: ${JSON.stringify(r.error)}`);
-    }
-  }
+  const conflicts = await memberDocs.writeAll(ctx.store, writes);
   await rebuildMembership(ctx, orgId);
   // Members changed by another request meanwhile kept that change; the caller repeats the sync to apply its list.
   if (conflicts > 0) throw concurrentChange(`${conflicts} of the listed members`);

@@ -1,7 +1,7 @@
 /**
  * The per-org membership lookup document (index `audit-internal-membership`, `_id` = orgId):
  * `{ orgId, current: [userId…], departed: [userId…] }`, with overflow documents for very many departed members
- * (below). The read path hides departed members' events with OpenSearch terms lookups on them —
+ * (DEPARTED_DOCS in src/store/directory.ts). The read path hides departed members' events with OpenSearch terms lookups on them —
  * `{ terms: { actorId: { index, id: orgId, path: 'departed' } } }` — so no id list is ever built in Node.
  *
  * It is derived from the member documents, one user at a time, under optimistic concurrency: read the lookup
@@ -11,51 +11,31 @@
  * that failed half-way is repaired by repeating it.
  */
 import type { AppContext } from '../context.ts';
-import { INTERNAL } from '../store/names.ts';
-import type { Member, Membership } from './schemas.ts';
-import { listOfOrg } from './list.ts';
-import { getDoc, getVersioned, writeIfUnchanged, type Versioned } from './versioned.ts';
+import {
+  DEPARTED_DOCS,
+  DEPARTED_PER_DOC,
+  memberDocs,
+  membershipDocs,
+  type Versioned,
+} from '../store/directory.ts';
+import type { Membership } from './schemas.ts';
 
 const MAX_ATTEMPTS = 50;
 
-/**
- * The departed list is spread over up to DEPARTED_DOCS lookup documents (`orgId`, then `orgId~1` …), each
- * below `index.max_terms_count` (65,536) of the searched day indices, which a single terms lookup may not
- * exceed. The read path ORs one lookup per document; a document that does not exist contributes no terms.
- */
-export const DEPARTED_DOCS = 4;
-export const DEPARTED_PER_DOC = 60_000;
-const lookupId = (orgId: string, i: number) => (i === 0 ? orgId : `${orgId}~${i}`);
-
-export const membershipLookup = (orgId: string, path: 'current' | 'departed', doc = 0) => ({
-  index: INTERNAL.membership,
-  id: lookupId(orgId, doc),
-  path,
-});
-
-/** One terms lookup per departed document of the org. */
+/** One terms lookup per departed document of the org (see DEPARTED_DOCS), for the read path's queries. */
 export const departedLookups = (orgId: string) =>
-  Array.from({ length: DEPARTED_DOCS }, (_, i) => membershipLookup(orgId, 'departed', i));
-
-export async function getMembership(ctx: AppContext, orgId: string): Promise<Membership | undefined> {
-  return getDoc<Membership>(ctx, INTERNAL.membership, orgId);
-}
+  Array.from({ length: DEPARTED_DOCS }, (_, i) => membershipDocs.lookup(orgId, 'departed', i));
 
 /** Creates the org's (empty) lookup document if it has none, so the read path always finds one. */
 export async function ensureMembership(ctx: AppContext, orgId: string): Promise<void> {
   const empty: Membership = { orgId, current: [], departed: [] };
-  await writeIfUnchanged(ctx, INTERNAL.membership, orgId, empty, undefined); // false = it exists: fine
+  await membershipDocs.write(ctx.store, 0, empty, undefined); // false = it exists: fine
 }
 
 type Lookups = (Versioned<Membership> | undefined)[];
 
-async function readLookups(ctx: AppContext, orgId: string): Promise<Lookups> {
-  return Promise.all(
-    Array.from({ length: DEPARTED_DOCS }, (_, i) =>
-      getVersioned<Membership>(ctx, INTERNAL.membership, lookupId(orgId, i)),
-    ),
-  );
-}
+const readLookups = (ctx: AppContext, orgId: string): Promise<Lookups> =>
+  membershipDocs.getAll(ctx.store, orgId);
 
 /**
  * Writes the lookup documents that changed, overflow documents first and the main one last, each conditional on
@@ -65,8 +45,7 @@ async function writeLookups(ctx: AppContext, orgId: string, prev: Lookups, next:
   for (let i = DEPARTED_DOCS - 1; i >= 0; i--) {
     const before = prev[i]?.doc ?? { orgId, current: [], departed: [] };
     if (JSON.stringify(before) === JSON.stringify(next[i]) && (prev[i] || i > 0)) continue;
-    if (!(await writeIfUnchanged(ctx, INTERNAL.membership, lookupId(orgId, i), next[i], prev[i])))
-      return false;
+    if (!(await membershipDocs.write(ctx.store, i, next[i]!, prev[i]))) return false;
   }
   return true;
 }
@@ -78,7 +57,7 @@ const backoff = (attempt: number) =>
 export async function syncMembership(ctx: AppContext, orgId: string, userId: string): Promise<void> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prev = await readLookups(ctx, orgId);
-    const member = await getDoc<Member>(ctx, INTERNAL.members, `${orgId}:${userId}`);
+    const member = (await memberDocs.get(ctx.store, orgId, userId))?.doc;
     const next = prev.map((p) => ({
       orgId,
       current: [...(p?.doc.current ?? [])],
@@ -116,7 +95,7 @@ export async function syncMembership(ctx: AppContext, orgId: string, userId: str
 export async function rebuildMembership(ctx: AppContext, orgId: string): Promise<void> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const prev = await readLookups(ctx, orgId);
-    const members = await listOfOrg<Member>(ctx, INTERNAL.members, orgId, 'userId');
+    const members = (await memberDocs.list(ctx.store, orgId)).map((v) => v.doc);
     const departed = members.filter((m) => m.leftAt).map((m) => m.userId);
     if (departed.length > DEPARTED_DOCS * DEPARTED_PER_DOC)
       throw new Error(`org "${orgId}" has more departed members than the lookup documents hold`);

@@ -1,23 +1,23 @@
 /** Organizations (index `audit-internal-orgs`, `_id` = orgId): name and plan. */
 import type { AppContext } from '../context.ts';
-import { errors } from '../http/errors.ts';
-import { INTERNAL } from '../store/names.ts';
+import { NotFound } from '../errors.ts';
+import { orgDocs } from '../store/directory.ts';
 import { OPERATOR_ORG_ID, recordDirectoryEvents } from './audit.ts';
+import { concurrentChange } from './conflict.ts';
 import { changedFields } from './diff.ts';
 import { ensureMembership } from './membership.ts';
 import type { Org, OrgBody } from './schemas.ts';
-import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
 
 const DAY_MS = 86_400_000;
 
 export async function getOrg(ctx: AppContext, orgId: string): Promise<Org | undefined> {
-  return getDoc<Org>(ctx, INTERNAL.orgs, orgId);
+  return (await orgDocs.get(ctx.store, orgId))?.doc;
 }
 
 /** The org, or a 404 telling the operator how to create it. */
 export async function requireOrg(ctx: AppContext, orgId: string): Promise<Org> {
   const org = await getOrg(ctx, orgId);
-  if (!org) throw errors.notFound(`Organization "${orgId}" (create it with PUT /api/v1/admin/orgs/${orgId})`);
+  if (!org) throw new NotFound(`Organization "${orgId}" (create it with PUT /api/v1/admin/orgs/${orgId})`);
   return org;
 }
 
@@ -35,11 +35,11 @@ export async function putOrg(
   orgId: string,
   input: OrgBody,
 ): Promise<{ org: Org; created: boolean }> {
-  const prev = await getVersioned<Org>(ctx, INTERNAL.orgs, orgId);
+  const prev = await orgDocs.get(ctx.store, orgId);
   const now = new Date().toISOString();
   if (!prev) {
     const org: Org = { orgId, name: input.name, plan: input.plan, createdAt: now, updatedAt: now };
-    if (!(await writeIfUnchanged(ctx, INTERNAL.orgs, orgId, org, undefined))) {
+    if (!(await orgDocs.write(ctx.store, org, undefined))) {
       throw concurrentChange(`Organization "${orgId}"`);
     }
     await ensureMembership(ctx, orgId);
@@ -53,11 +53,10 @@ export async function putOrg(
   const changes = changedFields(prev.doc, input);
   if (!changes) return { org: prev.doc, created: false };
   const next: Org = { ...prev.doc, ...input, updatedAt: now };
-  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.orgs, id: orgId, prev, change: input }, [
+  await recordDirectoryEvents(ctx, orgId, { ...orgDocs.ref(orgId), prev, change: input }, [
     { action: 'organization.updated', resourceId: orgId, resourceName: input.name, metadata: changes },
   ]);
-  if (!(await writeIfUnchanged(ctx, INTERNAL.orgs, orgId, next, prev)))
-    throw concurrentChange(`Organization "${orgId}"`);
+  if (!(await orgDocs.write(ctx.store, next, prev))) throw concurrentChange(`Organization "${orgId}"`);
   return { org: next, created: false };
 }
 
@@ -65,7 +64,7 @@ async function recordCreation(ctx: AppContext, org: Org): Promise<void> {
   await recordDirectoryEvents(
     ctx,
     org.orgId,
-    { index: INTERNAL.orgs, id: org.orgId, prev: undefined, change: 'created' },
+    { ...orgDocs.ref(org.orgId), prev: undefined, change: 'created' },
     [
       {
         action: 'organization.created',
@@ -90,5 +89,5 @@ export async function ensureOperatorOrg(ctx: AppContext): Promise<void> {
     createdAt: now,
     updatedAt: now,
   };
-  await writeIfUnchanged(ctx, INTERNAL.orgs, OPERATOR_ORG_ID, org, undefined); // false = it exists: fine
+  await orgDocs.write(ctx.store, org, undefined); // false = it exists: fine
 }

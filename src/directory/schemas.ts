@@ -1,8 +1,9 @@
 /**
- * The directory, declared once: request bodies of the operator API and the records stored in the internal
- * indices, as TypeBox schemas (ajv validates with them) with the TypeScript types derived from them.
+ * The directory, declared once: request bodies of the operator API as TypeBox schemas (ajv validates with
+ * them) with the TypeScript types derived from them; the stored records come from src/store/directory-records.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { PlanSchema, RoleSchema, type Role } from '../store/directory-records.ts';
 
 /**
  * Org, workspace and user ids. A subset of the event id pattern (so they fit `orgId` / `workspaceId` /
@@ -12,18 +13,9 @@ import { Type, type Static } from '@sinclair/typebox';
 export const DIRECTORY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 const DirectoryId = Type.String({ pattern: DIRECTORY_ID_PATTERN });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
-const Timestamp = Type.String({ format: 'date-time' });
 
-export const PLANS = ['free', 'team', 'enterprise'] as const;
-export type Plan = (typeof PLANS)[number];
-export const ROLES = ['owner', 'admin', 'member'] as const;
-export type Role = (typeof ROLES)[number];
 /** Roles whose personal keys (and workspace keys they created) may read the org's audit log. */
 export const READER_ROLES: readonly Role[] = ['owner', 'admin'];
-
-// A plain `enum` (not a union of literals) so ajv's error lists the allowed values.
-const PlanSchema = Type.Unsafe<Plan>(Type.String({ enum: [...PLANS] }));
-const RoleSchema = Type.Unsafe<Role>(Type.String({ enum: [...ROLES] }));
 
 // --- Request bodies and path parameters ------------------------------------------------------------
 
@@ -88,44 +80,15 @@ export const IngestKeyBody = Type.Object(
 );
 export type IngestKeyBody = Static<typeof IngestKeyBody>;
 
-// --- Stored records (doc ids: orgs `orgId`, workspaces `orgId:workspaceId`, members `orgId:userId`) -----
+// --- Stored records: declared with the storage layer that reads and writes them -------------------------
 
-export const Org = Type.Object({
-  orgId: Type.String(),
-  name: Type.String(),
-  plan: PlanSchema,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
-export type Org = Static<typeof Org>;
-
-export const Workspace = Type.Object({
-  orgId: Type.String(),
-  workspaceId: Type.String(),
-  name: Type.String(),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-});
-export type Workspace = Static<typeof Workspace>;
-
-export const Member = Type.Object({
-  orgId: Type.String(),
-  userId: Type.String(),
-  email: Type.String(),
-  name: Type.String(),
-  role: RoleSchema,
-  /** Start of the current (or, once left, the last) membership period. */
-  joinedAt: Timestamp,
-  /** Set when the member departs; absent while they are a member. */
-  leftAt: Type.Optional(Timestamp),
-  updatedAt: Timestamp,
-});
-export type Member = Static<typeof Member>;
-
-/** The per-org lookup document the read path uses as an OpenSearch terms lookup (`_id` = orgId). */
-export const Membership = Type.Object({
-  orgId: Type.String(),
-  current: Type.Array(Type.String()),
-  departed: Type.Array(Type.String()),
-});
-export type Membership = Static<typeof Membership>;
+export {
+  Member,
+  Membership,
+  Org,
+  PLANS,
+  ROLES,
+  Workspace,
+  type Plan,
+  type Role,
+} from '../store/directory-records.ts';

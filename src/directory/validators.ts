@@ -1,5 +1,5 @@
 /** The directory's request validators, compiled once and shared by the operator API and `npm run admin`. */
-import { validator } from '../http/validate.ts';
+import { validator } from '../validation.ts';
 import * as S from './schemas.ts';
 
 export const orgParams = validator(S.OrgParams, 'path');

@@ -1,25 +1,22 @@
 /** Workspaces of an org (index `audit-internal-workspaces`, `_id` = `orgId:workspaceId`): a name. */
 import type { AppContext } from '../context.ts';
-import { INTERNAL } from '../store/names.ts';
+import { workspaceDocs } from '../store/directory.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';
+import { concurrentChange } from './conflict.ts';
 import { changedFields } from './diff.ts';
-import { listOfOrg } from './list.ts';
 import { requireOrg } from './orgs.ts';
 import type { Workspace, WorkspaceBody } from './schemas.ts';
-import { concurrentChange, getDoc, getVersioned, writeIfUnchanged } from './versioned.ts';
-
-const docId = (orgId: string, workspaceId: string) => `${orgId}:${workspaceId}`;
 
 export async function getWorkspace(
   ctx: AppContext,
   orgId: string,
   workspaceId: string,
 ): Promise<Workspace | undefined> {
-  return getDoc<Workspace>(ctx, INTERNAL.workspaces, docId(orgId, workspaceId));
+  return (await workspaceDocs.get(ctx.store, orgId, workspaceId))?.doc;
 }
 
 export async function listWorkspaces(ctx: AppContext, orgId: string): Promise<Workspace[]> {
-  return listOfOrg<Workspace>(ctx, INTERNAL.workspaces, orgId, 'workspaceId');
+  return workspaceDocs.list(ctx.store, orgId);
 }
 
 export async function workspaceExists(ctx: AppContext, orgId: string, workspaceId: string): Promise<boolean> {
@@ -34,8 +31,7 @@ export async function putWorkspace(
   input: WorkspaceBody,
 ): Promise<{ workspace: Workspace; created: boolean }> {
   await requireOrg(ctx, orgId);
-  const id = docId(orgId, workspaceId);
-  const prev = await getVersioned<Workspace>(ctx, INTERNAL.workspaces, id);
+  const prev = await workspaceDocs.get(ctx.store, orgId, workspaceId);
   const now = new Date().toISOString();
   const base = { resourceId: workspaceId, resourceName: input.name, workspaceId };
   let next: Workspace;
@@ -49,8 +45,9 @@ export async function putWorkspace(
     next = { ...prev.doc, ...input, updatedAt: now };
     event = { action: 'workspace.updated', ...base, metadata: changes };
   }
-  await recordDirectoryEvents(ctx, orgId, { index: INTERNAL.workspaces, id, prev, change: input }, [event]);
-  if (!(await writeIfUnchanged(ctx, INTERNAL.workspaces, id, next, prev))) {
+  const ref = workspaceDocs.ref(orgId, workspaceId);
+  await recordDirectoryEvents(ctx, orgId, { ...ref, prev, change: input }, [event]);
+  if (!(await workspaceDocs.write(ctx.store, next, prev))) {
     throw concurrentChange(`Workspace "${workspaceId}"`);
   }
   return { workspace: next, created: !prev };

@@ -9,16 +9,12 @@ import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import type { AppContext } from '../context.ts';
-import { parseKey, secretMatches, tokensEqual, type ApiKeyRecord } from '../directory/keys.ts';
-import { getSource } from '../store/client.ts';
-import { INTERNAL } from '../store/names.ts';
+import { parseKey, secretMatches, tokensEqual } from '../directory/keys.ts';
+import type { Principal } from '../directory/principal.ts';
+import { apiKeyDocs } from '../store/directory.ts';
 import { errors } from './errors.ts';
 
-export type Principal =
-  | { kind: 'personal'; keyId: string; orgId: string; userId: string }
-  | { kind: 'workspace'; keyId: string; orgId: string; workspaceId: string; createdBy: string }
-  | { kind: 'ingest'; keyId: string; orgId?: string }
-  | { kind: 'operator' };
+export type { Principal } from '../directory/principal.ts';
 
 /** Looks an API key up; undefined when unknown, revoked or wrong. */
 export async function resolveApiKey(ctx: AppContext, token: string): Promise<Principal | undefined> {
@@ -27,7 +23,7 @@ export async function resolveApiKey(ctx: AppContext, token: string): Promise<Pri
   const guard = ctx.authGuard;
   if (guard?.unknownKeys.has(parsed.id)) return undefined;
   if (guard) guard.lookups++;
-  const rec = await getSource<ApiKeyRecord>(ctx.store, INTERNAL.apiKeys, parsed.id);
+  const rec = (await apiKeyDocs.get(ctx.store, parsed.id))?.doc;
   if (!rec) guard?.unknownKeys.add(parsed.id);
   if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {

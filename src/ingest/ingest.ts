@@ -26,7 +26,7 @@ import type { WrittenEntry } from '../integrity/written.ts';
 import { getMany, type DocRef } from '../store/client.ts';
 import { writeCall, writeDocs, type WriteResult } from '../store/events.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
-import { checkEvent, checkStorage, type Accepted, type Checked, type Rejection } from './validate.ts';
+import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';
 
 export interface IngestResult {
   id: string;

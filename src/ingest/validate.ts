@@ -7,13 +7,14 @@
  */
 import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
-import type { Config } from '../config.ts';
 import { describe } from '../events/catalogue.ts';
 import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
 import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
-import { statusOf, type Store } from '../store/client.ts';
-import { dayIndex, INTERNAL } from '../store/names.ts';
+import type { Store } from '../store/client.ts';
+import { orgDocs } from '../store/directory.ts';
+import { indicesRefusingWrites } from '../store/indices.ts';
+import { dayIndex } from '../store/names.ts';
 import { ajv } from '../validation.ts';
 
 const validateInput = ajv.compile<EventInput>(EventInput);
@@ -237,7 +238,10 @@ export async function checkStorage(store: Store, checked: Checked[]): Promise<Ch
   if (accepted.length === 0) return checked;
   const orgIds = [...new Set(accepted.map((c) => c.doc.orgId))];
   const indices = [...new Set(accepted.map((c) => c.index))];
-  const [known, blocked] = await Promise.all([existingOrgs(store, orgIds), writeBlocked(store, indices)]);
+  const [known, blocked] = await Promise.all([
+    orgDocs.existing(store, orgIds),
+    indicesRefusingWrites(store, indices),
+  ]);
   return checked.map((c) => {
     if (!c.ok) return c;
     if (!known.has(c.doc.orgId)) {
@@ -258,34 +262,4 @@ export async function checkStorage(store: Store, checked: Checked[]): Promise<Ch
     }
     return c;
   });
-}
-
-async function existingOrgs(store: Store, orgIds: string[]): Promise<Set<string>> {
-  const res = await store.mget({ index: INTERNAL.orgs, body: { ids: orgIds }, _source: false });
-  const docs = (res.body as { docs: { _id: string; found?: boolean }[] }).docs;
-  return new Set(docs.filter((d) => d.found).map((d) => d._id));
-}
-
-async function writeBlocked(store: Store, indices: string[]): Promise<Set<string>> {
-  let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
-  try {
-    const res = await store.indices.getSettings({
-      index: indices.join(','),
-      name: 'index.blocks.*',
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
-    body = res.body as typeof body;
-  } catch (err) {
-    if (statusOf(err) === 404) return new Set();
-    throw err;
-  }
-  const out = new Set<string>();
-  for (const [index, { settings }] of Object.entries(body)) {
-    const blocks = settings?.index?.blocks ?? {};
-    if (blocks.write === 'true' || blocks.read_only === 'true' || blocks.read_only_allow_delete === 'true') {
-      out.add(index);
-    }
-  }
-  return out;
 }

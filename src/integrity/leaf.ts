@@ -10,7 +10,7 @@
  */
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
+import type { AuditEntry, StoredEvent } from '../events/schema.ts';
 
 export const LEAF_PREFIX = 0x00;
 export const NODE_PREFIX = 0x01;

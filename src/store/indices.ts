@@ -3,7 +3,7 @@
  * the day indices as indices — their list, sizes and blocks, sealing and deleting them, ISM's view of them.
  * Failures pass through as the client reports them: the scripts print their messages.
  */
-import type { Store } from './client.ts';
+import { statusOf, type Store } from './client.ts';
 import { INTERNAL } from './names.ts';
 
 /** A day index as `_cat/indices` lists it: its document count and its size on disk in bytes. */
@@ -65,6 +65,34 @@ export async function writeBlockedIndices(
       )
       .map(([index]) => index),
   );
+}
+
+/**
+ * Which of `indices` refuse writes now (a write block, read-only, or the flood-stage read_only_allow_delete):
+ * ingest refuses events for them with a 4xx rather than let the bulk fail. Missing indices refuse nothing.
+ */
+export async function indicesRefusingWrites(store: Store, indices: string[]): Promise<Set<string>> {
+  let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
+  try {
+    const res = await store.indices.getSettings({
+      index: indices.join(','),
+      name: 'index.blocks.*',
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+    body = res.body as typeof body;
+  } catch (err) {
+    if (statusOf(err) === 404) return new Set();
+    throw err;
+  }
+  const out = new Set<string>();
+  for (const [index, { settings }] of Object.entries(body)) {
+    const blocks = settings?.index?.blocks ?? {};
+    if (blocks.write === 'true' || blocks.read_only === 'true' || blocks.read_only_allow_delete === 'true') {
+      out.add(index);
+    }
+  }
+  return out;
 }
 
 /** Deletes a day index; one already gone (another instance's sweep) is what was wanted. */

@@ -7,7 +7,7 @@ import { putMember, removeMember } from '../../src/directory/members.ts';
 import { putOrg } from '../../src/directory/orgs.ts';
 import type { Plan, Role } from '../../src/directory/schemas.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
-import { ApiError } from '../../src/http/errors.ts';
+import { toApiError, type ApiError } from '../../src/http/errors.ts';
 import { resolveApiKey, type Principal } from '../../src/http/auth.ts';
 import { applyTemplates } from '../../src/store/bootstrap.ts';
 import { testConfig, testStore, uniqueId } from '../helpers.ts';
@@ -34,12 +34,13 @@ describe('directory: who may read (readScope)', function () {
     return (await resolveApiKey(selfHosted, key))!;
   }
 
-  /** The refusal readScope throws (fails the test when it does not throw). */
+  /** The answer the API gives for the refusal readScope throws (fails the test when it does not throw). */
   async function refusal(p: Promise<unknown>): Promise<ApiError> {
     try {
       await p;
     } catch (err) {
-      if (err instanceof ApiError) return err;
+      const answer = toApiError(err, 'read');
+      if (answer) return answer;
       throw err;
     }
     throw new Error('expected a refusal, but access was granted');

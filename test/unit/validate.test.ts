@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { MemberBody, OrgBody, OrgParams } from '../../src/directory/schemas.ts';
 import { changedFields } from '../../src/directory/diff.ts';
 import { errorOf } from './api-error.ts';
-import { validator } from '../../src/http/validate.ts';
+import { validator } from '../../src/validation.ts';
 
 describe('request validation (ajv from TypeBox)', () => {
   const org = validator(OrgBody);

@@ -1,0 +1,142 @@
+/**
+ * Documents read and written with optimistic concurrency: every write names the version it was computed from
+ * (`if_seq_no` + `if_primary_term`, or `op_type: create` for a new document), so two concurrent changes can
+ * never silently overwrite each other. Writes wait for a refresh so a following read sees them. The directory
+ * repositories (directory.ts) are built on these; failures to reach OpenSearch become StoreUnavailable.
+ */
+import { statusOf, storageFailure, type Store } from './client.ts';
+
+export interface Versioned<T> {
+  doc: T;
+  seqNo: number;
+  primaryTerm: number;
+}
+
+/** The document and its version, or undefined when it does not exist (a realtime GET, no refresh needed). */
+export async function getVersioned<T>(
+  store: Store,
+  index: string,
+  id: string,
+): Promise<Versioned<T> | undefined> {
+  try {
+    const { body } = await store.get({ index, id });
+    return { doc: body._source as T, seqNo: body._seq_no!, primaryTerm: body._primary_term! };
+  } catch (err) {
+    if (statusOf(err) === 404) return undefined;
+    throw storageFailure(err);
+  }
+}
+
+/**
+ * Writes `doc` if the stored document is still `prev` (absent when `prev` is undefined). Returns false when
+ * someone else changed it first; every other failure is thrown.
+ */
+export async function writeIfUnchanged<T>(
+  store: Store,
+  index: string,
+  id: string,
+  doc: T,
+  prev: Versioned<unknown> | undefined,
+): Promise<boolean> {
+  try {
+    await store.index({
+      index,
+      id,
+      body: doc as Record<string, unknown>,
+      refresh: 'wait_for',
+      ...(prev
+        ? { if_seq_no: prev.seqNo, if_primary_term: prev.primaryTerm }
+        : { op_type: 'create' as const }),
+    });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 409) return false;
+    throw storageFailure(err);
+  }
+}
+
+/** Documents written per _bulk request by `writeAllIfUnchanged`. */
+const WRITE_BATCH = 1000;
+
+/**
+ * Writes many documents of one index, each as `writeIfUnchanged` would, with one _bulk per thousand (the last
+ * waits for a refresh). Returns how many lost a race with another change; any other failure is thrown.
+ */
+export async function writeAllIfUnchanged<T>(
+  store: Store,
+  index: string,
+  writes: { id: string; doc: T; prev: Versioned<unknown> | undefined }[],
+  /** What the documents are, for the error of a failed write: `member`. */
+  what: string,
+): Promise<number> {
+  let conflicts = 0;
+  for (let i = 0; i < writes.length; i += WRITE_BATCH) {
+    const chunk = writes.slice(i, i + WRITE_BATCH);
+    let body;
+    try {
+      ({ body } = await store.bulk({
+        refresh: i + WRITE_BATCH >= writes.length ? 'wait_for' : false,
+        body: chunk.flatMap((w) => [
+          w.prev
+            ? {
+                index: {
+                  _index: index,
+                  _id: w.id,
+                  if_seq_no: w.prev.seqNo,
+                  if_primary_term: w.prev.primaryTerm,
+                },
+              }
+            : { create: { _index: index, _id: w.id } },
+          w.doc,
+        ]),
+      } as never));
+    } catch (err) {
+      throw storageFailure(err);
+    }
+    const items = (body as { items: Record<string, { status: number; error?: unknown }>[] }).items;
+    for (const item of items) {
+      const r = Object.values(item)[0]!;
+      if (r.status === 409) conflicts++;
+      else if (r.error) throw new Error(`writing a ${what} document failed: ${JSON.stringify(r.error)}`);
+    }
+  }
+  return conflicts;
+}
+
+/** Documents of one org read per page by `listVersionedOfOrg`. */
+const PAGE = 1000;
+
+/**
+ * Every document of one org in an index, each with its version (for writes conditional on what was listed),
+ * ordered by `sortField` and paged with search_after (no 10,000-hit window).
+ */
+export async function listVersionedOfOrg<T>(
+  store: Store,
+  index: string,
+  orgId: string,
+  sortField: string,
+): Promise<Versioned<T>[]> {
+  const out: Versioned<T>[] = [];
+  let after: unknown[] | undefined;
+  for (;;) {
+    let body;
+    try {
+      ({ body } = await store.search({
+        index,
+        body: {
+          size: PAGE,
+          query: { term: { orgId } },
+          seq_no_primary_term: true,
+          sort: [{ [sortField]: 'asc' }],
+          ...(after ? { search_after: after } : {}),
+        } as never,
+      }));
+    } catch (err) {
+      throw storageFailure(err);
+    }
+    const hits = body.hits.hits;
+    for (const h of hits) out.push({ doc: h._source as T, seqNo: h._seq_no!, primaryTerm: h._primary_term! });
+    if (hits.length < PAGE) return out;
+    after = hits[hits.length - 1]!.sort as unknown[];
+  }
+}
