@@ -182,6 +182,20 @@ const schemas: Json = {
   OrgBody: plain(D.OrgBody),
   WorkspaceBody: plain(D.WorkspaceBody),
   MemberBody: plain(D.MemberBody),
+  MemberListBody: plain(D.MemberListBody),
+  MemberSyncReport: {
+    type: 'object',
+    description:
+      'How many listed members were added (or re-added), changed, left as they were; how many departed',
+    required: ['added', 'updated', 'removed', 'unchanged'],
+    properties: {
+      added: { type: 'integer', minimum: 0 },
+      updated: { type: 'integer', minimum: 0 },
+      removed: { type: 'integer', minimum: 0 },
+      unchanged: { type: 'integer', minimum: 0 },
+    },
+    additionalProperties: false,
+  },
   PersonalKeyBody: plain(D.PersonalKeyBody),
   WorkspaceKeyBody: plain(D.WorkspaceKeyBody),
   IngestKeyBody: plain(D.IngestKeyBody),
@@ -364,6 +378,18 @@ export function openApiDocument(): Json {
           200: { description: 'Updated', schema: ref('Workspace') },
           201: { description: 'Created', schema: ref('Workspace') },
         },
+        errors: [...OPERATOR_ERRORS, 409],
+      }),
+    },
+    '/api/v1/admin/orgs/{orgId}/members': {
+      put: operation({
+        operationId: 'syncMembers',
+        summary:
+          "Sync the org's full member list: listed members are added or updated, current members not listed depart",
+        tag: 'operator',
+        parameters: pathParams(D.OrgParams),
+        body: json(ref('MemberListBody')),
+        ok: { 200: { description: 'What changed', schema: ref('MemberSyncReport') } },
         errors: [...OPERATOR_ERRORS, 409],
       }),
     },

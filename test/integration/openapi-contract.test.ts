@@ -182,6 +182,23 @@ describe('OpenAPI contract: answers match the served document', function () {
       body: { ...member, email: 'u2@example.com' },
     });
 
+    const syncT = '/api/v1/admin/orgs/{orgId}/members';
+    const synced = await call('PUT', syncT, {
+      path: `${o}/members`,
+      key: op,
+      body: {
+        members: [
+          { userId: 'u2', ...member, email: 'u2@example.com' },
+          { userId: 'u3', ...member },
+        ],
+      },
+    });
+    expect(synced.body).to.deep.equal({ added: 1, updated: 0, removed: 0, unchanged: 1 });
+    expect(
+      (await call('PUT', syncT, { path: `${o}/members`, key: op, body: { members: [{ userId: 'u4' }] } }))
+        .status,
+    ).to.equal(400);
+
     const keysT = '/api/v1/admin/orgs/{orgId}/api-keys';
     const created = await call('POST', keysT, {
       path: `${o}/api-keys`,
