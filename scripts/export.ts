@@ -3,7 +3,7 @@ import { Progress, runCli, stringFlag, UsageError, type Args } from './lib/cli.t
 import { loadConfig } from '../src/config.ts';
 import { getOrg } from '../src/directory/orgs.ts';
 import { exportToFile, statePath } from './lib/export.ts';
-import { ApiError } from '../src/http/errors.ts';
+import { InvalidInput } from '../src/errors.ts';
 import { parseListQuery } from '../src/query/params.ts';
 import { connectForScript } from './lib/connect.ts';
 import { EXPORT_FORMATS, type ExportFormat } from '../src/query/export-format.ts';
@@ -56,7 +56,7 @@ function filtersFrom(args: Args) {
   try {
     return parseListQuery(raw).filters;
   } catch (err) {
-    if (err instanceof ApiError && err.param) {
+    if (err instanceof InvalidInput && err.param) {
       const flag = FLAG_OF[err.param] ?? err.param;
       throw new UsageError(err.message.replaceAll(err.param, `--${flag}`));
     }

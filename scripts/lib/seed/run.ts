@@ -9,7 +9,6 @@ import type { AppContext } from '../../../src/context.ts';
 import { syncMembers } from '../../../src/directory/members.ts';
 import { putOrg } from '../../../src/directory/orgs.ts';
 import { putWorkspace } from '../../../src/directory/workspaces.ts';
-import { ApiError } from '../../../src/http/errors.ts';
 import { ingestEvents, type IngestResult } from '../../../src/ingest/ingest.ts';
 import { dayAgeDays } from '../../../src/lifecycle/age.ts';
 import { isUnavailable } from '../../../src/store/client.ts';
@@ -79,7 +78,7 @@ export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      const transient = isUnavailable(err) || (err instanceof ApiError && err.status === 503);
+      const transient = isUnavailable(err);
       // Retrying ingest is safe: the ledger turns a repeat into `duplicate`.
       if (!transient || attempt >= 6) throw err;
       await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
