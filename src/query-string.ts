@@ -14,7 +14,7 @@ import { InvalidInput, UnknownParameter } from './errors.ts';
 import { ajv } from './validation.ts';
 
 /** Plain decimal integers only: no sign, exponent, fraction, radix prefix, spaces or leading zeros. */
-export const PLAIN_INTEGER = /^(0|[1-9][0-9]*)$/;
+const PLAIN_INTEGER = /^(0|[1-9][0-9]*)$/;
 
 /** What to tell the caller when a parameter's value is refused; a function is given the text as sent. */
 export type Hints = Record<string, string | ((given: string) => string)>;

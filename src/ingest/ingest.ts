@@ -23,8 +23,8 @@ import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
-import { getMany, type DocRef } from '../store/client.ts';
-import { writeCall, writeDocs, type WriteResult } from '../store/events.ts';
+import { getEvents, writeCall, writeDocs, type WriteResult } from '../store/events.ts';
+import { getEntriesOf } from '../store/ledger.ts';
 import { eventDocId, INTERNAL } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';
 
@@ -253,11 +253,10 @@ async function unfinished(
   out: Map<number, IngestOutcome>,
 ): Promise<{ p: Pending; entry: LedgerEntry }[]> {
   if (taken.length === 0) return [];
-  const ids = taken.map(({ event: { doc } }) => eventDocId(doc.orgId, doc.id));
-  const ledger = await read<LedgerEntry>(
-    ctx,
-    ids.map((id) => ({ _index: INTERNAL.ledger, _id: id })),
-    true,
+  const ledger = await getEntriesOf(
+    ctx.store,
+    taken.map(({ event: { doc } }) => ({ orgId: doc.orgId, eventId: doc.id })),
+    { call: writeCall(ctx.deadline) },
   );
   const withEntry: { p: Pending; entry: LedgerEntry }[] = [];
   taken.forEach((p, k) => {
@@ -271,12 +270,20 @@ async function unfinished(
       });
     else withEntry.push({ p, entry });
   });
-  // A missing day index is an event that is not there (getMany); other failures throw, never a guess.
-  const events = await read<{ orgId: string }>(
-    ctx,
-    withEntry.map(({ entry }) => ({ _index: entry.index, _id: eventDocId(entry.orgId, entry.eventId) })),
-    ['orgId'],
-  );
+  // A missing day index is an event that is not there; other failures throw, never a guess (getMany).
+  const events =
+    withEntry.length === 0
+      ? []
+      : await getEvents<{ orgId: string }>(
+          ctx.store,
+          withEntry.map(({ entry }) => ({
+            index: entry.index,
+            orgId: entry.orgId,
+            eventId: entry.eventId,
+            fields: ['orgId'],
+          })),
+          writeCall(ctx.deadline),
+        );
 
   const missing: { p: Pending; entry: LedgerEntry }[] = [];
   withEntry.forEach((w, k) => {
@@ -286,16 +293,6 @@ async function unfinished(
     else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
   });
   return missing;
-}
-
-/** Documents by realtime multi-get, finished by the request's deadline. */
-async function read<T>(
-  ctx: WriteCtx,
-  docs: DocRef[],
-  source: boolean | string[],
-): Promise<(T | undefined)[]> {
-  if (docs.length === 0) return [];
-  return getMany<T>(ctx.store, docs, { source, call: writeCall(ctx.deadline) });
 }
 
 function rejected(id: string, item: WriteResult): IngestOutcome {

@@ -7,7 +7,7 @@ import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
 import { getMany, type CallOptions, type Store } from './client.ts';
 import { spanQuery } from './ledger-walk.ts';
-import { AUDIT_INDEX_PATTERN, eventDocId, INTERNAL } from './names.ts';
+import { AUDIT_INDEX_PATTERN, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { orgAccepted, scanHits, type AcceptedWindow } from './scan.ts';
 
 // --- Read path: list, search, stream, page aggregations ----------------------------------------------------
@@ -186,9 +186,6 @@ export async function writeDocs(store: Store, writes: DocWrite[], deadline: numb
 
 // --- Integrity: what the sealer and verify read of the day indices -------------------------------------------
 
-/** Most (acceptedAt, ids) clauses one query holds (OpenSearch allows 1,024 clauses by default). */
-const MAX_PAIR_CLAUSES = 500;
-
 /** How many of the org's events in these day indices have an acceptedAt in [first, last] (missing: none). */
 export async function countEventsInSpan(
   store: Store,
@@ -218,7 +215,7 @@ export async function countStoredPairs(
     if (ids) ids.push(eventDocId(e.orgId, e.eventId));
     else byTime.set(e.acceptedAt, [eventDocId(e.orgId, e.eventId)]);
   }
-  if (byTime.size > MAX_PAIR_CLAUSES) return undefined;
+  if (byTime.size > MAX_QUERY_CLAUSES) return undefined;
   const should = [...byTime].map(([acceptedAt, values]) => ({
     bool: { filter: [{ term: { acceptedAt } }, { ids: { values } }] },
   }));
@@ -227,34 +224,31 @@ export async function countStoredPairs(
   return (res.body as { count?: number }).count;
 }
 
-/** An event to read: its day index and id, and whether only its acceptedAt is wanted. */
+/** An event to read: its day index and id, and which of its fields (default: all). */
 export interface EventRef {
   index: string;
   orgId: string;
   eventId: string;
-  acceptedAtOnly?: boolean;
+  fields?: string[];
 }
 
-/** Events by realtime multi-get, in the order asked (undefined: not there); whole, or only their acceptedAt. */
-export async function getEventsOf(
+/**
+ * Events by realtime multi-get, in the order asked (undefined: not there), each whole or with only the fields
+ * its ref names; `call` bounds the request (a write's deadline).
+ */
+export async function getEvents<T extends Partial<StoredEvent> = StoredEvent>(
   store: Store,
   refs: EventRef[],
-): Promise<(Partial<StoredEvent> | undefined)[]> {
-  return getMany<Partial<StoredEvent>>(
+  call?: CallOptions,
+): Promise<(T | undefined)[]> {
+  return getMany<T>(
     store,
     refs.map((e) => ({
       _index: e.index,
       _id: eventDocId(e.orgId, e.eventId),
-      _source: e.acceptedAtOnly ? ['acceptedAt'] : true,
+      ...(e.fields ? { _source: e.fields } : {}),
     })),
-  );
-}
-
-/** Whole events by realtime multi-get, in the order asked (undefined: not there). */
-export async function getEvents(store: Store, refs: EventRef[]): Promise<(StoredEvent | undefined)[]> {
-  return getMany<StoredEvent>(
-    store,
-    refs.map((e) => ({ _index: e.index, _id: eventDocId(e.orgId, e.eventId) })),
+    call ? { call } : {},
   );
 }
 

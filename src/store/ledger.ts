@@ -3,7 +3,7 @@
  * entries and every cast of its answers. What an entry means, and why the sealer's cursor is safe, is told in
  * src/integrity/ledger.ts.
  */
-import { allBuckets, getMany, getSource, type Store } from './client.ts';
+import { allBuckets, getMany, getSource, type CallOptions, type Store } from './client.ts';
 import { eventDocId, INTERNAL } from './names.ts';
 import { scanSources, type AcceptedWindow, orgAccepted } from './scan.ts';
 import { StoreUnavailable } from '../errors.ts';
@@ -156,10 +156,26 @@ export async function getEntries(
   eventIds: string[],
   fields?: string[],
 ): Promise<(LedgerDoc | undefined)[]> {
+  return getEntriesOf(
+    store,
+    eventIds.map((eventId) => ({ orgId, eventId })),
+    fields ? { fields } : {},
+  );
+}
+
+/** The entries of events of any orgs by realtime multi-get (undefined: none); `call` bounds the request. */
+export async function getEntriesOf(
+  store: Store,
+  refs: { orgId: string; eventId: string }[],
+  options: { fields?: string[]; call?: CallOptions } = {},
+): Promise<(LedgerDoc | undefined)[]> {
   return getMany<LedgerDoc>(
     store,
-    eventIds.map((id) => ({ _index: INTERNAL.ledger, _id: eventDocId(orgId, id) })),
-    fields ? { source: fields } : {},
+    refs.map((r) => ({ _index: INTERNAL.ledger, _id: eventDocId(r.orgId, r.eventId) })),
+    {
+      ...(options.fields ? { source: options.fields } : {}),
+      ...(options.call ? { call: options.call } : {}),
+    },
   );
 }
 

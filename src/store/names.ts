@@ -51,3 +51,6 @@ export const INTERNAL = {
   seals: 'audit-internal-seals',
   service: 'audit-internal-service',
 } as const;
+
+/** Most clauses the store puts in one query (OpenSearch allows 1,024 by default). */
+export const MAX_QUERY_CLAUSES = 500;

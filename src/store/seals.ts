@@ -1,7 +1,7 @@
 /** The seals repository (index INTERNAL.seals): every query of the seal documents, every cast of the answers. */
 import { allBuckets, getMany, getSource, statusOf, type Store } from './client.ts';
 import type { SealCursor } from './ledger.ts';
-import { INTERNAL } from './names.ts';
+import { INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { sealId, unpackSeal, type Checkpoint, type Seal, type SealDoc, type SealHead } from './seal-doc.ts';
 
 /** The packed lists: what a seal's head leaves out (the sealer needs only the event ids of a late head). */
@@ -22,6 +22,18 @@ export async function getSeal(store: Store, orgId: string, seq: number): Promise
 /** A seal without its leaves and storedHashes (neither read nor unpacked). */
 export async function getSealHead(store: Store, orgId: string, seq: number): Promise<SealHead | undefined> {
   return getSource<SealHead>(store, INTERNAL.seals, sealId(orgId, seq), { excludes: PACKED_LISTS });
+}
+
+/** The event ids of a seal in leaf order, or undefined when the seal does not exist (yet). */
+export async function getSealEventIds(
+  store: Store,
+  orgId: string,
+  seq: number,
+): Promise<string[] | undefined> {
+  const seal = await getSource<{ eventIds?: string[] }>(store, INTERNAL.seals, sealId(orgId, seq), {
+    includes: ['eventIds'],
+  });
+  return seal && (seal.eventIds ?? []);
 }
 
 /** Creates a seal document under its seq; false when one is there already (another sealer took the seq). */
@@ -125,9 +137,6 @@ export async function walkSealsSpanning(store: Store, orgId: string, acceptedAt:
   return (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits.map((h) => h._source);
 }
 
-/** Most (acceptedAt) clauses one query holds (OpenSearch allows 1,024 clauses by default). */
-const MAX_TIME_CLAUSES = 500;
-
 /**
  * The seq and event ids of every seal of the org that search finds spanning one of these acceptedAt values,
  * in seq order within each group of times (a seal may come once per group).
@@ -138,8 +147,8 @@ export async function* sealListsSpanning(
   times: string[],
 ): AsyncGenerator<{ seq: number; eventIds: string[] }> {
   const page = 20;
-  for (let i = 0; i < times.length; i += MAX_TIME_CLAUSES) {
-    const should: object[] = times.slice(i, i + MAX_TIME_CLAUSES).map((at) => ({
+  for (let i = 0; i < times.length; i += MAX_QUERY_CLAUSES) {
+    const should: object[] = times.slice(i, i + MAX_QUERY_CLAUSES).map((at) => ({
       bool: {
         filter: [{ range: { firstAcceptedAt: { lte: at } } }, { range: { lastAcceptedAt: { gte: at } } }],
       },

@@ -9,10 +9,10 @@
  */
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
-import { sealId } from '../integrity/checkpoint.ts';
-import type { LedgerDoc } from '../integrity/ledger.ts';
-import { getMany, getSource, type Store } from '../store/client.ts';
-import { eventDocId, INTERNAL } from '../store/names.ts';
+import type { Store } from '../store/client.ts';
+import { getEvents } from '../store/events.ts';
+import { getEntries } from '../store/ledger.ts';
+import { getSealEventIds } from '../store/seals.ts';
 
 export interface StreamPosition {
   /** The seal holding the next entry to deliver (the first seal is 1). */
@@ -41,14 +41,6 @@ export interface StreamPage {
 /** Event ids fetched per round trip while walking a seal. */
 const CHUNK = 500;
 
-/** The event ids of a seal in leaf order, or undefined when the seal does not exist (yet). */
-async function sealEventIds(store: Store, orgId: string, seq: number): Promise<string[] | undefined> {
-  const seal = await getSource<{ eventIds?: string[] }>(store, INTERNAL.seals, sealId(orgId, seq), {
-    includes: ['eventIds'],
-  });
-  return seal && (seal.eventIds ?? []);
-}
-
 /**
  * The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention): each
  * found through its ledger entry, which names the day index that holds it.
@@ -58,16 +50,12 @@ async function eventsOf(
   orgId: string,
   eventIds: string[],
 ): Promise<(StoredEvent | undefined)[]> {
-  const ledger = await getMany<Pick<LedgerDoc, 'index'>>(
-    store,
-    eventIds.map((id) => ({ _index: INTERNAL.ledger, _id: eventDocId(orgId, id) })),
-    { source: ['index'] },
-  );
-  const wanted = eventIds.flatMap((id, k) =>
-    ledger[k] ? [{ _index: ledger[k]!.index, _id: eventDocId(orgId, id) }] : [],
+  const ledger = await getEntries(store, orgId, eventIds, ['index']);
+  const wanted = eventIds.flatMap((eventId, k) =>
+    ledger[k] ? [{ index: ledger[k]!.index, orgId, eventId }] : [],
   );
   const found = new Map<string, StoredEvent>();
-  for (const e of await getMany<StoredEvent>(store, wanted)) {
+  for (const e of await getEvents(store, wanted)) {
     // The org check is tenant isolation: an id only ever counts for the org whose seal lists it.
     if (e && e.orgId === orgId) found.set(e.id, e);
   }
@@ -99,7 +87,7 @@ export async function readStream(
   let { seq, leaf } = from;
   let scanned = 0;
   while (entries.length < limit && scanned < maxScan) {
-    const ids = await sealEventIds(store, scope.orgId, seq);
+    const ids = await getSealEventIds(store, scope.orgId, seq);
     if (!ids) return { entries, next: { seq, leaf }, caughtUp: true };
     while (leaf < ids.length && entries.length < limit && scanned < maxScan) {
       const chunk = ids.slice(leaf, leaf + Math.min(CHUNK, maxScan - scanned));
@@ -117,6 +105,6 @@ export async function readStream(
     }
   }
   // Stopped by the limit or the scan budget: whether more is sealed is not known without another look.
-  const more = await sealEventIds(store, scope.orgId, seq);
+  const more = await getSealEventIds(store, scope.orgId, seq);
   return { entries, next: { seq, leaf }, caughtUp: !more || leaf >= more.length };
 }

@@ -13,7 +13,7 @@ import { compareKeys } from '../ledger.ts';
 import { batchOf } from '../written.ts';
 import type { OrgResult, Sealing } from './options.ts';
 import { createSeal, markLate } from './seal.ts';
-import { getEvents } from './walk.ts';
+import { eventsOfEntries } from './walk.ts';
 
 /**
  * Seals waiting entries whose event has appeared (one late seal per batch); returns the new head. The event
@@ -28,7 +28,7 @@ export async function sealLate(s: Sealing, orgId: string, head: SealHead, out: O
     const inHead = new Set(head.late ? head.eventIds : []);
     const entries = hits.filter((e) => !inHead.has(e.eventId));
     if (entries.length === 0) return head;
-    const docs = await getEvents(
+    const docs = await eventsOfEntries(
       s,
       entries.map(({ leaf: _l, storedHash: _s, ...e }) => e),
     );

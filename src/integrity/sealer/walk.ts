@@ -7,7 +7,7 @@
  * the seal's `skipped` and marked `waiting` afterwards, for the late pass (late.ts).
  */
 import type { StoredEvent } from '../../events/schema.ts';
-import { countEventsInSpan, countStoredPairs, getEventsOf } from '../../store/events.ts';
+import { countEventsInSpan, countStoredPairs, getEvents } from '../../store/events.ts';
 import type { LedgerEntry, SealCursor } from '../../store/ledger.ts';
 import {
   spanTotals,
@@ -179,7 +179,7 @@ async function readEvents(s: Sealing, entries: LedgerEntry[]): Promise<Read[]> {
     } else toGet.push(...ks);
   }
   if (toGet.length === 0) return out;
-  const docs = await getEvents(
+  const docs = await eventsOfEntries(
     s,
     toGet.map((k) => entries[k]!),
   );
@@ -201,17 +201,17 @@ async function readEvents(s: Sealing, entries: LedgerEntry[]): Promise<Read[]> {
  * The stored events of entries by realtime multi-get (undefined: not there): whole where the entry has no
  * leaf to take, else only their acceptedAt.
  */
-export async function getEvents(
+export async function eventsOfEntries(
   s: Sealing,
   entries: LedgerEntry[],
 ): Promise<(Partial<StoredEvent> | undefined)[]> {
-  return getEventsOf(
+  return getEvents<Partial<StoredEvent>>(
     s.ctx.store,
     entries.map((e) => ({
       index: e.index,
       orgId: e.orgId,
       eventId: e.eventId,
-      acceptedAtOnly: !(e.leaf === undefined || e.storedHash === undefined),
+      ...(e.leaf === undefined || e.storedHash === undefined ? {} : { fields: ['acceptedAt'] }),
     })),
   );
 }
