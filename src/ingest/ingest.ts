@@ -23,9 +23,18 @@ import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
-import { getEvents, writeCall, writeDocs, type WriteResult } from '../store/events.ts';
+import {
+  claimEntry,
+  createEvent,
+  getEvents,
+  releaseEntry,
+  replaceEntry,
+  writeCall,
+  writeDocs,
+  type WriteResult,
+} from '../store/events.ts';
 import { getEntriesOf } from '../store/ledger.ts';
-import { eventDocId, INTERNAL } from '../store/names.ts';
+import { eventDocId } from '../store/names.ts';
 import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';
 
 export interface IngestResult {
@@ -125,12 +134,7 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   );
   const ledgerItems = await writeDocs(
     ctx.store,
-    pending.map(({ event: { doc } }, k) => ({
-      op: 'create',
-      index: INTERNAL.ledger,
-      id: eventDocId(doc.orgId, doc.id),
-      doc: entries[k]!,
-    })),
+    entries.map((entry) => claimEntry(entry)),
     ctx.deadline,
   );
   // `hashed`: the leaf, storedHash and JSON of `doc` as it is (none once re-stamped): the event is sent as that
@@ -167,18 +171,13 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   if (toWrite.length === 0) return out;
   const eventItems = await writeDocs(
     ctx.store,
-    toWrite.map(({ doc, index, hashed }) => ({
-      op: 'create',
-      index,
-      id: eventDocId(doc.orgId, doc.id),
-      doc: hashed?.json ?? doc,
-    })),
+    toWrite.map(({ doc, index, hashed }) => createEvent(index, doc, hashed?.json)),
     ctx.deadline,
   );
-  const undo: { i: number; id: string }[] = [];
+  const undo: StoredEvent[] = [];
   const release = (p: Pending, doc: StoredEvent, outcome: IngestOutcome) => {
     out.set(p.i, outcome);
-    undo.push({ i: p.i, id: eventDocId(doc.orgId, doc.id) });
+    undo.push(doc);
   };
   const written: WrittenEntry[] = [];
   toWrite.forEach(({ p, doc, hashed }, k) => {
@@ -199,14 +198,12 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   if (undo.length > 0) {
     const deleted = await writeDocs(
       ctx.store,
-      undo.map(({ id }) => ({ op: 'delete', index: INTERNAL.ledger, id })),
+      undo.map((doc) => releaseEntry(doc.orgId, doc.id)),
       ctx.deadline,
     );
     deleted.forEach((item, k) => {
       if (item.status !== 200 && item.status !== 404) {
-        throw new Error(
-          `could not release ledger entry ${undo[k]!.id}: ${item.error?.reason ?? item.status}`,
-        );
+        throw new Error(`could not release ledger entry ${item.id}: ${item.error?.reason ?? item.status}`);
       }
     });
   }
@@ -230,12 +227,7 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
     const renewed = claims.map((c) => ({ ...c, doc: { ...c.doc, acceptedAt }, hashed: undefined }));
     const items = await writeDocs(
       ctx.store,
-      renewed.map(({ doc, index }) => ({
-        op: 'index',
-        index: INTERNAL.ledger,
-        id: eventDocId(doc.orgId, doc.id),
-        doc: ledgerEntryOf(doc, index),
-      })),
+      renewed.map(({ doc, index }) => replaceEntry(ledgerEntryOf(doc, index))),
       ctx.deadline,
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);

@@ -6,6 +6,7 @@
 import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
 import { getMany, type CallOptions, type Store } from './client.ts';
+import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
 import { AUDIT_INDEX_PATTERN, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { orgAccepted, scanHits, type AcceptedWindow } from './scan.ts';
@@ -134,6 +135,37 @@ export async function countMatching(store: Store, index: string, query: object):
 export type DocWrite =
   | { op: 'create' | 'index'; index: string; id: string; doc: object | string }
   | { op: 'delete'; index: string; id: string };
+
+/** The write that claims an event's ledger entry: fails (409) when the id is taken. */
+export const claimEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'create',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/** The write that replaces a ledger entry this request holds (a renewed acceptedAt; any mark dropped). */
+export const replaceEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'index',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/** The write that frees an event's id in the ledger. */
+export const releaseEntry = (orgId: string, eventId: string): DocWrite => ({
+  op: 'delete',
+  index: INTERNAL.ledger,
+  id: eventDocId(orgId, eventId),
+});
+
+/** The write that stores an event once (409 when it is there); `json`: the event already serialized. */
+export const createEvent = (index: string, doc: StoredEvent, json?: string): DocWrite => ({
+  op: 'create',
+  index,
+  id: eventDocId(doc.orgId, doc.id),
+  doc: json ?? doc,
+});
 
 /** What OpenSearch answered for one write: its HTTP-like status and, when it failed, why. */
 export interface WriteResult {
