@@ -1,6 +1,7 @@
 /** Running reads against OpenSearch: one page (the API), or every matching entry (export, stream). */
 import { toEntry, type AuditEntry } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
+import { membershipDocs } from '../store/directory.ts';
 import { searchEvents, type EventHit } from '../store/events.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { buildFind, buildSearch, readWindows } from './build.ts';
@@ -13,6 +14,29 @@ export interface Page {
   next?: SortKey;
 }
 
+/**
+ * Past this many departed members, their events are dropped from the hits here rather than by terms lookups:
+ * OpenSearch would resolve the lookups once and send every id to every day index searched, so a read that
+ * visits many days (a rare word over a year) would cost (days × ids) — seconds for 100,000 ids.
+ */
+export const DROP_DEPARTED_ABOVE = 5_000;
+/** Hits asked for per request while dropping departed members' events here. */
+const DROP_BATCH = 500;
+/** Hits looked at here before the rest of the read goes back to the lookups (most events being departed ones). */
+const DROP_MAX_SCANNED = 20_000;
+
+/** The org's departed members when there are so many that the read drops their events itself, else undefined. */
+async function departedToDrop(store: Store, filters: ListFilters, scope: ReadScope) {
+  if (filters.includeDeparted) return undefined;
+  const departed = await membershipDocs.departed(store, scope.orgId);
+  return departed.length > DROP_DEPARTED_ABOVE ? new Set(departed) : undefined;
+}
+
+/**
+ * Up to `size` hits after `after`, newest first, walking the day windows. Departed members' events are
+ * excluded by the query (terms lookups) or, for an org with very many of them, dropped here: then the windows
+ * are paged in batches, each continuing after the last hit looked at, so nothing is skipped or repeated.
+ */
 async function searchHits(
   store: Store,
   filters: ListFilters,
@@ -20,10 +44,25 @@ async function searchHits(
   size: number,
   after?: SortKey,
 ): Promise<EventHit[]> {
+  const drop = await departedToDrop(store, filters, scope);
   const hits: EventHit[] = [];
+  let from = after;
+  let scanned = 0;
   for (const window of readWindows(filters, after)) {
-    hits.push(...(await searchEvents(store, buildSearch(filters, scope, size - hits.length, after, window))));
-    if (hits.length >= size) break;
+    for (;;) {
+      const dropping = drop !== undefined && scanned < DROP_MAX_SCANNED;
+      const want = dropping ? Math.max(size - hits.length, DROP_BATCH) : size - hits.length;
+      const query = dropping ? { ...filters, includeDeparted: true } : filters;
+      const batch = await searchEvents(store, buildSearch(query, scope, want, from, window));
+      scanned += batch.length;
+      for (const h of batch) {
+        if (dropping && h.event.actorId != null && drop.has(h.event.actorId)) continue;
+        hits.push(h);
+        if (hits.length === size) return hits;
+      }
+      if (batch.length < want) break; // this window has nothing more
+      from = batch[batch.length - 1]!.sort;
+    }
   }
   return hits;
 }

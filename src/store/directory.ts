@@ -99,6 +99,18 @@ export const membershipDocs = {
     Promise.all(Array.from({ length: DEPARTED_DOCS }, (_, i) => membershipDocs.get(store, orgId, i))),
   write: (store: Store, i: number, doc: Membership, prev: Versioned<Membership> | undefined) =>
     writeIfUnchanged(store, INTERNAL.membership, lookupId(doc.orgId, i), doc, prev),
+  /** The org's departed user ids, from all its lookup documents (realtime: as of the last change). */
+  async departed(store: Store, orgId: string): Promise<string[]> {
+    const docs = await getMany<Pick<Membership, 'departed'>>(
+      store,
+      Array.from({ length: DEPARTED_DOCS }, (_, i) => ({
+        _index: INTERNAL.membership,
+        _id: lookupId(orgId, i),
+      })),
+      { source: ['departed'] },
+    );
+    return docs.flatMap((d) => d?.departed ?? []);
+  },
   /** A terms lookup on one list of lookup document `doc` of the org, for queries of the read path. */
   lookup: (orgId: string, path: 'current' | 'departed', doc = 0) => ({
     index: INTERNAL.membership,
