@@ -20,8 +20,8 @@ export interface Page {
  * visits many days (a rare word over a year) would cost (days × ids) — seconds for 100,000 ids.
  */
 export const DROP_DEPARTED_ABOVE = 5_000;
-/** Hits asked for per request while dropping departed members' events here. */
-const DROP_BATCH = 500;
+/** Most hits asked for per request while dropping departed members' events here (a batch doubles from the page size). */
+const DROP_BATCH = 1000;
 /** Hits looked at here before the rest of the read goes back to the lookups (most events being departed ones). */
 const DROP_MAX_SCANNED = 20_000;
 
@@ -48,20 +48,23 @@ async function searchHits(
   const hits: EventHit[] = [];
   let from = after;
   let scanned = 0;
+  // While dropping: ask for what the page lacks, then twice as much after each batch that did not fill it.
+  let batch = size;
   for (const window of readWindows(filters, after)) {
     for (;;) {
       const dropping = drop !== undefined && scanned < DROP_MAX_SCANNED;
-      const want = dropping ? Math.max(size - hits.length, DROP_BATCH) : size - hits.length;
+      const want = dropping ? Math.max(size - hits.length, batch) : size - hits.length;
       const query = dropping ? { ...filters, includeDeparted: true } : filters;
-      const batch = await searchEvents(store, buildSearch(query, scope, want, from, window));
-      scanned += batch.length;
-      for (const h of batch) {
+      const found = await searchEvents(store, buildSearch(query, scope, want, from, window));
+      scanned += found.length;
+      for (const h of found) {
         if (dropping && h.event.actorId != null && drop.has(h.event.actorId)) continue;
         hits.push(h);
         if (hits.length === size) return hits;
       }
-      if (batch.length < want) break; // this window has nothing more
-      from = batch[batch.length - 1]!.sort;
+      if (found.length < want) break; // this window has nothing more
+      from = found[found.length - 1]!.sort;
+      batch = Math.min(batch * 2, DROP_BATCH);
     }
   }
   return hits;
