@@ -21,8 +21,11 @@ export const SEARCH_FIELDS = ['description^4', 'resourceName^2', 'actorName^2', 
 
 type Json = Record<string, unknown>;
 
-/** The filter clauses (no sort, no paging): also what a histogram aggregates over. */
-export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
+/**
+ * The filter clauses (no sort, no paging): also what a histogram aggregates over. `departed`: the org's departed
+ * members when the caller has read them already (else the query looks them up itself).
+ */
+export function buildQuery(filters: ListFilters, scope: ReadScope, departed?: string[]): Json {
   const filter: Json[] = [{ term: { orgId: scope.orgId } }];
   if (scope.workspaceId !== undefined) filter.push({ term: { workspaceId: scope.workspaceId } });
   if (filters.workspaceId !== undefined) filter.push({ term: { workspaceId: filters.workspaceId } });
@@ -42,9 +45,11 @@ export function buildQuery(filters: ListFilters, scope: ReadScope): Json {
     });
   }
   const mustNot: Json[] = [];
-  if (!filters.includeDeparted) {
-    // Terms lookups: OpenSearch reads the org's departed-user list from its membership documents itself, inside
-    // this one search — no id list passes through Node. Events without an actor never match, so they stay.
+  // Events without an actor never match either form, so they stay.
+  if (!filters.includeDeparted && departed) {
+    if (departed.length > 0) mustNot.push({ terms: { actorId: departed } });
+  } else if (!filters.includeDeparted) {
+    // Terms lookups: OpenSearch reads the org's departed-user list from its membership documents itself.
     for (const lookup of departedLookups(scope.orgId)) mustNot.push({ terms: { actorId: lookup } });
   }
   // Every word must match some field (the last one as a prefix), so "alice deploy" finds Alice's deployments.
@@ -109,7 +114,7 @@ type SortKeyLike = readonly [number, string];
 
 /**
  * A complete search request for one page: newest first from `after`, `size` hits, within `window` when given
- * (else every day the filters allow). Missing day indices are skipped, and a range with no index at all is an
+ * (else every day the filters allow), `departed` as for buildQuery. Missing day indices are skipped, and a range with no index at all is an
  * empty page rather than an error.
  */
 export function buildSearch(
@@ -118,9 +123,10 @@ export function buildSearch(
   size: number,
   after?: SortKeyLike,
   window?: Window,
+  departed?: string[],
 ) {
   let index = indicesFor(filters);
-  let query = buildQuery(filters, scope);
+  let query = buildQuery(filters, scope, departed);
   if (window) {
     index = indicesForRange(
       window.from === undefined ? undefined : new Date(window.from),

@@ -15,27 +15,34 @@ export interface Page {
 }
 
 /**
- * Past this many departed members, their events are dropped from the hits here rather than by terms lookups:
- * OpenSearch would resolve the lookups once and send every id to every day index searched, so a read that
- * visits many days (a rare word over a year) would cost (days × ids) — seconds for 100,000 ids.
+ * Past this many departed members, their events are dropped from the hits here rather than excluded by the
+ * query: the ids would go to every day index searched, so a read that visits many days (a rare word over a
+ * year) would cost (days × ids) — seconds for 100,000 ids.
  */
 export const DROP_DEPARTED_ABOVE = 5_000;
 /** Most hits asked for per request while dropping departed members' events here (a batch doubles from the page size). */
 const DROP_BATCH = 1000;
-/** Hits looked at here before the rest of the read goes back to the lookups (most events being departed ones). */
+/** Hits looked at here before the rest of the read goes back to the terms lookups (most events being departed ones). */
 const DROP_MAX_SCANNED = 20_000;
 
-/** The org's departed members when there are so many that the read drops their events itself, else undefined. */
-async function departedToDrop(store: Store, filters: ListFilters, scope: ReadScope) {
-  if (filters.includeDeparted) return undefined;
-  const departed = await membershipDocs.departed(store, scope.orgId);
-  return departed.length > DROP_DEPARTED_ABOVE ? new Set(departed) : undefined;
+/**
+ * How this read leaves out departed members' events: nothing to leave out; their ids, for the query; or, when
+ * there are very many, the set of them to drop here. The org's list is read once per read, not per request.
+ */
+async function departedOf(
+  store: Store,
+  filters: ListFilters,
+  scope: ReadScope,
+): Promise<{ ids?: string[]; drop?: Set<string> }> {
+  if (filters.includeDeparted) return {};
+  const ids = await membershipDocs.departed(store, scope.orgId);
+  return ids.length > DROP_DEPARTED_ABOVE ? { drop: new Set(ids) } : { ids };
 }
 
 /**
  * Up to `size` hits after `after`, newest first, walking the day windows. Departed members' events are
- * excluded by the query (terms lookups) or, for an org with very many of them, dropped here: then the windows
- * are paged in batches, each continuing after the last hit looked at, so nothing is skipped or repeated.
+ * excluded by the query or, for an org with very many of them, dropped here: then the windows are paged in
+ * batches, each continuing after the last hit looked at, so nothing is skipped or repeated.
  */
 async function searchHits(
   store: Store,
@@ -44,7 +51,7 @@ async function searchHits(
   size: number,
   after?: SortKey,
 ): Promise<EventHit[]> {
-  const drop = await departedToDrop(store, filters, scope);
+  const { ids, drop } = await departedOf(store, filters, scope);
   const hits: EventHit[] = [];
   let from = after;
   let scanned = 0;
@@ -54,8 +61,10 @@ async function searchHits(
     for (;;) {
       const dropping = drop !== undefined && scanned < DROP_MAX_SCANNED;
       const want = dropping ? Math.max(size - hits.length, batch) : size - hits.length;
-      const query = dropping ? { ...filters, includeDeparted: true } : filters;
-      const found = await searchEvents(store, buildSearch(query, scope, want, from, window));
+      const search = dropping
+        ? buildSearch({ ...filters, includeDeparted: true }, scope, want, from, window)
+        : buildSearch(filters, scope, want, from, window, ids); // past DROP_MAX_SCANNED: the lookups
+      const found = await searchEvents(store, search);
       scanned += found.length;
       for (const h of found) {
         if (dropping && h.event.actorId != null && drop.has(h.event.actorId)) continue;

@@ -27,6 +27,16 @@ describe('read query builder', () => {
     );
   });
 
+  it('puts departed ids the read has already fetched into the query itself, and none when there are none', () => {
+    const scope = { orgId: 'org_a' };
+    const q = buildQuery(filters({}), scope, ['u1', 'u2']) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(q.bool.must_not).to.deep.equal([{ terms: { actorId: ['u1', 'u2'] } }]);
+    expect(buildQuery(filters({}), scope, [])).to.not.have.nested.property('bool.must_not');
+    expect(buildQuery(filters({ includeDeparted: 'true' }), scope, ['u1'])).to.not.have.nested.property(
+      'bool.must_not',
+    );
+  });
+
   it('searches every word with bool_prefix multi_match led by description, never query syntax', () => {
     const q = buildQuery(filters({ search: 'a AND (b* "c' }), { orgId: 'org_a' }) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
     expect(q.bool.must).to.have.length(4);
