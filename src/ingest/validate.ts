@@ -160,7 +160,8 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
   }
 
   const doc: StoredEvent = {
-    id: input.id ?? nextUlid(createdAtMs),
+    // A ULID's time cannot be before 1970; a day that old is accepted only where the seal age allows it.
+    id: input.id ?? nextUlid(Math.max(createdAtMs, 0)),
     action: input.action,
     resourceType: input.resourceType,
     resourceId: input.resourceId ?? null,
