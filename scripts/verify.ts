@@ -59,6 +59,11 @@ function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
   console.log(
     `  events: ${events.sealedChecked} sealed events recomputed, ${events.scanned} event documents scanned`,
   );
+  if (events.expired > 0) {
+    console.log(
+      `  expired: ${events.expired} sealed events deleted with their day past AUDIT_RETENTION_DAYS (not a finding)`,
+    );
+  }
   if (events.pending > 0) {
     console.log(
       `  pending: ${events.pending} accepted events not sealed yet (oldest accepted ${events.oldestPendingAcceptedAt}); ` +
@@ -118,6 +123,7 @@ runCli(HELP, async (args) => {
       ...(until ? { until } : {}),
       ...(checkpoint ? { checkpoint } : {}),
       lateGraceMs: sealerOptions(cfg.sealIntervalMs).lateGraceMs,
+      retentionDays: cfg.retentionDays,
       progress,
     });
     progress.finish();

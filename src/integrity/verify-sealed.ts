@@ -16,8 +16,17 @@ import { iterateSeals } from './seals.ts';
 /** Events read per multi-get. */
 const CHUNK = 1000;
 
-/** Step 2 for one seal. */
-export async function checkSealedEvents(store: Store, seal: Seal, problems: Problem[]): Promise<void> {
+/**
+ * Step 2 for one seal; returns how many of its events are missing because their day is past retention
+ * (`expired`, from the ledger's createdAt): those are no finding.
+ */
+export async function checkSealedEvents(
+  store: Store,
+  seal: Seal,
+  problems: Problem[],
+  expired: (createdAt: string) => boolean = () => false,
+): Promise<number> {
+  let gone = 0;
   const { orgId, seq } = seal;
   const add = (p: Omit<Problem, 'orgId' | 'seq'>) => problems.push({ orgId, seq, ...p });
   const n = seal.count;
@@ -74,6 +83,10 @@ export async function checkSealedEvents(store: Store, seal: Seal, problems: Prob
         });
       }
       const ev = events[k];
+      if (!ev && entry && expired(entry.createdAt)) {
+        gone += 1;
+        return;
+      }
       if (!ev) {
         add({
           kind: 'event-missing',
@@ -95,6 +108,7 @@ export async function checkSealedEvents(store: Store, seal: Seal, problems: Prob
       });
     });
   }
+  return gone;
 }
 
 /** As much as can be told about what changed in a modified event. */

@@ -17,6 +17,7 @@ import type { Store } from '../store/client.ts';
 import { countEvents, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
 import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
+import { dayAgeDays } from '../lifecycle/age.ts';
 import { checkChain, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { iterateSeals } from './seals.ts';
@@ -32,6 +33,10 @@ export interface VerifyOptions {
   checkpoint?: Checkpoint;
   /** Same meaning as the sealer's option: older unsealed entries are findings, younger ones pending. */
   lateGraceMs: number;
+  /** AUDIT_RETENTION_DAYS: a sealed event whose day is this old is gone by design, not deleted by someone. */
+  retentionDays?: number;
+  /** The time retention is counted from (tests move it); default now. */
+  now?: Date;
   progress?: { setTotal(n: number): void; tick(n?: number): void };
 }
 
@@ -40,7 +45,14 @@ export interface VerifyReport {
   keyId: string;
   clean: boolean;
   seals: { count: number; firstSeq?: number; lastSeq?: number; checked: number };
-  events: { sealedChecked: number; scanned: number; pending: number; oldestPendingAcceptedAt?: string };
+  events: {
+    sealedChecked: number;
+    scanned: number;
+    pending: number;
+    /** Sealed events whose day is past retention and was deleted (their seals still verify). */
+    expired: number;
+    oldestPendingAcceptedAt?: string;
+  };
   /** The newest seal's checkpoint: what to keep (e.g. with --save-checkpoint) to pin today's history. */
   head?: Checkpoint;
   problems: Problem[];
@@ -69,7 +81,7 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
     keyId: opts.publicKey.keyId,
     clean: false,
     seals: { count: chain.length, firstSeq: chain[0]?.seq, lastSeq: head?.seq, checked: 0 },
-    events: { sealedChecked: 0, scanned: 0, pending: 0 },
+    events: { sealedChecked: 0, scanned: 0, pending: 0, expired: 0 },
     ...(head ? { head } : {}),
     problems,
   };
@@ -82,10 +94,13 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   const ledgerTotal = await countEntries(store, orgId, window);
   opts.progress?.setTotal(chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + ledgerTotal + eventTotal);
 
+  const now = opts.now ?? new Date();
+  const expired = (createdAt: string) =>
+    opts.retentionDays !== undefined && dayAgeDays(new Date(createdAt), now) >= opts.retentionDays;
   const sealed = new IdHashes();
   for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
     if (!inWindow(seal)) continue;
-    await checkSealedEvents(store, seal, problems);
+    report.events.expired += await checkSealedEvents(store, seal, problems, expired);
     for (const id of seal.eventIds) sealed.add(id);
     report.seals.checked += 1;
     report.events.sealedChecked += seal.eventIds.length;
