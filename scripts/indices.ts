@@ -8,7 +8,8 @@ const HELP = `Usage: npm run indices [-- --json] [--pattern P | --explain <index
 
 Lists the audit day indices (audit-logs-YYYY.MM.DD), oldest first, with a totals row:
   day, docs, size, lifecycle state (hot | sealed | delete) and the next step with its date,
-  write-blocked (yes/no), sealed (all events in a tamper-evidence seal, or how many are still pending).
+  write-blocked (yes/no; "in audit-logs-YYYY.MM" for a day consolidated into its month index),
+  sealed (all events in a tamper-evidence seal, or how many are still pending).
 
 The lifecycle comes from the ISM plugin's explain API where the cluster has it; otherwise from the rules
 the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS; see docs/operations.md "Lifecycle").
@@ -44,7 +45,8 @@ function row(i: DayIndexInfo): (string | number)[] {
     formatBytes(i.sizeBytes),
     i.lifecycle.state,
     step,
-    i.writeBlocked ? 'yes' : 'no',
+    // A consolidated day: write-blocked in its month index, read through an alias with its own name.
+    i.storedIn ? `yes (in ${i.storedIn})` : i.writeBlocked ? 'yes' : 'no',
     i.unsealed === 0 ? 'yes' : `${i.unsealed.toLocaleString('en-US')} pending`,
   ];
 }

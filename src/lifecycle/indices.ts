@@ -11,13 +11,21 @@ import { hasIsm } from '../store/bootstrap.ts';
 import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
 import {
+  docsPerDay,
   indexStats,
   ismExplain,
+  monthIndices,
   ledgerEntriesPerIndex,
   refreshIndices,
   writeBlockedIndices,
 } from '../store/indices.ts';
-import { AUDIT_INDEX_PATTERN, AUDIT_INDEX_PREFIX, dayOfIndex, INTERNAL } from '../store/names.ts';
+import {
+  AUDIT_INDEX_PATTERN,
+  AUDIT_INDEX_PREFIX,
+  dayOfIndex,
+  INTERNAL,
+  monthOfIndex,
+} from '../store/names.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -44,6 +52,8 @@ export interface DayIndexInfo {
   writeBlocked: boolean;
   /** Events of this index the ledger does not yet list in a seal (0 = everything is sealed). */
   unsealed: number;
+  /** For a day consolidated into its month index: that index (the day's name is its alias). */
+  storedIn?: string;
   lifecycle: Lifecycle;
 }
 
@@ -135,11 +145,32 @@ export async function listDayIndices(
   pattern = AUDIT_INDEX_PATTERN,
 ): Promise<DayIndexInfo[]> {
   checkIndexPattern(pattern);
-  const rows = await indexStats(store, pattern);
-  if (rows.length === 0) return [];
-  const blocked = await writeBlockedIndices(store, pattern);
+  const rows = (await indexStats(store, pattern)).filter((r) => !monthOfIndex(r.index));
+  const months = await monthIndices(store, pattern);
+  if (rows.length === 0 && months.length === 0) return [];
+  const blocked = rows.length > 0 ? await writeBlockedIndices(store, pattern) : new Set<string>();
   const unsealed = await unsealedByIndex(store);
   const explained = (await hasIsm(store)) ? await ismExplain(store, pattern) : undefined;
+
+  // A consolidated day is listed as the day it is, its size the month's share by its events.
+  const consolidated: DayIndexInfo[] = [];
+  for (const m of months) {
+    const perDay = m.days.length > 0 ? await docsPerDay(store, m.index) : new Map<string, number>();
+    for (const index of m.days) {
+      const day = dayOfIndex(index)!;
+      const docs = perDay.get(index) ?? 0;
+      consolidated.push({
+        index,
+        day: day.toISOString().slice(0, 10),
+        docs,
+        sizeBytes: m.docs > 0 ? Math.round((m.sizeBytes * docs) / m.docs) : 0,
+        writeBlocked: true,
+        unsealed: unsealed.get(index) ?? 0,
+        lifecycle: explained ? ismLifecycle(explained[m.index]) : plannedLifecycle(day, cfg, now, true),
+        storedIn: m.index,
+      });
+    }
+  }
 
   return rows
     .map((r): DayIndexInfo => {
@@ -160,6 +191,7 @@ export async function listDayIndices(
         lifecycle,
       };
     })
+    .concat(consolidated)
     .sort((a, b) => a.index.localeCompare(b.index));
 }
 
@@ -194,6 +226,12 @@ export async function explainIndex(
           ? `It is sealed (write-blocked); it will be deleted at ${info.lifecycle.nextStepAt}.`
           : 'It is past retention: the next sweep deletes it.',
     );
+    if (info.storedIn) {
+      reasons.push(
+        `Its month is consolidated: the day's events are kept in ${info.storedIn}, read through an alias ` +
+          `named ${index}; retention removes the day from that index.`,
+      );
+    }
   } else {
     reasons.push('Its name carries no day, so the sweep does not manage it.');
   }

@@ -4,19 +4,31 @@
  * by creation date, so a back-filled old day would look young to it.
  *
  * Per day index: age >= AUDIT_RETENTION_DAYS → delete; else age >= AUDIT_SEAL_AFTER_DAYS and not yet
- * write-blocked → `_block/write` and force merge to one segment. Idempotent: a second run changes nothing.
+ * write-blocked → `_block/write` and force merge to one segment. Then per month (consolidate.ts): days of
+ * month indices past retention are removed, and a past month whose days are all sealed is consolidated into
+ * one month index. Idempotent: a second run changes nothing.
  */
 import type { Config } from '../config.ts';
 import { isUnavailable, type Store } from '../store/client.ts';
-import { deleteIndex, openIndexNames, sealIndex, writeBlockedIndices } from '../store/indices.ts';
+import {
+  deleteIndex,
+  monthIndices,
+  openIndexNames,
+  sealIndex,
+  writeBlockedIndices,
+} from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
+import { consolidateMonths, expireMonthDays } from './consolidate.ts';
 import type { Logger } from '../observe/log.ts';
 
 export interface SweepAction {
+  /** The day index (deleted, sealed), or the month index its days were consolidated into. */
   index: string;
-  ageDays: number;
-  action: 'deleted' | 'sealed';
+  ageDays?: number;
+  action: 'deleted' | 'sealed' | 'consolidated';
+  /** consolidated: how many day indices the month index replaced. */
+  days?: number;
   /** Set when the action failed; the next sweep tries again. */
   error?: string;
 }
@@ -31,6 +43,8 @@ export interface SweepOptions {
   now?: Date;
   /** Which indices to look at (tests narrow it to their own days); default every audit index. */
   pattern?: string;
+  /** How old a month index left without its days must be to count as abandoned and be built again. */
+  staleBuildMs?: number;
 }
 
 export async function sweepLifecycle(
@@ -62,6 +76,24 @@ export async function sweepLifecycle(
       report.actions.push({ index, ageDays, action, error: (err as Error).message });
     }
   }
+
+  const months = await monthIndices(store, pattern);
+  report.actions.push(...(await expireMonthDays(store, months, cfg, now)));
+  const ok = (action: SweepAction['action']) =>
+    new Set(report.actions.filter((a) => a.action === action && !a.error).map((a) => a.index));
+  const deleted = ok('deleted');
+  const sealed = new Set([...blocked, ...ok('sealed')]);
+  report.actions.push(
+    ...(await consolidateMonths(
+      store,
+      names.filter((i) => !deleted.has(i)),
+      sealed,
+      months,
+      cfg,
+      now,
+      opts.staleBuildMs ?? 15 * 60_000,
+    )),
+  );
   return report;
 }
 
@@ -84,6 +116,8 @@ export function startLifecycleSweep(
           for (const a of report.actions) {
             onAction(a);
             if (a.error) log.error({ ...a }, `lifecycle: ${a.action} ${a.index} failed`);
+            else if (a.action === 'consolidated')
+              log.info({ ...a }, `lifecycle: consolidated ${a.days} sealed day(s) into ${a.index}`);
             else log.info({ ...a }, `lifecycle: ${a.action} ${a.index} (${a.ageDays} days old)`);
           }
         },

@@ -75,7 +75,7 @@ export class Metrics {
 
   readonly lifecycleActions = new Counter({
     name: 'audit_lifecycle_actions_total',
-    help: 'Lifecycle sweep actions on day indices by action (sealed, deleted) and result (ok, failed)',
+    help: 'Lifecycle sweep actions by action (sealed, deleted, consolidated) and result (ok, failed)',
     labelNames: ['action', 'result'] as const,
     registers: [this.registry],
   });

@@ -8,7 +8,7 @@ import { StoreUnavailable } from '../errors.ts';
 import { getMany, type CallOptions, type Store } from './client.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
-import { AUDIT_INDEX_PATTERN, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
+import { AUDIT_INDEX_PATTERN, dayIndexOfHit, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { orgAccepted, scanHits, type AcceptedWindow } from './scan.ts';
 
 // --- Read path: list, search, stream, page aggregations ----------------------------------------------------
@@ -288,9 +288,15 @@ export async function getEvents<T extends Partial<StoredEvent> = StoredEvent>(
 export async function findEventIndex(store: Store, orgId: string, id: string): Promise<string | undefined> {
   const res = await store.search({
     index: AUDIT_INDEX_PATTERN,
-    body: { size: 1, query: { bool: { filter: [{ term: { orgId } }, { term: { id } }] } }, _source: false },
+    body: {
+      size: 1,
+      query: { bool: { filter: [{ term: { orgId } }, { term: { id } }] } },
+      _source: ['createdAt'],
+    },
   });
-  return (res.body as { hits: { hits: { _index: string }[] } }).hits.hits[0]?._index;
+  const hit = (res.body as { hits: { hits: { _index: string; _source?: { createdAt?: string } }[] } }).hits
+    .hits[0];
+  return hit && dayIndexOfHit(hit._index, hit._source?.createdAt);
 }
 
 /** How many of the org's events were accepted in the window. */
@@ -309,7 +315,7 @@ export async function* scanOrgEvents(
     { acceptedAt: 'asc' },
     { id: 'asc' },
   ])) {
-    yield { index: hit._index, doc: hit._source };
+    yield { index: dayIndexOfHit(hit._index, hit._source.createdAt), doc: hit._source };
   }
 }
 

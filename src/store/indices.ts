@@ -4,7 +4,7 @@
  * Failures pass through as the client reports them: the scripts print their messages.
  */
 import { statusOf, type Store } from './client.ts';
-import { INTERNAL } from './names.ts';
+import { dayIndex, dayOfIndex, INTERNAL, monthIndex, monthOfIndex } from './names.ts';
 
 /** A day index as `_cat/indices` lists it: its document count and its size on disk in bytes. */
 export interface IndexStats {
@@ -73,9 +73,14 @@ export async function writeBlockedIndices(
  */
 export async function indicesRefusingWrites(store: Store, indices: string[]): Promise<Set<string>> {
   let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
+  // A day of a consolidated month refuses what its month index refuses, whether it has an alias or not.
+  const months = indices.flatMap((index) => {
+    const day = dayOfIndex(index);
+    return day ? [monthIndex(day)] : [];
+  });
   try {
     const res = await store.indices.getSettings({
-      index: indices.join(','),
+      index: [...new Set([...indices, ...months])].join(','),
       name: 'index.blocks.*',
       ignore_unavailable: true,
       allow_no_indices: true,
@@ -91,6 +96,10 @@ export async function indicesRefusingWrites(store: Store, indices: string[]): Pr
     if (blocks.write === 'true' || blocks.read_only === 'true' || blocks.read_only_allow_delete === 'true') {
       out.add(index);
     }
+  }
+  for (const index of indices) {
+    const day = dayOfIndex(index);
+    if (day && out.has(monthIndex(day))) out.add(index);
   }
   return out;
 }
@@ -144,4 +153,171 @@ export async function ismChangePolicy(store: Store, pattern: string, policyId: s
     body: { policy_id: policyId },
   });
   return (res.body as { updated_indices?: number }).updated_indices ?? 0;
+}
+
+// --- Month indices: the sealed days of a past month in one index (lifecycle/consolidate.ts) ----------------
+
+/** A month index: hidden, write-blocked once built, each of its days read through a filtered alias. */
+export interface MonthIndexInfo {
+  index: string;
+  /** The aliases it answers to: one per day of the month still kept, each named like the day index it replaced. */
+  days: string[];
+  docs: number;
+  sizeBytes: number;
+  /** Creation time, epoch ms: a month index without aliases is a build in progress, or one abandoned. */
+  createdAtMs: number;
+}
+
+/** The month indices (by name: `audit-logs-YYYY.MM`) among the indices matching `pattern`, hidden ones included. */
+export async function monthIndices(store: Store, pattern: string): Promise<MonthIndexInfo[]> {
+  const res = await store.cat.indices({
+    index: pattern,
+    format: 'json',
+    bytes: 'b',
+    h: 'index,docs.count,store.size,creation.date',
+    expand_wildcards: 'all',
+  } as never);
+  const rows = ((res.body ?? []) as unknown as Record<string, string>[]).filter((r) =>
+    monthOfIndex(r.index!),
+  );
+  if (rows.length === 0) return [];
+  const aliases = (
+    await store.indices.getAlias({ index: rows.map((r) => r.index).join(','), expand_wildcards: 'all' })
+  ).body as Record<string, { aliases?: Record<string, unknown> }>;
+  return rows.map((r): MonthIndexInfo => ({
+    index: r.index!,
+    days: Object.keys(aliases[r.index!]?.aliases ?? {}).sort(),
+    docs: Number(r['docs.count'] ?? 0),
+    sizeBytes: Number(r['store.size'] ?? 0),
+    createdAtMs: Number(r['creation.date'] ?? 0),
+  }));
+}
+
+/**
+ * Creates an empty month index: hidden, so that no search over the audit pattern sees it before its days are
+ * swapped in; not append-only, so that retention can delete its oldest days. False when it exists already.
+ */
+export async function createMonthIndex(store: Store, index: string): Promise<boolean> {
+  try {
+    await store.indices.create({
+      index,
+      body: {
+        settings: {
+          'index.hidden': true,
+          'index.append_only.enabled': false,
+          'index.refresh_interval': '-1',
+        },
+      },
+    });
+    return true;
+  } catch (err) {
+    const type = (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
+    if (type === 'resource_already_exists_exception') return false;
+    throw err;
+  }
+}
+
+/** Copies every document of `from` into `to` (create: an id already there is an error) and refreshes `to`. */
+export async function copyIndex(store: Store, from: string, to: string): Promise<void> {
+  const res = await store.reindex(
+    {
+      refresh: true,
+      wait_for_completion: true,
+      body: { source: { index: from, size: 5000 }, dest: { index: to, op_type: 'create' } },
+    },
+    { requestTimeout: 30 * 60_000, maxRetries: 0 },
+  );
+  const failures = (res.body as { failures?: { cause?: { reason?: string } }[] }).failures ?? [];
+  if (failures.length > 0) {
+    throw new Error(
+      `copying ${from} into ${to}: ${failures.length} failure(s), e.g. ${failures[0]?.cause?.reason}`,
+    );
+  }
+}
+
+/** How many documents `index` holds (searchable ones: refresh first). */
+export async function countDocs(store: Store, index: string, query?: object): Promise<number> {
+  const res = await store.count({ index, ...(query ? { body: { query } } : {}) });
+  return (res.body as { count: number }).count;
+}
+
+/** A month's day: the alias name (the day index it stands for) and its `[from, to)` createdAt span in ms. */
+export interface MonthDay {
+  name: string;
+  from: number;
+  to: number;
+}
+
+const dayFilter = (d: MonthDay) => ({
+  range: { createdAt: { gte: new Date(d.from).toISOString(), lt: new Date(d.to).toISOString() } },
+});
+
+/**
+ * In one atomic step: the day indices `replaced` disappear and each of `days` becomes a filtered alias of
+ * `month`. No search ever sees a day twice or not at all.
+ */
+export async function swapDaysIntoMonth(
+  store: Store,
+  month: string,
+  replaced: string[],
+  days: MonthDay[],
+): Promise<void> {
+  await store.indices.updateAliases({
+    body: {
+      actions: [
+        ...replaced.map((index) => ({ remove_index: { index } })),
+        ...days.map((d) => ({ add: { index: month, alias: d.name, filter: dayFilter(d) } })),
+      ],
+    },
+  });
+}
+
+/** Removes day aliases from a month index (its days past retention): no read sees those days any more. */
+export async function removeDayAliases(store: Store, month: string, names: string[]): Promise<void> {
+  await store.indices.updateAliases({
+    body: { actions: names.map((alias) => ({ remove: { index: month, alias } })) },
+  });
+}
+
+/**
+ * Deletes the month index's events created before `beforeMs` (its days past retention): lifts the write block
+ * for the delete, puts it back, and merges the deleted documents away.
+ */
+export async function deleteMonthDocsBefore(store: Store, month: string, beforeMs: number): Promise<number> {
+  // ISM's read_only, where the cluster has it, would refuse the delete as well.
+  await store.indices.putSettings({
+    index: month,
+    body: { 'index.blocks.write': false, 'index.blocks.read_only': false },
+  });
+  let deleted: number;
+  try {
+    const res = await store.deleteByQuery(
+      {
+        index: month,
+        refresh: true,
+        conflicts: 'proceed',
+        body: { query: { range: { createdAt: { lt: new Date(beforeMs).toISOString() } } } },
+      },
+      { requestTimeout: 30 * 60_000, maxRetries: 0 },
+    );
+    deleted = (res.body as { deleted?: number }).deleted ?? 0;
+  } finally {
+    await store.indices.addBlock({ index: month, block: 'write' });
+  }
+  await store.indices.forcemerge({ index: month, only_expunge_deletes: true });
+  return deleted;
+}
+
+/** A month index's documents per day index of their createdAt. */
+export async function docsPerDay(store: Store, month: string): Promise<Map<string, number>> {
+  const res = await store.search({
+    index: month,
+    body: {
+      size: 0,
+      aggs: { days: { date_histogram: { field: 'createdAt', fixed_interval: '1d', min_doc_count: 1 } } },
+    },
+  });
+  const buckets = ((res.body as { aggregations?: { days?: { buckets?: unknown } } }).aggregations?.days
+    ?.buckets ?? []) as { key: number; doc_count: number }[];
+  return new Map(buckets.map((b) => [dayIndex(new Date(b.key)), b.doc_count]));
 }

@@ -20,6 +20,34 @@ export function dayOfIndex(index: string): Date | undefined {
 }
 
 /**
+ * `audit-logs-YYYY.MM`: the month index that the sealed days of a past month are consolidated into (hidden;
+ * each of its days is read through a filtered alias with the day index's name, see lifecycle/consolidate.ts).
+ */
+export function monthIndex(date: Date | string): string {
+  return dayIndex(date).slice(0, -3);
+}
+
+/** The UTC midnight of the first day of a month index's month, or undefined for another name. */
+export function monthOfIndex(index: string): Date | undefined {
+  const m = /^audit-logs-(\d{4})\.(\d{2})$/.exec(index);
+  if (!m) return undefined;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/**
+ * The day index a stored event belongs to, from the index a search found it in: a month index answers for
+ * its days, so an event found there is named by the day of its createdAt — unless that day is not in the
+ * month (a copy placed there by hand), which keeps the month's name and so never matches a ledger entry.
+ */
+export function dayIndexOfHit(index: string, createdAt: string | undefined): string {
+  const at = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
+  if (!monthOfIndex(index) || !at || Number.isNaN(at.getTime())) return index;
+  const day = dayIndex(at);
+  return day.startsWith(`${index}.`) ? day : index;
+}
+
+/**
  * The day indices a createdAt range touches (inclusive), or the whole pattern when the range is open or
  * longer than `maxDays` (a long list costs more than the pattern).
  */
