@@ -80,7 +80,7 @@ const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
  * covers everything older. A page that fills within the newest days never touches the older day indices, so
  * its cost does not grow with retention; only a read that matches little walks far back.
  */
-export const WINDOW_DAYS = [1, 7, 30, 90];
+export const WINDOW_DAYS = [1, 30];
 
 /** A span of whole UTC days of createdAt, `[from, to)` in epoch ms; `from` undefined = back to the oldest. */
 export interface Window {
