@@ -25,18 +25,50 @@ const DROP_BATCH = 1000;
 /** Hits looked at here before the rest of the read goes back to the terms lookups (most events being departed ones). */
 const DROP_MAX_SCANNED = 20_000;
 
+type Departed = { ids?: string[]; drop?: Set<string> };
+
+/**
+ * The departed lists of the orgs read last (newest last), each with the version of the lookup documents it
+ * was read at: a read checks the version (one small realtime multi-get) and reads the list again only when it
+ * changed — on this or any other instance. At most CACHED_IDS ids of CACHED_ORGS orgs are kept.
+ */
+const cache = new Map<string, { version: string; departed: Departed; size: number }>();
+const CACHED_IDS = 120_000;
+const CACHED_ORGS = 1000;
+let cachedIds = 0;
+
 /**
  * How this read leaves out departed members' events: nothing to leave out; their ids, for the query; or, when
- * there are very many, the set of them to drop here. The org's list is read once per read, not per request.
+ * there are very many, the set of them to drop here. The org's list is read at most once per read, not per
+ * request, and not at all while it has not changed.
  */
-async function departedOf(
-  store: Store,
-  filters: ListFilters,
-  scope: ReadScope,
-): Promise<{ ids?: string[]; drop?: Set<string> }> {
+async function departedOf(store: Store, filters: ListFilters, scope: ReadScope): Promise<Departed> {
   if (filters.includeDeparted) return {};
-  const ids = await membershipDocs.departed(store, scope.orgId);
-  return ids.length > DROP_DEPARTED_ABOVE ? { drop: new Set(ids) } : { ids };
+  const { orgId } = scope;
+  // The version is read first: a list read after it is at least as new, so a stale list is never kept.
+  const version = await membershipDocs.version(store, orgId);
+  const hit = cache.get(orgId);
+  if (hit) {
+    cache.delete(orgId);
+    cachedIds -= hit.size;
+    if (hit.version === version) {
+      cache.set(orgId, hit);
+      cachedIds += hit.size;
+      return hit.departed;
+    }
+  }
+  const ids = await membershipDocs.departed(store, orgId);
+  const departed = ids.length > DROP_DEPARTED_ABOVE ? { drop: new Set(ids) } : { ids };
+  if (ids.length <= CACHED_IDS) {
+    cache.set(orgId, { version, departed, size: ids.length });
+    cachedIds += ids.length;
+    for (const [oldest, entry] of cache) {
+      if (cachedIds <= CACHED_IDS && cache.size <= CACHED_ORGS) break;
+      cache.delete(oldest);
+      cachedIds -= entry.size;
+    }
+  }
+  return departed;
 }
 
 /**

@@ -62,6 +62,34 @@ export async function getMany<T>(
   docs: DocRef[],
   options: { source?: boolean | string[]; call?: CallOptions } = {},
 ): Promise<(T | undefined)[]> {
+  // A document read with `_source: false` is still there: true stands for it.
+  return (await mget<T>(store, docs, options)).map((d) => (d.found ? ((d._source ?? true) as T) : undefined));
+}
+
+/**
+ * Each document's version as `seqNo:primaryTerm` (it changes with every write), undefined where absent; the
+ * same realtime multi-get as getMany, without the sources.
+ */
+export async function getVersions(store: Store, docs: DocRef[]): Promise<(string | undefined)[]> {
+  return (await mget(store, docs, { source: false })).map((d) =>
+    d.found ? `${d._seq_no}:${d._primary_term}` : undefined,
+  );
+}
+
+interface MgetDoc<T> {
+  _id: string;
+  found?: boolean;
+  _source?: T;
+  _seq_no?: number;
+  _primary_term?: number;
+  error?: { type: string; reason?: string };
+}
+
+async function mget<T>(
+  store: Store,
+  docs: DocRef[],
+  options: { source?: boolean | string[]; call?: CallOptions },
+): Promise<MgetDoc<T>[]> {
   if (docs.length === 0) return [];
   let res;
   try {
@@ -72,18 +100,13 @@ export async function getMany<T>(
   } catch (err) {
     throw storageFailure(err);
   }
-  const found = (
-    res.body as {
-      docs: { _id: string; found?: boolean; _source?: T; error?: { type: string; reason?: string } }[];
-    }
-  ).docs;
-  return found.map((d) => {
+  const found = (res.body as { docs: MgetDoc<T>[] }).docs;
+  for (const d of found) {
     if (d.error && d.error.type !== 'index_not_found_exception') {
       throw new StoreUnavailable(`reading ${d._id}: ${d.error.reason ?? d.error.type}`);
     }
-    // A document read with `_source: false` is still there: true stands for it.
-    return d.found ? ((d._source ?? true) as T) : undefined;
-  });
+  }
+  return found;
 }
 
 /** The HTTP status of an OpenSearch error response, if it was one. */

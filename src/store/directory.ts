@@ -4,7 +4,7 @@
  * versioned.ts) and answer false when another change came first. `ref` names a document for the directory's
  * audit event ids.
  */
-import { getMany, type Store } from './client.ts';
+import { getMany, getVersions, type Store } from './client.ts';
 import type { ApiKeyRecord, Member, Membership, Org, Workspace } from './directory-records.ts';
 import { INTERNAL } from './names.ts';
 import {
@@ -89,6 +89,8 @@ export const memberDocs = {
 export const DEPARTED_DOCS = 4;
 export const DEPARTED_PER_DOC = 60_000;
 const lookupId = (orgId: string, i: number) => (i === 0 ? orgId : `${orgId}~${i}`);
+const lookupRefs = (orgId: string) =>
+  Array.from({ length: DEPARTED_DOCS }, (_, i) => ({ _index: INTERNAL.membership, _id: lookupId(orgId, i) }));
 
 export const membershipDocs = {
   /** Lookup document `i` of the org (0 is the main one). */
@@ -101,15 +103,14 @@ export const membershipDocs = {
     writeIfUnchanged(store, INTERNAL.membership, lookupId(doc.orgId, i), doc, prev),
   /** The org's departed user ids, from all its lookup documents (realtime: as of the last change). */
   async departed(store: Store, orgId: string): Promise<string[]> {
-    const docs = await getMany<Pick<Membership, 'departed'>>(
-      store,
-      Array.from({ length: DEPARTED_DOCS }, (_, i) => ({
-        _index: INTERNAL.membership,
-        _id: lookupId(orgId, i),
-      })),
-      { source: ['departed'] },
-    );
+    const docs = await getMany<Pick<Membership, 'departed'>>(store, lookupRefs(orgId), {
+      source: ['departed'],
+    });
     return docs.flatMap((d) => d?.departed ?? []);
+  },
+  /** A string that changes whenever any of the org's lookup documents does (realtime), without reading them. */
+  async version(store: Store, orgId: string): Promise<string> {
+    return (await getVersions(store, lookupRefs(orgId))).map((v) => v ?? '-').join(',');
   },
   /** A terms lookup on one list of lookup document `doc` of the org, for queries of the read path. */
   lookup: (orgId: string, path: 'current' | 'departed', doc = 0) => ({

@@ -158,6 +158,51 @@ describe('directory: member sync', function () {
     expect(facets.body.actions.find((a: Json) => a.value === 'workflow.deployed')?.count).to.equal(1);
   });
 
+  for (const departedBefore of [2, DROP_DEPARTED_ABOVE + 1]) {
+    it(`shows a departure and a return at the next read (${departedBefore} departed before)`, async () => {
+      // The read path keeps each org's departed list while its lookup documents are unchanged: a change must
+      // be seen at once, with the list in the query (few departed) or dropped in the read path (many).
+      const orgId = uniqueId('org');
+      await admin('PUT', `/orgs/${orgId}`, { name: 'Comes and goes', plan: 'enterprise' });
+      const gone = Array.from({ length: departedBefore }, (_, i) => member(`g${i}`));
+      const stay = [member('keeper', 'owner'), member('alice')];
+      await admin('PUT', `/orgs/${orgId}/members`, { members: [...gone, ...stay] });
+      expect((await admin('PUT', `/orgs/${orgId}/members`, { members: stay })).body.removed).to.equal(
+        departedBefore,
+      );
+      const ingestKey = (await admin('POST', '/ingest-keys', { orgId })).body.key as string;
+      const readKey = (await admin('POST', `/orgs/${orgId}/api-keys`, { type: 'personal', userId: 'keeper' }))
+        .body.key as string;
+      const posted = await call(
+        'POST',
+        '/api/v1/audit-logs',
+        {
+          events: ['alice', 'g0'].map((actorId) => ({
+            action: 'table.exported',
+            resourceType: 'table',
+            actorId,
+          })),
+        },
+        ingestKey,
+      );
+      expect(posted.status, JSON.stringify(posted.body)).to.be.oneOf([200, 201]);
+      await store.indices.refresh({ index: 'audit-logs-*' });
+      const actors = async () =>
+        (await call('GET', '/api/v1/audit-logs?action=table.exported', undefined, readKey)).body.data.map(
+          (e: Json) => e.actorId,
+        );
+
+      expect(await actors()).to.deep.equal(['alice']);
+      expect(await actors()).to.deep.equal(['alice']); // read again: the kept list
+      expect((await admin('DELETE', `/orgs/${orgId}/members/alice`)).status).to.equal(200);
+      expect(await actors()).to.deep.equal([]);
+      const { userId: _, ...back } = member('g0');
+      const returned = await admin('PUT', `/orgs/${orgId}/members/g0`, back);
+      expect(returned.status, JSON.stringify(returned.body)).to.be.oneOf([200, 201]);
+      expect(await actors()).to.deep.equal(['g0']);
+    });
+  }
+
   it('pages and exports an org with thousands of departed members without gaps or repeats', async () => {
     // Past DROP_DEPARTED_ABOVE the read path drops departed members' events itself, in batches: a cursor walk
     // and an export must still return exactly the other events, newest first, across day windows.
