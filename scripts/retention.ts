@@ -86,10 +86,13 @@ runCli(HELP, async (args) => {
     }
     const deleted = result.sweep.actions.filter((a) => a.action === 'deleted').map((a) => a.index);
     const sealed = result.sweep.actions.filter((a) => a.action === 'sealed').map((a) => a.index);
+    const months = result.sweep.actions.filter((a) => a.action === 'consolidated').map((a) => a.index);
     const policy = result.changes.find((c) => c.kind === 'ISM policy');
     console.log(
-      `\nApplied. Deleted ${deleted.length} index(es)${deleted.length ? `: ${deleted.join(', ')}` : ''}; ` +
-        `write-blocked ${sealed.length}. ISM policy: ${policy?.action ?? 'n/a'}` +
+      `\nApplied. Deleted ${deleted.length} day(s)${deleted.length ? `: ${deleted.join(', ')}` : ''}; ` +
+        `write-blocked ${sealed.length}` +
+        (months.length ? `; sealed months consolidated: ${months.join(', ')}` : '') +
+        `. ISM policy: ${policy?.action ?? 'n/a'}` +
         (result.ismIndicesUpdated !== undefined ? ` (${result.ismIndicesUpdated} indices moved to it)` : '') +
         '.\n' +
         `Now set AUDIT_RETENTION_DAYS=${days} for the service and restart it: it reads the retention once at ` +
