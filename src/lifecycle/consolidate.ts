@@ -95,6 +95,7 @@ export async function consolidateMonths(
   cfg: Pick<Config, 'sealAfterDays'>,
   now: Date,
   staleBuildMs: number,
+  signal?: AbortSignal,
 ): Promise<MonthAction[]> {
   const byMonth = new Map<string, string[]>();
   for (const index of dayIndices) {
@@ -110,6 +111,7 @@ export async function consolidateMonths(
     if (abandoned(m) && !byMonth.has(m.index)) await deleteIndex(store, m.index);
   }
   for (const [name, indices] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
+    if (signal?.aborted) break; // the service is stopping: the next sweep goes on
     const start = monthOfIndex(name)!;
     const next = Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1);
     if (dayAgeDays(new Date(next - DAY_MS), now) < cfg.sealAfterDays) continue; // its last day is not sealed yet
@@ -123,6 +125,7 @@ export async function consolidateMonths(
       await refreshIndices(store, indices);
       let expected = 0;
       for (const index of indices) {
+        signal?.throwIfAborted(); // a copy left half done is dropped below
         expected += await countDocs(store, index);
         await copyIndex(store, index, name);
       }

@@ -45,6 +45,8 @@ export interface SweepOptions {
   pattern?: string;
   /** How old a month index left without its days must be to count as abandoned and be built again. */
   staleBuildMs?: number;
+  /** Aborted when the service stops: a month being consolidated is given up between two day copies. */
+  signal?: AbortSignal;
 }
 
 export async function sweepLifecycle(
@@ -92,13 +94,15 @@ export async function sweepLifecycle(
       cfg,
       now,
       opts.staleBuildMs ?? 15 * 60_000,
+      opts.signal,
     )),
   );
   return report;
 }
 
 /**
- * Runs the sweep every `everyMs` in the background (never two at once); `stop()` waits for a running one.
+ * Runs the sweep every `everyMs` in the background (never two at once); `stop()` waits for a running one,
+ * which gives up a month consolidation between two day copies.
  * Each action is logged and handed to `onAction` (metrics).
  */
 export function startLifecycleSweep(
@@ -108,9 +112,10 @@ export function startLifecycleSweep(
   onAction: (action: SweepAction) => void = () => undefined,
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  const stopping = new AbortController();
   const run = () => {
     if (running) return;
-    running = sweepLifecycle(store, cfg)
+    running = sweepLifecycle(store, cfg, { signal: stopping.signal })
       .then(
         (report) => {
           for (const a of report.actions) {
@@ -135,6 +140,7 @@ export function startLifecycleSweep(
   return {
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -104,6 +104,12 @@ export async function indicesRefusingWrites(store: Store, indices: string[]): Pr
   return out;
 }
 
+/**
+ * For calls that rewrite an index (force merge, copy, delete by query): they take as long as the index is big
+ * (a month of events: minutes), and a retry would only start the same work again.
+ */
+const LONG_CALL = { requestTimeout: 30 * 60_000, maxRetries: 0 };
+
 /** Deletes a day index; one already gone (another instance's sweep) is what was wanted. */
 export async function deleteIndex(store: Store, index: string): Promise<void> {
   await store.indices.delete({ index }, { ignore: [404] });
@@ -115,7 +121,7 @@ export async function deleteIndex(store: Store, index: string): Promise<void> {
  */
 export async function sealIndex(store: Store, index: string): Promise<void> {
   await store.indices.addBlock({ index, block: 'write' });
-  await store.indices.forcemerge({ index, max_num_segments: 1 });
+  await store.indices.forcemerge({ index, max_num_segments: 1 }, LONG_CALL);
 }
 
 /** Ledger entries matching `query`, counted per day index they name (for the unsealed column of the list). */
@@ -225,7 +231,7 @@ export async function copyIndex(store: Store, from: string, to: string): Promise
       wait_for_completion: true,
       body: { source: { index: from, size: 5000 }, dest: { index: to, op_type: 'create' } },
     },
-    { requestTimeout: 30 * 60_000, maxRetries: 0 },
+    LONG_CALL,
   );
   const failures = (res.body as { failures?: { cause?: { reason?: string } }[] }).failures ?? [];
   if (failures.length > 0) {
@@ -298,13 +304,13 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
         conflicts: 'proceed',
         body: { query: { range: { createdAt: { lt: new Date(beforeMs).toISOString() } } } },
       },
-      { requestTimeout: 30 * 60_000, maxRetries: 0 },
+      LONG_CALL,
     );
     deleted = (res.body as { deleted?: number }).deleted ?? 0;
   } finally {
     await store.indices.addBlock({ index: month, block: 'write' });
   }
-  await store.indices.forcemerge({ index: month, only_expunge_deletes: true });
+  await store.indices.forcemerge({ index: month, only_expunge_deletes: true }, LONG_CALL);
   return deleted;
 }
 
