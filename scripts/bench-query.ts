@@ -23,6 +23,7 @@ import { generateEvents, seedWindow } from './lib/seed/events.ts';
 import { seed, withRetry } from './lib/seed/run.ts';
 import { buildWorld } from './lib/seed/world.ts';
 import { facets, histogram } from '../src/query/aggregations.ts';
+import { sweepLifecycle } from '../src/lifecycle/sweep.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
 
@@ -32,7 +33,9 @@ const HELP = `Usage: npx tsx scripts/bench-query.ts [-- --events N] [--days D] [
 Seeds N events (default 1000000) over D days (default 400) in four orgs (50/25/15/10 %) through the ingest
 path, several producers at once, with a service running beside it (sealing on) — or reuses them when the
 orgs already hold their events (OPENSEARCH_URL of an earlier run). Each org has M members (default 2000);
-the second also K departed ones (default 100000, through the member sync). Loads the same events into a throw-away
+the second also K departed ones (default 100000, through the member sync). Runs the lifecycle sweep as a
+service with the default seal age would have (past days sealed, past months consolidated). Loads the same
+events into a throw-away
 PostgreSQL (Debian's server, initdb in a temp dir, own port), then times each query class R times (default
 20) through the service's HTTP API, as one raw OpenSearch request, in PostgreSQL, and with pg_trgm. Then
 measures writes: W fresh events (default 100000) through the ingest path vs raw _bulk of the same documents into an
@@ -319,6 +322,20 @@ runCli(HELP, async (args) => {
           `member sync: ${alumni.length} joined in ${joinSecs.toFixed(1)} s, departed in ${leaveSecs.toFixed(1)} s`,
         );
       }
+    }
+    // The lifecycle as a service with the default seal age would have run it by now: past days sealed, past
+    // months consolidated (the service above accepts the back-filled days, so its own sweep seals nothing).
+    {
+      const t = performance.now();
+      const sweep = await sweepLifecycle(store, { sealAfterDays: 2, retentionDays: days + 2 });
+      const count = (action: string) => sweep.actions.filter((a) => a.action === action && !a.error).length;
+      const failed = sweep.actions.filter((a) => a.error);
+      if (failed.length > 0) throw new Error(`lifecycle sweep: ${JSON.stringify(failed.slice(0, 3))}`);
+      const secs = (performance.now() - t) / 1000;
+      details.lifecycle = { sealed: count('sealed'), consolidated: count('consolidated'), seconds: secs };
+      console.error(
+        `lifecycle: ${count('sealed')} days sealed, ${count('consolidated')} months consolidated in ${secs.toFixed(0)} s`,
+      );
     }
     await store.indices.refresh({ index: AUDIT_INDEX_PATTERN });
 
