@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
 import { listDayIndices } from '../../src/lifecycle/indices.ts';
-import { sweepLifecycle } from '../../src/lifecycle/sweep.ts';
+import { sweepLifecycle, type SweepOptions } from '../../src/lifecycle/sweep.ts';
 import { uniqueId } from '../helpers.ts';
 import { sealAll, testKey } from '../fixtures/integrity.ts';
 import {
@@ -33,14 +33,11 @@ describe('lifecycle: month consolidation', function () {
   const rareId = uniqueId('evt_rare');
   let baseline: { ids: string[]; proof: unknown; verified: VerifyReport['events'] };
 
+  /** The sweep at NOW over this file's days, seal age 2 days. */
+  const sweep = (retentionDays: number, opts: SweepOptions = {}) =>
+    sweepLifecycle(svc.store, { sealAfterDays: 2, retentionDays }, { now: NOW, pattern: PATTERN, ...opts });
   async function dropOwnIndices() {
-    const res = await svc.store.cat.indices({
-      index: PATTERN,
-      format: 'json',
-      h: 'index',
-      expand_wildcards: 'all',
-    } as never);
-    const names = ((res.body ?? []) as unknown as { index: string }[]).map((r) => r.index);
+    const names = await concrete();
     if (names.length > 0) await svc.store.indices.delete({ index: names.join(',') });
   }
   const concrete = async () => {
@@ -56,6 +53,11 @@ describe('lifecycle: month consolidation', function () {
     (
       await readAll(svc.url, 'startDate=1927-01-01T00:00:00Z&endDate=1927-12-31T00:00:00Z', org.keys.owner, 7)
     ).map((e) => e.id as string);
+  /** The day of each event a date-range read from `from` to `to` (whole days) returns. */
+  const daysRead = async (from: string, to: string) =>
+    (await readAll(svc.url, `startDate=${from}T00:00:00Z&endDate=${to}T23:59:59Z`, org.keys.owner, 50)).map(
+      (e) => e.createdAt.slice(0, 10),
+    );
   const search = async (q: string) =>
     (await get(svc.url, `/api/v1/audit-logs?search=${q}&includeDeparted=true`, org.keys.owner)).body.data.map(
       (e: { id: string }) => e.id,
@@ -100,21 +102,10 @@ describe('lifecycle: month consolidation', function () {
 
   it('seals the days, then replaces each past month by one month index', async () => {
     // A stopping service gives a consolidation up: the days stay as they are.
-    const stopped = await sweepLifecycle(
-      svc.store,
-      { sealAfterDays: 2, retentionDays: 36500 },
-      { now: NOW, pattern: PATTERN, signal: AbortSignal.abort() },
-    );
+    const stopped = await sweep(36500, { signal: AbortSignal.abort() });
     expect(stopped.actions.filter((a) => a.action === 'consolidated')).to.deep.equal([]);
     expect(await concrete()).to.deep.equal(DAYS.map(index));
-    const report = await sweepLifecycle(
-      svc.store,
-      { sealAfterDays: 2, retentionDays: 36500 },
-      {
-        now: NOW,
-        pattern: PATTERN,
-      },
-    );
+    const report = await sweep(36500);
     expect(report.actions.filter((a) => a.action === 'sealed')).to.deep.equal([]); // sealed above
     expect(report.actions.filter((a) => a.action !== 'sealed')).to.deep.equal([
       { index: 'audit-logs-1927.02', action: 'consolidated', days: 2 },
@@ -132,13 +123,7 @@ describe('lifecycle: month consolidation', function () {
     expect(one.body.createdAt).to.equal('1927-03-15T08:00:00.000Z');
     const proof = await get(svc.url, `/api/v1/audit-logs/${rareId}/proof`, org.keys.owner);
     expect(proof.body).to.deep.equal(baseline.proof);
-    const march = await readAll(
-      svc.url,
-      'startDate=1927-03-15T00:00:00Z&endDate=1927-03-15T23:59:59Z',
-      org.keys.owner,
-      50,
-    );
-    expect(march.map((e) => e.createdAt.slice(0, 10))).to.deep.equal(Array(6).fill('1927-03-15'));
+    expect(await daysRead('1927-03-15', '1927-03-15')).to.deep.equal(Array(6).fill('1927-03-15'));
     const report = await verify();
     expect(report.problems).to.deep.equal([]);
     expect(report.clean).to.equal(true);
@@ -174,49 +159,22 @@ describe('lifecycle: month consolidation', function () {
   });
 
   it('changes nothing when run again', async () => {
-    const report = await sweepLifecycle(
-      svc.store,
-      { sealAfterDays: 2, retentionDays: 36500 },
-      {
-        now: NOW,
-        pattern: PATTERN,
-      },
-    );
+    const report = await sweep(36500);
     expect(report.actions).to.deep.equal([]);
     expect(await allIds()).to.deep.equal(baseline.ids);
   });
 
   it('deletes a day past retention from its month, then the month once all its days are past it', async () => {
     // 1927-02-10 is 54 days old, 1927-02-27 37: a retention of 40 days removes the first day only.
-    const first = await sweepLifecycle(
-      svc.store,
-      { sealAfterDays: 2, retentionDays: 40 },
-      {
-        now: NOW,
-        pattern: PATTERN,
-      },
-    );
+    const first = await sweep(40);
     expect(first.actions).to.deep.equal([{ index: index('1927-02-10'), action: 'deleted', ageDays: 54 }]);
     const left = await allIds();
     expect(left.length).to.equal(baseline.ids.length - 5);
-    const feb = await readAll(
-      svc.url,
-      'startDate=1927-02-01T00:00:00Z&endDate=1927-02-28T23:59:59Z',
-      org.keys.owner,
-      50,
-    );
-    expect(feb.map((e) => e.createdAt.slice(0, 10))).to.deep.equal(Array(5).fill('1927-02-27'));
+    expect(await daysRead('1927-02-01', '1927-02-28')).to.deep.equal(Array(5).fill('1927-02-27'));
     const stored = await svc.store.count({ index: 'audit-logs-1927.02' });
     expect((stored.body as { count: number }).count, 'the day is deleted, not only hidden').to.equal(5);
 
-    const second = await sweepLifecycle(
-      svc.store,
-      { sealAfterDays: 2, retentionDays: 36 },
-      {
-        now: NOW,
-        pattern: PATTERN,
-      },
-    );
+    const second = await sweep(36);
     expect(second.actions).to.deep.equal([{ index: index('1927-02-27'), action: 'deleted', ageDays: 37 }]);
     expect(await concrete()).to.deep.equal(['audit-logs-1927.03', index('1927-04-02')]);
     // Their seals still verify; the ten events are gone by retention, which is no finding, but is one before it.
