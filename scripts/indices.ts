@@ -8,7 +8,7 @@ const HELP = `Usage: npm run indices [-- --json] [--pattern P | --explain <index
 
 Lists the audit day indices (audit-logs-YYYY.MM.DD), oldest first, with a totals row:
   day, docs, size, lifecycle state (hot | sealed | delete) and the next step with its date,
-  write-blocked (yes/no; "in audit-logs-YYYY.MM" for a day consolidated into its month index),
+  write-blocked (yes/no; "in audit-month-YYYY.MM" for a day consolidated into its month index),
   sealed (all events in a tamper-evidence seal, or how many are still pending).
 
 The lifecycle comes from the ISM plugin's explain API where the cluster has it; otherwise from the rules

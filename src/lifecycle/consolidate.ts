@@ -1,23 +1,28 @@
 /**
  * Month consolidation: once every day of a past month is sealed, the sweep copies its day indices into one
- * month index and, in one atomic alias swap, replaces each day index by a filtered alias of that month with
- * the day index's name. Every name the service uses still works — the ledger's index of an event, the day
- * names of a date range, the audit pattern — but a read over 400 days searches about 14 shards instead of
- * 400. The day stays the unit operators see: `npm run indices` lists consolidated days one by one, and
- * retention removes a day from its month (alias first, then its documents).
+ * month index (`audit-month-YYYY.MM`, outside the audit pattern) and, in one atomic alias change, replaces
+ * each day index by a filtered alias of that month with the day index's name. Every name the service uses
+ * still works — the ledger's index of an event, the day names of a date range, the audit pattern — but a read
+ * over 400 days searches about 14 shards instead of 400. The day stays the unit operators see: `npm run
+ * indices` lists consolidated days one by one, and retention removes a day from its month (alias first, then
+ * its documents).
  *
- * Safe with several instances and crashes: the month index is hidden until the swap (no search sees a day
- * twice), its name is fixed (a second builder finds it and leaves it alone), and a build abandoned without its
- * swap is dropped and redone after `staleBuildMs`.
+ * Safe with several instances and crashes: one instance at a time does this phase (a lease, renewed between
+ * day copies and checked again right before the swap); nothing reads a month index before its swap, as no
+ * name of the audit pattern points at it; a copy left running by a failed build is cancelled before its month
+ * index is dropped and built again.
  */
 import type { Config } from '../config.ts';
+import { Lease } from '../integrity/lease.ts';
 import type { Store } from '../store/client.ts';
 import {
+  cancelCopiesInto,
   copyIndex,
   countDocs,
   createMonthIndex,
   deleteIndex,
   deleteMonthDocsBefore,
+  ensureWriteBlocked,
   refreshIndices,
   removeDayAliases,
   sealIndex,
@@ -29,6 +34,8 @@ import { dayOfIndex, monthIndex, monthOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
 
 const DAY_MS = 86_400_000;
+/** Long enough for any one day copy; the lease is renewed between copies. */
+const LEASE_TTL_MS = 60 * 60_000;
 
 export interface MonthAction {
   /** The month index; for a day removed by retention, the day's name. */
@@ -47,12 +54,44 @@ function dayOf(index: string): MonthDay {
   return { name: index, from, to: from + DAY_MS };
 }
 
+const dayRange = (d: MonthDay) => ({
+  range: { createdAt: { gte: new Date(d.from).toISOString(), lt: new Date(d.to).toISOString() } },
+});
+
+/** The month phase of the sweep: retention inside month indices, then consolidation. */
+export async function sweepMonths(
+  store: Store,
+  months: MonthIndexInfo[],
+  dayIndices: string[],
+  blocked: Set<string>,
+  cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
+  now: Date,
+  signal?: AbortSignal,
+  holder = `sweep-${process.pid}-${Math.random().toString(36).slice(2)}`,
+): Promise<MonthAction[]> {
+  const lease = new Lease(store, 'lifecycle-months', holder, LEASE_TTL_MS);
+  if (!(await lease.acquire())) return []; // another instance runs this phase now
+  try {
+    // A retention delete interrupted (process killed) would leave its month writable.
+    await ensureWriteBlocked(
+      store,
+      months.filter((m) => m.days.length > 0).map((m) => m.index),
+    );
+    return [
+      ...(await expireMonthDays(store, months, cfg, now)),
+      ...(await consolidateMonths(store, dayIndices, blocked, months, cfg, now, lease, signal)),
+    ];
+  } finally {
+    await lease.release().catch(() => undefined);
+  }
+}
+
 /**
  * Retention inside month indices: a day past retention loses its alias (reads stop seeing it), then its
  * documents go; a month whose every day is past retention is deleted whole. Also finishes a removal that a
  * crash interrupted (documents left from before the retention horizon).
  */
-export async function expireMonthDays(
+async function expireMonthDays(
   store: Store,
   months: MonthIndexInfo[],
   cfg: Pick<Config, 'retentionDays'>,
@@ -64,7 +103,7 @@ export async function expireMonthDays(
     Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - (cfg.retentionDays - 1) * DAY_MS;
   const actions: MonthAction[] = [];
   for (const m of months) {
-    if (monthOfIndex(m.index)!.getTime() >= horizon || m.days.length === 0) continue; // young, or being built
+    if (monthOfIndex(m.index)!.getTime() >= horizon || m.days.length === 0) continue; // young, or not built
     const expired = m.days.filter((name) => age(name) >= cfg.retentionDays);
     try {
       if (expired.length === m.days.length) {
@@ -84,17 +123,18 @@ export async function expireMonthDays(
 
 /**
  * Consolidates each month whose days are all past the seal age and whose day indices are all write-blocked
- * (sealed): copy, check the count, write block and merge, then the swap. Drops month indices a build left
- * behind (never swapped in, older than `staleBuildMs`): their days are still in their own indices, or gone.
+ * (sealed): copy day by day, check each day's count, write block and merge, then the swap. A month index
+ * without aliases next to its day indices is a build that did not finish (this instance holds the lease, so
+ * nobody is building it): dropped and built again.
  */
-export async function consolidateMonths(
+async function consolidateMonths(
   store: Store,
   dayIndices: string[],
   blocked: Set<string>,
   months: MonthIndexInfo[],
   cfg: Pick<Config, 'sealAfterDays'>,
   now: Date,
-  staleBuildMs: number,
+  lease: Lease,
   signal?: AbortSignal,
 ): Promise<MonthAction[]> {
   const byMonth = new Map<string, string[]>();
@@ -104,12 +144,7 @@ export async function consolidateMonths(
     const name = monthIndex(day);
     byMonth.set(name, [...(byMonth.get(name) ?? []), index].sort());
   }
-  // Creation times are the cluster's clock, not the sweep's `now` (which tests move).
-  const abandoned = (m: MonthIndexInfo) => m.days.length === 0 && Date.now() - m.createdAtMs >= staleBuildMs;
   const actions: MonthAction[] = [];
-  for (const m of months) {
-    if (abandoned(m) && !byMonth.has(m.index)) await deleteIndex(store, m.index);
-  }
   for (const [name, indices] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
     if (signal?.aborted) break; // the service is stopping: the next sweep goes on
     const start = monthOfIndex(name)!;
@@ -117,28 +152,31 @@ export async function consolidateMonths(
     if (dayAgeDays(new Date(next - DAY_MS), now) < cfg.sealAfterDays) continue; // its last day is not sealed yet
     if (!indices.every((i) => blocked.has(i))) continue; // the sweep seals them first
     const existing = months.find((m) => m.index === name);
-    if (existing && !abandoned(existing)) continue; // built (a stray day stays apart), or being built
+    if (existing && existing.days.length > 0) continue; // built: a stray day index stays apart
     let created = false;
     try {
-      if (existing) await deleteIndex(store, name);
-      if (!(created = await createMonthIndex(store, name))) continue;
-      await refreshIndices(store, indices);
-      let expected = 0;
-      for (const index of indices) {
-        signal?.throwIfAborted(); // a copy left half done is dropped below
-        expected += await countDocs(store, index);
-        await copyIndex(store, index, name);
+      if (existing) {
+        await cancelCopiesInto(store, name);
+        await deleteIndex(store, name);
       }
-      const copied = await countDocs(store, name);
-      if (copied !== expected) {
-        throw new Error(`the copy holds ${copied} events, its days ${expected}; the day indices were kept`);
+      if (!(created = await createMonthIndex(store, name))) continue; // a copy re-created it: next sweep
+      await refreshIndices(store, indices);
+      for (const index of indices) {
+        if (!(await lease.acquire())) throw new Error('the lifecycle lease was lost; the next sweep goes on');
+        await copyIndex(store, index, name, signal);
+        const expected = await countDocs(store, index);
+        const copied = await countDocs(store, name, dayRange(dayOf(index)));
+        if (copied !== expected) {
+          throw new Error(`${name} holds ${copied} events of ${index}, which has ${expected}; days kept`);
+        }
       }
       await sealIndex(store, name);
+      if (!(await lease.acquire())) throw new Error('the lifecycle lease was lost; the next sweep goes on');
       created = false; // a swap that failed may still have been applied: the copy is no longer disposable
       await swapDaysIntoMonth(store, name, indices, indices.map(dayOf));
       actions.push({ index: name, action: 'consolidated', days: indices.length });
     } catch (err) {
-      // Before the swap the days are still in their own indices and the hidden copy is nobody's: drop it.
+      // Before the swap the days are still in their own indices and the copy is nobody's: drop it.
       if (created) await deleteIndex(store, name).catch(() => undefined);
       actions.push({ index: name, action: 'consolidated', error: (err as Error).message });
     }

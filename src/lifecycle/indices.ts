@@ -152,21 +152,31 @@ export async function listDayIndices(
   const unsealed = await unsealedByIndex(store);
   const explained = (await hasIsm(store)) ? await ismExplain(store, pattern) : undefined;
 
-  // A consolidated day is listed as the day it is, its size the month's share by its events.
+  // A consolidated day is listed as the day it is, its size the month's share by its events. The sweep
+  // manages month indices (ISM's pattern does not name them), so their days follow the sweep's rules.
   const consolidated: DayIndexInfo[] = [];
+  const built = months.filter((m) => m.days.length > 0).map((m) => m.index);
+  const stats = new Map(
+    (built.length > 0 ? await indexStats(store, built.join(',')) : []).map((r) => [r.index, r]),
+  );
+  const monthBlocked =
+    built.length > 0 ? await writeBlockedIndices(store, built.join(','), { ignoreMissing: true }) : new Set();
   for (const m of months) {
-    const perDay = m.days.length > 0 ? await docsPerDay(store, m.index) : new Map<string, number>();
+    if (m.days.length === 0) continue; // a build in progress
+    const perDay = await docsPerDay(store, m.index);
+    const { docs: total = 0, sizeBytes = 0 } = stats.get(m.index) ?? {};
     for (const index of m.days) {
       const day = dayOfIndex(index)!;
       const docs = perDay.get(index) ?? 0;
+      const writeBlocked = monthBlocked.has(m.index);
       consolidated.push({
         index,
         day: day.toISOString().slice(0, 10),
         docs,
-        sizeBytes: m.docs > 0 ? Math.round((m.sizeBytes * docs) / m.docs) : 0,
-        writeBlocked: true,
+        sizeBytes: total > 0 ? Math.round((sizeBytes * docs) / total) : 0,
+        writeBlocked,
         unsealed: unsealed.get(index) ?? 0,
-        lifecycle: explained ? ismLifecycle(explained[m.index]) : plannedLifecycle(day, cfg, now, true),
+        lifecycle: plannedLifecycle(day, cfg, now, writeBlocked),
         storedIn: m.index,
       });
     }

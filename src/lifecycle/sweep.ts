@@ -19,7 +19,7 @@ import {
 } from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
-import { consolidateMonths, expireMonthDays } from './consolidate.ts';
+import { sweepMonths } from './consolidate.ts';
 import type { Logger } from '../observe/log.ts';
 
 export interface SweepAction {
@@ -43,8 +43,8 @@ export interface SweepOptions {
   now?: Date;
   /** Which indices to look at (tests narrow it to their own days); default every audit index. */
   pattern?: string;
-  /** How old a month index left without its days must be to count as abandoned and be built again. */
-  staleBuildMs?: number;
+  /** Who holds the month phase's lease (tests name a second instance); default one per sweep. */
+  holder?: string;
   /** Aborted when the service stops: a month being consolidated is given up between two day copies. */
   signal?: AbortSignal;
 }
@@ -79,22 +79,20 @@ export async function sweepLifecycle(
     }
   }
 
-  const months = await monthIndices(store, pattern);
-  report.actions.push(...(await expireMonthDays(store, months, cfg, now)));
   const ok = (action: SweepAction['action']) =>
     new Set(report.actions.filter((a) => a.action === action && !a.error).map((a) => a.index));
   const deleted = ok('deleted');
   const sealed = new Set([...blocked, ...ok('sealed')]);
   report.actions.push(
-    ...(await consolidateMonths(
+    ...(await sweepMonths(
       store,
+      await monthIndices(store, pattern),
       names.filter((i) => !deleted.has(i)),
       sealed,
-      months,
       cfg,
       now,
-      opts.staleBuildMs ?? 15 * 60_000,
       opts.signal,
+      opts.holder,
     )),
   );
   return report;

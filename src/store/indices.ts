@@ -4,7 +4,15 @@
  * Failures pass through as the client reports them: the scripts print their messages.
  */
 import { statusOf, type Store } from './client.ts';
-import { dayIndex, dayOfIndex, INTERNAL, monthIndex, monthOfIndex } from './names.ts';
+import {
+  dayIndex,
+  dayOfIndex,
+  INTERNAL,
+  monthIndex,
+  monthOfIndex,
+  monthPattern,
+  TEMPLATE_NAME,
+} from './names.ts';
 
 /** A day index as `_cat/indices` lists it: its document count and its size on disk in bytes. */
 export interface IndexStats {
@@ -166,53 +174,47 @@ export async function ismChangePolicy(store: Store, pattern: string, policyId: s
 /** A month index: hidden, write-blocked once built, each of its days read through a filtered alias. */
 export interface MonthIndexInfo {
   index: string;
-  /** The aliases it answers to: one per day of the month still kept, each named like the day index it replaced. */
+  /** The aliases it answers to: one per day still kept, each named like the day index it replaced. */
   days: string[];
-  docs: number;
-  sizeBytes: number;
-  /** Creation time, epoch ms: a month index without aliases is a build in progress, or one abandoned. */
-  createdAtMs: number;
 }
 
-/** The month indices (by name: `audit-logs-YYYY.MM`) among the indices matching `pattern`, hidden ones included. */
+/** The month indices of the days `pattern` (an audit pattern) names, with their day aliases. */
 export async function monthIndices(store: Store, pattern: string): Promise<MonthIndexInfo[]> {
-  const res = await store.cat.indices({
-    index: pattern,
-    format: 'json',
-    bytes: 'b',
-    h: 'index,docs.count,store.size,creation.date',
+  const res = await store.indices.getAlias({
+    index: monthPattern(pattern),
     expand_wildcards: 'all',
-  } as never);
-  const rows = ((res.body ?? []) as unknown as Record<string, string>[]).filter((r) =>
-    monthOfIndex(r.index!),
-  );
-  if (rows.length === 0) return [];
-  const aliases = (
-    await store.indices.getAlias({ index: rows.map((r) => r.index).join(','), expand_wildcards: 'all' })
-  ).body as Record<string, { aliases?: Record<string, unknown> }>;
-  return rows.map((r): MonthIndexInfo => ({
-    index: r.index!,
-    days: Object.keys(aliases[r.index!]?.aliases ?? {}).sort(),
-    docs: Number(r['docs.count'] ?? 0),
-    sizeBytes: Number(r['store.size'] ?? 0),
-    createdAtMs: Number(r['creation.date'] ?? 0),
-  }));
+    ignore_unavailable: true,
+    allow_no_indices: true,
+  });
+  return Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>)
+    .filter(([index]) => monthOfIndex(index))
+    .map(([index, { aliases }]) => ({ index, days: Object.keys(aliases ?? {}).sort() }))
+    .sort((a, b) => a.index.localeCompare(b.index));
 }
 
 /**
- * Creates an empty month index: hidden, so that no search over the audit pattern sees it before its days are
- * swapped in; not append-only, so that retention can delete its oldest days. False when it exists already.
+ * Creates an empty month index with the audit template's settings and mappings (its name is outside the
+ * template's pattern): hidden, and not append-only, so that retention can delete its oldest days. False when
+ * it exists already.
  */
 export async function createMonthIndex(store: Store, index: string): Promise<boolean> {
+  const res = await store.indices.getIndexTemplate({ name: TEMPLATE_NAME });
+  const template = (
+    res.body as {
+      index_templates: { index_template: { template: { settings?: object; mappings?: object } } }[];
+    }
+  ).index_templates[0]!.index_template.template;
   try {
     await store.indices.create({
       index,
       body: {
         settings: {
+          ...template.settings,
           'index.hidden': true,
           'index.append_only.enabled': false,
           'index.refresh_interval': '-1',
         },
+        mappings: template.mappings ?? {},
       },
     });
     return true;
@@ -223,22 +225,74 @@ export async function createMonthIndex(store: Store, index: string): Promise<boo
   }
 }
 
-/** Copies every document of `from` into `to` (create: an id already there is an error) and refreshes `to`. */
-export async function copyIndex(store: Store, from: string, to: string): Promise<void> {
-  const res = await store.reindex(
-    {
-      refresh: true,
-      wait_for_completion: true,
-      body: { source: { index: from, size: 5000 }, dest: { index: to, op_type: 'create' } },
+/**
+ * Copies every document of `from` into `to` and refreshes `to`; an id already there is skipped (a copy an
+ * interrupted run began). Runs as a task that is cancelled when this call fails or `signal` aborts, so no copy
+ * goes on writing after its caller gave up.
+ */
+export async function copyIndex(store: Store, from: string, to: string, signal?: AbortSignal): Promise<void> {
+  const started = await store.reindex({
+    refresh: true,
+    wait_for_completion: false,
+    body: {
+      conflicts: 'proceed',
+      source: { index: from, size: 5000 },
+      dest: { index: to, op_type: 'create' },
     },
-    LONG_CALL,
-  );
-  const failures = (res.body as { failures?: { cause?: { reason?: string } }[] }).failures ?? [];
-  if (failures.length > 0) {
-    throw new Error(
-      `copying ${from} into ${to}: ${failures.length} failure(s), e.g. ${failures[0]?.cause?.reason}`,
-    );
+  });
+  const task = (started.body as { task: string }).task;
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const res = await store.tasks.get({ task_id: task });
+      const body = res.body as {
+        completed: boolean;
+        error?: { reason?: string };
+        response?: { failures?: { cause?: { reason?: string } }[] };
+      };
+      if (!body.completed) {
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      const failures = body.response?.failures ?? [];
+      if (body.error || failures.length > 0) {
+        throw new Error(
+          `copying ${from} into ${to}: ${body.error?.reason ?? `${failures.length} failure(s), e.g. ${failures[0]?.cause?.reason}`}`,
+        );
+      }
+      return;
+    }
+  } catch (err) {
+    await store.tasks.cancel({ task_id: task }).catch(() => undefined);
+    throw err;
   }
+}
+
+/** Cancels every copy into `index` still running (one an earlier build left behind), and waits for them to end. */
+export async function cancelCopiesInto(store: Store, index: string): Promise<void> {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const res = await store.tasks.list({ actions: '*reindex', detailed: true });
+    const nodes = (
+      res.body as { nodes?: Record<string, { tasks: Record<string, { description?: string }> }> }
+    ).nodes;
+    const ids = Object.values(nodes ?? {}).flatMap((n) =>
+      Object.entries(n.tasks)
+        .filter(([, t]) => t.description?.includes(` to [${index}]`))
+        .map(([id]) => id),
+    );
+    if (ids.length === 0) return;
+    for (const id of ids) await store.tasks.cancel({ task_id: id }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`copies into ${index} are still running after being cancelled`);
+}
+
+/** Puts the write block back on those of `indices` that lack it (a retention delete interrupted). */
+export async function ensureWriteBlocked(store: Store, indices: string[]): Promise<void> {
+  if (indices.length === 0) return;
+  const blocked = await writeBlockedIndices(store, indices.join(','), { ignoreMissing: true });
+  for (const index of indices)
+    if (!blocked.has(index)) await store.indices.addBlock({ index, block: 'write' });
 }
 
 /** How many documents `index` holds (searchable ones: refresh first). */
@@ -290,11 +344,7 @@ export async function removeDayAliases(store: Store, month: string, names: strin
  * for the delete, puts it back, and merges the deleted documents away.
  */
 export async function deleteMonthDocsBefore(store: Store, month: string, beforeMs: number): Promise<number> {
-  // ISM's read_only, where the cluster has it, would refuse the delete as well.
-  await store.indices.putSettings({
-    index: month,
-    body: { 'index.blocks.write': false, 'index.blocks.read_only': false },
-  });
+  await store.indices.putSettings({ index: month, body: { 'index.blocks.write': false } });
   let deleted: number;
   try {
     const res = await store.deleteByQuery(
@@ -306,7 +356,13 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
       },
       LONG_CALL,
     );
-    deleted = (res.body as { deleted?: number }).deleted ?? 0;
+    const body = res.body as { deleted?: number; failures?: { cause?: { reason?: string } }[] };
+    if (body.failures?.length) {
+      throw new Error(
+        `deleting from ${month}: ${body.failures.length} failure(s), e.g. ${body.failures[0]?.cause?.reason}`,
+      );
+    }
+    deleted = body.deleted ?? 0;
   } finally {
     await store.indices.addBlock({ index: month, block: 'write' });
   }

@@ -19,21 +19,31 @@ export function dayOfIndex(index: string): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+export const MONTH_INDEX_PREFIX = 'audit-month-';
+
 /**
- * `audit-logs-YYYY.MM`: the month index that the sealed days of a past month are consolidated into (hidden;
- * each of its days is read through a filtered alias with the day index's name, see lifecycle/consolidate.ts).
+ * `audit-month-YYYY.MM`: the month index that the sealed days of a month are consolidated into. Its name is
+ * outside the audit pattern on purpose: it is read only through its filtered day aliases (named like the day
+ * indices they replaced, see lifecycle/consolidate.ts), so nothing sees it before its days are swapped in.
  */
 export function monthIndex(date: Date | string): string {
-  return dayIndex(date).slice(0, -3);
+  return `${MONTH_INDEX_PREFIX}${dayIndex(date).slice(AUDIT_INDEX_PREFIX.length, -3)}`;
 }
 
 /** The UTC midnight of the first day of a month index's month, or undefined for another name. */
 export function monthOfIndex(index: string): Date | undefined {
-  const m = /^audit-logs-(\d{4})\.(\d{2})$/.exec(index);
+  const m = /^audit-month-(\d{4})\.(\d{2})$/.exec(index);
   if (!m) return undefined;
   const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1));
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
+
+/** The month indices an audit pattern's days belong to: `audit-logs-2024.*` → `audit-month-2024.*`. */
+export const monthPattern = (pattern: string) =>
+  pattern
+    .split(',')
+    .map((p) => MONTH_INDEX_PREFIX + p.slice(AUDIT_INDEX_PREFIX.length))
+    .join(',');
 
 /**
  * The day index a stored event belongs to, from the index a search found it in: a month index answers for
@@ -43,8 +53,7 @@ export function monthOfIndex(index: string): Date | undefined {
 export function dayIndexOfHit(index: string, createdAt: string | undefined): string {
   const at = typeof createdAt === 'string' ? new Date(createdAt) : undefined;
   if (!monthOfIndex(index) || !at || Number.isNaN(at.getTime())) return index;
-  const day = dayIndex(at);
-  return day.startsWith(`${index}.`) ? day : index;
+  return monthIndex(at) === index ? dayIndex(at) : index;
 }
 
 /**

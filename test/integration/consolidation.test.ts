@@ -5,6 +5,7 @@
  * 36,499 days old).
  */
 import { expect } from 'chai';
+import { Lease } from '../../src/integrity/lease.ts';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
 import { listDayIndices } from '../../src/lifecycle/indices.ts';
 import { sweepLifecycle, type SweepOptions } from '../../src/lifecycle/sweep.ts';
@@ -42,7 +43,7 @@ describe('lifecycle: month consolidation', function () {
   }
   const concrete = async () => {
     const res = await svc.store.cat.indices({
-      index: PATTERN,
+      index: `${PATTERN},audit-month-1927.*`,
       format: 'json',
       h: 'index',
       expand_wildcards: 'all',
@@ -108,11 +109,15 @@ describe('lifecycle: month consolidation', function () {
     const report = await sweep(36500);
     expect(report.actions.filter((a) => a.action === 'sealed')).to.deep.equal([]); // sealed above
     expect(report.actions.filter((a) => a.action !== 'sealed')).to.deep.equal([
-      { index: 'audit-logs-1927.02', action: 'consolidated', days: 2 },
-      { index: 'audit-logs-1927.03', action: 'consolidated', days: 3 },
+      { index: 'audit-month-1927.02', action: 'consolidated', days: 2 },
+      { index: 'audit-month-1927.03', action: 'consolidated', days: 3 },
     ]);
     // April is not over: its day stays a day index.
-    expect(await concrete()).to.deep.equal(['audit-logs-1927.02', 'audit-logs-1927.03', index('1927-04-02')]);
+    expect(await concrete()).to.deep.equal([
+      index('1927-04-02'),
+      'audit-month-1927.02',
+      'audit-month-1927.03',
+    ]);
   });
 
   it('reads, searches, proves and verifies exactly as before', async () => {
@@ -133,11 +138,11 @@ describe('lifecycle: month consolidation', function () {
   it('still lists the days one by one, each with its events', async () => {
     const rows = await listDayIndices(svc.store, { sealAfterDays: 2, retentionDays: 36500 }, NOW, PATTERN);
     expect(rows.map((r) => [r.index, r.docs, r.writeBlocked, r.storedIn, r.lifecycle.state])).to.deep.equal([
-      [index('1927-02-10'), 5, true, 'audit-logs-1927.02', 'sealed'],
-      [index('1927-02-27'), 5, true, 'audit-logs-1927.02', 'sealed'],
-      [index('1927-03-01'), 5, true, 'audit-logs-1927.03', 'sealed'],
-      [index('1927-03-15'), 6, true, 'audit-logs-1927.03', 'sealed'],
-      [index('1927-03-31'), 5, true, 'audit-logs-1927.03', 'sealed'],
+      [index('1927-02-10'), 5, true, 'audit-month-1927.02', 'sealed'],
+      [index('1927-02-27'), 5, true, 'audit-month-1927.02', 'sealed'],
+      [index('1927-03-01'), 5, true, 'audit-month-1927.03', 'sealed'],
+      [index('1927-03-15'), 6, true, 'audit-month-1927.03', 'sealed'],
+      [index('1927-03-31'), 5, true, 'audit-month-1927.03', 'sealed'],
       [index('1927-04-02'), 5, true, undefined, 'sealed'],
     ]);
   });
@@ -171,12 +176,12 @@ describe('lifecycle: month consolidation', function () {
     const left = await allIds();
     expect(left.length).to.equal(baseline.ids.length - 5);
     expect(await daysRead('1927-02-01', '1927-02-28')).to.deep.equal(Array(5).fill('1927-02-27'));
-    const stored = await svc.store.count({ index: 'audit-logs-1927.02' });
+    const stored = await svc.store.count({ index: 'audit-month-1927.02' });
     expect((stored.body as { count: number }).count, 'the day is deleted, not only hidden').to.equal(5);
 
     const second = await sweep(36);
     expect(second.actions).to.deep.equal([{ index: index('1927-02-27'), action: 'deleted', ageDays: 37 }]);
-    expect(await concrete()).to.deep.equal(['audit-logs-1927.03', index('1927-04-02')]);
+    expect(await concrete()).to.deep.equal([index('1927-04-02'), 'audit-month-1927.03']);
     // Their seals still verify; the ten events are gone by retention, which is no finding, but is one before it.
     const report = await verify(36);
     expect(report.problems).to.deep.equal([]);
@@ -198,7 +203,7 @@ describe('lifecycle: month consolidation', function () {
     await sweepLifecycle(svc.store, rules, { now: new Date('1927-05-20T00:00:00Z'), pattern: PATTERN });
     // A crashed build: the hidden month index with part of the day copied, never swapped in.
     await svc.store.indices.create({
-      index: 'audit-logs-1927.05',
+      index: 'audit-month-1927.05',
       body: { settings: { 'index.hidden': true } },
     });
     await svc.store.reindex({
@@ -206,20 +211,21 @@ describe('lifecycle: month consolidation', function () {
       body: {
         source: { index: index(day), size: 1 },
         max_docs: 1,
-        dest: { index: 'audit-logs-1927.05', op_type: 'create' },
+        dest: { index: 'audit-month-1927.05', op_type: 'create' },
       },
     });
     const ids = await allIds();
     expect(new Set(ids).size).to.equal(ids.length);
-    // Young, it may be another instance's build in progress: left alone.
-    const young = await sweepLifecycle(svc.store, rules, { now: june, pattern: 'audit-logs-1927.05*' });
-    expect(young.actions).to.deep.equal([]);
-    const rebuilt = await sweepLifecycle(svc.store, rules, {
-      now: june,
-      pattern: 'audit-logs-1927.05*',
-      staleBuildMs: 0,
-    });
-    expect(rebuilt.actions).to.deep.equal([{ index: 'audit-logs-1927.05', action: 'consolidated', days: 1 }]);
+    // While another instance holds the month phase's lease, the build may be its own: left alone.
+    const other = new Lease(svc.store, 'lifecycle-months', 'another-instance', 60_000);
+    expect(await other.acquire()).to.equal(true);
+    const held = await sweepLifecycle(svc.store, rules, { now: june, pattern: 'audit-logs-1927.05*' });
+    expect(held.actions).to.deep.equal([]);
+    await other.release();
+    const rebuilt = await sweepLifecycle(svc.store, rules, { now: june, pattern: 'audit-logs-1927.05*' });
+    expect(rebuilt.actions).to.deep.equal([
+      { index: 'audit-month-1927.05', action: 'consolidated', days: 1 },
+    ]);
     expect(await allIds()).to.deep.equal(ids);
     expect((await verify(36)).problems).to.deep.equal([]);
   });

@@ -15,7 +15,7 @@ describe('npm run retention', function () {
 
   before(async () => {
     // The month index first: while it exists, KEPT is its alias, which cannot be deleted as an index.
-    await store.indices.delete({ index: 'audit-logs-1928.06', ignore_unavailable: true });
+    await store.indices.delete({ index: 'audit-month-1928.06', ignore_unavailable: true });
     await store.indices.delete({ index: all, ignore_unavailable: true });
     for (const index of [...OLD, KEPT]) {
       const createdAt = `${index.slice(11).replace(/\./g, '-')}T12:00:00Z`;
@@ -35,7 +35,7 @@ describe('npm run retention', function () {
   });
   after(async () => {
     // The month index first: while it exists, KEPT is its alias, which cannot be deleted as an index.
-    await store.indices.delete({ index: 'audit-logs-1928.06', ignore_unavailable: true });
+    await store.indices.delete({ index: 'audit-month-1928.06', ignore_unavailable: true });
     await store.indices.delete({ index: all, ignore_unavailable: true });
     await store.close();
   });
@@ -74,7 +74,7 @@ describe('npm run retention', function () {
     const consolidated = out.result.sweep.actions.filter(
       (a: { action: string }) => a.action === 'consolidated',
     );
-    expect(consolidated).to.deep.equal([{ index: 'audit-logs-1928.06', action: 'consolidated', days: 1 }]);
+    expect(consolidated).to.deep.equal([{ index: 'audit-month-1928.06', action: 'consolidated', days: 1 }]);
     const settings = Object.values(
       (await store.indices.getSettings({ index: KEPT, flat_settings: true })).body,
     )[0]!.settings!;
