@@ -109,6 +109,26 @@ async function mget<T>(
   return found;
 }
 
+/**
+ * A search whose answer is complete or an error, never a page with shards missing: an index deleted while the
+ * search ran (a day swapped into its month, a day past retention) fails a shard, and a page that skipped it
+ * would move a search_after walk past events no reader then sees. Tried twice (the names resolve anew), then
+ * StoreUnavailable: a 503 the client retries.
+ */
+export async function searchWhole(store: Store, params: Record<string, unknown>) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await store.search({ ...params, allow_partial_search_results: false } as never);
+      const failed = (res.body as { _shards?: { failed?: number } })._shards?.failed ?? 0;
+      if (failed === 0) return res;
+      if (attempt === 2) throw new StoreUnavailable(`a search failed on ${failed} shard(s)`);
+    } catch (err) {
+      if (attempt === 2 || isUnavailable(err) || statusOf(err) === 400) throw storageFailure(err);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** The HTTP status of an OpenSearch error response, if it was one. */
 export function statusOf(err: unknown): number | undefined {
   return err instanceof osErrors.ResponseError ? err.statusCode : undefined;

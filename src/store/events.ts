@@ -5,7 +5,7 @@
 // The stored event is declared once, with its schema (events/schema.ts imports nothing of the project).
 import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
-import { getMany, type CallOptions, type Store } from './client.ts';
+import { getMany, searchWhole, type CallOptions, type Store } from './client.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
 import { AUDIT_INDEX_PATTERN, dayIndexOfHit, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
@@ -30,7 +30,7 @@ export interface EventHit {
 
 /** The events `search` matches, in its order (`sort` is set when the search sorts). */
 export async function searchEvents(store: Store, search: EventSearch): Promise<EventHit[]> {
-  const res = await store.search(search as never);
+  const res = await searchWhole(store, search as never);
   const hits = (res.body.hits.hits as unknown as { _source: StoredEvent; sort: [number, string] }[]) ?? [];
   return hits.map((h) => ({ event: h._source, sort: h.sort }));
 }
@@ -297,6 +297,11 @@ export async function findEventIndex(store: Store, orgId: string, id: string): P
   const hit = (res.body as { hits: { hits: { _index: string; _source?: { createdAt?: string } }[] } }).hits
     .hits[0];
   return hit && dayIndexOfHit(hit._index, hit._source?.createdAt);
+}
+
+/** Whether a day index, or the alias a consolidated day keeps its name with, exists. */
+export async function dayExists(store: Store, index: string): Promise<boolean> {
+  return (await store.indices.exists({ index })).body;
 }
 
 /** How many of the org's events were accepted in the window. */

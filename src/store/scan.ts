@@ -1,5 +1,5 @@
 /** Reading every document of a query in order, a page at a time (what verification walks). */
-import type { Store } from './client.ts';
+import { searchWhole, type Store } from './client.ts';
 
 const PAGE = 1000;
 
@@ -33,7 +33,7 @@ export async function* scanHits<T>(
 ): AsyncGenerator<{ _index: string; _source: T }> {
   let after: (string | number)[] | undefined;
   for (;;) {
-    const res = await store.search({
+    const res = await searchWhole(store, {
       index,
       ignore_unavailable: true,
       allow_no_indices: true,
