@@ -32,10 +32,11 @@ type Departed = { ids?: string[]; drop?: Set<string> };
  * was read at: a read checks the version (one small realtime multi-get) and reads the list again only when it
  * changed — on this or any other instance. At most CACHED_IDS ids of CACHED_ORGS orgs are kept.
  */
-const cache = new Map<string, { version: string; departed: Departed; size: number }>();
+type CacheEntry = { version: string; departed: Departed; size: number };
+/** Per cluster the process reads (tests and benches talk to several), then per org. */
+const caches = new WeakMap<Store, { entries: Map<string, CacheEntry>; ids: number }>();
 const CACHED_IDS = 120_000;
 const CACHED_ORGS = 1000;
-let cachedIds = 0;
 
 /**
  * How this read leaves out departed members' events: nothing to leave out; their ids, for the query; or, when
@@ -45,27 +46,37 @@ let cachedIds = 0;
 async function departedOf(store: Store, filters: ListFilters, scope: ReadScope): Promise<Departed> {
   if (filters.includeDeparted) return {};
   const { orgId } = scope;
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = { entries: new Map(), ids: 0 }));
+  const { entries } = cache;
   // The version is read first: a list read after it is at least as new, so a stale list is never kept.
   const version = await membershipDocs.version(store, orgId);
-  const hit = cache.get(orgId);
-  if (hit) {
-    cache.delete(orgId);
-    cachedIds -= hit.size;
-    if (hit.version === version) {
-      cache.set(orgId, hit);
-      cachedIds += hit.size;
-      return hit.departed;
+  const take = (): CacheEntry | undefined => {
+    const entry = entries.get(orgId);
+    if (entry) {
+      entries.delete(orgId);
+      cache.ids -= entry.size;
     }
+    return entry;
+  };
+  const put = (entry: CacheEntry) => {
+    take(); // a read that raced this one may have put it meanwhile
+    entries.set(orgId, entry);
+    cache.ids += entry.size;
+  };
+  const hit = take();
+  if (hit?.version === version) {
+    put(hit);
+    return hit.departed;
   }
   const ids = await membershipDocs.departed(store, orgId);
   const departed = ids.length > DROP_DEPARTED_ABOVE ? { drop: new Set(ids) } : { ids };
   if (ids.length <= CACHED_IDS) {
-    cache.set(orgId, { version, departed, size: ids.length });
-    cachedIds += ids.length;
-    for (const [oldest, entry] of cache) {
-      if (cachedIds <= CACHED_IDS && cache.size <= CACHED_ORGS) break;
-      cache.delete(oldest);
-      cachedIds -= entry.size;
+    put({ version, departed, size: ids.length });
+    for (const [oldest, entry] of entries) {
+      if (cache.ids <= CACHED_IDS && entries.size <= CACHED_ORGS) break;
+      entries.delete(oldest);
+      cache.ids -= entry.size;
     }
   }
   return departed;
