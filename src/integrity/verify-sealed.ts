@@ -17,14 +17,14 @@ import { iterateSeals } from './seals.ts';
 const CHUNK = 1000;
 
 /**
- * Step 2 for one seal; returns how many of its events are missing because their day is past retention
- * (`expired`, from the ledger's createdAt): those are no finding.
+ * Step 2 for one seal; returns how many of its events are missing because their day is gone by retention
+ * (`expired`, given the ledger's createdAt and day index): those are no finding.
  */
 export async function checkSealedEvents(
   store: Store,
   seal: Seal,
   problems: Problem[],
-  expired: (createdAt: string) => boolean = () => false,
+  expired: (createdAt: string, index: string) => Promise<boolean> = async () => false,
 ): Promise<number> {
   let gone = 0;
   const { orgId, seq } = seal;
@@ -59,6 +59,12 @@ export async function checkSealedEvents(
     const found = await getEvents(store, located);
     const events: (StoredEvent | undefined)[] = ids.map(() => undefined);
     located.forEach(({ k }, j) => (events[k] = found[j]));
+    const goneByRetention = await Promise.all(
+      ids.map((_, k) => {
+        const entry = ledger[k];
+        return !events[k] && entry ? expired(entry.createdAt, entry.index) : false;
+      }),
+    );
     ids.forEach((eventId, k) => {
       const leafIndex = from + k;
       const at = `seal ${seq} leaf ${leafIndex}`;
@@ -83,7 +89,7 @@ export async function checkSealedEvents(
         });
       }
       const ev = events[k];
-      if (!ev && entry && expired(entry.createdAt)) {
+      if (!ev && goneByRetention[k]) {
         gone += 1;
         return;
       }

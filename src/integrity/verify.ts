@@ -14,7 +14,7 @@
  */
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { countEvents, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
+import { countEvents, dayExists, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
 import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
@@ -95,8 +95,20 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   opts.progress?.setTotal(chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + ledgerTotal + eventTotal);
 
   const now = opts.now ?? new Date();
-  const expired = (createdAt: string) =>
-    opts.retentionDays !== undefined && dayAgeDays(new Date(createdAt), now) >= opts.retentionDays;
+  // Gone by retention: its day is past AUDIT_RETENTION_DAYS and its day name no longer exists (a day
+  // deleted, or its alias removed from its month). A younger day, or a day still there, is a finding.
+  const gone = new Map<string, Promise<boolean>>();
+  const expired = async (createdAt: string, index: string) => {
+    if (opts.retentionDays === undefined || dayAgeDays(new Date(createdAt), now) < opts.retentionDays) {
+      return false;
+    }
+    if (!gone.has(index))
+      gone.set(
+        index,
+        dayExists(store, index).then((exists) => !exists),
+      );
+    return gone.get(index)!;
+  };
   const sealed = new IdHashes();
   for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
     if (!inWindow(seal)) continue;
