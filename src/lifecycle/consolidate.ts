@@ -20,6 +20,7 @@ import {
   copyIndex,
   countDocs,
   createMonthIndex,
+  dayFilter,
   deleteIndex,
   deleteMonthDocsBefore,
   ensureWriteBlocked,
@@ -54,10 +55,6 @@ function dayOf(index: string): MonthDay {
   return { name: index, from, to: from + DAY_MS };
 }
 
-const dayRange = (d: MonthDay) => ({
-  range: { createdAt: { gte: new Date(d.from).toISOString(), lt: new Date(d.to).toISOString() } },
-});
-
 /** The month phase of the sweep: retention inside month indices, then consolidation. */
 export async function sweepMonths(
   store: Store,
@@ -67,8 +64,8 @@ export async function sweepMonths(
   cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>,
   now: Date,
   signal?: AbortSignal,
-  holder = `sweep-${process.pid}-${Math.random().toString(36).slice(2)}`,
 ): Promise<MonthAction[]> {
+  const holder = `sweep-${process.pid}-${Math.random().toString(36).slice(2)}`;
   const lease = new Lease(store, 'lifecycle-months', holder, LEASE_TTL_MS);
   if (!(await lease.acquire())) return []; // another instance runs this phase now
   try {
@@ -144,6 +141,9 @@ async function consolidateMonths(
     const name = monthIndex(day);
     byMonth.set(name, [...(byMonth.get(name) ?? []), index].sort());
   }
+  const keepLease = async () => {
+    if (!(await lease.acquire())) throw new Error('the lifecycle lease was lost; the next sweep goes on');
+  };
   const actions: MonthAction[] = [];
   for (const [name, indices] of [...byMonth].sort(([a], [b]) => a.localeCompare(b))) {
     if (signal?.aborted) break; // the service is stopping: the next sweep goes on
@@ -162,16 +162,16 @@ async function consolidateMonths(
       if (!(created = await createMonthIndex(store, name))) continue; // a copy re-created it: next sweep
       await refreshIndices(store, indices);
       for (const index of indices) {
-        if (!(await lease.acquire())) throw new Error('the lifecycle lease was lost; the next sweep goes on');
+        await keepLease();
         await copyIndex(store, index, name, signal);
         const expected = await countDocs(store, index);
-        const copied = await countDocs(store, name, dayRange(dayOf(index)));
+        const copied = await countDocs(store, name, dayFilter(dayOf(index)));
         if (copied !== expected) {
           throw new Error(`${name} holds ${copied} events of ${index}, which has ${expected}; days kept`);
         }
       }
       await sealIndex(store, name);
-      if (!(await lease.acquire())) throw new Error('the lifecycle lease was lost; the next sweep goes on');
+      await keepLease();
       created = false; // a swap that failed may still have been applied: the copy is no longer disposable
       await swapDaysIntoMonth(store, name, indices, indices.map(dayOf));
       actions.push({ index: name, action: 'consolidated', days: indices.length });

@@ -165,10 +165,10 @@ export async function listDayIndices(
     if (m.days.length === 0) continue; // a build in progress
     const perDay = await docsPerDay(store, m.index);
     const { docs: total = 0, sizeBytes = 0 } = stats.get(m.index) ?? {};
+    const writeBlocked = monthBlocked.has(m.index);
     for (const index of m.days) {
       const day = dayOfIndex(index)!;
       const docs = perDay.get(index) ?? 0;
-      const writeBlocked = monthBlocked.has(m.index);
       consolidated.push({
         index,
         day: day.toISOString().slice(0, 10),

@@ -43,8 +43,6 @@ export interface SweepOptions {
   now?: Date;
   /** Which indices to look at (tests narrow it to their own days); default every audit index. */
   pattern?: string;
-  /** Who holds the month phase's lease (tests name a second instance); default one per sweep. */
-  holder?: string;
   /** Aborted when the service stops: a month being consolidated is given up between two day copies. */
   signal?: AbortSignal;
 }
@@ -92,7 +90,6 @@ export async function sweepLifecycle(
       cfg,
       now,
       opts.signal,
-      opts.holder,
     )),
   );
   return report;

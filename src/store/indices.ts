@@ -82,13 +82,15 @@ export async function writeBlockedIndices(
 export async function indicesRefusingWrites(store: Store, indices: string[]): Promise<Set<string>> {
   let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
   // A day of a consolidated month refuses what its month index refuses, whether it has an alias or not.
-  const months = indices.flatMap((index) => {
-    const day = dayOfIndex(index);
-    return day ? [monthIndex(day)] : [];
-  });
+  const monthOf = new Map(
+    indices.flatMap((index) => {
+      const day = dayOfIndex(index);
+      return day ? [[index, monthIndex(day)] as const] : [];
+    }),
+  );
   try {
     const res = await store.indices.getSettings({
-      index: [...new Set([...indices, ...months])].join(','),
+      index: [...new Set([...indices, ...monthOf.values()])].join(','),
       name: 'index.blocks.*',
       ignore_unavailable: true,
       allow_no_indices: true,
@@ -105,10 +107,7 @@ export async function indicesRefusingWrites(store: Store, indices: string[]): Pr
       out.add(index);
     }
   }
-  for (const index of indices) {
-    const day = dayOfIndex(index);
-    if (day && out.has(monthIndex(day))) out.add(index);
-  }
+  for (const [index, month] of monthOf) if (out.has(month)) out.add(index);
   return out;
 }
 
@@ -308,7 +307,8 @@ export interface MonthDay {
   to: number;
 }
 
-const dayFilter = (d: MonthDay) => ({
+/** The createdAt range of one day: a day alias's filter, and how its events are counted in the month. */
+export const dayFilter = (d: MonthDay) => ({
   range: { createdAt: { gte: new Date(d.from).toISOString(), lt: new Date(d.to).toISOString() } },
 });
 
