@@ -6,6 +6,7 @@
 import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
 import { getMany, searchWhole, type CallOptions, type Store } from './client.ts';
+import { readTargets } from './indices.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
 import { AUDIT_INDEX_PATTERN, dayIndexOfHit, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
@@ -15,6 +16,7 @@ import { orgAccepted, scanHits, type AcceptedWindow } from './scan.ts';
 
 /** A search of the day indices as query/build.ts assembles it (indices, query, sort, paging, fields). */
 export interface EventSearch {
+  /** The audit pattern, or day names whose days the query's createdAt range keeps the search within. */
   index: string;
   ignore_unavailable?: boolean;
   allow_no_indices?: boolean;
@@ -30,19 +32,27 @@ export interface EventHit {
 
 /** The events `search` matches, in its order (`sort` is set when the search sorts). */
 export async function searchEvents(store: Store, search: EventSearch): Promise<EventHit[]> {
-  const res = await searchWhole(store, search as never);
+  const res = await searchWhole(store, { ...search, index: await readTargets(store, search.index) } as never);
   const hits = (res.body.hits.hits as unknown as { _source: StoredEvent; sort: [number, string] }[]) ?? [];
   return hits.map((h) => ({ event: h._source, sort: h.sort }));
 }
 
-/** Aggregations only: missing day indices count as empty. */
-const aggregate = (index: string, body: object) =>
-  ({ index, ignore_unavailable: true, allow_no_indices: true, body: { size: 0, ...body } }) as never;
+/**
+ * Aggregations only: missing day indices count as empty. `index` as for EventSearch: the pattern, or day names
+ * the query's createdAt range keeps it within.
+ */
+const aggregate = async (store: Store, index: string, body: object) =>
+  ({
+    index: await readTargets(store, index),
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: { size: 0, ...body },
+  }) as never;
 
 /** The oldest createdAt (epoch ms) among the events of `index` matching `query`, or null when none match. */
 export async function oldestCreatedAt(store: Store, index: string, query: object): Promise<number | null> {
   const res = await store.search(
-    aggregate(index, {
+    await aggregate(store, index, {
       query,
       track_total_hits: false,
       aggs: { oldest: { min: { field: 'createdAt' } } },
@@ -63,7 +73,7 @@ export async function countOverTime(
   bounds: { min: number; max: number },
 ): Promise<{ total: number; buckets: { start: number; count: number }[] }> {
   const res = await store.search(
-    aggregate(index, {
+    await aggregate(store, index, {
       query,
       track_total_hits: true,
       aggs: {
@@ -100,7 +110,7 @@ export async function topValues<F extends string>(
 ): Promise<Record<F, { value: string; count: number }[]>> {
   const fields = Object.keys(sizes) as F[];
   const res = await store.search(
-    aggregate(index, {
+    await aggregate(store, index, {
       query,
       track_total_hits: false,
       aggs: Object.fromEntries(fields.map((f) => [f, { terms: { field: f, size: sizes[f] } }])),

@@ -5,9 +5,12 @@
  */
 import { statusOf, type Store } from './client.ts';
 import {
+  AUDIT_INDEX_PATTERN,
+  AUDIT_INDEX_PREFIX,
   dayIndex,
   dayOfIndex,
   INTERNAL,
+  MONTH_INDEX_PREFIX,
   monthIndex,
   monthOfIndex,
   monthPattern,
@@ -119,7 +122,11 @@ const LONG_CALL = { requestTimeout: 30 * 60_000, maxRetries: 0 };
 
 /** Deletes a day index; one already gone (another instance's sweep) is what was wanted. */
 export async function deleteIndex(store: Store, index: string): Promise<void> {
-  await store.indices.delete({ index }, { ignore: [404] });
+  try {
+    await store.indices.delete({ index }, { ignore: [404] });
+  } finally {
+    forgetLayout(store);
+  }
 }
 
 /**
@@ -189,6 +196,80 @@ export async function monthIndices(store: Store, pattern: string): Promise<Month
     .filter(([index]) => monthOfIndex(index))
     .map(([index, { aliases }]) => ({ index, days: Object.keys(aliases ?? {}).sort() }))
     .sort((a, b) => a.index.localeCompare(b.index));
+}
+
+// --- What a read searches -------------------------------------------------------------------------------------
+
+/**
+ * How long a process trusts what it knows of the month indices. Another instance may consolidate a month or
+ * expire days meanwhile; a read that does not know of a new month yet reaches it through its day aliases.
+ */
+const LAYOUT_TTL_MS = 5_000;
+/** Per cluster: the days each whole month answers for (alias → month), and those months. */
+type Layout = { monthOfDay: Map<string, string>; months: string[] };
+const layouts = new WeakMap<Store, { at: number; layout: Promise<Layout> }>();
+
+/** This process changed the indices (after the change: a read meanwhile may have seen the old ones). */
+function forgetLayout(store: Store): void {
+  layouts.delete(store);
+}
+
+async function readLayout(store: Store): Promise<Layout> {
+  let res;
+  try {
+    res = await store.indices.getAlias({
+      index: AUDIT_INDEX_PATTERN,
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    });
+  } catch {
+    return { monthOfDay: new Map(), months: [] }; // reads go through the day aliases, as they can
+  }
+  const found = Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>);
+  const strays = new Set(
+    found.flatMap(([index]) => (dayOfIndex(index) ? [monthIndex(dayOfIndex(index)!)] : [])),
+  );
+  const months = found
+    .filter(([index, { aliases }]) => monthOfIndex(index) && Object.keys(aliases ?? {}).length > 0)
+    .sort(([a], [b]) => a.localeCompare(b))
+    // The oldest may have lost some days to retention, whose events are still being deleted; a day index
+    // left beside its month (written during the build) is read as it is.
+    .slice(1)
+    .filter(([index]) => !strays.has(index));
+  return {
+    monthOfDay: new Map(
+      months.flatMap(([index, { aliases }]) => Object.keys(aliases!).map((d) => [d, index])),
+    ),
+    months: months.map(([index]) => index),
+  };
+}
+
+function knownLayout(store: Store): Promise<Layout> {
+  const cached = layouts.get(store);
+  if (cached && Date.now() - cached.at < LAYOUT_TTL_MS) return cached.layout;
+  const entry = { at: Date.now(), layout: readLayout(store) };
+  layouts.set(store, entry);
+  return entry.layout;
+}
+
+/** Longest index expression sent (it travels in the URL, whose first line OpenSearch caps at 4 KB). */
+const MAX_EXPRESSION = 3_000;
+
+/**
+ * What a read of `index` searches: the audit pattern, or day names whose days the read's createdAt range
+ * keeps it within. A month index whose days are all kept is named itself instead of through its day aliases:
+ * each alias adds its day's filter to the month's search (about 1.5 ms a month), and resolving the pattern
+ * over hundreds of aliases cost some 20 ms a read on 13 months (docs/benchmarks.md).
+ */
+export async function readTargets(store: Store, index: string): Promise<string> {
+  const { monthOfDay, months } = await knownLayout(store);
+  if (months.length === 0) return index;
+  if (index !== AUDIT_INDEX_PATTERN) {
+    return [...new Set(index.split(',').map((name) => monthOfDay.get(name) ?? name))].join(',');
+  }
+  const days = (month: string) => `-${AUDIT_INDEX_PREFIX}${month.slice(MONTH_INDEX_PREFIX.length)}.*`;
+  const expression = [index, ...months.map(days), ...months].join(',');
+  return expression.length <= MAX_EXPRESSION ? expression : index;
 }
 
 /**
@@ -322,21 +403,29 @@ export async function swapDaysIntoMonth(
   replaced: string[],
   days: MonthDay[],
 ): Promise<void> {
-  await store.indices.updateAliases({
-    body: {
-      actions: [
-        ...replaced.map((index) => ({ remove_index: { index } })),
-        ...days.map((d) => ({ add: { index: month, alias: d.name, filter: dayFilter(d) } })),
-      ],
-    },
-  });
+  try {
+    await store.indices.updateAliases({
+      body: {
+        actions: [
+          ...replaced.map((index) => ({ remove_index: { index } })),
+          ...days.map((d) => ({ add: { index: month, alias: d.name, filter: dayFilter(d) } })),
+        ],
+      },
+    });
+  } finally {
+    forgetLayout(store);
+  }
 }
 
 /** Removes day aliases from a month index (its days past retention): no read sees those days any more. */
 export async function removeDayAliases(store: Store, month: string, names: string[]): Promise<void> {
-  await store.indices.updateAliases({
-    body: { actions: names.map((alias) => ({ remove: { index: month, alias } })) },
-  });
+  try {
+    await store.indices.updateAliases({
+      body: { actions: names.map((alias) => ({ remove: { index: month, alias } })) },
+    });
+  } finally {
+    forgetLayout(store);
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { Lease } from '../../src/integrity/lease.ts';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
 import { listDayIndices } from '../../src/lifecycle/indices.ts';
+import { dayFilter, removeDayAliases } from '../../src/store/indices.ts';
 import { sweepLifecycle, type SweepOptions } from '../../src/lifecycle/sweep.ts';
 import { uniqueId } from '../helpers.ts';
 import { sealAll, testKey } from '../fixtures/integrity.ts';
@@ -166,6 +167,43 @@ describe('lifecycle: month consolidation', function () {
   it('changes nothing when run again', async () => {
     const report = await sweep(36500);
     expect(report.actions).to.deep.equal([]);
+    expect(await allIds()).to.deep.equal(baseline.ids);
+  });
+
+  it('reads neither a day retention took off its month nor less than a day index left beside it', async () => {
+    // A day index written beside a consolidated month (during its build): still read. And retention takes a
+    // day's alias off before it deletes the day's events: in between, no read may see them.
+    const stray = index('1927-03-20');
+    const feb10 = { name: index('1927-02-10'), from: Date.parse('1927-02-10'), to: Date.parse('1927-02-11') };
+    try {
+      await svc.store.create({
+        index: stray,
+        id: `${org.orgId}:stray`,
+        refresh: true,
+        body: {
+          id: 'stray',
+          orgId: org.orgId,
+          action: 'workflow.updated',
+          resourceType: 'workflow',
+          description: rare,
+          createdAt: '1927-03-20T10:00:00.000Z',
+          acceptedAt: '1927-03-20T10:00:00.000Z',
+        },
+      });
+      await removeDayAliases(svc.store, 'audit-month-1927.02', [feb10.name]);
+      expect(await search(rare)).to.deep.equal(['stray', rareId]);
+      expect(await daysRead('1927-03-20', '1927-03-20')).to.deep.equal(['1927-03-20']);
+      const ids = await allIds();
+      expect(ids.filter((id) => id !== 'stray')).to.deep.equal(baseline.ids.slice(0, -5));
+      expect(await daysRead('1927-02-01', '1927-02-28')).to.deep.equal(Array(5).fill('1927-02-27'));
+    } finally {
+      await svc.store.indices.delete({ index: stray }, { ignore: [404] });
+      await svc.store.indices.updateAliases({
+        body: {
+          actions: [{ add: { index: 'audit-month-1927.02', alias: feb10.name, filter: dayFilter(feb10) } }],
+        },
+      });
+    }
     expect(await allIds()).to.deep.equal(baseline.ids);
   });
 
