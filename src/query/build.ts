@@ -77,10 +77,11 @@ const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 
 /**
  * Widths in days of the successive windows a newest-first read walks, newest first; after the last, one request
- * covers everything older. A page that fills within the newest days never touches the older day indices, so
- * its cost does not grow with retention; only a read that matches little walks far back.
+ * covers everything older. A page that fills within the newest day never touches the older indices, so its
+ * cost does not grow with retention. Past months being month indices, a window between would save too few
+ * shards to pay for its round trip (docs/benchmarks.md, "The day windows in isolation").
  */
-export const WINDOW_DAYS = [1, 30];
+export const WINDOW_DAYS = [1];
 
 /** A span of whole UTC days of createdAt, `[from, to)` in epoch ms; `from` undefined = back to the oldest. */
 export interface Window {

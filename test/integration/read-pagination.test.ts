@@ -201,8 +201,8 @@ describe('read path: cursor paging property', function () {
   });
 
   it('pages across a year of day indices concatenate exactly, whichever day windows a page spans', async () => {
-    // Days back from 1995-12-31 that land in each day window of the read path (1 and 30 days, the rest) and on
-    // their edges.
+    // Days back from 1995-12-31 that land in each day window of the read path (the newest day, the rest) and on
+    // their edges, and in every month.
     const back = [0, 0, 1, 3, 7, 8, 12, 30, 37, 38, 90, 120, 128, 129, 200, 300, 364];
     const other = await createOrg(svc.ctx);
     const end = Date.UTC(1995, 11, 31, 18);

@@ -65,9 +65,8 @@ describe('read query builder', () => {
     const f = filters({ startDate: '2026-01-01', endDate: '2026-06-30' });
     const w = readWindows(f, [Date.parse('2026-05-10T12:00:00Z'), 'x']);
     expect(w[0]).to.deep.equal({ from: day('2026-05-10'), to: day('2026-05-11') });
-    expect(w[1]).to.deep.equal({ from: day('2026-04-10'), to: day('2026-05-10') });
-    for (let i = 1; i < w.length; i++) expect(w[i]!.to).to.equal(w[i - 1]!.from);
-    expect(w[w.length - 1]!.from).to.equal(day('2026-01-01'));
+    expect(w[1]).to.deep.equal({ from: day('2026-01-01'), to: day('2026-05-10') });
+    expect(w).to.have.length(2);
     // An open start ends with one window over everything older, on the pattern with shard pre-filtering.
     const open = readWindows(filters({}));
     expect(open[open.length - 1]).not.to.have.property('from');
