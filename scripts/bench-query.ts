@@ -33,12 +33,12 @@ const HELP = `Usage: npx tsx scripts/bench-query.ts [-- --events N] [--days D] [
 Seeds N events (default 1000000) over D days (default 400) in four orgs (50/25/15/10 %) through the ingest
 path, several producers at once, with a service running beside it (sealing on) — or reuses them when the
 orgs already hold their events (OPENSEARCH_URL of an earlier run). Each org has M members (default 2000);
-the second also K departed ones (default 100000, through the member sync). Runs the lifecycle sweep as a
-service with the default seal age would have (past days sealed, past months consolidated). Loads the same
-events into a throw-away
-PostgreSQL (Debian's server, initdb in a temp dir, own port), then times each query class R times (default
-20) through the service's HTTP API, as one raw OpenSearch request, in PostgreSQL, and with pg_trgm. Then
-measures writes: W fresh events (default 100000) through the ingest path vs raw _bulk of the same documents into an
+the second also K departed ones (default 100000, through the member sync), the third 10000. Runs the
+lifecycle sweep as a service with the default seal age would have (past days sealed, past months
+consolidated). Loads the same events into a throw-away PostgreSQL (Debian's server, initdb in a temp dir,
+own port), then times each query class R times (default 20) through the service's HTTP API, as one raw
+OpenSearch request, in PostgreSQL, and with pg_trgm. Then measures writes: W fresh events (default 100000)
+through the ingest path vs raw _bulk of the same documents into an
 identically mapped index. Prints one table and writes bench/results/query.json.`;
 
 const DAY_MS = 86_400_000;
@@ -292,36 +292,39 @@ runCli(HELP, async (args) => {
         `seeded ${todo} events in ${secs.toFixed(0)} s (${Math.round(todo / secs)}/s, sealing on)`,
       );
     }
-    // The second org: many departed members (alumni who joined and left through the member sync).
-    {
-      const org = orgs[1]!.orgId;
+    // Departed members (alumni who joined and left through the member sync): the issue's 10,000 in the third
+    // org, and --departed (100,000) in the second, where the lookups would outgrow one document.
+    details.memberSync = [];
+    for (const [org, target] of [
+      [orgs[1]!.orgId, departedTarget],
+      [orgs[2]!.orgId, 10_000],
+    ] as const) {
       const all = await listMembers(ctx, org);
       const departedNow = all.filter((m) => m.leftAt).length;
-      if (departedNow < departedTarget) {
-        const entry = (m: { userId: string; email: string; name: string; role: Member['role'] }) => ({
-          userId: m.userId,
-          email: m.email,
-          name: m.name,
-          role: m.role,
-        });
-        const current = all.filter((m) => !m.leftAt).map(entry);
-        const alumni = Array.from({ length: departedTarget - departedNow }, (_, i) => ({
-          userId: `alum_${i}`,
-          email: `alum${i}@example.com`,
-          name: `Alum ${i}`,
-          role: 'member' as const,
-        }));
-        const t = performance.now();
-        await syncMembers(ctx, org, [...current, ...alumni]);
-        const joinSecs = (performance.now() - t) / 1000;
-        const t2 = performance.now();
-        await syncMembers(ctx, org, current);
-        const leaveSecs = (performance.now() - t2) / 1000;
-        details.memberSync = { members: alumni.length, joinSecs, leaveSecs };
-        console.error(
-          `member sync: ${alumni.length} joined in ${joinSecs.toFixed(1)} s, departed in ${leaveSecs.toFixed(1)} s`,
-        );
-      }
+      if (departedNow >= target) continue;
+      const entry = (m: { userId: string; email: string; name: string; role: Member['role'] }) => ({
+        userId: m.userId,
+        email: m.email,
+        name: m.name,
+        role: m.role,
+      });
+      const current = all.filter((m) => !m.leftAt).map(entry);
+      const alumni = Array.from({ length: target - departedNow }, (_, i) => ({
+        userId: `alum_${i}`,
+        email: `alum${i}@example.com`,
+        name: `Alum ${i}`,
+        role: 'member' as const,
+      }));
+      const t = performance.now();
+      await syncMembers(ctx, org, [...current, ...alumni]);
+      const joinSecs = (performance.now() - t) / 1000;
+      const t2 = performance.now();
+      await syncMembers(ctx, org, current);
+      const leaveSecs = (performance.now() - t2) / 1000;
+      (details.memberSync as object[]).push({ org, members: alumni.length, joinSecs, leaveSecs });
+      console.error(
+        `member sync (${org}): ${alumni.length} joined in ${joinSecs.toFixed(1)} s, departed in ${leaveSecs.toFixed(1)} s`,
+      );
     }
     // The lifecycle as a service with the default seal age would have run it by now: past days sealed, past
     // months consolidated (the service above accepts the back-filled days, so its own sweep seals nothing).
@@ -404,13 +407,15 @@ runCli(HELP, async (args) => {
     );
     details.postgres = { loadAndIndexSeconds: loadSecs, trgmIndexSeconds: (performance.now() - t2) / 1000 };
 
-    // --- the query classes, on the largest org (the departed class on the second) ---
+    // --- the query classes, on the largest org (the departed classes on the third and the second) ---
     const big = orgs[0]!;
     const keyOf = async (orgId: string) => {
       const owner = (await listMembers(ctx, orgId)).find((m) => m.role === 'owner')!;
       return (await createApiKey(ctx, orgId, { type: 'personal', userId: owner.userId })).key;
     };
-    const keys = { [big.orgId]: await keyOf(big.orgId), [orgs[1]!.orgId]: await keyOf(orgs[1]!.orgId) };
+    const keys = Object.fromEntries(
+      await Promise.all(orgs.map(async (o) => [o.orgId, await keyOf(o.orgId)])),
+    );
     const pick = async (sql: string) => (await pg.sql(sql)).trim().split('\n')[0]!.split('|');
     const [action, ws] = await pick(
       `select action, workspace_id from events where org_id='${big.orgId}' and workspace_id is not null
@@ -479,12 +484,12 @@ runCli(HELP, async (args) => {
         q: { endDate: iso(now - 56 * DAY_MS) },
         where: `and created_at <= '${iso(now - 56 * DAY_MS)}'`,
       },
-      {
-        name: `includeDeparted=false, ${departedRows.filter((r) => r.startsWith(`${orgs[1]!.orgId}\t`)).length} departed`,
-        org: orgs[1]!.orgId,
+      ...[orgs[2]!.orgId, orgs[1]!.orgId].map((org) => ({
+        name: `includeDeparted=false, ${departedRows.filter((r) => r.startsWith(`${org}\t`)).length} departed`,
+        org,
         q: {},
         where: '',
-      },
+      })),
     ];
     const departedSql = (org: string, q: Record<string, string>) =>
       q.actorId
