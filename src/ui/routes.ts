@@ -11,14 +11,14 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import express, { Router } from 'express';
+import { PROJECT_ROOT } from '../config.ts';
 import type { AppContext } from '../context.ts';
 import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
 
 export const PAGE_PATH = '/settings/enterprise/audit-logs';
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+const HERE = path.join(PROJECT_ROOT, 'src', 'ui');
 
 /** The catalogue as the page uses it; `<` is escaped so no value can close the inline <script>. */
 function catalogueJson(): string {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../../scripts/lib/first-run.ts';
+import { serviceNodeArgs } from '../../scripts/service-args.ts';
 import { PAGE_PATH } from '../../src/ui/routes.ts';
 import {
   opensearchUrl,
@@ -30,9 +31,9 @@ interface Started {
 }
 
 async function startScript(env: Record<string, string>): Promise<Started> {
-  // As `npm start` runs it: node itself gets the signal (the tsx CLI would relay it, and SIGKILL a child
-  // that is too busy to acknowledge it within 60 ms).
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'start.ts')], {
+  // As `npm start` runs it (the bundle): node itself gets the signal (the tsx CLI would relay it, and SIGKILL
+  // a child that is too busy to acknowledge it within 60 ms).
+  const child = spawn(process.execPath, serviceNodeArgs(), {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
   });
