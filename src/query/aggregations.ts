@@ -61,7 +61,13 @@ export async function histogram(store: Store, filters: ListFilters, scope: ReadS
   const { interval, intervalMs } = chooseInterval(Math.max(end - start, 1));
   // Events up to the allowed clock skew ahead still belong in the last bucket rather than past the axis.
   const max = Math.min(end, Date.now() + MAX_FUTURE_SKEW_MS);
-  const { total, buckets } = await countOverTime(store, index, query, interval, { min: start, max });
+  const { total, buckets } = await countOverTime(
+    store,
+    index,
+    query,
+    { name: interval, ms: intervalMs },
+    { min: start, max },
+  );
   return {
     interval,
     intervalMs,

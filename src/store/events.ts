@@ -62,39 +62,38 @@ export async function oldestCreatedAt(store: Store, index: string, query: object
 }
 
 /**
- * Matching events per `interval` (a fixed interval such as `1h`) of createdAt, every interval from `bounds.min`
- * to `bounds.max` (epoch ms) included even when empty, and the exact number of matching events.
+ * Matching events per interval of createdAt (`interval`, a fixed interval such as `1h`, of `intervalMs`), every
+ * interval from `bounds.min` to `bounds.max` (epoch ms) included even when empty, and the exact number of
+ * matching events. The empty intervals are filled in here, not by the search: without the bounds (which move
+ * with "now") the request a sealed day's shard answers is the same every time, so OpenSearch's shard request
+ * cache answers it again until the day changes.
  */
 export async function countOverTime(
   store: Store,
   index: string,
   query: object,
-  interval: string,
+  interval: { name: string; ms: number },
   bounds: { min: number; max: number },
 ): Promise<{ total: number; buckets: { start: number; count: number }[] }> {
   const res = await store.search(
     await aggregate(store, index, {
       query,
       track_total_hits: true,
-      aggs: {
-        overTime: {
-          date_histogram: {
-            field: 'createdAt',
-            fixed_interval: interval,
-            min_doc_count: 0,
-            extended_bounds: bounds,
-          },
-        },
-      },
+      aggs: { overTime: { date_histogram: { field: 'createdAt', fixed_interval: interval.name } } },
     }),
   );
   const body = res.body as unknown as {
     hits: { total: { value: number } };
     aggregations: { overTime: { buckets: { key: number; doc_count: number }[] } };
   };
+  const counts = new Map(body.aggregations.overTime.buckets.map((b) => [b.key, b.doc_count]));
+  // Fixed intervals start at multiples of the interval since the epoch, as OpenSearch's buckets do.
+  for (let at = Math.floor(bounds.min / interval.ms) * interval.ms; at <= bounds.max; at += interval.ms) {
+    if (!counts.has(at)) counts.set(at, 0);
+  }
   return {
     total: body.hits.total.value,
-    buckets: body.aggregations.overTime.buckets.map((b) => ({ start: b.key, count: b.doc_count })),
+    buckets: [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })),
   };
 }
 
