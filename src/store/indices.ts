@@ -9,6 +9,7 @@ import {
   AUDIT_INDEX_PREFIX,
   dayIndex,
   dayOfIndex,
+  expiringMarker,
   INTERNAL,
   MONTH_INDEX_PREFIX,
   monthIndex,
@@ -194,7 +195,13 @@ export async function monthIndices(store: Store, pattern: string): Promise<Month
   });
   return Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>)
     .filter(([index]) => monthOfIndex(index))
-    .map(([index, { aliases }]) => ({ index, days: Object.keys(aliases ?? {}).sort() }))
+    .map(([index, { aliases }]) => ({
+      index,
+      // The day aliases only (not expiringMarker).
+      days: Object.keys(aliases ?? {})
+        .filter((a) => dayOfIndex(a))
+        .sort(),
+    }))
     .sort((a, b) => a.index.localeCompare(b.index));
 }
 
@@ -217,30 +224,29 @@ function forgetLayout(store: Store): void {
 async function readLayout(store: Store): Promise<Layout> {
   let res;
   try {
-    res = await store.indices.getAlias({
-      index: AUDIT_INDEX_PATTERN,
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
+    // This node's own view (no round trip to the cluster manager, which may be being elected), briefly.
+    res = await store.indices.getAlias(
+      { index: AUDIT_INDEX_PATTERN, ignore_unavailable: true, allow_no_indices: true, local: true },
+      { requestTimeout: 2_000, maxRetries: 0 },
+    );
   } catch {
-    return { monthOfDay: new Map(), months: [] }; // reads go through the day aliases, as they can
+    return { monthOfDay: new Map(), months: [] }; // reads go through the day aliases, as they always can
   }
   const found = Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>);
   const strays = new Set(
     found.flatMap(([index]) => (dayOfIndex(index) ? [monthIndex(dayOfIndex(index)!)] : [])),
   );
   const months = found
-    .filter(([index, { aliases }]) => monthOfIndex(index) && Object.keys(aliases ?? {}).length > 0)
-    .sort(([a], [b]) => a.localeCompare(b))
-    // The oldest may have lost some days to retention, whose events are still being deleted; a day index
-    // left beside its month (written during the build) is read as it is.
-    .slice(1)
-    .filter(([index]) => !strays.has(index));
+    .map(([index, { aliases }]) => ({ index, aliases: Object.keys(aliases ?? {}) }))
+    .filter(({ index, aliases }) => monthOfIndex(index) && aliases.some((a) => dayOfIndex(a)))
+    // Read through its aliases: a month retention is deleting days from, and one with a day index left
+    // beside it (written during its build).
+    .filter(({ index, aliases }) => !aliases.includes(expiringMarker(index)) && !strays.has(index));
   return {
     monthOfDay: new Map(
-      months.flatMap(([index, { aliases }]) => Object.keys(aliases!).map((d) => [d, index])),
+      months.flatMap(({ index, aliases }) => aliases.filter((d) => dayOfIndex(d)).map((d) => [d, index])),
     ),
-    months: months.map(([index]) => index),
+    months: months.map(({ index }) => index),
   };
 }
 
@@ -252,8 +258,8 @@ function knownLayout(store: Store): Promise<Layout> {
   return entry.layout;
 }
 
-/** Longest index expression sent (it travels in the URL, whose first line OpenSearch caps at 4 KB). */
-const MAX_EXPRESSION = 3_000;
+/** Longest index expression sent (it travels in the URL, commas encoded, whose first line OpenSearch caps at 4 KB). */
+const MAX_EXPRESSION = 2_500;
 
 /**
  * What a read of `index` searches: the audit pattern, or day names whose days the read's createdAt range
@@ -417,11 +423,19 @@ export async function swapDaysIntoMonth(
   }
 }
 
-/** Removes day aliases from a month index (its days past retention): no read sees those days any more. */
+/**
+ * Removes day aliases from a month index (its days past retention): no read sees those days any more. The month
+ * carries expiringMarker until deleteMonthDocsBefore has deleted their events.
+ */
 export async function removeDayAliases(store: Store, month: string, names: string[]): Promise<void> {
   try {
     await store.indices.updateAliases({
-      body: { actions: names.map((alias) => ({ remove: { index: month, alias } })) },
+      body: {
+        actions: [
+          ...names.map((alias) => ({ remove: { index: month, alias } })),
+          { add: { index: month, alias: expiringMarker(month) } },
+        ],
+      },
     });
   } finally {
     forgetLayout(store);
@@ -456,6 +470,11 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
     await store.indices.addBlock({ index: month, block: 'write' });
   }
   await store.indices.forcemerge({ index: month, only_expunge_deletes: true }, LONG_CALL);
+  try {
+    await store.indices.deleteAlias({ index: month, name: expiringMarker(month) }, { ignore: [404] });
+  } finally {
+    forgetLayout(store);
+  }
   return deleted;
 }
 

@@ -30,6 +30,13 @@ export function monthIndex(date: Date | string): string {
   return `${MONTH_INDEX_PREFIX}${dayIndex(date).slice(AUDIT_INDEX_PREFIX.length, -3)}`;
 }
 
+/**
+ * An alias a month index carries while retention deletes some of its days' events: set in the same request
+ * that takes those days' aliases off, removed once their events are gone. Reads never name a month that
+ * carries it, so its expired events cannot show meanwhile. Its name is outside the audit pattern.
+ */
+export const expiringMarker = (month: string) => `audit-expiring-${month.slice(MONTH_INDEX_PREFIX.length)}`;
+
 /** The UTC midnight of the first day of a month index's month, or undefined for another name. */
 export function monthOfIndex(index: string): Date | undefined {
   const m = /^audit-month-(\d{4})\.(\d{2})$/.exec(index);

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { Lease } from '../../src/integrity/lease.ts';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
 import { listDayIndices } from '../../src/lifecycle/indices.ts';
-import { dayFilter, removeDayAliases } from '../../src/store/indices.ts';
+import { dayFilter, readTargets, removeDayAliases } from '../../src/store/indices.ts';
 import { sweepLifecycle, type SweepOptions } from '../../src/lifecycle/sweep.ts';
 import { uniqueId } from '../helpers.ts';
 import { sealAll, testKey } from '../fixtures/integrity.ts';
@@ -122,6 +122,15 @@ describe('lifecycle: month consolidation', function () {
   });
 
   it('reads, searches, proves and verifies exactly as before', async () => {
+    // Reads name the month indices themselves (not their day aliases).
+    expect((await readTargets(svc.store, 'audit-logs-*')).split(',')).to.include.members([
+      'audit-logs-*',
+      '-audit-logs-1927.03.*',
+      'audit-month-1927.03',
+    ]);
+    expect(await readTargets(svc.store, `${index('1927-03-31')},${index('1927-04-01')}`)).to.equal(
+      `audit-month-1927.03,${index('1927-04-01')}`,
+    );
     expect(await allIds()).to.deep.equal(baseline.ids);
     expect(await search(rare)).to.deep.equal([rareId]);
     const one = await get(svc.url, `/api/v1/audit-logs/${rareId}`, org.keys.owner);
@@ -198,9 +207,13 @@ describe('lifecycle: month consolidation', function () {
       expect(await daysRead('1927-02-01', '1927-02-28')).to.deep.equal(Array(5).fill('1927-02-27'));
     } finally {
       await svc.store.indices.delete({ index: stray }, { ignore: [404] });
+      // As before: the day's alias back, the month no longer expiring.
       await svc.store.indices.updateAliases({
         body: {
-          actions: [{ add: { index: 'audit-month-1927.02', alias: feb10.name, filter: dayFilter(feb10) } }],
+          actions: [
+            { add: { index: 'audit-month-1927.02', alias: feb10.name, filter: dayFilter(feb10) } },
+            { remove: { index: 'audit-month-1927.02', alias: 'audit-expiring-1927.02' } },
+          ],
         },
       });
     }
