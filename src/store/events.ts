@@ -88,7 +88,8 @@ export async function countOverTime(
   };
   const counts = new Map(body.aggregations.overTime.buckets.map((b) => [b.key, b.doc_count]));
   // Fixed intervals start at multiples of the interval since the epoch, as OpenSearch's buckets do.
-  for (let at = Math.floor(bounds.min / interval.ms) * interval.ms; at <= bounds.max; at += interval.ms) {
+  const last = Math.max(bounds.max, ...counts.keys());
+  for (let at = Math.floor(bounds.min / interval.ms) * interval.ms; at <= last; at += interval.ms) {
     if (!counts.has(at)) counts.set(at, 0);
   }
   return {
