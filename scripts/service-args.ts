@@ -10,9 +10,12 @@ import { PROJECT_ROOT } from '../src/config.ts';
 
 export const SERVICE_BUNDLE = path.join(PROJECT_ROOT, 'dist', 'start.mjs');
 
-/** Bundles scripts/start.ts and what it imports (packages stay in node_modules) into SERVICE_BUNDLE. */
+/**
+ * Bundles scripts/start.ts and what it imports (packages stay in node_modules) into SERVICE_BUNDLE, replacing
+ * the file in one rename: a service starting from the same checkout meanwhile loads the old or the new one.
+ */
 export function buildService(): string {
-  buildSync({
+  const { outputFiles } = buildSync({
     entryPoints: [path.join(PROJECT_ROOT, 'scripts', 'start.ts')],
     bundle: true,
     platform: 'node',
@@ -20,8 +23,13 @@ export function buildService(): string {
     target: 'node20',
     packages: 'external',
     outfile: SERVICE_BUNDLE,
+    write: false,
     logLevel: 'warning',
   });
+  const tmp = `${SERVICE_BUNDLE}.${process.pid}.tmp`;
+  fs.mkdirSync(path.dirname(SERVICE_BUNDLE), { recursive: true });
+  fs.writeFileSync(tmp, outputFiles[0]!.contents);
+  fs.renameSync(tmp, SERVICE_BUNDLE);
   return SERVICE_BUNDLE;
 }
 

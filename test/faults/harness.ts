@@ -1,6 +1,6 @@
 /**
  * The fault suite's moving parts, all real processes on loopback: a local OpenSearch it can kill, stop and
- * restart on the same port; the service as its own Node process (scripts/start.ts); producers that POST
+ * restart on the same port; the service as its own Node process (dist/start.mjs); producers that POST
  * batches with known ids and retry until each batch is acknowledged; and the checks every scenario ends
  * with (stored once, `npm run verify` clean, the SIEM stream delivering every id once).
  */
@@ -78,7 +78,7 @@ export class Engine {
 
 export const ADMIN_TOKEN = crypto.randomBytes(24).toString('hex');
 
-/** The service as a real process (scripts/start.ts, as `npm start` runs it), on a fixed port. */
+/** The service as a real process (dist/start.mjs, as `npm start` runs it), on a fixed port. */
 export class Service {
   private child: ChildProcess | undefined;
   private readonly stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-faults-'));
