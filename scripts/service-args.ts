@@ -36,8 +36,10 @@ export function buildService(): string {
 /**
  * Node's arguments for the service as `npm start` runs it (package.json's start script, plus .npmrc's
  * node-options that npm adds), for tests and benchmarks that start it as a process of its own. Builds the
- * bundle first, as `npm start` does, so it is never older than the sources.
+ * bundle first, as `npm start` does (once per process), so it is never older than the sources.
  */
+let bundle: string | undefined;
+
 export function serviceNodeArgs(): string[] {
   const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
@@ -46,6 +48,6 @@ export function serviceNodeArgs(): string[] {
   const fromNpmrc = /^node-options=(.*)$/m.exec(npmrc)?.[1]?.trim().split(/\s+/) ?? [];
   const [node, ...args] = pkg.scripts.start!.trim().split(/\s+/);
   if (node !== 'node') throw new Error(`package.json's start script does not run node: ${pkg.scripts.start}`);
-  const bundle = buildService();
+  bundle ??= buildService();
   return [...fromNpmrc, ...args.map((a) => (path.join(PROJECT_ROOT, a) === bundle ? bundle : a))];
 }

@@ -123,11 +123,7 @@ const LONG_CALL = { requestTimeout: 30 * 60_000, maxRetries: 0 };
 
 /** Deletes a day index; one already gone (another instance's sweep) is what was wanted. */
 export async function deleteIndex(store: Store, index: string): Promise<void> {
-  try {
-    await store.indices.delete({ index }, { ignore: [404] });
-  } finally {
-    forgetLayout(store);
-  }
+  await changingLayout(store, () => store.indices.delete({ index }, { ignore: [404] }));
 }
 
 /**
@@ -178,11 +174,29 @@ export async function ismChangePolicy(store: Store, pattern: string, policyId: s
 
 // --- Month indices: the sealed days of a past month in one index (lifecycle/consolidate.ts) ----------------
 
-/** A month index: hidden, write-blocked once built, each of its days read through a filtered alias. */
+/** A month index: hidden, write-blocked once built, with a filtered alias per day it holds. */
 export interface MonthIndexInfo {
   index: string;
   /** The aliases it answers to: one per day still kept, each named like the day index it replaced. */
   days: string[];
+  /** Retention is deleting some of its days' events (it carries expiringMarker). */
+  expiring: boolean;
+}
+
+type AliasesAnswer = Record<string, { aliases?: Record<string, unknown> }>;
+
+/** The month indices of a get-alias answer, by name. */
+function monthsIn(answer: AliasesAnswer): MonthIndexInfo[] {
+  return Object.entries(answer)
+    .filter(([index]) => monthOfIndex(index))
+    .map(([index, { aliases = {} }]) => ({
+      index,
+      days: Object.keys(aliases)
+        .filter((a) => dayOfIndex(a))
+        .sort(),
+      expiring: expiringMarker(index) in aliases,
+    }))
+    .sort((a, b) => a.index.localeCompare(b.index));
 }
 
 /** The month indices of the days `pattern` (an audit pattern) names, with their day aliases. */
@@ -193,16 +207,7 @@ export async function monthIndices(store: Store, pattern: string): Promise<Month
     ignore_unavailable: true,
     allow_no_indices: true,
   });
-  return Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>)
-    .filter(([index]) => monthOfIndex(index))
-    .map(([index, { aliases }]) => ({
-      index,
-      // The day aliases only (not expiringMarker).
-      days: Object.keys(aliases ?? {})
-        .filter((a) => dayOfIndex(a))
-        .sort(),
-    }))
-    .sort((a, b) => a.index.localeCompare(b.index));
+  return monthsIn(res.body as AliasesAnswer);
 }
 
 // --- What a read searches -------------------------------------------------------------------------------------
@@ -216,9 +221,16 @@ const LAYOUT_TTL_MS = 5_000;
 type Layout = { monthOfDay: Map<string, string>; months: string[] };
 const layouts = new WeakMap<Store, { at: number; layout: Promise<Layout> }>();
 
-/** This process changed the indices (after the change: a read meanwhile may have seen the old ones). */
-function forgetLayout(store: Store): void {
-  layouts.delete(store);
+/**
+ * Runs a change to the indices or aliases, then drops this process's layout (after the change, done or not:
+ * a read meanwhile may have seen the old ones).
+ */
+async function changingLayout<T>(store: Store, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } finally {
+    layouts.delete(store);
+  }
 }
 
 async function readLayout(store: Store): Promise<Layout> {
@@ -232,21 +244,19 @@ async function readLayout(store: Store): Promise<Layout> {
   } catch {
     return { monthOfDay: new Map(), months: [] }; // reads go through the day aliases, as they always can
   }
-  const found = Object.entries(res.body as Record<string, { aliases?: Record<string, unknown> }>);
+  const answer = res.body as AliasesAnswer;
   const strays = new Set(
-    found.flatMap(([index]) => (dayOfIndex(index) ? [monthIndex(dayOfIndex(index)!)] : [])),
+    Object.keys(answer).flatMap((index) => {
+      const day = dayOfIndex(index);
+      return day ? [monthIndex(day)] : [];
+    }),
   );
-  const months = found
-    .map(([index, { aliases }]) => ({ index, aliases: Object.keys(aliases ?? {}) }))
-    .filter(({ index, aliases }) => monthOfIndex(index) && aliases.some((a) => dayOfIndex(a)))
-    // Read through its aliases: a month retention is deleting days from, and one with a day index left
-    // beside it (written during its build).
-    .filter(({ index, aliases }) => !aliases.includes(expiringMarker(index)) && !strays.has(index));
+  // Read through its aliases: a month retention is deleting days from, and one with a day index left beside
+  // it (written during its build).
+  const months = monthsIn(answer).filter((m) => m.days.length > 0 && !m.expiring && !strays.has(m.index));
   return {
-    monthOfDay: new Map(
-      months.flatMap(({ index, aliases }) => aliases.filter((d) => dayOfIndex(d)).map((d) => [d, index])),
-    ),
-    months: months.map(({ index }) => index),
+    monthOfDay: new Map(months.flatMap((m) => m.days.map((d) => [d, m.index]))),
+    months: months.map((m) => m.index),
   };
 }
 
@@ -409,18 +419,16 @@ export async function swapDaysIntoMonth(
   replaced: string[],
   days: MonthDay[],
 ): Promise<void> {
-  try {
-    await store.indices.updateAliases({
+  await changingLayout(store, () =>
+    store.indices.updateAliases({
       body: {
         actions: [
           ...replaced.map((index) => ({ remove_index: { index } })),
           ...days.map((d) => ({ add: { index: month, alias: d.name, filter: dayFilter(d) } })),
         ],
       },
-    });
-  } finally {
-    forgetLayout(store);
-  }
+    }),
+  );
 }
 
 /**
@@ -428,18 +436,16 @@ export async function swapDaysIntoMonth(
  * carries expiringMarker until deleteMonthDocsBefore has deleted their events.
  */
 export async function removeDayAliases(store: Store, month: string, names: string[]): Promise<void> {
-  try {
-    await store.indices.updateAliases({
+  await changingLayout(store, () =>
+    store.indices.updateAliases({
       body: {
         actions: [
           ...names.map((alias) => ({ remove: { index: month, alias } })),
           { add: { index: month, alias: expiringMarker(month) } },
         ],
       },
-    });
-  } finally {
-    forgetLayout(store);
-  }
+    }),
+  );
 }
 
 /**
@@ -470,11 +476,9 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
     await store.indices.addBlock({ index: month, block: 'write' });
   }
   await store.indices.forcemerge({ index: month, only_expunge_deletes: true }, LONG_CALL);
-  try {
-    await store.indices.deleteAlias({ index: month, name: expiringMarker(month) }, { ignore: [404] });
-  } finally {
-    forgetLayout(store);
-  }
+  await changingLayout(store, () =>
+    store.indices.deleteAlias({ index: month, name: expiringMarker(month) }, { ignore: [404] }),
+  );
   return deleted;
 }
 

@@ -23,8 +23,9 @@ export const MONTH_INDEX_PREFIX = 'audit-month-';
 
 /**
  * `audit-month-YYYY.MM`: the month index that the sealed days of a month are consolidated into. Its name is
- * outside the audit pattern on purpose: it is read only through its filtered day aliases (named like the day
- * indices they replaced, see lifecycle/consolidate.ts), so nothing sees it before its days are swapped in.
+ * outside the audit pattern on purpose: only its filtered day aliases (named like the day indices they
+ * replaced, see lifecycle/consolidate.ts) and reads that know it is swapped in (store/indices.ts,
+ * readTargets) reach it, so nothing sees it before its days are swapped in.
  */
 export function monthIndex(date: Date | string): string {
   return `${MONTH_INDEX_PREFIX}${dayIndex(date).slice(AUDIT_INDEX_PREFIX.length, -3)}`;
