@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { PUBLIC_FIELDS, type AuditEntry } from '../../src/events/schema.ts';
+import { dayIndex } from '../../src/store/names.ts';
 import { PAGE_PATH } from '../../src/ui/routes.ts';
 import { uniqueId } from '../helpers.ts';
+import { rewriteDayIndex, sealAll, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createPageOrg,
   ingest,
@@ -316,7 +318,7 @@ describe('admin page (browser)', function () {
     await context.close();
   });
 
-  it('shows a sealed entry with its seal number and the inclusion proof checked in the browser', async () => {
+  it('shows a sealed entry as checked in the browser only when entry, path and signature all check', async () => {
     const id = `${RUN}_sealed`;
     await ingest(service.ctx, org.orgId, [
       {
@@ -327,16 +329,7 @@ describe('admin page (browser)', function () {
         ...actorOf(org),
       },
     ]);
-    // The sealer runs every second in this service; wait until the proof endpoint reports the seal.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const res = await fetch(`${base}/api/v1/audit-logs/${id}/proof`, {
-        headers: { authorization: `Bearer ${org.owner.key}` },
-      });
-      if (((await res.json()) as { status?: string }).status === 'sealed') break;
-      if (Date.now() > deadline) throw new Error('the entry was not sealed within 30 s');
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await sealAll(service.ctx, org.orgId);
     const { context, page } = await signedInPage(browser, org.owner.key);
     await page.goto(`${base}${PAGE_PATH}?q=${RUN}`);
     await waitForRowCount(page, 1);
@@ -344,23 +337,91 @@ describe('admin page (browser)', function () {
     await page.waitForFunction(() => document.querySelector('.integrity .pill')?.textContent === 'Sealed');
     const text = await page.locator('.integrity').textContent();
     expect(text).to.match(/Sealed in seal #\d+/);
-    expect(text).to.contain('inclusion proof checked in your browser');
+    expect(text).to.contain('entry, inclusion proof and signature checked in your browser');
 
-    // The browser's check fails for a proof that does not lead to the signed root.
-    const proof = await (
-      await fetch(`${base}/api/v1/audit-logs/${id}/proof`, {
-        headers: { authorization: `Bearer ${org.owner.key}` },
-      })
-    ).json();
-    const flip = (h: string) => (h[0] === '0' ? '1' : '0') + h.slice(1);
+    // The same check refuses a copy that differs from the sealed one, and a checkpoint whose signature fails.
+    const read = async (path: string) =>
+      (
+        await fetch(`${base}/api/v1/audit-logs${path}`, {
+          headers: { authorization: `Bearer ${org.owner.key}` },
+        })
+      ).json();
+    const [proof, entry, key] = await Promise.all([
+      read(`/${id}/proof`),
+      read(`/${id}`),
+      read('/integrity/public-key'),
+    ]);
+    const cases = [
+      [[entry], proof],
+      [[{ ...entry, resourceName: 'Vault' }], proof],
+      [[entry], { ...proof, checkpoint: { ...proof.checkpoint, seq: proof.checkpoint.seq + 1 } }],
+    ];
     const results = await page.evaluate(
-      async ([module, proof, forged]) => {
-        const { checkInclusion } = await import(module);
-        return [await checkInclusion(proof), await checkInclusion(forged)];
+      async ([module, cases, key]) => {
+        const { checkSealed } = await import(module);
+        const out = [];
+        for (const [entries, proof] of cases) out.push((await checkSealed(entries, proof, key)).state);
+        return out;
       },
-      [`${PAGE_PATH}/assets/proof.js`, proof, { ...proof, leaf: flip(proof.leaf) }] as const,
+      [`${PAGE_PATH}/assets/proof.js`, cases, key] as const,
     );
-    expect(results).to.deep.equal([true, false]);
+    expect(results).to.deep.equal(['verified', 'mismatch', 'mismatch']);
+    await context.close();
+  });
+
+  it('says "not checked", never green, in a browser without Ed25519 in WebCrypto', async () => {
+    const id = `${RUN}_noed`;
+    await ingest(service.ctx, org.orgId, [
+      { id, action: 'workflow.created', resourceType: 'workflow', resourceName: `Plain ${RUN}` },
+    ]);
+    await sealAll(service.ctx, org.orgId);
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.addInitScript(() => {
+      const importKey = crypto.subtle.importKey.bind(crypto.subtle);
+      crypto.subtle.importKey = (format: never, data: never, alg: never, ...rest: never[]) =>
+        JSON.stringify(alg).includes('Ed25519')
+          ? Promise.reject(new DOMException('Unrecognized name.', 'NotSupportedError'))
+          : importKey(format, data, alg, ...(rest as [never, never]));
+    });
+    await page.goto(`${base}${PAGE_PATH}?q=${RUN}`);
+    await page.click(`#rows tr.entry[data-id="${id}"]`);
+    await page.waitForFunction(() => !/Checking/.test(document.querySelector('.integrity')!.textContent!));
+    const text = (await page.locator('.integrity').textContent())!;
+    expect(text).to.not.contain('checked in your browser');
+    expect(text).to.contain('this browser cannot check Ed25519 signatures');
+    expect(await page.locator('.integrity .pill').textContent()).to.equal('Not checked');
+    await context.close();
+  });
+
+  it('says an event changed in OpenSearch after sealing does not match its seal, and never "checked"', async () => {
+    // A day of its own, so the attacker's rewrite of its index touches nothing else.
+    const day = uniqueDay();
+    const id = `${RUN}_tampered`;
+    await ingest(service.ctx, org.orgId, [
+      {
+        id,
+        action: 'member.role_changed',
+        resourceType: 'member',
+        description: 'Granted admin to Mallory',
+        ...actorOf(org),
+        createdAt: `${day}T12:00:00.000Z`,
+      },
+    ]);
+    await sealAll(service.ctx, org.orgId);
+    // What someone with database access does: change the stored description behind the service's back.
+    await rewriteDayIndex(service.store, dayIndex(day), [org.orgId], (docs) =>
+      docs.map((d) => (d.id === id ? { ...d, description: 'Granted viewer to Mallory' } : d)),
+    );
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}?range=custom&from=${day}T00:00:00.000Z&to=${day}T23:59:59.999Z`);
+    await waitForRowCount(page, 1);
+    expect(await page.locator('#rows .col-desc').textContent()).to.equal('Granted viewer to Mallory');
+    await page.click(`#rows tr.entry[data-id="${id}"]`);
+    await page.waitForFunction(() => !/Checking/.test(document.querySelector('.integrity')!.textContent!));
+    const text = (await page.locator('.integrity').textContent())!;
+    expect(text).to.not.contain('checked in your browser');
+    expect(text).to.contain('does not match its seal');
+    expect(await page.locator('.integrity .pill').getAttribute('class')).to.contain('pill-bad');
     await context.close();
   });
 

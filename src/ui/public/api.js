@@ -71,8 +71,15 @@ export const api = {
   async facets(params, opts) {
     return (await request('/audit-logs/facets', params, opts)).json();
   },
+  /** One entry by id, as the API returns it. */
+  async entry(id, opts) {
+    return (await request(`/audit-logs/${encodeURIComponent(id)}`, {}, opts)).json();
+  },
   async proof(id, opts) {
     return (await request(`/audit-logs/${encodeURIComponent(id)}/proof`, {}, opts)).json();
+  },
+  async publicKey(opts) {
+    return (await request('/audit-logs/integrity/public-key', {}, opts)).json();
   },
   /** The export as a Blob (the server streams it; the browser collects it for the download). */
   async export(params) {

@@ -3,7 +3,7 @@ import { api, ApiError, session } from './api.js';
 import { debounce, el, formatCount, relativeTime, searchTerms } from './dom.js';
 import { renderHistogram } from './histogram.js';
 import { MultiSelect } from './multi-select.js';
-import { checkInclusion } from './proof.js';
+import { checkSealed } from './proof.js';
 import { detailRow, entryRow, showIntegrity } from './table.js';
 import { apiFilters, isFiltered, RANGES, readView, writeView } from './view-state.js';
 
@@ -27,6 +27,8 @@ let query = {
 };
 /** The pending or finished facets request of this sign-in, and its answer. */
 let facets;
+/** The service's checkpoint key (`GET …/integrity/public-key`), fetched once per sign-in when a proof needs it. */
+let publicKey;
 /** Whether `facets` counts departed members' events (it follows the list's "include departed" switch). */
 let facetsDeparted = false;
 let orgFacets;
@@ -83,6 +85,7 @@ $('sign-out').addEventListener('click', () => {
   session.key = null;
   facets = undefined;
   orgFacets = undefined;
+  publicKey = undefined;
   showSignIn();
 });
 
@@ -380,12 +383,26 @@ async function toggleDetail(row, entry) {
     showIntegrity(
       detail.integrity,
       proof,
-      proof.status === 'sealed' ? await checkInclusion(proof) : undefined,
+      proof.status === 'sealed' ? await checkShown(entry, proof) : undefined,
     );
   } catch (err) {
     if (err instanceof ApiError && err.code === 'route_not_found') showIntegrity(detail.integrity, null);
     else detail.integrity.replaceChildren(el('span', { class: 'muted' }, `Could not check: ${err.message}`));
   }
+}
+
+/**
+ * The browser's own check of a sealed proof, over what this page shows: the row's copy of the entry and the entry
+ * as `GET /audit-logs/:id` returns it now, never the proof's own copy (a proof is only evidence about the entry
+ * it is checked against).
+ */
+async function checkShown(entry, proof) {
+  publicKey ??= api.publicKey().catch((err) => {
+    publicKey = undefined;
+    throw err;
+  });
+  const [current, key] = await Promise.all([api.entry(entry.id), publicKey]);
+  return checkSealed([entry, current], proof, key);
 }
 
 // --- Export --------------------------------------------------------------------------------------------------

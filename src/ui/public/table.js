@@ -133,9 +133,10 @@ export function detailRow(entry) {
 
 /**
  * Fills the integrity cell from the proof endpoint's answer (`undefined`: the service has no tamper evidence) and
- * the browser's own check of the inclusion proof (`verified`: true, false, or undefined when it cannot check).
+ * the browser's own check of it (`check`: proof.js checkSealed's answer). Only a check that passed says "Sealed"
+ * in green; the service's word alone is reported as not checked.
  */
-export function showIntegrity(cell, proof, verified) {
+export function showIntegrity(cell, proof, check) {
   cell.replaceChildren();
   if (!proof) {
     cell.append(el('span', { class: 'muted' }, 'Tamper evidence is not available on this service.'));
@@ -149,20 +150,30 @@ export function showIntegrity(cell, proof, verified) {
     return;
   }
   const { seq, sealedAt } = proof.checkpoint ?? {};
-  cell.append(
-    verified === false
-      ? el('span', { class: 'pill pill-bad' }, 'Proof does not match')
-      : el('span', { class: 'pill pill-ok' }, 'Sealed'),
-    ` in seal #${seq}`,
-    sealedAt ? el('span', { class: 'muted' }, ` · ${localTime(sealedAt)}`) : '',
-    el(
-      'span',
-      { class: 'muted' },
-      verified === true
-        ? ' · inclusion proof checked in your browser'
-        : verified === false
-          ? ' · its audit path does not lead to the seal’s signed root; run npm run verify'
-          : ' · proof not checked (needs https)',
-    ),
-  );
+  if (check?.state === 'verified') {
+    cell.append(
+      el('span', { class: 'pill pill-ok' }, 'Sealed'),
+      ` in seal #${seq}`,
+      sealedAt ? el('span', { class: 'muted' }, ` · ${localTime(sealedAt)}`) : '',
+      el(
+        'span',
+        { class: 'muted', title: `Signing key ${check.keyId}` },
+        ' · entry, inclusion proof and signature checked in your browser',
+      ),
+    );
+  } else if (check?.state === 'mismatch') {
+    cell.append(
+      el('span', { class: 'pill pill-bad' }, 'Does not match'),
+      ` This event does not match its seal #${seq}: ${check.reason}. It may have been changed after it was recorded; an operator can run npm run verify.`,
+    );
+  } else {
+    cell.append(
+      el('span', { class: 'pill pill-wait' }, 'Not checked'),
+      el(
+        'span',
+        { class: 'muted' },
+        ` The service reports it in seal #${seq}; this browser could not check that: ${check?.reason ?? 'no check ran'}.`,
+      ),
+    );
+  }
 }
