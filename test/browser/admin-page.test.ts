@@ -160,7 +160,9 @@ describe('admin page (browser)', function () {
     expect(await time.getAttribute('title')).to.match(new RegExp(`^${YEAR}-\\d\\d-\\d\\dT.*Z \\(UTC\\)$`));
     expect(await deleted.locator('.badge').getAttribute('class')).to.contain('badge-destructive');
     expect(await deleted.locator('.actor').textContent()).to.equal(org.owner.email);
-    expect(await deleted.locator('.actor').getAttribute('title')).to.equal(org.owner.name);
+    expect(await deleted.locator('.actor').getAttribute('title')).to.equal(
+      `${org.owner.name} <${org.owner.email}>`,
+    );
     const created = page.locator('#rows tr.entry', { hasText: 'workflow.created' }).first();
     expect(await created.locator('.badge').getAttribute('class')).to.not.contain('badge-destructive');
     const system = page.locator(`#rows tr.entry[data-id="${SYSTEM}"]`);
@@ -540,6 +542,73 @@ describe('admin page (browser)', function () {
     );
     expect(await page.locator('#histogram figcaption').textContent()).not.to.contain('peak');
     await context.close();
+  });
+
+  it('shows whole event types and emails at 1280 px, and ids unbroken at 390 px', async () => {
+    // Its own year, so the other tests' counts of the 2003 view stay as they are.
+    const view = `range=custom&from=${YEAR + 2}-01-01T00:00:00.000Z&to=${YEAR + 2}-12-31T23:59:59.999Z`;
+    const email = 'mary-jane@acme-robotics.example';
+    const resourceId = 'res_pipeline_nightly_etl_0042';
+    await ingest(service.ctx, org.orgId, [
+      {
+        action: 'subscription.enterprise_provisioned',
+        resourceType: 'subscription',
+        resourceId,
+        description: 'Short',
+        actorId: org.owner.id,
+        actorName: 'Mary Jane',
+        actorEmail: email,
+        workspaceId: org.workspaceId,
+        createdAt: `${YEAR + 2}-04-01T10:00:00.000Z`,
+      },
+      {
+        action: 'permission_group_member.removed',
+        resourceType: 'permission_group_member',
+        description: 'Short too',
+        createdAt: `${YEAR + 2}-04-02T10:00:00.000Z`,
+      },
+    ]);
+    /** How many lines an element's text takes. */
+    const lines = (el: Element) => {
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      return new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
+    };
+
+    const wide = await signedInPage(browser, org.owner.key, { width: 1280, height: 900 });
+    await wide.page.goto(`${base}${PAGE_PATH}?${view}`);
+    await waitForRowCount(wide.page, 2);
+    // The description has room, so no catalogue type is cut, and an email is never wrapped at its hyphens.
+    const cut = Object.fromEntries(
+      await wide.page.$$eval('#rows .badge', (b) =>
+        b.map((x) => [x.textContent, x.scrollWidth > x.clientWidth]),
+      ),
+    );
+    const actor = wide.page.locator('#rows .actor', { hasText: email });
+    const emailLines = await actor.evaluate(lines);
+    const emailCut = await actor.evaluate((a) => a.scrollWidth > a.clientWidth);
+    await wide.context.close();
+
+    const narrow = await signedInPage(browser, org.owner.key, { width: 390, height: 844 });
+    await narrow.page.goto(`${base}${PAGE_PATH}?${view}`);
+    await waitForRowCount(narrow.page, 2);
+    const row = narrow.page.locator('#rows tr.entry', { hasText: 'subscription.enterprise_provisioned' });
+    const id = (await row.getAttribute('data-id'))!;
+    await row.click();
+    const detail = narrow.page.locator('#rows tr.detail-row');
+    await detail.waitFor();
+    const detailLines: Record<string, number> = {};
+    for (const value of [id, resourceId, org.workspaceId, email])
+      detailLines[value] = await detail.locator('dd', { hasText: value }).evaluate(lines);
+    expect({ cut, emailLines, emailCut, detailLines }).to.deep.equal({
+      cut: { 'subscription.enterprise_provisioned': false, 'permission_group_member.removed': false },
+      emailLines: 1,
+      emailCut: false,
+      detailLines: { [id]: 1, [resourceId]: 1, [org.workspaceId]: 1, [email]: 1 },
+    });
+    expect(await narrow.page.evaluate(() => document.documentElement.scrollWidth)).to.be.at.most(390);
+    await screenshot(narrow.page, 'page-390-ids');
+    await narrow.context.close();
   });
 
   it('shows a clear "not enabled" page when NEXT_PUBLIC_AUDIT_LOGS_ENABLED is off', async () => {

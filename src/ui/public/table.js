@@ -10,7 +10,11 @@ export function entryRow(entry, ctx) {
   const actor = entry.actorEmail
     ? el(
         'span',
-        { class: 'actor', title: entry.actorName ?? entry.actorEmail },
+        // A long email is cut with an ellipsis (never wrapped at a hyphen): the tooltip holds it whole.
+        {
+          class: 'actor',
+          title: entry.actorName ? `${entry.actorName} <${entry.actorEmail}>` : entry.actorEmail,
+        },
         ...highlighted(entry.actorEmail, ctx.terms),
       )
     : entry.actorName
