@@ -611,6 +611,31 @@ describe('admin page (browser)', function () {
     await narrow.context.close();
   });
 
+  it('"Custom range…" after Back offers the dates of the window on screen, not a range left behind', async () => {
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    await page.goto(`${base}${PAGE_PATH}`);
+    await page.waitForSelector('#rows tr.entry');
+    await page.selectOption('#range', 'custom');
+    await page.fill('#from', `${YEAR}-01-01T00:00`);
+    await page.fill('#to', `${YEAR}-12-31T23:59`);
+    await page.click('#apply-range');
+    await page.waitForFunction(() => new URL(location.href).searchParams.get('range') === 'custom');
+    await idle(page);
+    await page.goBack();
+    await page.waitForFunction(() => (document.getElementById('range') as HTMLSelectElement).value === '30d');
+    await idle(page);
+    await page.selectOption('#range', 'custom');
+    const offered = await page.evaluate(() => ({
+      from: new Date((document.getElementById('from') as HTMLInputElement).value).getTime(),
+      to: new Date((document.getElementById('to') as HTMLInputElement).value).getTime(),
+      now: Date.now(),
+    }));
+    // Inputs hold minutes: "now" and 30 days before it, within a few minutes.
+    expect(Math.abs(offered.to - offered.now)).to.be.below(5 * 60_000);
+    expect(Math.abs(offered.to - offered.from - 30 * 86_400_000)).to.be.below(5 * 60_000);
+    await context.close();
+  });
+
   it('shows a clear "not enabled" page when NEXT_PUBLIC_AUDIT_LOGS_ENABLED is off', async () => {
     const off = await startPageService({ NEXT_PUBLIC_AUDIT_LOGS_ENABLED: 'false' });
     try {

@@ -5,7 +5,7 @@ import { renderHistogram } from './histogram.js';
 import { MultiSelect } from './multi-select.js';
 import { checkSealed } from './proof.js';
 import { detailRow, entryRow, showIntegrity } from './table.js';
-import { apiFilters, isFiltered, RANGES, readView, writeView } from './view-state.js';
+import { apiFilters, DEFAULT_RANGE, isFiltered, RANGES, readView, writeView } from './view-state.js';
 
 const PAGE_SIZE = 50;
 const $ = (id) => document.getElementById(id);
@@ -106,10 +106,9 @@ function syncControls() {
   $('range').value = view.range;
   $('departed').checked = view.departed;
   $('custom-range').hidden = view.range !== 'custom';
-  if (view.range === 'custom') {
-    $('from').value = toLocalInput(view.from);
-    $('to').value = toLocalInput(view.to);
-  }
+  // Dates of a custom range left behind (Back, a preset chosen since) are cleared, never offered again.
+  $('from').value = view.range === 'custom' ? toLocalInput(view.from) : '';
+  $('to').value = view.range === 'custom' ? toLocalInput(view.to) : '';
   $('clear-filters').hidden = !isFiltered(view);
   renderFilterOptions();
 }
@@ -132,8 +131,11 @@ $('range').addEventListener('change', () => {
   const range = $('range').value;
   $('custom-range').hidden = range !== 'custom';
   if (range === 'custom') {
-    $('from').value ||= toLocalInput(new Date(Date.now() - RANGES['30d'].ms).toISOString());
-    $('to').value ||= toLocalInput(new Date().toISOString());
+    // Starts from the window on screen, ending now.
+    const now = Date.now();
+    const span = RANGES[view.range]?.ms ?? RANGES[DEFAULT_RANGE].ms;
+    $('from').value = toLocalInput(new Date(now - span).toISOString());
+    $('to').value = toLocalInput(new Date(now).toISOString());
     $('from').focus();
     return; // applied with the Apply button
   }
