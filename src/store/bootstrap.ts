@@ -9,12 +9,12 @@ import { isDeepStrictEqual } from 'node:util';
 import { PROJECT_ROOT, type Config } from '../config.ts';
 import { statusOf, type Store } from './client.ts';
 import { isServerless } from './connection.ts';
-import { ISM_POLICY_ID, TEMPLATE_NAME } from './names.ts';
+import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID, MONTH_INDEX_PREFIX, TEMPLATE_NAME } from './names.ts';
 
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
 
 export interface Change {
-  kind: 'index template' | 'ISM policy' | 'internal index';
+  kind: 'index template' | 'audit indices' | 'ISM policy' | 'internal index';
   name: string;
   action: 'created' | 'updated' | 'unchanged' | 'skipped';
   detail?: string;
@@ -130,6 +130,7 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
       action: currentTemplate ? 'updated' : 'created',
     });
   }
+  changes.push(await extendAuditMappings(store, template.template.mappings.properties));
 
   // The ISM policy, where the plugin exists; elsewhere the service's lifecycle sweep does the same job.
   // Serverless has neither the plugin list nor ISM.
@@ -158,6 +159,40 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
     changes.push({ kind: 'ISM policy', name: ISM_POLICY_ID, action: current ? 'updated' : 'created' });
   }
   return changes;
+}
+
+/** The day indices and the (hidden) month indices: their mappings are the audit template's. */
+const AUDIT_MAPPED = `${AUDIT_INDEX_PATTERN},${MONTH_INDEX_PREFIX}*`;
+
+/**
+ * Adds to existing day and month indices the fields the template has and they lack. Their mappings are strict,
+ * so without it an event carrying a new field would be refused by the day it falls on, and its copy by the
+ * month it is consolidated into. A read-only index (flood-stage disk) refuses mapping changes: skipped, for the
+ * next start or `npm run setup` to finish.
+ */
+async function extendAuditMappings(store: Store, properties: Json): Promise<Change> {
+  const fields = Object.keys(properties);
+  const where = { index: AUDIT_MAPPED, expand_wildcards: 'open,hidden', allow_no_indices: true };
+  // 404 when there is no such index yet.
+  const res = await store.indices.getFieldMapping({ ...where, fields } as never, { ignore: [404] });
+  const missing: Json = {};
+  for (const { mappings } of Object.values((res.body ?? {}) as Record<string, { mappings?: Json }>))
+    for (const f of fields) if (!mappings?.[f]) missing[f] = properties[f];
+  const change = { kind: 'audit indices', name: AUDIT_MAPPED } as const;
+  if (Object.keys(missing).length === 0) return { ...change, action: 'unchanged' };
+  try {
+    await store.indices.putMapping({ ...where, body: { properties: missing } } as never);
+  } catch (err) {
+    const error = (err as { meta?: { body?: { error?: { type?: string; reason?: string } } } }).meta?.body
+      ?.error;
+    if (error?.type !== 'cluster_block_exception') throw err;
+    return {
+      ...change,
+      action: 'skipped',
+      detail: `could not add ${Object.keys(missing).join(', ')}: ${error.reason}`,
+    };
+  }
+  return { ...change, action: 'updated', detail: `added ${Object.keys(missing).join(', ')}` };
 }
 
 function sameTemplate(current: Json, desired: Json): boolean {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { applyTemplates, hasIsm, TEMPLATES_DIR } from '../../src/store/bootstrap.ts';
+import { applyTemplates, desiredTemplate, hasIsm, TEMPLATES_DIR } from '../../src/store/bootstrap.ts';
+import { createMonthIndex } from '../../src/store/indices.ts';
 import { dayIndex, ISM_POLICY_ID, TEMPLATE_NAME } from '../../src/store/names.ts';
 import { startService } from '../../src/server.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';
@@ -86,6 +87,71 @@ describe('foundation: the real engine, templates and health', () => {
       expect(explain.body[index]['index.plugins.index_state_management.policy_id']).to.equal(ISM_POLICY_ID);
     }
     await store.indices.delete({ index });
+  });
+
+  it('adds a field the template gained to the day and month indices made before it, also sealed ones', async () => {
+    // The indices are made while the template lacks `salt`, as before it had it.
+    const old = desiredTemplate(testConfig());
+    const { salt, ...before } = old.template.mappings.properties;
+    old.template.mappings.properties = before;
+    await store.indices.putIndexTemplate({ name: TEMPLATE_NAME, body: old as never });
+    // Days and a month far in the past that no other test uses: open, sealed (write block), hidden month.
+    const [open, sealed, month] = ['audit-logs-2002.03.04', 'audit-logs-2002.03.05', 'audit-month-2002.04'];
+    await store.indices.delete({
+      index: [open, sealed, month],
+      ignore_unavailable: true,
+      expand_wildcards: 'all',
+    });
+    for (const index of [open, sealed]) await store.indices.create({ index });
+    await createMonthIndex(store, month);
+    await store.indices.addBlock({ index: sealed, block: 'write' });
+    const doc = (id: string) => ({
+      id,
+      orgId: 'org_f',
+      action: 'a.b',
+      resourceType: 'r',
+      salt: 'x'.repeat(22),
+    });
+    const write = (index: string, id: string) =>
+      store.create({ index, id, body: doc(id), refresh: true }).then(
+        () => 'created',
+        (err) => err.meta.body.error.type,
+      );
+    try {
+      expect(await write(open, 'evt_before')).to.equal('strict_dynamic_mapping_exception');
+
+      // A flood-stage disk makes indices read-only: the start goes on, and says what it could not add.
+      await store.indices.putSettings({
+        index: month,
+        body: { 'index.blocks.read_only_allow_delete': true },
+      });
+      const blocked = (await applyTemplates(store, testConfig())).find((c) => c.kind === 'audit indices');
+      expect(blocked).to.include({ action: 'skipped' });
+      expect(blocked!.detail).to.contain('salt');
+      await store.indices.putSettings({
+        index: month,
+        body: { 'index.blocks.read_only_allow_delete': null },
+      });
+
+      const changes = await applyTemplates(store, testConfig());
+      expect(changes.find((c) => c.kind === 'audit indices')).to.include({
+        action: 'updated',
+        detail: 'added salt',
+      });
+      const mappings = (
+        await store.indices.getMapping({ index: [open, sealed, month], expand_wildcards: 'all' })
+      ).body as Record<string, { mappings: { properties: Record<string, unknown> } }>;
+      for (const index of [open, sealed, month])
+        expect(mappings[index]!.mappings.properties.salt).to.deep.equal(salt);
+      expect(await write(open, 'evt_after')).to.equal('created');
+      expect(await write(month, 'evt_copied')).to.equal('created');
+      const again = await applyTemplates(store, testConfig());
+      expect(again.find((c) => c.kind === 'audit indices')).to.include({ action: 'unchanged' });
+    } finally {
+      await applyTemplates(store, testConfig());
+      await store.indices.putSettings({ index: sealed, body: { 'index.blocks.write': null } });
+      await store.indices.delete({ index: [open, sealed, month], expand_wildcards: 'all' });
+    }
   });
 
   it('answers /healthz with 200 and the engine version', async () => {
