@@ -84,9 +84,11 @@ export type StoredEvent = AuditEntry & {
   acceptedAt: string;
   ipAddress: string | null;
   userAgent: string | null;
+  /** Secret random value committed in the event's leaf with the fields above (absent on older events). */
+  salt?: string;
 };
 
-/** The public entry of a stored event: exactly the twelve fields, never the IP address or user agent. */
+/** The public entry of a stored event: exactly the twelve fields, never the IP address, user agent or salt. */
 export function toEntry(doc: StoredEvent): AuditEntry {
   return {
     id: doc.id,

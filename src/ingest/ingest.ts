@@ -21,7 +21,7 @@ import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
-import { leafAndJsonOf, type HashedEvent } from '../integrity/leaf.ts';
+import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import {
   claimEntry,
@@ -118,12 +118,13 @@ type Pending = { i: number; event: Accepted };
 async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map<number, IngestOutcome>> {
   const out = new Map<number, IngestOutcome>();
 
-  // 1. Claim the ids in the ledger, accepted as of now (not as of validation: see LEDGER_FRESH_MS).
+  // 1. Claim the ids in the ledger, accepted as of now (not as of validation: see LEDGER_FRESH_MS). Each event
+  // gets its own salt, so that its storedHash reveals nothing of its IP address or user agent (leaf.ts).
   const sentAt = Date.now();
   const acceptedAt = new Date(sentAt).toISOString();
   const pending = claims.map(({ i, event }) => ({
     i,
-    event: { ...event, doc: { ...event.doc, acceptedAt } },
+    event: { ...event, doc: { ...event.doc, acceptedAt, salt: newSalt() } },
   }));
   // Each event's leaf (sealing on) goes into its ledger entry, unless this process's sealer leads (and has
   // room): then that sealer takes it from memory (written.ts), and the entry is as small as with sealing off.

@@ -2,9 +2,12 @@
  * What a leaf of the Merkle tree commits to. A leaf covers every stored field of an event, yet can be
  * recomputed by someone who holds only the API output (the twelve public fields) plus `storedHash`:
  *
- *   storedHash = SHA-256(JCS({ orgId, ipAddress, userAgent, acceptedAt }))
+ *   storedHash = SHA-256(JCS({ orgId, ipAddress, userAgent, acceptedAt, salt }))
  *   leaf       = SHA-256(0x00 ‖ UTF-8(JCS(entry)) ‖ storedHash)       (storedHash as 32 raw bytes)
  *
+ * `salt` is a secret random value per event, stored with it and never returned: a proof gives storedHash, so
+ * without it the IP address and user agent could be found by trying the few likely values. Events stored
+ * before salts existed have none, and their storedHash is the same formula without the `salt` key.
  * JCS is RFC 8785 JSON canonicalization, so any implementation of it gets the same bytes. The 0x00 prefix
  * (0x01 for inner nodes, see merkle.ts) keeps a leaf from posing as an inner node, as in RFC 6962.
  */
@@ -55,19 +58,38 @@ const oneShot = (
   }
 ).hash;
 
-/** The stored-only fields no read returns, as they are hashed (absent values are null, times ISO UTC). */
+/**
+ * The stored-only fields no read returns, as they are hashed (absent values are null, times ISO UTC; no
+ * `salt` key for an event stored without one).
+ */
 export function storedFields(doc: StoredEvent): {
   orgId: string;
   ipAddress: string | null;
   userAgent: string | null;
   acceptedAt: string;
+  salt?: string;
 } {
   return {
     orgId: doc.orgId,
     ipAddress: doc.ipAddress ?? null,
     userAgent: doc.userAgent ?? null,
     acceptedAt: new Date(doc.acceptedAt).toISOString(),
+    ...(doc.salt === undefined ? {} : { salt: doc.salt }),
   };
+}
+
+/** Random bytes drawn in blocks: one draw per salt costs about ten times as much. */
+const saltPool = Buffer.alloc(4096);
+let saltAt = saltPool.length;
+
+/** A new event's salt: 16 random bytes, base64url (22 characters). */
+export function newSalt(): string {
+  if (saltAt === saltPool.length) {
+    crypto.randomFillSync(saltPool);
+    saltAt = 0;
+  }
+  saltAt += 16;
+  return saltPool.toString('base64url', saltAt - 16, saltAt);
 }
 
 /** Hex SHA-256 of the canonical stored-only fields. */
@@ -139,31 +161,17 @@ const toIso = (s: string) => new Date(s).toISOString();
 const acceptedIso = new LastOf(toIso);
 const createdIso = new LastOf(toIso);
 
-type StoredOnly = Pick<StoredEvent, 'acceptedAt' | 'ipAddress' | 'orgId' | 'userAgent'>;
-/** The last storedHash computed, with the fields it is of: the events of one request share them. */
-let lastStored: (StoredOnly & { jsonHead: string; bytes: Buffer; hex: string }) | undefined;
-
 /**
  * The SHA-256 of an event's canonical stored-only fields, as bytes and hex, and that text as the head of the
  * whole event's JSON (without its closing brace: `{"acceptedAt":…,"userAgent":…,`).
  */
 function storedOf(doc: StoredEvent): { jsonHead: string; bytes: Buffer; hex: string } {
-  const l = lastStored;
-  if (
-    l?.acceptedAt === doc.acceptedAt &&
-    l.orgId === doc.orgId &&
-    l.ipAddress === doc.ipAddress &&
-    l.userAgent === doc.userAgent
-  )
-    return l;
+  const salt = doc.salt === undefined ? '' : `"salt":${str(doc.salt)},`;
   const text =
     `{"acceptedAt":${str(acceptedIso.of(doc.acceptedAt))},"ipAddress":${str(doc.ipAddress)},` +
-    `"orgId":${str(doc.orgId)},"userAgent":${str(doc.userAgent)}}`;
+    `"orgId":${str(doc.orgId)},${salt}"userAgent":${str(doc.userAgent)}}`;
   const bytes = sha256(text);
-  const { acceptedAt, ipAddress, orgId, userAgent } = doc;
-  const jsonHead = `${text.slice(0, -1)},`;
-  lastStored = { acceptedAt, ipAddress, orgId, userAgent, jsonHead, bytes, hex: bytes.toString('hex') };
-  return lastStored;
+  return { jsonHead: `${text.slice(0, -1)},`, bytes, hex: bytes.toString('hex') };
 }
 
 /** One buffer the leaf's bytes are written into (0x00 ‖ entry ‖ storedHash), grown when an entry needs more. */

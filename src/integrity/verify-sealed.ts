@@ -131,7 +131,7 @@ function whatChanged(
     sealedStored !== undefined && leafHashOf(toEntry(ev), sealedStored) === seal.leaves[leafIndex];
   if (!publicSame) parts.push('its public fields (what the API returns) differ from what was sealed');
   if (sealedStored !== storedHash)
-    parts.push('its stored-only fields (orgId, ipAddress, userAgent or acceptedAt) differ');
+    parts.push('its stored-only fields (orgId, ipAddress, userAgent, acceptedAt or salt) differ');
   if (entry) {
     for (const f of ['createdAt', 'acceptedAt'] as const) {
       if (Date.parse(ev[f]) !== Date.parse(entry[f]))

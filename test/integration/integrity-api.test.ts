@@ -4,17 +4,24 @@
  */
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { checkpointSignatureValid, type Checkpoint } from '../../src/integrity/checkpoint.ts';
-import { leafHashOf } from '../../src/integrity/leaf.ts';
+import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
+import { canonical, leafHashOf, sha256 } from '../../src/integrity/leaf.ts';
+import { ledgerEntryOf } from '../../src/integrity/ledger.ts';
 import { verifyInclusion } from '../../src/integrity/merkle.ts';
 import { publicKeyFromPem } from '../../src/integrity/signing.ts';
+import { verifyOrg } from '../../src/integrity/verify.ts';
+import { claimEntry, createEvent, getEvents, writeDocs } from '../../src/store/events.ts';
+import { getEntry } from '../../src/store/ledger.ts';
 import { dayIndex } from '../../src/store/names.ts';
 import { uniqueId } from '../helpers.ts';
+import { postEvents } from '../fixtures/ingest.ts';
 import { rewriteDayIndex, sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createOrg,
@@ -213,6 +220,106 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     const other = await createOrg(svc.ctx);
     expect((await get(svc.url, `/api/v1/audit-logs/${ids.a}/proof`, other.keys.owner)).status).to.equal(404);
     expect((await get(svc.url, `/api/v1/audit-logs/${ids.a}/proof`, org.keys.member)).status).to.equal(403);
+  });
+
+  it('gives nothing in a proof to find the IP address and user agent by trying every likely value', async () => {
+    const victim = await createOrg(svc.ctx);
+    // The org's own setup events first: the event below is then sealed alone, its acceptedAt known exactly.
+    await sealAll(svc.ctx, victim.orgId);
+    const agents = ['Mozilla/5.0 (X11; Linux x86_64)', 'curl/8.5.0', 'okhttp/4.12.0'];
+    const ipAddress = `10.0.0.${crypto.randomInt(256)}`;
+    const userAgent = agents[crypto.randomInt(agents.length)]!;
+    const posted = await postEvents(svc.url, victim.keys.ingest, {
+      action: 'member.invited',
+      resourceType: 'member',
+      ipAddress,
+      userAgent,
+    });
+    expect(posted.status, JSON.stringify(posted.body)).to.equal(201);
+    const id: string = posted.body.results[0].id;
+    await sealAll(svc.ctx, victim.orgId);
+    const proof = (await get(svc.url, `/api/v1/audit-logs/${id}/proof`, victim.keys.owner)).body;
+    expect(proof.status).to.equal('sealed');
+
+    // The attacker holds the proof: the org, the storedHash, and acceptedAt within the checkpoint's span.
+    const { orgId, firstAcceptedAt, lastAcceptedAt } = proof.checkpoint;
+    const [first, last] = [Date.parse(firstAcceptedAt), Date.parse(lastAcceptedAt)];
+    expect(last - first).to.be.below(60_000);
+    const search = (extra: object) => {
+      for (let t = first; t <= last; t++) {
+        const acceptedAt = new Date(t).toISOString();
+        for (const ip of [null, ...Array.from({ length: 256 }, (_, n) => `10.0.0.${n}`)])
+          for (const ua of [null, ...agents]) {
+            const fields = { orgId, ipAddress: ip, userAgent: ua, acceptedAt, ...extra };
+            if (sha256(canonical(fields)).toString('hex') === proof.storedHash)
+              return { ipAddress: ip, userAgent: ua };
+          }
+      }
+      return undefined;
+    };
+    expect(search({})).to.equal(undefined);
+    // The same search given the event's secret salt, which only the stored document holds, finds them: the
+    // space held the answer, only the salt kept it out of reach.
+    const entry = (await getEntry(svc.store, victim.orgId, id))!;
+    const [stored] = await getEvents(svc.store, [{ index: entry.index, orgId: victim.orgId, eventId: id }]);
+    expect(stored!.salt).to.match(/^[A-Za-z0-9_-]{22}$/);
+    expect(search({ salt: stored!.salt })).to.deep.equal({ ipAddress, userAgent });
+  });
+
+  it('keeps proving and verifying an event stored before salts existed', async () => {
+    const veteran = await createOrg(svc.ctx);
+    const createdAt = `${uniqueDay()}T05:00:00.000Z`;
+    const index = dayIndex(createdAt);
+    const doc: StoredEvent = {
+      id: uniqueId('evt_old'),
+      action: 'workflow.updated',
+      resourceType: 'workflow',
+      resourceId: 'wf_1',
+      resourceName: null,
+      description: 'Updated workflow wf_1',
+      actorId: null,
+      actorName: null,
+      actorEmail: null,
+      workspaceId: null,
+      metadata: {},
+      createdAt,
+      orgId: veteran.orgId,
+      acceptedAt: new Date().toISOString(),
+      ipAddress: '192.0.2.77',
+      userAgent: 'old/1',
+    };
+    // As the service wrote events before salts: none in the document, and a storedHash of four fields.
+    const { orgId, ipAddress, userAgent, acceptedAt } = doc;
+    const storedHash = sha256(canonical({ orgId, ipAddress, userAgent, acceptedAt })).toString('hex');
+    const leaf = leafHashOf(toEntry(doc), storedHash);
+    const claimed = await writeDocs(
+      svc.store,
+      [claimEntry(ledgerEntryOf(doc, index, { leaf, storedHash }))],
+      Infinity,
+    );
+    const written = await writeDocs(svc.store, [createEvent(index, doc)], Infinity);
+    expect([claimed[0]!.status, written[0]!.status]).to.deep.equal([201, 201]);
+    // A salted event after it, sealed in the same seal.
+    await ingest(svc.ctx, veteran.orgId, [
+      { action: 'workflow.updated', resourceType: 'workflow', createdAt, ipAddress: '192.0.2.78' },
+    ]);
+    await sealAll(svc.ctx, veteran.orgId);
+
+    const report = await verifyOrg(svc.store, {
+      orgId: veteran.orgId,
+      publicKey: testKey,
+      lateGraceMs: 0,
+      retentionDays: 36500,
+    });
+    expect(report.problems).to.deep.equal([]);
+    expect(report.clean).to.equal(true);
+    const proof = (await get(svc.url, `/api/v1/audit-logs/${doc.id}/proof`, veteran.keys.owner)).body;
+    expect(proof.status).to.equal('sealed');
+    expect(proof.storedHash).to.equal(storedHash);
+    expect(leafHashOf(proof.entry, proof.storedHash)).to.equal(proof.leaf);
+    expect(
+      verifyInclusion(proof.leaf, proof.leafIndex, proof.treeSize, proof.auditPath, proof.checkpoint.root),
+    ).to.equal(true);
   });
 
   it('lets the SIEM see that an entry was changed after it was sealed', async () => {

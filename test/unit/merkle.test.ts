@@ -6,6 +6,7 @@ import {
   leafAndJsonOf,
   leafHashOf,
   leafOfEvent,
+  newSalt,
   sha256,
   storedHashOf,
 } from '../../src/integrity/leaf.ts';
@@ -140,6 +141,8 @@ describe('integrity: leaves', () => {
       // Longer than any buffer kept between calls, then short again, then the first event once more.
       { ...event, description: '😀é'.repeat(20_000), metadata: { long: 'x'.repeat(40_000) } },
       { ...event, acceptedAt: '2026-01-02T03:04:05.000Z', ipAddress: '203.0.113.10' },
+      { ...event, salt: newSalt() },
+      { ...event, ipAddress: null, userAgent: null, salt: 'a "salt" \\ é written by hand' },
       event,
     ];
     for (const doc of odd) {
@@ -168,9 +171,29 @@ describe('integrity: leaves', () => {
       { ipAddress: '203.0.113.10' },
       { userAgent: null },
       { acceptedAt: '2026-01-02T03:04:06.001Z' },
+      { salt: 'AAAAAAAAAAAAAAAAAAAAAA' },
     ];
     for (const v of variants)
       expect(leafOfEvent({ ...event, ...v }).leaf, JSON.stringify(v)).not.to.equal(base);
     expect(storedHashOf({ ...event, ipAddress: '203.0.113.10' })).not.to.equal(storedHashOf(event));
+  });
+
+  it('commits a salted event with its salt, and an event stored before salts by the formula without one', () => {
+    const hex = (v: object) => crypto.createHash('sha256').update(canonical(v)).digest('hex');
+    const { orgId, ipAddress, userAgent, acceptedAt } = event;
+    // Leaves sealed before salts existed keep verifying: their storedHash has no salt key at all.
+    expect(storedHashOf(event)).to.equal(hex({ orgId, ipAddress, userAgent, acceptedAt }));
+    const salted = { ...event, salt: newSalt() };
+    expect(storedHashOf(salted)).to.equal(
+      hex({ orgId, ipAddress, userAgent, acceptedAt, salt: salted.salt }),
+    );
+    expect(leafOfEvent(salted).storedHash).to.equal(storedHashOf(salted));
+  });
+
+  it('draws each salt afresh: 16 random bytes, base64url', () => {
+    const salts = Array.from({ length: 1000 }, () => newSalt());
+    for (const salt of salts) expect(Buffer.from(salt, 'base64url')).to.have.length(16);
+    expect(salts[0]).to.match(/^[A-Za-z0-9_-]{22}$/);
+    expect(new Set(salts).size).to.equal(salts.length);
   });
 });
