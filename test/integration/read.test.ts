@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
 import { parseListQuery } from '../../src/query/params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
+import { getEvents } from '../../src/store/events.ts';
+import { getEntry } from '../../src/store/ledger.ts';
+import { sealAll } from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
@@ -138,11 +141,32 @@ describe('read path: GET /api/v1/audit-logs', function () {
       expect(system.metadata).to.deep.equal({});
     });
 
-    it('never returns the IP address or user agent', async () => {
-      const res = await list(`${IN_1995}`);
-      expect(res.text).to.include(A(6)[0]);
-      expect(res.text).not.to.include('203.0.113.9');
-      expect(res.text).not.to.include('SecretAgent');
+    it('never returns the IP address, user agent or salt, on any read path', async () => {
+      // The salt is in the stored document (what makes the proof's storedHash safe to give out).
+      const entry = (await getEntry(svc.store, a.orgId, A(6)[0]!))!;
+      const [stored] = await getEvents(svc.store, [
+        { index: entry.index, orgId: a.orgId, eventId: A(6)[0]! },
+      ]);
+      expect(stored).to.include({ ipAddress: '203.0.113.9', userAgent: 'SecretAgent/Acme' });
+      expect(stored!.salt).to.match(/^[A-Za-z0-9_-]{22}$/);
+      await sealAll(svc.ctx, a.orgId);
+      const base = '/api/v1/audit-logs';
+      for (const path of [
+        `${base}?${IN_1995}`,
+        `${base}/${A(6)[0]}`,
+        `${base}/${A(6)[0]}/proof`,
+        `${base}/stream?limit=1000`,
+        `${base}/export?format=csv&${IN_1995}`,
+        `${base}/export?format=ndjson&${IN_1995}`,
+        `${base}/facets?includeDeparted=true`,
+        `${base}/histogram?${IN_1995}`,
+      ]) {
+        const res = await get(svc.url, path, a.keys.owner);
+        expect(res.status, path).to.equal(200);
+        if (!/facets|histogram/.test(path)) expect(res.text, path).to.include(A(6)[0]);
+        for (const secret of ['203.0.113.9', 'SecretAgent', stored!.salt!])
+          expect(res.text, `${path} returns ${secret}`).not.to.include(secret);
+      }
     });
 
     it('pages with limit, and the last page carries no nextCursor even when the total is a multiple of limit', async () => {
