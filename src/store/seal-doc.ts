@@ -57,7 +57,7 @@ export type SealHead = Checkpoint & {
  * A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)): the seal with its leaves and
  * storedHashes packed, as OpenSearch parses and stores a seal per batch of up to 10,000 events —
  * `packedLeaves`, the 32-byte leaves in a row, base64; `storedHashRuns`, [storedHash, how many leaves in a row
- * have it] (the events of one request share theirs). About 75 instead of 165 bytes per event.
+ * have it] (events stored before salts shared theirs within a request; salted ones each have their own).
  */
 export type SealDoc = SealHead & { packedLeaves: string; storedHashRuns: [string, number][] };
 
