@@ -78,14 +78,21 @@ export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string
   return names.join(',');
 }
 
-/** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
+/**
+ * The `_id` of a record of one org (member, workspace, event, ledger entry, seal): `<org>:<key>`, the org
+ * percent-encoded so it never holds the `:` that ids may contain. Without that, org `acme` + `x:alice` and
+ * org `acme:x` + `alice` would be one document. An org id without `:` is spelled as it is.
+ */
+export const orgRecordId = (orgId: string, key: string) => `${encodeURIComponent(orgId)}:${key}`;
+
 /**
  * The `_id` of an event in its day index and of its ledger entry. Event ids are unique per org, not across
  * orgs, so the id carries the org: two orgs may use the same event id without colliding or learning of
  * each other.
  */
-export const eventDocId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+export const eventDocId = (orgId: string, eventId: string) => orgRecordId(orgId, eventId);
 
+/** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
 export const INTERNAL = {
   orgs: 'audit-internal-orgs',
   workspaces: 'audit-internal-workspaces',
