@@ -92,6 +92,13 @@ export const orgRecordId = (orgId: string, key: string) => `${encodeURIComponent
  */
 export const eventDocId = (orgId: string, eventId: string) => orgRecordId(orgId, eventId);
 
+/**
+ * Where an event of an org with `:` in its id was stored before orgRecordId: `<orgId>:<eventId>`, which may
+ * also be another org's id. Day indices are append-only, so such events cannot be moved: they are read there,
+ * and only when their own orgId field says they are this org's (store/events.ts, getEvents). Never written.
+ */
+export const legacyEventDocId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+
 /** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
 export const INTERNAL = {
   orgs: 'audit-internal-orgs',
