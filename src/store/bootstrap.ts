@@ -14,7 +14,7 @@ import { ISM_POLICY_ID, TEMPLATE_NAME } from './names.ts';
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
 
 export interface Change {
-  kind: 'index template' | 'ISM policy' | 'internal index';
+  kind: 'index template' | 'ISM policy' | 'internal index' | 'record ids';
   name: string;
   action: 'created' | 'updated' | 'unchanged' | 'skipped';
   detail?: string;
