@@ -1,7 +1,7 @@
 /**
  * The sealer: turns each org's newly ingested events into the next seal of its chain (../checkpoint.ts), in
  * ingestion order, within a bounded delay. One instance leads at a time (../lease.ts); a seal is `create`d
- * under `<orgId>:<seq>`, so a second sealer racing for the same seq fails instead of forking the chain.
+ * under sealId(orgId, seq), so a second sealer racing for the same seq fails instead of forking the chain.
  *
  * A round refreshes the ledger, then per org with new entries:
  *  - from memory (memory.ts): the entries this process's write path stored itself (../written.ts), while a
