@@ -66,12 +66,14 @@ export async function migrateOrgRecordIds(store: Store): Promise<Change[]> {
     let total = 0;
     let moved = -1;
     for (let pass = 0; pass < MAX_PASSES && moved !== 0; pass++) {
+      // Each pass searches what the last one wrote, and the ledger is refreshed only on demand.
+      await refreshKinds(store);
       moved = 0;
       for (const kind of KINDS) moved += await migrateKind(store, orgId, kind);
       total += moved;
-      // The directory's lists and the sealer's walk search these indices: they must see the moves.
-      await store.indices.refresh({ index: KINDS.map((k) => k.index).join(',') });
     }
+    // The directory's lists and the sealer's walk search these indices: they must see the moves.
+    if (total > 0) await refreshKinds(store);
     if (moved === 0) await markDone(store, orgId);
     if (total > 0) {
       changes.push({
@@ -84,6 +86,8 @@ export async function migrateOrgRecordIds(store: Store): Promise<Change[]> {
   }
   return changes;
 }
+
+const refreshKinds = (store: Store) => store.indices.refresh({ index: KINDS.map((k) => k.index).join(',') });
 
 /** Orgs with `:` in their id and no done marker. */
 async function orgsToCheck(store: Store): Promise<string[]> {

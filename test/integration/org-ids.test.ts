@@ -218,7 +218,6 @@ describe('ids of orgs whose id contains ":"', function () {
       await toLegacy(INTERNAL.seals, sealId(orgId, 1), legacyId(orgId, '000000000001'));
       await dayIndexToLegacy(index, orgId);
       await svc.store.delete({ index: INTERNAL.service, id: `record-ids-done:${orgId}` }, { ignore: [404] });
-      await svc.store.indices.refresh({ index: 'audit-internal-*' });
       const neighbour = await seedOrg(svc.ctx, orgId.slice(0, orgId.indexOf(':')));
       await putMember(svc.ctx, neighbour, 'y:carol', {
         email: 'carol@example.com',
