@@ -10,12 +10,14 @@ import { getWorkspace, putWorkspace } from '../../src/directory/workspaces.ts';
 import { verifyOrg } from '../../src/integrity/verify.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';
 import { dayIndex, eventDocId, INTERNAL, orgRecordId } from '../../src/store/names.ts';
+import type { Change } from '../../src/store/bootstrap.ts';
 import { migrateOrgRecordIds } from '../../src/store/org-record-ids.ts';
 import { sealId } from '../../src/store/seal-doc.ts';
 import { seedIngestKey, seedOrg, uniqueId } from '../helpers.ts';
 import { ledgerEntry, postEvents } from '../fixtures/ingest.ts';
 import { sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
 import { get, startReadService, type ReadService } from '../fixtures/read.ts';
+import { runScript } from '../scripts.ts';
 
 const TOKEN = `op-${crypto.randomBytes(12).toString('hex')}`;
 
@@ -197,7 +199,7 @@ describe('ids of orgs whose id contains ":"', function () {
      * (the member under both, as a crash half-way through an earlier move leaves it); and its neighbour
      * `<base>`, whose member `y:carol` has an id of the same shape.
      */
-    async function legacyOrg() {
+    async function legacyOrg({ sealed } = { sealed: true }) {
       const orgId = await seedOrg(svc.ctx, `${uniqueId('old')}:y`);
       await putWorkspace(svc.ctx, orgId, 'ws:1', { name: 'Old workspace' });
       await putMember(svc.ctx, orgId, 'bob', { email: 'bob@example.com', name: 'Bob', role: 'owner' });
@@ -210,12 +212,12 @@ describe('ids of orgs whose id contains ":"', function () {
         ids.map((id, i) => ({ id, action: 'file.deleted', resourceType: 'file', createdAt: at(i) })),
       );
       expect(results.map((r) => r.status)).to.deep.equal(['created', 'created', 'created']);
-      await sealAll(svc.ctx, orgId);
+      if (sealed) await sealAll(svc.ctx, orgId);
       const index = dayIndex(at(0));
       await toLegacy(INTERNAL.members, orgRecordId(orgId, 'bob'), legacyId(orgId, 'bob'), true);
       await toLegacy(INTERNAL.workspaces, orgRecordId(orgId, 'ws:1'), legacyId(orgId, 'ws:1'));
       for (const id of ids) await toLegacy(INTERNAL.ledger, eventDocId(orgId, id), legacyId(orgId, id));
-      await toLegacy(INTERNAL.seals, sealId(orgId, 1), legacyId(orgId, '000000000001'));
+      if (sealed) await toLegacy(INTERNAL.seals, sealId(orgId, 1), legacyId(orgId, '000000000001'));
       await dayIndexToLegacy(index, orgId);
       await svc.store.delete({ index: INTERNAL.service, id: `record-ids-done:${orgId}` }, { ignore: [404] });
       const neighbour = await seedOrg(svc.ctx, orgId.slice(0, orgId.indexOf(':')));
@@ -227,13 +229,15 @@ describe('ids of orgs whose id contains ":"', function () {
       return { orgId, ids, at, neighbour };
     }
 
-    it('moves the directory, ledger and seals at start; events are read at their old ids; verify clean', async () => {
+    it('moves the directory, ledger and seals (npm run setup, as at start); events read at their old ids; verify clean', async () => {
       const { orgId, ids, neighbour } = await legacyOrg();
       expect(await getWorkspace(svc.ctx, orgId, 'ws:1')).to.equal(undefined);
 
-      const changes = await migrateOrgRecordIds(svc.store);
-      expect(changes.find((c) => c.name === orgId)).to.deep.include({
+      const setup = await runScript('setup', ['--json']);
+      expect(setup.code, setup.stderr).to.equal(0);
+      expect((JSON.parse(setup.stdout) as Change[]).find((c) => c.name === orgId)).to.deep.equal({
         kind: 'record ids',
+        name: orgId,
         action: 'updated',
         detail: '6 record(s) moved to ids no other organization can share',
       });
@@ -265,6 +269,14 @@ describe('ids of orgs whose id contains ":"', function () {
       expect(again[0]!.status).to.equal('duplicate');
       // And the next start has nothing left to do for it.
       expect((await migrateOrgRecordIds(svc.store)).find((c) => c.name === orgId)).to.equal(undefined);
+    });
+
+    it('verifies clean when the events were not sealed before the move (sealed during or after it)', async () => {
+      const { orgId, ids } = await legacyOrg({ sealed: false });
+      await migrateOrgRecordIds(svc.store);
+      const report = await verifyClean(orgId);
+      expect(report.events.sealedChecked).to.be.at.least(ids.length);
+      expect(report.events.pending).to.equal(0);
     });
 
     it("refuses, never calls duplicate, a neighbour's event whose id an old event holds on that day", async () => {
