@@ -25,7 +25,7 @@ import { buildWorld } from './lib/seed/world.ts';
 import { facets, histogram } from '../src/query/aggregations.ts';
 import { sweepLifecycle } from '../src/lifecycle/sweep.ts';
 import { connectForScript } from './lib/connect.ts';
-import { AUDIT_INDEX_PATTERN, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
+import { AUDIT_INDEX_PATTERN, eventDocId, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-query.ts [-- --events N] [--days D] [--runs R] [--members M] [--departed K]
                                       [--write-events W]
@@ -671,7 +671,7 @@ runCli(HELP, async (args) => {
       for (let i = 0; i < docs.length; i += 1000) batches.push(docs.slice(i, i + 1000));
       const bulkSecs = await parallel(8, async (b) => {
         const body = (b as StoredEvent[]).flatMap((d) => [
-          { create: { _index: rawIndex, _id: `${d.orgId}:${d.id}` } },
+          { create: { _index: rawIndex, _id: eventDocId(d.orgId, d.id) } },
           d,
         ]);
         const r = await withRetry(() => store.bulk({ body } as never));

@@ -10,6 +10,7 @@ Applies what index-templates/ defines to OpenSearch, idempotently, and reports w
   - the internal indices (directory, ledger, seals ...): created when missing, mappings extended
   - the ISM lifecycle policy with AUDIT_SEAL_AFTER_DAYS / AUDIT_RETENTION_DAYS, where the cluster has the
     index-management plugin (otherwise "skipped": the in-service lifecycle sweep does that job)
+  - records of orgs with ':' in their id still under old, ambiguous ids: moved once (docs/operations.md)
 Running it twice changes nothing the second time. The service does the same at every start.
 
 Options:

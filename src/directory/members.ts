@@ -1,5 +1,5 @@
 /**
- * Members of an org (index `audit-internal-members`, `_id` = `orgId:userId`). A member who departs is kept and
+ * Members of an org (index `audit-internal-members`, `_id` = orgRecordId(orgId, userId)). A member who departs is kept and
  * marked with `leftAt` — their events stay attributable and `actorId` filters still accept them; putting them
  * again (re-joining) clears `leftAt` and starts a new membership period (`joinedAt`).
  */

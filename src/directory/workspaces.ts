@@ -1,4 +1,4 @@
-/** Workspaces of an org (index `audit-internal-workspaces`, `_id` = `orgId:workspaceId`): a name. */
+/** Workspaces of an org (index `audit-internal-workspaces`, `_id` = orgRecordId(orgId, workspaceId)): a name. */
 import type { AppContext } from '../context.ts';
 import { workspaceDocs } from '../store/directory.ts';
 import { recordDirectoryEvents, type DirectoryEvent } from './audit.ts';

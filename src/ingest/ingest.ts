@@ -1,6 +1,6 @@
 /**
  * The write path: validated events go into their day index exactly once, through the ledger
- * (../shared/design/ledger.md). One ledger document per event (`<orgId>:<eventId>`, index INTERNAL.ledger)
+ * (../shared/design/ledger.md). One ledger document per event (eventDocId, index INTERNAL.ledger)
  * is the single place that knows every id already taken, whatever day a retry lands on.
  *
  * Per request:
@@ -180,8 +180,26 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
     out.set(p.i, outcome);
     undo.push(doc);
   };
+  // The `_id` carries the org, so a 409 is this org's own event (a concurrent attempt finished it first),
+  // unless another org's event stored there before ids were unambiguous holds it (legacyEventDocId).
+  const conflicts = toWrite.filter((_, k) => eventItems[k]!.status === 409);
+  const holders =
+    conflicts.length === 0
+      ? []
+      : await getEvents(
+          ctx.store,
+          conflicts.map(({ doc, index }) => ({
+            index,
+            orgId: doc.orgId,
+            eventId: doc.id,
+            fields: ['orgId'],
+          })),
+          writeCall(ctx.deadline),
+        );
+  const heldByOther = new Set(conflicts.filter((_, k) => holders[k] === undefined));
   const written: WrittenEntry[] = [];
-  toWrite.forEach(({ p, doc, hashed }, k) => {
+  toWrite.forEach((w, k) => {
+    const { p, doc, hashed } = w;
     const item = eventItems[k]!;
     if (item.status === 201) {
       out.set(p.i, { id: doc.id, status: 'created' });
@@ -189,8 +207,7 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
         const { orgId, id: eventId, acceptedAt } = doc;
         written.push({ orgId, eventId, acceptedAt, leaf: hashed.leaf, storedHash: hashed.storedHash });
       }
-    }
-    // The `_id` carries the org, so a 409 is this org's own event: a concurrent attempt finished it first.
+    } else if (item.status === 409 && heldByOther.has(w)) release(p, doc, heldByOtherOrg(doc.id, w.index));
     else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });
     // Never writable (e.g. the index was sealed meanwhile): free the id so the ledger claims no phantom event.
     else release(p, doc, rejected(doc.id, item));
@@ -286,6 +303,17 @@ async function unfinished(
     else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
   });
   return missing;
+}
+
+function heldByOtherOrg(id: string, index: string): IngestOutcome {
+  return {
+    id,
+    status: 'rejected',
+    param: 'id',
+    error:
+      `id: "${id}" is taken in ${index} by an event of another organization stored before ids with ":" ` +
+      'were told apart; send this event with another id',
+  };
 }
 
 function rejected(id: string, item: WriteResult): IngestOutcome {

@@ -14,7 +14,7 @@ import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID, MONTH_INDEX_PREFIX, TEMPLATE_NAME }
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
 
 export interface Change {
-  kind: 'index template' | 'audit indices' | 'ISM policy' | 'internal index';
+  kind: 'index template' | 'audit indices' | 'ISM policy' | 'internal index' | 'record ids';
   name: string;
   action: 'created' | 'updated' | 'unchanged' | 'skipped';
   detail?: string;

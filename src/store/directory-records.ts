@@ -1,6 +1,6 @@
 /**
- * The directory's stored records (doc ids: orgs `orgId`, workspaces `orgId:workspaceId`, members
- * `orgId:userId`, api keys the key id, membership lookups `orgId`), as TypeBox schemas with the TypeScript
+ * The directory's stored records (doc ids: orgs `orgId`, workspaces and members orgRecordId(orgId,
+ * workspaceId / userId), api keys the key id, membership lookups `orgId`), as TypeBox schemas with the TypeScript
  * types derived from them. Declared here, with the storage layer that reads and writes them; the directory's
  * request schemas (src/directory/schemas.ts) reuse the plan and role enums.
  */

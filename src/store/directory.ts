@@ -6,7 +6,7 @@
  */
 import { getMany, getVersions, type Store } from './client.ts';
 import type { ApiKeyRecord, Member, Membership, Org, Workspace } from './directory-records.ts';
-import { INTERNAL } from './names.ts';
+import { INTERNAL, orgRecordId } from './names.ts';
 import {
   getVersioned,
   listVersionedOfOrg,
@@ -39,7 +39,7 @@ export const orgDocs = {
   },
 };
 
-const workspaceId = (orgId: string, workspaceId: string) => `${orgId}:${workspaceId}`;
+const workspaceId = orgRecordId;
 
 export const workspaceDocs = {
   ref: (orgId: string, id: string): DocLocation => ({
@@ -58,7 +58,7 @@ export const workspaceDocs = {
   },
 };
 
-const memberId = (orgId: string, userId: string) => `${orgId}:${userId}`;
+const memberId = orgRecordId;
 
 export const memberDocs = {
   ref: (orgId: string, userId: string): DocLocation => ({

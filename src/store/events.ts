@@ -5,11 +5,18 @@
 // The stored event is declared once, with its schema (events/schema.ts imports nothing of the project).
 import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
-import { getMany, searchWhole, type CallOptions, type Store } from './client.ts';
+import { getMany, searchWhole, type CallOptions, type DocRef, type Store } from './client.ts';
 import { readTargets } from './indices.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
-import { AUDIT_INDEX_PATTERN, dayIndexOfHit, eventDocId, INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
+import {
+  AUDIT_INDEX_PATTERN,
+  dayIndexOfHit,
+  eventDocId,
+  INTERNAL,
+  legacyEventDocId,
+  MAX_QUERY_CLAUSES,
+} from './names.ts';
 import { orgAccepted, scanHits, type AcceptedWindow } from './scan.ts';
 
 // --- Read path: list, search, stream, page aggregations ----------------------------------------------------
@@ -245,21 +252,25 @@ export async function countEventsInSpan(
 /**
  * How many of these events are in `index`, each stored with the acceptedAt given; undefined when the index is
  * missing, or when they have too many distinct acceptedAt values for one query (a request's events share one).
+ * An event of an org with `:` may be at its old id (legacyEventDocId); the orgId field tells whose it is.
  */
 export async function countStoredPairs(
   store: Store,
   index: string,
   events: { orgId: string; eventId: string; acceptedAt: string }[],
 ): Promise<number | undefined> {
-  const byTime = new Map<string, string[]>();
+  const byTime = new Map<string, { ids: Set<string>; orgIds: Set<string> }>();
   for (const e of events) {
-    const ids = byTime.get(e.acceptedAt);
-    if (ids) ids.push(eventDocId(e.orgId, e.eventId));
-    else byTime.set(e.acceptedAt, [eventDocId(e.orgId, e.eventId)]);
+    let group = byTime.get(e.acceptedAt);
+    if (!group) byTime.set(e.acceptedAt, (group = { ids: new Set(), orgIds: new Set() }));
+    group.ids.add(eventDocId(e.orgId, e.eventId)).add(legacyEventDocId(e.orgId, e.eventId));
+    group.orgIds.add(e.orgId);
   }
   if (byTime.size > MAX_QUERY_CLAUSES) return undefined;
-  const should = [...byTime].map(([acceptedAt, values]) => ({
-    bool: { filter: [{ term: { acceptedAt } }, { ids: { values } }] },
+  const should = [...byTime].map(([acceptedAt, { ids, orgIds }]) => ({
+    bool: {
+      filter: [{ term: { acceptedAt } }, { terms: { orgId: [...orgIds] } }, { ids: { values: [...ids] } }],
+    },
   }));
   const query = { bool: { should, minimum_should_match: 1 } };
   const res = await store.count({ index, body: { query } }, { ignore: [404] });
@@ -276,22 +287,32 @@ export interface EventRef {
 
 /**
  * Events by realtime multi-get, in the order asked (undefined: not there), each whole or with only the fields
- * its ref names; `call` bounds the request (a write's deadline).
+ * its ref names; `call` bounds the request (a write's deadline). A document at the id whose orgId is another
+ * org's is not this event; an event of an org with `:` stored before orgRecordId is read at its old id.
  */
 export async function getEvents<T extends Partial<StoredEvent> = StoredEvent>(
   store: Store,
   refs: EventRef[],
   call?: CallOptions,
 ): Promise<(T | undefined)[]> {
-  return getMany<T>(
-    store,
-    refs.map((e) => ({
-      _index: e.index,
-      _id: eventDocId(e.orgId, e.eventId),
-      ...(e.fields ? { _source: e.fields } : {}),
-    })),
-    call ? { call } : {},
-  );
+  const docs: DocRef[] = [];
+  const legacyAt: (number | undefined)[] = [];
+  const source = (e: EventRef) => (e.fields ? { _source: [...new Set([...e.fields, 'orgId'])] } : {});
+  for (const e of refs) docs.push({ _index: e.index, _id: eventDocId(e.orgId, e.eventId), ...source(e) });
+  for (const [k, e] of refs.entries()) {
+    const legacy = legacyEventDocId(e.orgId, e.eventId);
+    if (legacy === eventDocId(e.orgId, e.eventId)) continue;
+    legacyAt[k] = docs.length;
+    docs.push({ _index: e.index, _id: legacy, ...source(e) });
+  }
+  const found = await getMany<T>(store, docs, call ? { call } : {});
+  return refs.map((e, k) => {
+    const mine = (d: T | undefined) => (d?.orgId === e.orgId ? d : undefined);
+    const doc = mine(found[k]) ?? (legacyAt[k] === undefined ? undefined : mine(found[legacyAt[k]]));
+    if (!doc || !e.fields || e.fields.includes('orgId')) return doc;
+    const { orgId: _, ...rest } = doc;
+    return rest as T;
+  });
 }
 
 /** The day index holding one of the org's events, as search finds it; undefined when none does. */

@@ -78,14 +78,28 @@ export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string
   return names.join(',');
 }
 
-/** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
+/**
+ * The `_id` of a record of one org (member, workspace, event, ledger entry, seal): `<org>:<key>`, the org
+ * percent-encoded so it never holds the `:` that ids may contain. Without that, org `acme` + `x:alice` and
+ * org `acme:x` + `alice` would be one document. An org id without `:` is spelled as it is.
+ */
+export const orgRecordId = (orgId: string, key: string) => `${encodeURIComponent(orgId)}:${key}`;
+
 /**
  * The `_id` of an event in its day index and of its ledger entry. Event ids are unique per org, not across
  * orgs, so the id carries the org: two orgs may use the same event id without colliding or learning of
  * each other.
  */
-export const eventDocId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+export const eventDocId = (orgId: string, eventId: string) => orgRecordId(orgId, eventId);
 
+/**
+ * Where an event of an org with `:` in its id was stored before orgRecordId: `<orgId>:<eventId>`, which may
+ * also be another org's id. Day indices are append-only, so such events cannot be moved: they are read there,
+ * and only when their own orgId field says they are this org's (store/events.ts, getEvents). Never written.
+ */
+export const legacyEventDocId = (orgId: string, eventId: string) => `${orgId}:${eventId}`;
+
+/** Internal indices (directory, ledger, seals …), each defined by `index-templates/internal/<name>.json`. */
 export const INTERNAL = {
   orgs: 'audit-internal-orgs',
   workspaces: 'audit-internal-workspaces',

@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { SealCursor } from './ledger.ts';
+import { orgRecordId } from './names.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Iso = Type.String({ minLength: 20, maxLength: 40 });
@@ -88,7 +89,7 @@ export function unpackSeal(doc: SealDoc): Seal {
   return { ...rest, leaves, storedHashes };
 }
 
-/** Seal ids sort by seq: `<orgId>:<seq, 12 digits>`. */
+/** Seal ids sort by seq: `<org>:<seq, 12 digits>` (orgRecordId). */
 export function sealId(orgId: string, seq: number): string {
-  return `${orgId}:${String(seq).padStart(12, '0')}`;
+  return orgRecordId(orgId, String(seq).padStart(12, '0'));
 }

@@ -441,7 +441,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       const acceptedAt = new Date(Date.now() - 3_500_000).toISOString();
       await service.store.create({
         index: INTERNAL.ledger,
-        id: `${orgId}:${id}`,
+        id: eventDocId(orgId, id),
         body: { orgId, eventId: id, index: dayIndex(createdAt), createdAt, acceptedAt, sealed: false },
       });
       const before = new Date().toISOString();

@@ -162,7 +162,7 @@ describe('integrity: tampering is detected and named', function () {
 
   it('names a sealed event whose ledger entry was deleted, and still checks the event itself', async () => {
     const { orgId, ids, at } = await sealedSample();
-    await ctx.store.delete({ index: INTERNAL.ledger, id: `${orgId}:${ids[7]}`, refresh: true });
+    await ctx.store.delete({ index: INTERNAL.ledger, id: eventDocId(orgId, ids[7]!), refresh: true });
     const r = await verify(orgId);
     expect(kinds(r)).to.deep.equal([
       ['ledger-missing', at(ids[7]!).seq, ids[7]],

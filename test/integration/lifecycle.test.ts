@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { AppContext } from '../../src/context.ts';
 import { sweepLifecycle } from '../../src/lifecycle/sweep.ts';
 import type { RunningService } from '../../src/server.ts';
-import { INTERNAL } from '../../src/store/names.ts';
+import { eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
 import { ledgerEntry, postEvents } from '../fixtures/ingest.ts';
 
@@ -119,7 +119,7 @@ describe('lifecycle: the name-based sweep', () => {
     const createdAt = '1990-06-28T08:00:00.000Z';
     await service.store.create({
       index: INTERNAL.ledger,
-      id: `${orgId}:${id}`,
+      id: eventDocId(orgId, id),
       body: {
         orgId,
         eventId: id,

@@ -1,7 +1,7 @@
 /**
  * The sealer: turns each org's newly ingested events into the next seal of its chain (../checkpoint.ts), in
  * ingestion order, within a bounded delay. One instance leads at a time (../lease.ts); a seal is `create`d
- * under `<orgId>:<seq>`, so a second sealer racing for the same seq fails instead of forking the chain.
+ * under sealId(orgId, seq), so a second sealer racing for the same seq fails instead of forking the chain.
  *
  * A round refreshes the ledger, then per org with new entries:
  *  - from memory (memory.ts): the entries this process's write path stored itself (../written.ts), while a
@@ -25,6 +25,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import { orgsWithEntries, refreshLedger } from '../../store/ledger.ts';
+import { eventDocId } from '../../store/names.ts';
 import { newestSeal } from '../../store/seals.ts';
 import { IntegrityBroken } from '../../errors.ts';
 import { checkpointSignatureValid, sealHashOf } from '../checkpoint.ts';
@@ -184,7 +185,7 @@ export class Sealer {
 
   private report(h: Held, out: Omit<RoundResult, 'leader'>): void {
     out.held.push(h);
-    const key = `${h.orgId}:${h.eventId}:${h.reason}`;
+    const key = `${eventDocId(h.orgId, h.eventId)} ${h.reason}`;
     if (this.reported.has(key)) return;
     if (this.reported.size > 10_000) this.reported.clear();
     this.reported.add(key);
