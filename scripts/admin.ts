@@ -78,6 +78,24 @@ const fields = (o: object) =>
 
 type Command = (ctx: AppContext, args: Args) => Promise<void>;
 
+/** Each command's own options (besides --json); one given to another command is refused. */
+const COMMAND_OPTIONS: Record<string, string[]> = {
+  'org:put': ['name', 'plan'],
+  'org:show': [],
+  'workspace:put': ['name'],
+  'member:put': ['email', 'name', 'role'],
+  'member:remove': [],
+  'key:create': ['org', 'user', 'workspace', 'created-by'],
+  'key:revoke': [],
+};
+
+const OPTIONS = {
+  ...Object.fromEntries(
+    [...new Set(Object.values(COMMAND_OPTIONS).flat())].map((o) => [o, { type: 'string' } as const]),
+  ),
+  json: { type: 'boolean' },
+} as const;
+
 const COMMANDS: Record<string, Command> = {
   'org:put': async (ctx, args) => {
     const [id] = positional(args, 'orgId');
@@ -206,12 +224,20 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-runCli(HELP, async (args) => {
+runCli(HELP, { options: OPTIONS, positionals: true }, async (args) => {
   const name = args._[0];
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     throw new UsageError(
       name ? `unknown command "${name}"` : `a command is needed: ${Object.keys(COMMANDS).join(', ')}`,
+    );
+  }
+  const own = COMMAND_OPTIONS[name!]!;
+  const stray = Object.keys(args).find((o) => o !== '_' && o !== 'json' && !own.includes(o));
+  if (stray) {
+    throw new UsageError(
+      `${name} takes no --${stray}` +
+        (own.length ? ` (its options: ${own.map((o) => `--${o}`).join(', ')})` : ''),
     );
   }
   const cfg = loadConfig();

@@ -9,7 +9,7 @@ import { searchPage } from '../src/query/search.ts';
 import type { ListFilters } from '../src/query/params.ts';
 import { membershipDocs } from '../src/store/directory.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-departed.ts -- --org <id> [--runs R] [--word W] [--common C]
+const HELP = `Usage: npx tsx scripts/bench-departed.ts --org <id> [--runs R] [--word W] [--common C]
 
 Times searchPage (limit 50, in-process, the function GET /api/v1/audit-logs runs) for the org: the first page,
 a search for the word W (default "transferred") and for C (default "updated"), each with departed members'
@@ -18,7 +18,14 @@ max in ms. Also times reading the org's departed list. Talks to OPENSEARCH_URL, 
 bench data of npm run bench -- --only query is in its own engine: npm run engine -- start --instance qbench
 prints the URL to set.`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  org: { type: 'string' },
+  runs: { type: 'string' },
+  word: { type: 'string' },
+  common: { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const orgId = stringFlag(args, 'org', true);
   const runs = intFlag(args, 'runs', { default: 5 });
   const word = stringFlag(args, 'word') ?? 'transferred';

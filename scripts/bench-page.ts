@@ -16,7 +16,7 @@ import { AUDIT_INDEX_PATTERN } from '../src/store/names.ts';
 import { KEY_STORAGE, launchChromium } from './lib/chromium.ts';
 import { PAGE_PATH } from '../src/ui/routes.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-page.ts [-- --events N] [--days D] [--runs R] [--org ID]
+const HELP = `Usage: npx tsx scripts/bench-page.ts [--events N] [--days D] [--runs R] [--org ID]
 
 Seeds org ID (default page_bench_<N>) with N events (default 1000000) over the last D days (default 30)
 through the ingest path — skipped when the org already holds N events — then serves the service in-process
@@ -33,7 +33,14 @@ Environment: OPENSEARCH_URL (else the running local engine).`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  events: { type: 'string' },
+  days: { type: 'string' },
+  runs: { type: 'string' },
+  org: { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const events = intFlag(args, 'events', { default: 1_000_000, max: 10_000_000 });
   const days = intFlag(args, 'days', { default: 30, max: 365 });
   const runs = intFlag(args, 'runs', { default: 7, max: 100 });

@@ -27,8 +27,8 @@ import { sweepLifecycle } from '../src/lifecycle/sweep.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, eventDocId, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-query.ts [-- --events N] [--days D] [--runs R] [--members M] [--departed K]
-                                      [--write-events W]
+const HELP = `Usage: npx tsx scripts/bench-query.ts [--events N] [--days D] [--runs R] [--members M] [--departed K]
+                                   [--write-events W]
 
 Seeds N events (default 1000000) over D days (default 400) in four orgs (50/25/15/10 %) through the ingest
 path, several producers at once, with a service running beside it (sealing on) — or reuses them when the
@@ -211,7 +211,16 @@ const pgRow = (e: StoredEvent) =>
 
 const SEARCHABLE = `(coalesce(action,'') || ' ' || coalesce(actor_email,'') || ' ' || coalesce(actor_name,'') || ' ' || coalesce(resource_name,'') || ' ' || coalesce(description,''))`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  events: { type: 'string' },
+  days: { type: 'string' },
+  runs: { type: 'string' },
+  members: { type: 'string' },
+  departed: { type: 'string' },
+  'write-events': { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const total = intFlag(args, 'events', { default: 1_000_000, max: 20_000_000 });
   const days = intFlag(args, 'days', { default: 400, max: 3000 });
   const runs = intFlag(args, 'runs', { default: 20, max: 1000 });

@@ -15,7 +15,7 @@ import { ingestEvents } from '../src/ingest/ingest.ts';
 import { writeBenchResult } from './lib/bench/results.ts';
 import { connectForScript } from './lib/connect.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-read.ts [-- --events N] [--limit L] [--concurrency C]
+const HELP = `Usage: npx tsx scripts/bench-read.ts [--events N] [--limit L] [--concurrency C]
 
 Creates a fresh enterprise org, ingests N events (default 100000) spread over the last 24 hours through the
 ingest path (ingestEvents: ledger + day index, batches of 1000, C in parallel, default 2), then serves the API
@@ -28,7 +28,13 @@ The events stay in the cluster (day indices refuse deletes): point it at a throw
 
 Environment: OPENSEARCH_URL (else the running local engine).`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  events: { type: 'string' },
+  limit: { type: 'string' },
+  concurrency: { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const total = intFlag(args, 'events', { default: 100_000, max: 10_000_000 });
   const limit = intFlag(args, 'limit', { default: 100, max: 100 });
   const concurrency = intFlag(args, 'concurrency', { default: 2, max: 16 });

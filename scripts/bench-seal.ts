@@ -18,8 +18,8 @@ import { writeBenchResult } from './lib/bench/results.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../src/store/names.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-seal.ts [-- --seconds S] [--rounds R] [--concurrency C] [--batch B]
-                                     [--interval I] [--no-verify]
+const HELP = `Usage: npx tsx scripts/bench-seal.ts [--seconds S] [--rounds R] [--concurrency C] [--batch B]
+                                  [--interval I] [--no-verify]
 
 Measures ingest throughput (ingestEvents: ledger + day index, the function POST /api/v1/audit-logs uses)
 with the sealer off and on. Runs an untimed warm-up phase, then R rounds (default 3) of two phases,
@@ -80,7 +80,16 @@ function leafMicros(): number {
   return best;
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  seconds: { type: 'string' },
+  rounds: { type: 'string' },
+  concurrency: { type: 'string' },
+  batch: { type: 'string' },
+  interval: { type: 'string' },
+  'no-verify': { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const seconds = intFlag(args, 'seconds', { default: 30, max: 600 });
   const rounds = intFlag(args, 'rounds', { default: 3, max: 10 });
   const concurrency = intFlag(args, 'concurrency', { default: 4, max: 32 });

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { BASELINES_FILE, readBenchResult, type BenchResult } from './lib/bench/results.ts';
-import { formatTable, runCli } from './lib/cli.ts';
+import { formatTable, runCli, stringFlag } from './lib/cli.ts';
 import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
 import { LocalEngine } from './lib/engine/engine.ts';
 
@@ -39,9 +39,15 @@ figure next to its baseline from bench/baselines.json and writes bench/results/<
   --full            the sizes of docs/benchmarks.md (100k read, 2 rounds of 120 s seal phases, 1M-event page: about 25 minutes)
   --save-baseline   store this run's figures as the new baselines`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  only: { type: 'string' },
+  full: { type: 'boolean' },
+  'save-baseline': { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const cfg = loadConfig();
-  const only = typeof args.only === 'string' ? args.only.split(',') : Object.keys(SUITE);
+  const only = stringFlag(args, 'only')?.split(',') ?? Object.keys(SUITE);
   for (const n of only)
     if (!SUITE[n]) throw new Error(`unknown benchmark "${n}"; choose from ${Object.keys(SUITE).join(', ')}`);
   let engine: LocalEngine | undefined;

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { loadConfig } from '../src/config.ts';
 import { LocalEngine } from './lib/engine/engine.ts';
 import { LocalCluster } from './lib/engine/cluster.ts';
-import { intFlag, runCli } from './lib/cli.ts';
+import { intFlag, runCli, stringFlag } from './lib/cli.ts';
 
 const HELP = `Usage: npm run engine -- <command> [options]
 
@@ -18,7 +18,8 @@ Commands:
                    prints their URLs, comma-separated (use as OPENSEARCH_URL)
   stop             stop the engine (and the local cluster's nodes) this tool started
   status           version, plugins, health and data size; a local cluster's nodes
-  logs [-f] [-n N] print the last N lines of the engine log (default 50); -f follows it
+  logs [-f] [-n N] print the last N lines of the engine log (default 50; also --lines N); -f (--follow)
+                   follows it
   reset [--yes]    stop the engine and delete its data (asks first unless --yes)
 
 Options:
@@ -27,10 +28,18 @@ Options:
 Environment: AUDIT_ENGINE_VERSION, AUDIT_ENGINE_DIR, AUDIT_ENGINE_HEAP, AUDIT_ENGINE_PORT,
 OPENSEARCH_JAVA_HOME (see README).`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  instance: { type: 'string' },
+  nodes: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+  lines: { type: 'string', short: 'n' },
+  yes: { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS, positionals: true }, async (args) => {
   const [command] = args._;
   const cfg = loadConfig();
-  const instance = String(args.instance ?? 'default');
+  const instance = stringFlag(args, 'instance') ?? 'default';
   const engine = new LocalEngine(cfg.engine, { instance });
   const cluster = new LocalCluster(cfg.engine, { instance });
   switch (command) {
@@ -109,8 +118,8 @@ log:      ${engine.logFile}`);
       return;
     }
     case 'logs': {
-      const n = Number(args.n ?? 50);
-      if (args.f || args.follow) {
+      const n = intFlag(args, 'lines', { default: 50, min: 0 });
+      if (args.follow) {
         spawn('tail', ['-n', String(n), '-F', engine.logFile], { stdio: 'inherit' });
         return;
       }

@@ -64,7 +64,17 @@ function filtersFrom(args: Args) {
   }
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  org: { type: 'string' },
+  out: { type: 'string' },
+  format: { type: 'string' },
+  ...Object.fromEntries(Object.keys(FLAGS).map((f) => [f, { type: 'string' } as const])),
+  'exclude-departed': { type: 'boolean' },
+  resume: { type: 'boolean' },
+  'page-size': { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const orgId = stringFlag(args, 'org', true);
   const out = stringFlag(args, 'out', true);
   const format = (stringFlag(args, 'format') ?? 'ndjson') as ExportFormat;

@@ -51,7 +51,13 @@ function row(i: DayIndexInfo): (string | number)[] {
   ];
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  pattern: { type: 'string' },
+  explain: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const cfg = loadConfig();
   const explain = stringFlag(args, 'explain');
   const { store, close } = await connectForScript(cfg);

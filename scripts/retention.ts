@@ -55,7 +55,15 @@ function describePlan(plan: RetentionPlan): string {
   return lines.join('\n');
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  days: { type: 'string' },
+  pattern: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  yes: { type: 'boolean' },
+  json: { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const raw = stringFlag(args, 'days', true);
   const days = Number(raw);
   if (!Number.isSafeInteger(days))

@@ -43,7 +43,19 @@ function dateFlag(args: Args, name: string): Date | undefined {
   return d;
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  org: { type: 'string' },
+  events: { type: 'string' },
+  days: { type: 'string' },
+  seed: { type: 'string' },
+  workspaces: { type: 'string' },
+  members: { type: 'string' },
+  until: { type: 'string' },
+  concurrency: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const opts = {
     orgId: stringFlag(args, 'org', true),
     events: intFlag(args, 'events'),

@@ -18,7 +18,7 @@ Options:
 
 Environment: OPENSEARCH_URL (else the running local engine), AUDIT_* settings (see README).`;
 
-runCli(HELP, async (args) => {
+runCli(HELP, { options: { json: { type: 'boolean' } } }, async (args) => {
   const cfg = loadConfig();
   const { url, changes, close } = await connectForScript(cfg);
   await close();

@@ -23,7 +23,9 @@ operator API (token generated into AUDIT_STATE_DIR/${ADMIN_TOKEN_FILE}) and prin
 
 With OPENSEARCH_URL set (production) only what the configuration enables is on. Configuration: see the README.`;
 
-runCli(HELP, async (args) => {
+const OPTIONS = { demo: { type: 'boolean' }, 'keep-engine': { type: 'boolean' } } as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   let cfg: Config = loadConfig();
   const demo = Boolean(args.demo);
   let engine: LocalEngine | undefined;

@@ -5,20 +5,66 @@
  * local cluster of N nodes (`npm run test:cluster`); the tests find it by AUDIT_TEST_CLUSTER to kill nodes.
  */
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { loadConfig, PROJECT_ROOT } from '../src/config.ts';
+import { loadConfig, PROJECT_ROOT, type Config } from '../src/config.ts';
 import { LocalEngine } from './lib/engine/engine.ts';
 import { LocalCluster } from './lib/engine/cluster.ts';
+import { intFlag, runCli, type ArgToken, type OptionSpec } from './lib/cli.ts';
 
-const cfg = loadConfig();
-const mochaArgs = process.argv.slice(2);
-const nodesAt = mochaArgs.indexOf('--nodes');
-const nodes = nodesAt >= 0 ? Number(mochaArgs.splice(nodesAt, 2)[1]) : 1;
+const HELP = `Usage: npm test [-- --nodes N] [mocha options] [test files]
+
+Starts a throw-away local OpenSearch on a free port (unless OPENSEARCH_URL is set), runs mocha against it
+(every test, or the files named), and always stops and deletes it.
+
+Options:
+  --nodes N        a local cluster of N nodes instead of one engine (npm run test:cluster)
+  mocha's options  passed on, e.g. --grep cursor, --bail, --timeout 120000 (npx mocha --help lists them)
+
+Examples:
+  npm test -- test/integration/ingest.test.ts
+  npm test -- --grep cursor`;
+
+/**
+ * Mocha's own run options, from the option table its CLI is built from: the arguments passed on are checked
+ * here, before a minute of engine start-up, since mocha itself ignores an option it does not know.
+ */
+function mochaOptions(): OptionSpec {
+  const require = createRequire(import.meta.url);
+  const { types, aliases } = require('mocha/lib/cli/run-option-metadata.cjs') as {
+    types: Record<'array' | 'boolean' | 'number' | 'string', string[]>;
+    aliases: Record<string, string[]>;
+  };
+  const spec: OptionSpec = {};
+  for (const [kind, names] of Object.entries(types)) {
+    for (const name of names) {
+      const option = kind === 'boolean' ? { type: 'boolean' as const } : { type: 'string' as const };
+      const multiple = kind === 'array';
+      const short = aliases[name]?.find((a) => a.length === 1);
+      spec[name] = { ...option, multiple, ...(short ? { short } : {}) };
+      for (const alias of aliases[name] ?? []) if (alias.length > 1) spec[alias] = { ...option, multiple };
+    }
+  }
+  return spec;
+}
+
+const OWN = { nodes: { type: 'string' } } as const;
+
+/** The arguments for mocha: all but this script's own options (and their values), verbatim. */
+function withoutOwnOptions(argv: string[], tokens: ArgToken[]): string[] {
+  const own = new Set<number>();
+  for (const t of tokens) {
+    if (t.kind !== 'option' || !(t.name in OWN)) continue;
+    own.add(t.index);
+    if (t.value !== undefined && !t.inlineValue) own.add(t.index + 1);
+  }
+  return argv.filter((_, i) => !own.has(i));
+}
+
 let engine: LocalEngine | undefined;
 let cluster: LocalCluster | undefined;
-let exitCode = 1;
 
-async function main() {
+async function runTests(cfg: Config, nodes: number, mochaArgs: string[]): Promise<number> {
   const env = { ...process.env };
   if (!cfg.opensearchUrl && nodes > 1) {
     const instance = `test-${process.pid}`;
@@ -40,7 +86,7 @@ async function main() {
     env.OPENSEARCH_URL = state.url;
   }
   const mocha = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'mocha');
-  exitCode = await new Promise<number>((resolve) => {
+  return new Promise<number>((resolve) => {
     const child = spawn(mocha, mochaArgs, { stdio: 'inherit', env, cwd: PROJECT_ROOT });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
@@ -58,12 +104,15 @@ async function cleanup() {
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 
-main()
-  .catch((err) => {
-    console.error(`error: ${err instanceof Error ? err.message : err}`);
-    exitCode = 1;
-  })
-  .finally(async () => {
+const SPEC = { options: OWN, positionals: true, forwarded: { name: 'mocha', options: mochaOptions() } };
+
+runCli(HELP, SPEC, async (args, { argv, tokens }) => {
+  const nodes = intFlag(args, 'nodes', { default: 1, max: 9 });
+  let code: number;
+  try {
+    code = await runTests(loadConfig(), nodes, withoutOwnOptions(argv, tokens));
+  } finally {
     await cleanup();
-    process.exit(exitCode);
-  });
+  }
+  process.exit(code);
+});

@@ -89,7 +89,17 @@ function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
   }
 }
 
-runCli(HELP, async (args) => {
+const OPTIONS = {
+  org: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  checkpoint: { type: 'string' },
+  'save-checkpoint': { type: 'string' },
+  'public-key': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
   const orgId = stringFlag(args, 'org', true);
   const since = dateFlag(stringFlag(args, 'since'), 'since');
   const until = dateFlag(stringFlag(args, 'until'), 'until');

@@ -1,45 +1,110 @@
 /** The shared shell for every script in `scripts/`: argument parsing, `--help`, errors, progress bars. */
 
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** The options a script takes, as node:util `parseArgs` declares them (`--help`/`-h` is added to every script). */
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface CliSpec {
+  options: OptionSpec;
+  /** Whether the script takes positional arguments (commands, files); refused otherwise. */
+  positionals?: boolean;
+  /** Options accepted to pass on to another tool (`name`), which has them all and `--no-<flag>` negations. */
+  forwarded?: { name: string; options: OptionSpec };
+}
+
 export interface Args {
   _: string[];
-  [flag: string]: string | boolean | string[] | undefined;
+  [flag: string]: string | boolean | string[] | boolean[] | undefined;
 }
 
-/** Flags that never take a value (so `--yes next` keeps `next` positional). */
-const BOOLEAN_FLAGS = new Set([
-  'yes',
-  'f',
-  'follow',
-  'json',
-  'help',
-  'h',
-  'resume',
-  'dry-run',
-  'keep-engine',
-  'quiet',
-  'full',
-  'save-baseline',
-]);
+/** One parsed argument (node:util's token): an option with its index in argv, a positional, or `--`. */
+export type ArgToken =
+  | { kind: 'option'; index: number; name: string; rawName: string; value?: string; inlineValue?: boolean }
+  | { kind: 'positional'; index: number; value: string }
+  | { kind: 'option-terminator'; index: number };
 
-export function parseArgs(argv: string[]): Args {
-  const args: Args = { _: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const m = /^--?([^=]+)(?:=(.*))?$/.exec(a);
-    if (!m || a === '-' || /^-\d/.test(a)) {
-      args._.push(a);
-      continue;
-    }
-    const name = m[1]!;
-    if (m[2] !== undefined) args[name] = m[2];
-    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))
-      args[name] = true;
-    else args[name] = argv[++i]!;
+const HELP_OPTION: OptionSpec = { help: { type: 'boolean', short: 'h' } };
+
+/**
+ * Parses a script's arguments with node:util `parseArgs` in strict mode: an unknown option, a value missing or
+ * given to a flag that takes none, or an unexpected positional is a UsageError naming it (and the nearest known
+ * option), so a misspelt option never silently widens what a script does.
+ */
+export function parseCliArgs(argv: string[], spec: CliSpec): { args: Args; tokens: ArgToken[] } {
+  const config = {
+    args: argv,
+    options: { ...spec.forwarded?.options, ...spec.options, ...HELP_OPTION },
+    allowPositionals: spec.positionals ?? false,
+    allowNegative: spec.forwarded !== undefined,
+    tokens: true as const,
+  };
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
+  try {
+    parsed = parseArgs({ ...config, strict: true });
+  } catch (err) {
+    throw new UsageError(explain(config, spec) ?? (err as Error).message);
   }
-  return args;
+  return { args: { _: parsed.positionals, ...parsed.values }, tokens: parsed.tokens };
 }
 
-/** A string flag's value; throws a usage error naming the flag when it is missing or not a value. */
+/** Says what strict parsing refused, in the scripts' own words, from a lenient parse's tokens. */
+function explain(config: ParseArgsConfig & { options: OptionSpec }, spec: CliSpec): string | undefined {
+  const { tokens } = parseArgs({ ...config, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'positional' && !config.allowPositionals) {
+      return `unexpected argument "${t.value}" (options are written --name value)`;
+    }
+    if (t.kind !== 'option') continue;
+    const option = config.options[t.name];
+    if (!option) return unknownOption(t.rawName, spec);
+    if (option.type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-')))) {
+      return (
+        `${t.rawName} needs a value` +
+        (t.value === undefined ? '' : ` (for one starting with "-": ${t.rawName}=${t.value})`)
+      );
+    }
+    if (option.type === 'boolean' && t.inlineValue) return `${t.rawName} takes no value`;
+  }
+  return undefined;
+}
+
+/** "unknown option --x (did you mean --y?)", then the script's own options (a forwarded tool's by name). */
+function unknownOption(raw: string, spec: CliSpec): string {
+  const own = Object.keys({ ...spec.options, ...HELP_OPTION });
+  const all = [...own, ...Object.keys(spec.forwarded?.options ?? {})];
+  const nearest = nearestName(raw.replace(/^--?/, ''), all);
+  return (
+    `unknown option ${raw}${nearest ? ` (did you mean --${nearest}?)` : ''}\n` +
+    `options: ${own.map((n) => `--${n}`).join(', ')}` +
+    (spec.forwarded ? `, and those of ${spec.forwarded.name}` : '')
+  );
+}
+
+/** The known name closest to a misspelt one, when it is close enough to be what was meant. */
+export function nearestName(given: string, names: string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = name.startsWith(given) ? 1 : editDistance(given, name);
+    if (!best || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(given.length / 3)) ? best.name : undefined;
+}
+
+/** Levenshtein distance, one row at a time. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/** A string flag's value; throws a usage error naming the flag when it is required and missing, or empty. */
 export function stringFlag(args: Args, name: string, required: true): string;
 export function stringFlag(args: Args, name: string, required?: false): string | undefined;
 export function stringFlag(args: Args, name: string, required = false): string | undefined {
@@ -74,18 +139,36 @@ export function intFlag(
 
 export class UsageError extends Error {}
 
-/** Runs a script body: prints `help` on --help, a one-line message and exit 1 on any error. */
-export function runCli(help: string, main: (args: Args) => Promise<void>): void {
-  const args = parseArgs(process.argv.slice(2));
-  if (args.help || args.h) {
+function fail(err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  console.error(`error: ${msg}${err instanceof UsageError ? '\n(run with --help for usage)' : ''}`);
+  process.exitCode = 1;
+}
+
+/**
+ * Runs a script body: parses its arguments (parseCliArgs), prints `help` on --help, and turns any error into
+ * a one-line message and exit 1.
+ */
+export function runCli(
+  help: string,
+  spec: CliSpec,
+  main: (args: Args, raw: { argv: string[]; tokens: ArgToken[] }) => Promise<void>,
+): void {
+  // A leading "--" is what `npx tsx scripts/x.ts -- --flag` leaves, out of the habit of `npm run x -- --flag`.
+  const given = process.argv.slice(2);
+  const argv = given[0] === '--' ? given.slice(1) : given;
+  let parsed: ReturnType<typeof parseCliArgs>;
+  try {
+    parsed = parseCliArgs(argv, spec);
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  if (parsed.args.help) {
     console.log(help);
     return;
   }
-  main(args).catch((err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
-    console.error(`error: ${msg}${err instanceof UsageError ? '\n(run with --help for usage)' : ''}`);
-    process.exitCode = 1;
-  });
+  main(parsed.args, { argv, tokens: parsed.tokens }).catch(fail);
 }
 
 /** A progress bar on stderr (count, rate, ETA); silent when stderr is not a terminal unless forced. */
