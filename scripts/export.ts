@@ -2,11 +2,10 @@
 import { Progress, runCli, stringFlag, UsageError, type Args } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { getOrg } from '../src/directory/orgs.ts';
-import { exportToFile, statePath } from './lib/export.ts';
+import { exportFormatFor, exportToFile, statePath } from './lib/export.ts';
 import { InvalidInput } from '../src/errors.ts';
 import { parseListQuery } from '../src/query/params.ts';
 import { connectForScript } from './lib/connect.ts';
-import { EXPORT_FORMATS, type ExportFormat } from '../src/query/export-format.ts';
 
 const HELP = `Usage: npm run export -- --org <id> --out FILE [--format ndjson|csv] [filters] [--resume]
 
@@ -22,7 +21,9 @@ checkpoint, and the finished file holds every record exactly once. The state fil
 Options:
   --org <id>             the organization (required)
   --out FILE             the output file (required; refused if it exists, unless --resume)
-  --format ndjson|csv    default ndjson (one JSON entry per line); csv has a header row
+  --format ndjson|csv    ndjson: one JSON entry per line; csv: a header row, then one row per entry.
+                         Default: what the extension of FILE names (.csv, .ndjson), else ndjson; a
+                         --format that contradicts the extension is refused
   --since <date>         createdAt on or after (ISO 8601 date or date-time)
   --until <date>         createdAt on or before (a date alone means the end of that day)
   --action a,b           event types;   --resource-type t,u   resource types
@@ -77,8 +78,7 @@ const OPTIONS = {
 runCli(HELP, { options: OPTIONS }, async (args) => {
   const orgId = stringFlag(args, 'org', true);
   const out = stringFlag(args, 'out', true);
-  const format = (stringFlag(args, 'format') ?? 'ndjson') as ExportFormat;
-  if (!(format in EXPORT_FORMATS)) throw new UsageError(`--format must be ndjson or csv (got "${format}")`);
+  const format = exportFormatFor(out, stringFlag(args, 'format'));
   const filters = filtersFrom(args);
   const pageSize = Number(stringFlag(args, 'page-size') ?? 1000);
   if (!Number.isSafeInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {

@@ -17,7 +17,14 @@ import { buildQuery, indicesFor } from '../../src/query/build.ts';
 import { queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
 import type { ListFilters } from '../../src/query/params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
-import { CSV_HEADER, csvRow, ndjsonLine, type ExportFormat } from '../../src/query/export-format.ts';
+import {
+  CSV_HEADER,
+  csvRow,
+  EXPORT_FORMATS,
+  ndjsonLine,
+  type ExportFormat,
+} from '../../src/query/export-format.ts';
+import { UsageError } from './cli.ts';
 
 export interface ExportState {
   version: 1;
@@ -49,6 +56,23 @@ export interface ExportHooks {
 export class ExportError extends Error {}
 
 export const statePath = (out: string) => `${out}.export-state.json`;
+
+/**
+ * The format of the file: --format if given, else what the extension of --out names (.csv, .ndjson), else
+ * NDJSON. A --format the extension contradicts is refused: x.csv holding NDJSON would open as garbage.
+ */
+export function exportFormatFor(out: string, given?: string): ExportFormat {
+  const formats = Object.keys(EXPORT_FORMATS) as ExportFormat[];
+  if (given !== undefined && !formats.includes(given as ExportFormat)) {
+    throw new UsageError(`--format must be ndjson or csv (got "${given}")`);
+  }
+  const extension = /\.([^./\\]+)$/.exec(out)?.[1]?.toLowerCase();
+  const named = formats.find((f) => EXPORT_FORMATS[f].extension === extension);
+  if (given && named && given !== named) {
+    throw new UsageError(`--out ${out} names a ${named} file but --format is ${given}; make them agree`);
+  }
+  return (given as ExportFormat | undefined) ?? named ?? 'ndjson';
+}
 
 /** Records matching the filters now (the progress bar's total). */
 export async function countMatching(store: Store, scope: ReadScope, filters: ListFilters): Promise<number> {

@@ -75,6 +75,19 @@ describe('npm run export', function () {
     for (const r of rows.slice(1)) expect(r.split(',')[2]).to.equal('workflow');
   });
 
+  it('writes CSV to a .csv file without --format, and refuses a --format the extension contradicts', async () => {
+    const out = path.join(dir, 'inferred.csv');
+    const res = await runScript('export', ['--org', orgId, '--out', out, '--resource-type', 'workflow']);
+    expect(res.code, res.stderr).to.equal(0);
+    expect(lines(out)[0]).to.equal(PUBLIC_FIELDS.join(','));
+    expect(lines(out).slice(1)).to.deep.equal(lines(path.join(dir, 'workflows.csv')).slice(1));
+    const mismatch = path.join(dir, 'mismatch.csv');
+    const refused = await runScript('export', ['--org', orgId, '--out', mismatch, '--format', 'ndjson']);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain(`--out ${mismatch} names a csv file but --format is ndjson`);
+    expect(fs.existsSync(mismatch)).to.equal(false);
+  });
+
   it('resumes a killed export: the finished file holds every record exactly once', async () => {
     const out = path.join(dir, 'resumed.ndjson');
     const state = `${out}.export-state.json`;

@@ -54,6 +54,30 @@ describe('export encoding', () => {
     expect(csvRow({ ...entry, description: '\uFF20SUM(1)' })).to.contain(",'\uFF20SUM(1),");
   });
 
+  it('defuses a formula behind leading whitespace or invisible characters', () => {
+    // Spreadsheets skip these before evaluating: a cell they lead is as dangerous as a bare "=".
+    const leads = {
+      VT: '\v',
+      FF: '\f',
+      NBSP: '\u00A0',
+      'ideographic space': '\u3000',
+      BOM: '\uFEFF',
+      'zero-width space': '\u200B',
+      'zero-width joiner': '\u200D',
+      'word joiner': '\u2060',
+      'en quad': '\u2000',
+      'line separator': '\u2028',
+    };
+    for (const [name, lead] of Object.entries(leads)) {
+      for (const formula of ['=1+1', '+1', '-1', '@SUM(1)']) {
+        expect(csvCell(`${lead}${formula}`).replace(/^"/, ''), `${name} before ${formula}`).to.match(/^'/);
+      }
+    }
+    expect(csvRow({ ...entry, description: '\u200B=HYPERLINK("http://x")' })).to.contain(
+      ',"\'\u200B=HYPERLINK(""http://x"")",',
+    );
+  });
+
   it('writes null as an empty cell and metadata as JSON, one CRLF row per entry in header order', () => {
     expect(CSV_HEADER).to.equal(
       'id,action,resourceType,resourceId,resourceName,description,actorId,actorName,actorEmail,workspaceId,metadata,createdAt\r\n',
@@ -69,6 +93,14 @@ describe('export encoding', () => {
     expect(line.endsWith('\n')).to.equal(true);
     expect(line.slice(0, -1)).to.not.contain('\n');
     expect(JSON.parse(line)).to.deep.equal({ ...entry, description: 'line\nbreak' });
+  });
+
+  it('escapes U+2028 and U+2029 in NDJSON, which JavaScript and some line readers take for line breaks', () => {
+    const description = 'a\u2028b\u2029c';
+    const line = ndjsonLine({ ...entry, description });
+    expect(line).to.not.match(/[\u2028\u2029]/);
+    expect(line).to.contain('a\\u2028b\\u2029c');
+    expect(JSON.parse(line).description).to.equal(description);
   });
 });
 
