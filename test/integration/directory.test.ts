@@ -444,6 +444,8 @@ describe('directory: operator API', function () {
         keyId: personal.body.id,
         orgId,
         userId: 'owner1',
+        keyCreatedAt: (await store.get({ index: INTERNAL.apiKeys, id: personal.body.id })).body._source!
+          .createdAt,
       });
       expect(await resolveApiKey(ctxOf(), workspace.body.key)).to.deep.include({
         kind: 'workspace',
@@ -503,6 +505,42 @@ describe('directory: operator API', function () {
       expect((await call('POST', '/ingest-keys', { orgId: uniqueId('org') })).status).to.equal(404);
       const extra = await call('POST', '/ingest-keys', { orgId, scopes: ['write'] });
       expect(extra.body).to.include({ code: 'invalid_body', param: 'scopes' });
+    });
+
+    it('leaves the keys of a departed member void when they rejoin; a new key reads', async () => {
+      const org = uniqueId('org');
+      await putOrg(org);
+      await putMember(org, 'carol', 'admin');
+      await call('PUT', `/orgs/${org}/workspaces/wsc`, { name: 'C' });
+      const personal = (await call('POST', `/orgs/${org}/api-keys`, { type: 'personal', userId: 'carol' }))
+        .body.key as string;
+      const workspace = (
+        await call('POST', `/orgs/${org}/api-keys`, {
+          type: 'workspace',
+          workspaceId: 'wsc',
+          createdBy: 'carol',
+        })
+      ).body.key as string;
+      const read = async (key: string) => {
+        const res = await fetch(`${svc.url}/api/v1/audit-logs`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+      expect((await read(personal)).status).to.equal(200);
+      expect((await read(workspace)).status).to.equal(200);
+      await call('DELETE', `/orgs/${org}/members/carol`);
+      expect((await read(personal)).status).to.equal(403);
+      expect((await read(workspace)).status).to.equal(403);
+      expect((await putMember(org, 'carol', 'admin')).status).to.equal(200);
+      for (const key of [personal, workspace]) {
+        const again = await read(key);
+        expect(again.status).to.equal(403);
+        expect(again.body.error).to.match(/joined again on .*keys of an earlier membership stay void/);
+      }
+      const fresh = (await call('POST', `/orgs/${org}/api-keys`, { type: 'personal', userId: 'carol' })).body
+        .key as string;
+      expect((await read(fresh)).status).to.equal(200);
     });
 
     it('revokes any kind of key: 401 with a Bearer challenge afterwards, stored revokedAt, never the hash', async () => {
