@@ -79,7 +79,9 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         `API document:    ${base}/api/v1/openapi.json`,
     );
     if (demo) {
-      const d = await seedDemo({ cfg, store: service.store }, (line) => console.error(line));
+      const d = await seedDemo({ cfg, store: service.store, metrics: service.metrics }, (line) =>
+        console.error(line),
+      );
       console.error(
         `\nSign in: open the admin page and paste this key of ${d.ownerName}, owner of "${d.orgName}":\n  ${d.key}`,
       );

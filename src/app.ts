@@ -96,14 +96,18 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
 
 /**
  * What body-parser (express.json / express.raw, through raw-body and zlib) reports about a body it could not
- * read: an `err.type`, or for a body that does not inflate, zlib's own error (an errno, no type).
+ * read: an `err.type`, or for a body that does not inflate, zlib's own error (an errno, no type); and the
+ * router's failure to decode the path.
  */
 function bodyParserError(err: unknown, encoding: string): ApiError | undefined {
   if (!(err instanceof Error)) return undefined;
   const e = err as Error & { type?: string; limit?: number; encoding?: string; charset?: string };
+  // The router could not decode a path parameter's %-escapes (`/%FF/proof`).
+  if (e instanceof URIError)
+    return errors.invalidParam('path', 'The path holds a %-escape that is not UTF-8.');
   switch (e.type) {
     case 'entity.too.large':
-      return errors.bodyTooLarge(String(e.limit ?? ''));
+      return errors.bodyTooLarge(e.limit ?? 0);
     case 'entity.parse.failed':
       return errors.invalidBody(`The body is not valid JSON: ${e.message}`);
     case 'encoding.unsupported':

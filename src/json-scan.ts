@@ -355,3 +355,32 @@ const inexact =
   (path, literal) =>
     `${subject(path)} is ${literal}, which has more significant digits than a JSON number keeps (it would be ` +
     `stored as ${stored}); ${asString}`;
+
+/** Half of a UTF-16 surrogate pair without its other half: JSON.parse accepts its `\\uD800` escape. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export const loneSurrogate = (path: string) =>
+  `${path} holds a lone UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text`;
+
+/**
+ * The path of the first string or key of a parsed JSON value holding a lone surrogate ('' for the value
+ * itself), or undefined. Such text has no UTF-8 form: it can be neither canonicalized nor stored as sent.
+ */
+export function loneSurrogateAt(value: unknown): string | undefined {
+  const pending: [unknown, string][] = [[value, '']];
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [v, path] = next;
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return path;
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) pending.push([v[i], `${path}[${i}]`]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v).reverse()) {
+        const at = path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return at;
+        pending.push([child, at]);
+      }
+    }
+  }
+  return undefined;
+}

@@ -5,6 +5,8 @@
  *   BILLING_ENABLED the org's plan must be `enterprise`; else reads are off;
  * - a personal key reads the whole org while its user is CURRENTLY an owner or admin;
  * - a workspace key reads only its workspace, while the member who created it is still an owner or admin;
+ * - a key belongs to the membership it was created in: once its user (or creator) departed, it never reads
+ *   again, even when they rejoin (a new key is created then);
  * - an ingest key never reads.
  * Each refusal says how to get access.
  */
@@ -45,6 +47,7 @@ export async function readScope(
       member,
       `The user of this key ("${principal.userId}")`,
       'Ask an org owner to make you an admin',
+      principal.keyCreatedAt,
     );
     return { orgId: principal.orgId, ...(requestedWorkspaceId ? { workspaceId: requestedWorkspaceId } : {}) };
   }
@@ -62,15 +65,28 @@ export async function readScope(
     creator,
     `The member who created this workspace key ("${principal.createdBy}")`,
     'Ask a current owner or admin to create a new workspace key',
+    principal.keyCreatedAt,
   );
   return { orgId: principal.orgId, workspaceId: principal.workspaceId };
 }
 
-function refuseUnlessReader(member: Member | undefined, who: string, remedy: string): void {
+function refuseUnlessReader(
+  member: Member | undefined,
+  who: string,
+  remedy: string,
+  keyCreatedAt: string,
+): void {
   if (!member || member.leftAt) {
     throw new Forbidden(
       `${who} is no longer a member of this organization, so the key cannot read its audit log. Use a key ` +
         'of a current owner or admin.',
+    );
+  }
+  // The membership began after the key was made: the key is of an earlier membership, which ended.
+  if (member.joinedAt > keyCreatedAt) {
+    throw new Forbidden(
+      `${who} left this organization after the key was created and joined again on ${member.joinedAt}; ` +
+        'keys of an earlier membership stay void. An operator creates a new key.',
     );
   }
   if (!READER_ROLES.includes(member.role)) {

@@ -3,7 +3,7 @@
  * the operator token. Without AUDIT_ADMIN_TOKEN every route answers 404 operator_api_disabled, so a server
  * that was never given a token exposes no directory surface at all.
  */
-import express, { Router, type Request } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request } from 'express';
 import type { AppContext } from '../context.ts';
 import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
@@ -52,6 +52,15 @@ export function adminRouter(ctx: AppContext): Router {
     express.json({ limit: '32mb', strict: false, verify: verifyStrictJson }),
   );
   router.use(express.json({ limit: '64kb', strict: false, verify: verifyStrictJson }));
+  // A body over either limit is answered in the operator API's terms, not in ingest's.
+  router.use(((err, _req, _res, next) => {
+    const { type, limit } = err as { type?: string; limit?: number };
+    next(
+      type === 'entity.too.large'
+        ? errors.bodyTooLarge(limit ?? 0, 'a member list may take up to 32 MB, any other body up to 64 KB')
+        : err,
+    );
+  }) as ErrorRequestHandler);
 
   router.put('/orgs/:orgId', async (req, res) => {
     const { orgId } = orgParams(req.params);

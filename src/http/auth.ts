@@ -28,7 +28,13 @@ export async function resolveApiKey(ctx: AppContext, token: string): Promise<Pri
   if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {
     case 'personal':
-      return { kind: 'personal', keyId: rec.id, orgId: rec.orgId!, userId: rec.userId! };
+      return {
+        kind: 'personal',
+        keyId: rec.id,
+        orgId: rec.orgId!,
+        userId: rec.userId!,
+        keyCreatedAt: rec.createdAt,
+      };
     case 'workspace':
       return {
         kind: 'workspace',
@@ -36,6 +42,7 @@ export async function resolveApiKey(ctx: AppContext, token: string): Promise<Pri
         orgId: rec.orgId!,
         workspaceId: rec.workspaceId!,
         createdBy: rec.createdBy!,
+        keyCreatedAt: rec.createdAt,
       };
     case 'ingest':
       return { kind: 'ingest', keyId: rec.id, ...(rec.orgId ? { orgId: rec.orgId } : {}) };

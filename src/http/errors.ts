@@ -32,6 +32,10 @@ export class ApiError extends Error {
   }
 }
 
+/** A body limit as people write it: 5 MB, 64 KB. */
+const sizeText = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${+(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.round(bytes / 1024)} KB`;
+
 export const errors = {
   // --- Requests ---------------------------------------------------------------------------------
   invalidParam: (param: string, message: string) => new ApiError(400, 'invalid_parameter', message, param),
@@ -43,11 +47,12 @@ export const errors = {
       param,
     ),
   invalidBody: (message: string, param?: string) => new ApiError(400, 'invalid_body', message, param),
-  bodyTooLarge: (limit: string) =>
+  /** `advice`: what to send instead, in the terms of the route (ingest's events by default). */
+  bodyTooLarge: (limitBytes: number, advice = 'send fewer events per request') =>
     new ApiError(
       413,
       'body_too_large',
-      `The request body is larger than ${limit}; send fewer events per request.`,
+      `The request body is larger than ${sizeText(limitBytes)}; ${advice}.`,
     ),
   unsupportedContentEncoding: (encoding: string) =>
     new ApiError(

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../observe/log.ts';
 import type { Metrics } from '../observe/metrics.ts';
+import { canonicalRoute } from './route-table.ts';
 
 const REQUEST_ID = /^[\x20-\x7e]{1,128}$/;
 
@@ -37,7 +38,9 @@ function trackRoute(req: Request): () => string | undefined {
       const p = value?.path;
       // A RegExp route (the read router's event id) is labelled as the parameter it matches.
       // A router's own `/` is its mount path (`/api/v1/audit-logs`, not `/api/v1/audit-logs/`).
-      pattern = `${req.baseUrl}${typeof p === 'string' ? p : '/:id'}`.replace(/(.)\/$/, '$1');
+      const spelled = `${req.baseUrl}${typeof p === 'string' ? p : '/:id'}`.replace(/(.)\/$/, '$1');
+      // Only registered patterns become labels, never the caller's spelling of a mount path.
+      pattern = value ? (canonicalRoute(req.app, spelled) ?? 'unmatched') : undefined;
     },
   });
   return () => pattern;

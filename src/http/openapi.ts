@@ -10,6 +10,7 @@ import { AuditEntry, EventInput, ID_PATTERN } from '../events/schema.ts';
 import { MAX_EVENTS } from '../ingest/routes.ts';
 import { Checkpoint } from '../integrity/checkpoint.ts';
 import { CheckpointQuery } from '../integrity/routes.ts';
+import { ExportQuery, FacetsQuery, HistogramQuery } from '../query/page-routes.ts';
 import { ListQuery } from '../query/params.ts';
 import { StreamQuery } from '../stream/params.ts';
 import { ApiError, errors } from './errors.ts';
@@ -179,6 +180,77 @@ const schemas: Json = {
       },
     ],
   },
+  Histogram: {
+    type: 'object',
+    required: ['interval', 'intervalMs', 'total', 'buckets'],
+    properties: {
+      interval: { type: 'string', description: 'Bucket width: 1m, 5m, … 365d' },
+      intervalMs: { type: 'integer', minimum: 1 },
+      total: { type: 'integer', minimum: 0, description: 'Every matching entry' },
+      buckets: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['start', 'count'],
+          properties: {
+            start: { type: 'string', format: 'date-time' },
+            count: { type: 'integer', minimum: 0 },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    additionalProperties: false,
+  },
+  Facets: {
+    type: 'object',
+    required: ['actions', 'resourceTypes'],
+    properties: {
+      actions: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['value', 'count', 'destructive'],
+          properties: {
+            value: { type: 'string' },
+            count: { type: 'integer' },
+            destructive: { type: 'boolean' },
+          },
+          additionalProperties: false,
+        },
+      },
+      resourceTypes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['value', 'count'],
+          properties: { value: { type: 'string' }, count: { type: 'integer' } },
+          additionalProperties: false,
+        },
+      },
+    },
+    additionalProperties: false,
+  },
+  Health: {
+    type: 'object',
+    required: ['status', 'opensearch'],
+    properties: {
+      status: { type: 'string', enum: ['ok', 'unavailable'] },
+      opensearch: {
+        type: 'object',
+        required: ['status'],
+        properties: {
+          status: { type: 'string', description: 'green, yellow, red, serverless or unreachable' },
+          version: { type: 'string' },
+          cluster: { type: 'string' },
+          nodes: { type: 'integer' },
+        },
+        additionalProperties: false,
+      },
+      requestId: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
   OrgBody: plain(D.OrgBody),
   WorkspaceBody: plain(D.WorkspaceBody),
   MemberBody: plain(D.MemberBody),
@@ -245,7 +317,7 @@ const json = (schema: Json) => ({ 'application/json': { schema } });
 
 interface Op {
   summary: string;
-  tag: 'events' | 'integrity' | 'operator';
+  tag: 'events' | 'integrity' | 'operator' | 'service';
   operationId: string;
   parameters?: Json[];
   body?: Json;
@@ -332,6 +404,44 @@ export function openApiDocument(): Json {
         parameters: [eventIdParam],
         ok: { 200: { description: 'The proof, or { status: "pending" }', schema: ref('Proof') } },
         errors: [...PUBLIC_ERRORS, 404],
+      }),
+    },
+    '/api/v1/audit-logs/histogram': {
+      get: operation({
+        operationId: 'histogram',
+        summary: 'Matching entries per interval over the range (the list filters; at most 60 buckets)',
+        tag: 'events',
+        parameters: queryParams(HistogramQuery),
+        ok: { 200: { description: 'Counts per interval', schema: ref('Histogram') } },
+        errors: PUBLIC_ERRORS,
+      }),
+    },
+    '/api/v1/audit-logs/facets': {
+      get: operation({
+        operationId: 'facets',
+        summary: 'The actions and resource types of the scope, all time, with counts',
+        tag: 'events',
+        parameters: queryParams(FacetsQuery),
+        ok: { 200: { description: 'Values with counts', schema: ref('Facets') } },
+        errors: PUBLIC_ERRORS,
+      }),
+    },
+    '/api/v1/audit-logs/export': {
+      get: operation({
+        operationId: 'exportEvents',
+        summary: 'Every matching entry, newest first, streamed as a CSV or NDJSON download',
+        tag: 'events',
+        parameters: queryParams(ExportQuery),
+        ok: {
+          200: {
+            description: 'The download (Content-Disposition: attachment)',
+            content: {
+              'text/csv': { schema: { type: 'string' } },
+              'application/x-ndjson': { schema: { type: 'string', description: 'One AuditEntry per line' } },
+            },
+          },
+        },
+        errors: PUBLIC_ERRORS,
       }),
     },
     '/api/v1/audit-logs/integrity/public-key': {
@@ -446,6 +556,33 @@ export function openApiDocument(): Json {
         errors: OPERATOR_ERRORS,
       }),
     },
+    '/healthz': {
+      get: {
+        ...operation({
+          operationId: 'health',
+          summary: 'Whether OpenSearch answers (no authentication)',
+          tag: 'service',
+          ok: {
+            200: { description: 'OpenSearch answers', schema: ref('Health') },
+            503: { description: 'OpenSearch does not answer (see Retry-After)', schema: ref('Health') },
+          },
+          errors: [],
+        }),
+        security: [],
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        ...operation({
+          operationId: 'openApi',
+          summary: 'This document (no authentication)',
+          tag: 'service',
+          ok: { 200: { description: 'OpenAPI 3.1', schema: { type: 'object' } } },
+          errors: [],
+        }),
+        security: [],
+      },
+    },
     '/metrics': {
       get: operation({
         operationId: 'metrics',
@@ -477,6 +614,7 @@ export function openApiDocument(): Json {
       { name: 'events', description: 'Write and read audit events' },
       { name: 'integrity', description: 'Seals, checkpoints and proofs' },
       { name: 'operator', description: 'Directory and keys; needs AUDIT_ADMIN_TOKEN' },
+      { name: 'service', description: 'Health and this document' },
     ],
     components: {
       securitySchemes: {

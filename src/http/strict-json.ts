@@ -1,6 +1,6 @@
 /** Request bodies as text, and the strict JSON check (json-scan.ts) for the bodies express.json parses. */
 import { isUtf8 } from 'node:buffer';
-import { scanJson } from '../json-scan.ts';
+import { loneSurrogate, loneSurrogateAt, scanJson } from '../json-scan.ts';
 import { errors } from './errors.ts';
 
 /** A request body as text, refusing bytes that are not UTF-8 (decoding would replace them silently). */
@@ -16,11 +16,14 @@ export function utf8Text(body: Buffer): string {
 export function verifyStrictJson(_req: unknown, _res: unknown, body: Buffer, charset: string): void {
   if (charset && charset !== 'utf-8' && charset !== 'utf8') throw errors.unsupportedCharset(charset);
   const text = utf8Text(body);
+  let parsed: unknown;
   try {
-    JSON.parse(text);
+    parsed = JSON.parse(text);
   } catch {
     return;
   }
   const problem = scanJson(text)[0];
   if (problem) throw errors.invalidBody(problem.message, problem.path || undefined);
+  const at = loneSurrogateAt(parsed);
+  if (at !== undefined) throw errors.invalidBody(loneSurrogate(at || 'The value'), at || undefined);
 }

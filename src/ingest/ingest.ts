@@ -110,6 +110,11 @@ export async function ingestWithDetail(
         ? { ...o, id: (checked[i] as Accepted).doc.id }
         : { id: o.id, status: 'duplicate' };
   }
+  // Every ingest path counts here (HTTP, the directory's own events, the seeder and the demo), once per
+  // outcome rather than per event: a batch holds up to 1,000.
+  const byOutcome = new Map<string, number>();
+  for (const o of out) byOutcome.set(o!.status, (byOutcome.get(o!.status) ?? 0) + 1);
+  for (const [outcome, n] of byOutcome) appCtx.metrics?.ingestEvents.inc({ outcome }, n);
   return out.map((o) => o!);
 }
 

@@ -114,10 +114,6 @@ export function ingestRouter(ctx: AppContext): Router {
         : parseJsonBody(text);
       const boundOrgId = principal.kind === 'ingest' ? principal.orgId : undefined;
       const outcomes = await ingestWithDetail(ctx, { boundOrgId, deadline }, events, refused);
-      // One increment per outcome, not per event: a batch holds up to 1,000.
-      const byOutcome = new Map<string, number>();
-      for (const o of outcomes) byOutcome.set(o.status, (byOutcome.get(o.status) ?? 0) + 1);
-      for (const [outcome, n] of byOutcome) ctx.metrics?.ingestEvents.inc({ outcome }, n);
       const first = outcomes[0]!;
       if (single && first.status === 'rejected') throw errors.invalidEvent(first.error!, first.param);
       const results = outcomes.map(({ id, status, error }) =>

@@ -9,7 +9,7 @@ import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
 import { describe } from '../events/catalogue.ts';
 import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
-import { constructorKey, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
+import { constructorKey, LONE_SURROGATE, loneSurrogate, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
 import { dayAgeDays } from '../lifecycle/age.ts';
 import type { Store } from '../store/client.ts';
 import { orgDocs } from '../store/directory.ts';
@@ -181,8 +181,6 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
   return { ok: true, doc, index: dayIndex(createdAt) };
 }
 
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /**
  * The first place in a parsed event that could not be stored and read back as it is, with why: a string (or
  * key) that is not well-formed Unicode (it has no UTF-8 form, so it can be neither canonicalized (RFC 8785)
@@ -220,8 +218,6 @@ function unsafeValueAt(event: object): { param: string; message: string } | unde
 }
 
 const fieldOf = (path: string) => path.split(/[.[]/)[0]!;
-const loneSurrogate = (path: string) =>
-  `${path} holds a lone UTF-16 surrogate (half of an emoji or other character); send well-formed Unicode text`;
 
 function sealedMessage(createdAt: Date, why: string): string {
   return (

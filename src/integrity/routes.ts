@@ -12,7 +12,7 @@ import { Type } from '@sinclair/typebox';
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope } from '../directory/access.ts';
-import { toEntry } from '../events/schema.ts';
+import { ID_PATTERN, toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
 import { noQuery, queryParser } from '../query-string.ts';
@@ -47,6 +47,7 @@ const parseCheckpointQuery = queryParser(CheckpointQuery, {
  */
 const CURSOR_VERSION = 'cp1';
 const cursorFingerprint = (orgId: string) => fingerprintOf({ checkpoints: true, orgId });
+const EVENT_ID = new RegExp(ID_PATTERN);
 const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
 export function integrityRouter(ctx: AppContext): Router {
@@ -85,6 +86,9 @@ export function integrityRouter(ctx: AppContext): Router {
   router.get('/:id/proof', auth, async (req, res) => {
     noQuery(req.query as Record<string, unknown>);
     const id = String(req.params.id);
+    if (!EVENT_ID.test(id)) {
+      throw errors.invalidParam('id', 'id must be an event id: 1 to 128 of A-Z a-z 0-9 _ . : -');
+    }
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
     const entry = await getEntry(ctx.store, scope.orgId, id);

@@ -121,11 +121,14 @@ export function startLifecycleSweep(
             else log.info({ ...a }, `lifecycle: ${a.action} ${a.index} (${a.ageDays} days old)`);
           }
         },
-        (err: Error) =>
+        (err: Error) => {
+          // Cut short by stop(): not a failure.
+          if (stopping.signal.aborted) return;
           log.error(
             { err: err.message },
             `lifecycle: sweep failed, retrying in ${cfg.lifecycleSweepMs / 1000} s`,
-          ),
+          );
+        },
       )
       .finally(() => (running = undefined));
   };

@@ -17,7 +17,7 @@ export class Metrics {
 
   readonly ingestEvents = new Counter({
     name: 'audit_ingest_events_total',
-    help: 'Events posted to the ingest endpoint, by outcome (created, duplicate, rejected)',
+    help: 'Events ingested (HTTP, directory changes, seeding), by outcome (created, duplicate, rejected)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

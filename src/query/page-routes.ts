@@ -24,23 +24,23 @@ import { iterateEntries } from './search.ts';
 const PAGING_PARAMS = ['limit', 'cursor'] as const;
 const FILTERS = Type.Omit(ListQuery, [...PAGING_PARAMS]).properties;
 
-const parseHistogramQuery = queryParser(Type.Object(FILTERS, { additionalProperties: false }), {
-  hints: LIST_HINTS,
+export const HistogramQuery = Type.Object(FILTERS, { additionalProperties: false });
+const parseHistogramQuery = queryParser(HistogramQuery, { hints: LIST_HINTS, lists: LIST_PARAMS });
+
+export const ExportQuery = Type.Object(
+  {
+    format: Type.Unsafe<ExportFormat>(Type.String({ enum: Object.keys(EXPORT_FORMATS), default: 'csv' })),
+    ...FILTERS,
+  },
+  { additionalProperties: false },
+);
+const parseExportQuery = queryParser(ExportQuery, {
+  hints: { ...LIST_HINTS, format: 'format must be csv or ndjson.' },
   lists: LIST_PARAMS,
 });
 
-const parseExportQuery = queryParser(
-  Type.Object(
-    {
-      format: Type.Unsafe<ExportFormat>(Type.String({ enum: Object.keys(EXPORT_FORMATS), default: 'csv' })),
-      ...FILTERS,
-    },
-    { additionalProperties: false },
-  ),
-  { hints: { ...LIST_HINTS, format: 'format must be csv or ndjson.' }, lists: LIST_PARAMS },
-);
-
-const parseFacetsQuery = queryParser(Type.Pick(ListQuery, ['includeDeparted']), { hints: LIST_HINTS });
+export const FacetsQuery = Type.Pick(ListQuery, ['includeDeparted']);
+const parseFacetsQuery = queryParser(FacetsQuery, { hints: LIST_HINTS });
 
 /** The query string without paging parameters, which are refused by name (they belong to the list). */
 function withoutPaging(req: Request): Record<string, unknown> {

@@ -37,8 +37,12 @@ export interface EventHit {
   sort: [number, string];
 }
 
+/** An empty list of day names names no day: the read is empty, where OpenSearch would search every index. */
+const namesNoIndex = (index: string) => index.split(',').every((name) => name.trim() === '');
+
 /** The events `search` matches, in its order (`sort` is set when the search sorts). */
 export async function searchEvents(store: Store, search: EventSearch): Promise<EventHit[]> {
+  if (namesNoIndex(search.index)) return [];
   const res = await searchWhole(store, { ...search, index: await readTargets(store, search.index) } as never);
   const hits = (res.body.hits.hits as unknown as { _source: StoredEvent; sort: [number, string] }[]) ?? [];
   return hits.map((h) => ({ event: h._source, sort: h.sort }));
@@ -46,26 +50,34 @@ export async function searchEvents(store: Store, search: EventSearch): Promise<E
 
 /**
  * Aggregations only: missing day indices count as empty. `index` as for EventSearch: the pattern, or day names
- * the query's createdAt range keeps it within.
+ * the query's createdAt range keeps it within. Where no index exists OpenSearch answers without
+ * `aggregations`, so the answer is undefined then, as for an empty list of names.
  */
-const aggregate = async (store: Store, index: string, body: object) =>
-  ({
+async function aggregate<A>(
+  store: Store,
+  index: string,
+  body: object,
+): Promise<{ total: number; aggregations: A } | undefined> {
+  if (namesNoIndex(index)) return undefined;
+  const res = await store.search({
     index: await readTargets(store, index),
     ignore_unavailable: true,
     allow_no_indices: true,
     body: { size: 0, ...body },
-  }) as never;
+  } as never);
+  const answer = res.body as unknown as { hits: { total?: { value: number } }; aggregations?: A };
+  if (!answer.aggregations) return undefined;
+  return { total: answer.hits.total?.value ?? 0, aggregations: answer.aggregations };
+}
 
 /** The oldest createdAt (epoch ms) among the events of `index` matching `query`, or null when none match. */
 export async function oldestCreatedAt(store: Store, index: string, query: object): Promise<number | null> {
-  const res = await store.search(
-    await aggregate(store, index, {
-      query,
-      track_total_hits: false,
-      aggs: { oldest: { min: { field: 'createdAt' } } },
-    }),
-  );
-  return (res.body.aggregations as unknown as { oldest: { value: number | null } }).oldest.value;
+  const res = await aggregate<{ oldest: { value: number | null } }>(store, index, {
+    query,
+    track_total_hits: false,
+    aggs: { oldest: { min: { field: 'createdAt' } } },
+  });
+  return res?.aggregations.oldest.value ?? null;
 }
 
 /**
@@ -82,25 +94,19 @@ export async function countOverTime(
   interval: { name: string; ms: number },
   bounds: { min: number; max: number },
 ): Promise<{ total: number; buckets: { start: number; count: number }[] }> {
-  const res = await store.search(
-    await aggregate(store, index, {
-      query,
-      track_total_hits: true,
-      aggs: { overTime: { date_histogram: { field: 'createdAt', fixed_interval: interval.name } } },
-    }),
-  );
-  const body = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { overTime: { buckets: { key: number; doc_count: number }[] } };
-  };
-  const counts = new Map(body.aggregations.overTime.buckets.map((b) => [b.key, b.doc_count]));
+  const res = await aggregate<{ overTime: { buckets: { key: number; doc_count: number }[] } }>(store, index, {
+    query,
+    track_total_hits: true,
+    aggs: { overTime: { date_histogram: { field: 'createdAt', fixed_interval: interval.name } } },
+  });
+  const counts = new Map((res?.aggregations.overTime.buckets ?? []).map((b) => [b.key, b.doc_count]));
   // Fixed intervals start at multiples of the interval since the epoch, as OpenSearch's buckets do.
   const last = Math.max(bounds.max, ...counts.keys());
   for (let at = Math.floor(bounds.min / interval.ms) * interval.ms; at <= last; at += interval.ms) {
     if (!counts.has(at)) counts.set(at, 0);
   }
   return {
-    total: body.hits.total.value,
+    total: res?.total ?? 0,
     buckets: [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count })),
   };
 }
@@ -116,19 +122,16 @@ export async function topValues<F extends string>(
   sizes: Record<F, number>,
 ): Promise<Record<F, { value: string; count: number }[]>> {
   const fields = Object.keys(sizes) as F[];
-  const res = await store.search(
-    await aggregate(store, index, {
-      query,
-      track_total_hits: false,
-      aggs: Object.fromEntries(fields.map((f) => [f, { terms: { field: f, size: sizes[f] } }])),
-    }),
-  );
-  const aggs = res.body.aggregations as unknown as Record<
-    F,
-    { buckets: { key: string; doc_count: number }[] }
-  >;
+  const res = await aggregate<Record<F, { buckets: { key: string; doc_count: number }[] }>>(store, index, {
+    query,
+    track_total_hits: false,
+    aggs: Object.fromEntries(fields.map((f) => [f, { terms: { field: f, size: sizes[f] } }])),
+  });
   return Object.fromEntries(
-    fields.map((f) => [f, aggs[f].buckets.map((b) => ({ value: b.key, count: b.doc_count }))]),
+    fields.map((f) => [
+      f,
+      (res?.aggregations[f].buckets ?? []).map((b) => ({ value: b.key, count: b.doc_count })),
+    ]),
   ) as Record<F, { value: string; count: number }[]>;
 }
 
@@ -139,6 +142,7 @@ export async function countOrgEvents(store: Store, orgId: string): Promise<numbe
 
 /** How many events of `index` (a pattern or list of day indices; missing ones count none) match `query`. */
 export async function countMatching(store: Store, index: string, query: object): Promise<number> {
+  if (namesNoIndex(index)) return 0;
   const res = await store.count({ index, ignore_unavailable: true, allow_no_indices: true, body: { query } });
   return res.body.count;
 }

@@ -70,7 +70,8 @@ export function dayIndexOfHit(index: string, createdAt: string | undefined): str
  */
 export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string {
   if (!start || !end) return AUDIT_INDEX_PATTERN;
-  const first = Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate());
+  // Whole days since the epoch: Date.UTC would read the years 0-99 as 1900-1999.
+  const first = Math.floor(start.getTime() / 86_400_000) * 86_400_000;
   const days = Math.floor((end.getTime() - first) / 86_400_000) + 1;
   if (days > maxDays) return AUDIT_INDEX_PATTERN;
   const names: string[] = [];

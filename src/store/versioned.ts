@@ -1,8 +1,10 @@
 /**
  * Documents read and written with optimistic concurrency: every write names the version it was computed from
  * (`if_seq_no` + `if_primary_term`, or `op_type: create` for a new document), so two concurrent changes can
- * never silently overwrite each other. Writes wait for a refresh so a following read sees them. The directory
- * repositories (directory.ts) are built on these; failures to reach OpenSearch become StoreUnavailable.
+ * never silently overwrite each other. Writes do not wait for a refresh (about half a second each): a GET,
+ * a multi-get and a terms lookup are realtime, and a listing refreshes its index first, so every read still
+ * sees every write before it. The directory repositories (directory.ts) are built on these; failures to reach
+ * OpenSearch become StoreUnavailable.
  */
 import { statusOf, storageFailure, type Store } from './client.ts';
 
@@ -43,7 +45,6 @@ export async function writeIfUnchanged<T>(
       index,
       id,
       body: doc as Record<string, unknown>,
-      refresh: 'wait_for',
       ...(prev
         ? { if_seq_no: prev.seqNo, if_primary_term: prev.primaryTerm }
         : { op_type: 'create' as const }),
@@ -59,8 +60,7 @@ export async function writeIfUnchanged<T>(
 const WRITE_BATCH = 1000;
 
 /**
- * Writes many documents of one index, each as `writeIfUnchanged` would, with one _bulk per thousand (the last
- * waits for a refresh). Returns how many lost a race with another change; any other failure is thrown.
+ * Writes many documents of one index, each as `writeIfUnchanged` would, with one _bulk per thousand. Returns how many lost a race with another change; any other failure is thrown.
  */
 export async function writeAllIfUnchanged<T>(
   store: Store,
@@ -75,7 +75,6 @@ export async function writeAllIfUnchanged<T>(
     let body;
     try {
       ({ body } = await store.bulk({
-        refresh: i + WRITE_BATCH >= writes.length ? 'wait_for' : false,
         body: chunk.flatMap((w) => [
           w.prev
             ? {
@@ -118,6 +117,12 @@ export async function listVersionedOfOrg<T>(
 ): Promise<Versioned<T>[]> {
   const out: Versioned<T>[] = [];
   let after: unknown[] | undefined;
+  try {
+    // Search sees only refreshed documents, and writes do not wait for a refresh: this one makes them all seen.
+    await store.indices.refresh({ index });
+  } catch (err) {
+    throw storageFailure(err);
+  }
   for (;;) {
     let body;
     try {

@@ -81,9 +81,16 @@ describe('directory: who may read (readScope)', function () {
       expect(e3.status).to.equal(403);
       expect(e3.message).to.include('Ask an org owner');
 
-      // Access follows the directory: re-joining as admin restores the same key.
+      // A key belongs to its membership: re-joining as admin does not bring it back; a new key reads.
       await member(orgId, 'leaver', 'admin');
-      expect(await readScope(selfHosted, leaver)).to.deep.equal({ orgId });
+      const e4 = await refusal(readScope(selfHosted, leaver));
+      expect(e4.status).to.equal(403);
+      expect(e4.message).to.include('joined again');
+      const fresh = await principal(orgId, { type: 'personal', userId: 'leaver' });
+      expect(await readScope(selfHosted, fresh)).to.deep.equal({ orgId });
+      // A demotion keeps the membership: promoted again, the same key reads.
+      await member(orgId, 'demoted', 'owner');
+      expect(await readScope(selfHosted, demoted)).to.deep.equal({ orgId });
     });
   });
 

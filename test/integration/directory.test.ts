@@ -330,6 +330,78 @@ describe('directory: operator API', function () {
     });
   });
 
+  describe('single member changes: fast, and seen by every read after them', () => {
+    const read = async (key: string, query = '') => {
+      const res = await fetch(`${svc.url}/api/v1/audit-logs${query}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return { status: res.status, body: (await res.json()) as Json };
+    };
+
+    it('takes tens of milliseconds per change, not a refresh interval', async () => {
+      const orgId = uniqueId('org');
+      await putOrg(orgId);
+      await putMember(orgId, 'alice');
+      const took: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const started = performance.now();
+        const res =
+          i % 3 === 2
+            ? await call('DELETE', `/orgs/${orgId}/members/alice`)
+            : await putMember(orgId, 'alice', i % 3 === 0 ? 'admin' : 'member');
+        took.push(performance.now() - started);
+        expect(res.status, JSON.stringify(res.body)).to.be.oneOf([200, 201]);
+      }
+      took.sort((a, b) => a - b);
+      const median = took[took.length >> 1]!;
+      expect(median, `median ${Math.round(median)} ms of ${took.map(Math.round).join(', ')}`).to.be.below(
+        250,
+      );
+    });
+
+    it('every read right after a change sees it: keys, the departed filter, listings and a sync', async () => {
+      const orgId = uniqueId('org');
+      await putOrg(orgId);
+      await putMember(orgId, 'boss', 'owner');
+      const bossKey = (await call('POST', `/orgs/${orgId}/api-keys`, { type: 'personal', userId: 'boss' }))
+        .body.key as string;
+      const ingestKey = (await call('POST', '/ingest-keys', { orgId })).body.key as string;
+      await putMember(orgId, 'dora');
+      const posted = await fetch(`${svc.url}/api/v1/audit-logs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ingestKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ action: 'file.uploaded', resourceType: 'file', actorId: 'dora' }),
+      });
+      expect(posted.status).to.equal(201);
+      await store.indices.refresh({ index: 'audit-logs-*' });
+      const doraEvents = async () =>
+        (await read(bossKey, '?actorId=dora&includeDeparted=true')).body.data.length as number;
+      const listed = async () =>
+        ((await read(bossKey, '?resourceType=file')).body.data as Json[]).filter((e) => e.actorId === 'dora')
+          .length;
+      expect(await doraEvents()).to.equal(1);
+      for (let round = 0; round < 3; round++) {
+        // Promoted: her new key reads at once.
+        await putMember(orgId, 'dora', 'admin');
+        const doraKey = (await call('POST', `/orgs/${orgId}/api-keys`, { type: 'personal', userId: 'dora' }))
+          .body.key as string;
+        expect((await read(doraKey)).status).to.equal(200);
+        // Departed: her events leave the list at once, and a sync sees her state.
+        expect((await call('DELETE', `/orgs/${orgId}/members/dora`)).status).to.equal(200);
+        expect(await listed()).to.equal(0);
+        expect((await read(doraKey)).status).to.equal(403);
+        const sync = await call('PUT', `/orgs/${orgId}/members`, {
+          members: [{ userId: 'boss', email: 'boss@example.com', name: 'User boss', role: 'owner' }],
+        });
+        expect(sync.status, JSON.stringify(sync.body)).to.equal(200);
+        expect(sync.body).to.deep.equal({ added: 0, updated: 0, removed: 0, unchanged: 1 });
+        // Back as a member: her events show at once.
+        expect((await putMember(orgId, 'dora')).status).to.equal(200);
+        expect(await listed()).to.equal(1);
+      }
+    });
+  });
+
   describe('API keys', () => {
     let orgId: string;
     before(async () => {
@@ -372,6 +444,8 @@ describe('directory: operator API', function () {
         keyId: personal.body.id,
         orgId,
         userId: 'owner1',
+        keyCreatedAt: (await store.get({ index: INTERNAL.apiKeys, id: personal.body.id })).body._source!
+          .createdAt,
       });
       expect(await resolveApiKey(ctxOf(), workspace.body.key)).to.deep.include({
         kind: 'workspace',
@@ -431,6 +505,42 @@ describe('directory: operator API', function () {
       expect((await call('POST', '/ingest-keys', { orgId: uniqueId('org') })).status).to.equal(404);
       const extra = await call('POST', '/ingest-keys', { orgId, scopes: ['write'] });
       expect(extra.body).to.include({ code: 'invalid_body', param: 'scopes' });
+    });
+
+    it('leaves the keys of a departed member void when they rejoin; a new key reads', async () => {
+      const org = uniqueId('org');
+      await putOrg(org);
+      await putMember(org, 'carol', 'admin');
+      await call('PUT', `/orgs/${org}/workspaces/wsc`, { name: 'C' });
+      const personal = (await call('POST', `/orgs/${org}/api-keys`, { type: 'personal', userId: 'carol' }))
+        .body.key as string;
+      const workspace = (
+        await call('POST', `/orgs/${org}/api-keys`, {
+          type: 'workspace',
+          workspaceId: 'wsc',
+          createdBy: 'carol',
+        })
+      ).body.key as string;
+      const read = async (key: string) => {
+        const res = await fetch(`${svc.url}/api/v1/audit-logs`, {
+          headers: { authorization: `Bearer ${key}` },
+        });
+        return { status: res.status, body: (await res.json()) as Json };
+      };
+      expect((await read(personal)).status).to.equal(200);
+      expect((await read(workspace)).status).to.equal(200);
+      await call('DELETE', `/orgs/${org}/members/carol`);
+      expect((await read(personal)).status).to.equal(403);
+      expect((await read(workspace)).status).to.equal(403);
+      expect((await putMember(org, 'carol', 'admin')).status).to.equal(200);
+      for (const key of [personal, workspace]) {
+        const again = await read(key);
+        expect(again.status).to.equal(403);
+        expect(again.body.error).to.match(/joined again on .*keys of an earlier membership stay void/);
+      }
+      const fresh = (await call('POST', `/orgs/${org}/api-keys`, { type: 'personal', userId: 'carol' })).body
+        .key as string;
+      expect((await read(fresh)).status).to.equal(200);
     });
 
     it('revokes any kind of key: 401 with a Bearer challenge afterwards, stored revokedAt, never the hash', async () => {

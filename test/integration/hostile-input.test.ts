@@ -339,6 +339,7 @@ describe('hostile input: a 4xx naming the field, nothing written, readers unharm
         DEEP,
       ],
       ['a number a double cannot keep', '{"name":"A","plan":"team","n":1e309}', 'n', /beyond the range/],
+      ['a lone surrogate', '{"name":"\\ud800","plan":"team"}', 'name', /lone UTF-16 surrogate/],
     ];
     for (const [name, body, param, message] of cases) {
       it(`PUT /admin/orgs/:orgId with ${name} → 400 invalid_body naming ${param}`, async () => {
@@ -351,6 +352,14 @@ describe('hostile input: a 4xx naming the field, nothing written, readers unharm
         expect(stored.body.found).to.equal(false);
       });
     }
+
+    it('a body over the limit → 413 in the operator API’s terms, not about events', async () => {
+      const res = await put(uniqueId('org'), JSON.stringify({ name: 'x'.repeat(70_000), plan: 'team' }));
+      expect(res.status, JSON.stringify(res.body)).to.equal(413);
+      expect(res.body.code).to.equal('body_too_large');
+      expect(res.body.error).to.match(/larger than 64 KB/);
+      expect(res.body.error).not.to.match(/event/);
+    });
   });
 
   describe('integer query parameters: plain decimals only', () => {
@@ -401,6 +410,56 @@ describe('hostile input: a 4xx naming the field, nothing written, readers unharm
         server.close();
         await dead.close();
       }
+    });
+  });
+
+  describe('inputs that once answered 500: a 4xx naming the field, or an empty answer', () => {
+    it('GET /histogram over days that have no index → 200, every bucket 0', async () => {
+      const res = await read('/histogram?startDate=2001-03-01&endDate=2001-03-03');
+      expect(res.status, res.text).to.equal(200);
+      const body = JSON.parse(res.text) as { total: number; buckets: { count: number }[] };
+      expect(body.total).to.equal(0);
+      expect(body.buckets).to.have.length.above(0);
+      expect(body.buckets.every((b) => b.count === 0)).to.equal(true);
+    });
+
+    it('list, export and histogram up to a day of the years 1-99 → an empty answer', async () => {
+      for (const end of ['0001-01-01', '0099-12-31']) {
+        const list = await read(`?endDate=${end}`);
+        expect(list.status, list.text).to.equal(200);
+        expect(JSON.parse(list.text)).to.deep.equal({ data: [] });
+        const ndjson = await read(`/export?format=ndjson&endDate=${end}`);
+        expect(ndjson.status, ndjson.text).to.equal(200);
+        expect(ndjson.text).to.equal('');
+        const csv = await read(`/export?format=csv&endDate=${end}`);
+        expect(csv.status, csv.text).to.equal(200);
+        expect(csv.text.trim().split('\n')).to.have.length(1); // the header only
+        const histogram = await read(`/histogram?startDate=0001-01-01&endDate=${end}`);
+        expect(histogram.status, histogram.text).to.equal(200);
+        expect(JSON.parse(histogram.text).total).to.equal(0);
+      }
+    });
+
+    it('GET /:id/proof with an id that is not UTF-8 or 5,000 characters long → 400 naming it', async () => {
+      const undecodable = await read('/%FF/proof');
+      expect(undecodable.status, undecodable.text).to.equal(400);
+      expect(JSON.parse(undecodable.text)).to.include({ code: 'invalid_parameter', param: 'path' });
+      const long = await read(`/${'a'.repeat(5_000)}/proof`);
+      expect(long.status, long.text.slice(0, 300)).to.equal(400);
+      expect(JSON.parse(long.text)).to.include({ code: 'invalid_parameter', param: 'id' });
+    });
+
+    it('PUT a workspace named "\\ud800" (a lone surrogate) → 400 invalid_body naming name', async () => {
+      const workspaceId = uniqueId('ws');
+      const res = await send(
+        `${service.url}/api/v1/admin/orgs/${org.orgId}/workspaces/${workspaceId}`,
+        '{"name":"\\ud800"}',
+        { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        'PUT',
+      );
+      expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      expect(res.body).to.include({ code: 'invalid_body', param: 'name' });
+      expect(res.body.error).to.match(/lone UTF-16 surrogate/);
     });
   });
 

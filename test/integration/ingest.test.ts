@@ -283,6 +283,7 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       const res = await post(JSON.stringify(event({ description: 'x'.repeat(5 * 1024 * 1024) })));
       expect(res.status).to.equal(413);
       expect(res.body.code).to.equal('body_too_large');
+      expect(res.body.error).to.match(/larger than 5 MB; send fewer events per request/);
     });
 
     it('answers a malformed NDJSON line with 400 naming the line, and writes none of the lines', async () => {

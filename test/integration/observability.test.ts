@@ -5,6 +5,8 @@
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.ts';
+import { putMember } from '../../src/directory/members.ts';
+import { ingestEvents } from '../../src/ingest/ingest.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { memoryLogger } from '../../src/observe/log.ts';
 import { Metrics } from '../../src/observe/metrics.ts';
@@ -75,6 +77,70 @@ describe('observability: request ids, access logs, metrics', function () {
     expect(res.status).to.equal(401);
     const [line] = await linesFor(lines, 'trace-0002');
     expect(line).to.include({ route: '/api/v1/audit-logs/:id', status: 401 });
+  });
+
+  it('labels requests only with registered route patterns, whatever the spelling of the path', async () => {
+    const metrics = new Metrics();
+    const cfg = testConfig({
+      AUDIT_ADMIN_TOKEN: TOKEN,
+      AUDIT_AUTH_FAILURES_PER_MINUTE: '100000',
+      AUDIT_RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    const server = buildApp({ cfg, store: svc.store, metrics }).listen(0);
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const routeLabels = async () =>
+      new Set((await metrics.httpDuration.get()).values.map((v) => String(v.labels.route)));
+    const paths = [
+      '/api/v1/audit-logs',
+      '/api/v1/audit-logs/stream',
+      '/api/v1/audit-logs/histogram',
+      '/api/v1/audit-logs/evt_1',
+      '/api/v1/audit-logs/evt_1/proof',
+      '/api/v1/audit-logs/integrity/public-key',
+      '/api/v1/admin/orgs/acme',
+      '/metrics',
+      '/no/such/path',
+    ];
+    const mixedCase = (s: string) =>
+      [...s].map((c) => (Math.random() < 0.5 ? c.toUpperCase() : c.toLowerCase())).join('');
+    try {
+      for (const p of paths) await fetch(base + p);
+      const before = await routeLabels();
+      expect([...before]).to.include.members([
+        '/api/v1/audit-logs',
+        '/api/v1/audit-logs/:id',
+        '/api/v1/audit-logs/:id/proof',
+        'unmatched',
+      ]);
+      for (let i = 0; i < 200; i++) {
+        const res = await fetch(base + mixedCase(paths[i % paths.length]!));
+        expect(res.status).to.be.oneOf([401, 404]);
+      }
+      expect([...(await routeLabels())]).to.have.members([...before]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('counts the events of every ingest path, not only HTTP: seeding (the demo) and directory changes', async () => {
+    const metrics = new Metrics();
+    const ctx = { cfg: testConfig(), store: svc.store, metrics };
+    const created = async () =>
+      (await metrics.ingestEvents.get()).values.find((v) => v.labels.outcome === 'created')?.value ?? 0;
+    const events = [1, 2, 3].map((i) => ({
+      id: uniqueId(`seeded${i}`),
+      action: 'workflow.created',
+      resourceType: 'workflow',
+    }));
+    // What the seeder and `npm start -- --demo` call, in the service's process.
+    await ingestEvents(ctx, { boundOrgId: orgId }, events);
+    expect(await created()).to.equal(3);
+    await ingestEvents(ctx, { boundOrgId: orgId }, events.slice(0, 1));
+    const duplicate = (await metrics.ingestEvents.get()).values.find((v) => v.labels.outcome === 'duplicate');
+    expect(duplicate?.value).to.equal(1);
+    // A directory change records its own audit event through the same path.
+    await putMember(ctx, orgId, uniqueId('usr'), { email: 'm@example.com', name: 'M', role: 'member' });
+    expect(await created()).to.be.above(3);
   });
 
   it('replaces an unusable X-Request-Id with a generated one', async () => {

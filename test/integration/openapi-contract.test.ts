@@ -142,6 +142,34 @@ describe('OpenAPI contract: answers match the served document', function () {
     ).to.equal(401);
   });
 
+  it('page endpoints, health and the document itself: 200, 400, 401', async () => {
+    const histogram = await call('GET', '/api/v1/audit-logs/histogram', { key: org.keys.owner });
+    expect(histogram.body.total).to.be.greaterThan(0);
+    const badHistogram = await call('GET', '/api/v1/audit-logs/histogram', {
+      key: org.keys.owner,
+      query: 'limit=5',
+    });
+    expect(badHistogram.status).to.equal(400);
+    const facets = await call('GET', '/api/v1/audit-logs/facets', { key: org.keys.owner });
+    expect(facets.body.actions.map((a: { value: string }) => a.value)).to.include('workflow.created');
+    expect((await call('GET', '/api/v1/audit-logs/facets', { key: 'alk_bad' })).status).to.equal(401);
+    const exported = await call('GET', '/api/v1/audit-logs/export', {
+      key: org.keys.owner,
+      query: 'format=csv',
+    });
+    expect(exported.status).to.equal(200);
+    expect(String(exported.body)).to.include(eventId);
+    const badFormat = await call('GET', '/api/v1/audit-logs/export', {
+      key: org.keys.owner,
+      query: 'format=xml',
+    });
+    expect(badFormat.body).to.include({ code: 'invalid_parameter', param: 'format' });
+    const health = await call('GET', '/healthz');
+    expect(health.body.status).to.equal('ok');
+    const document = await call('GET', '/api/v1/openapi.json');
+    expect(document.body.openapi).to.equal('3.1.0');
+  });
+
   it('operator API: every route, with success and error answers', async () => {
     const op = TOKEN;
     const orgId = uniqueId('org');

@@ -1,6 +1,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { catalogueCodes, openApiDocument } from '../../src/http/openapi.ts';
+import { registeredRoutes } from '../../src/http/route-table.ts';
+import { createStore } from '../../src/store/client.ts';
+import { PAGE_PATH } from '../../src/ui/routes.ts';
 import { checkResponse } from '../openapi-check.ts';
 
 describe('OpenAPI document', () => {
@@ -31,6 +39,30 @@ describe('OpenAPI document', () => {
     const params = doc.paths['/api/v1/audit-logs']!.get.parameters;
     expect(params.map((p) => p.name)).to.include.members(['action', 'includeDeparted', 'limit', 'cursor']);
     expect(params.find((p) => p.name === 'limit')!.schema.maximum).to.equal(100);
+  });
+
+  it('documents exactly the routes the app registers, and no route it does not have', async function () {
+    this.timeout(30_000); // building the app bundles the admin page
+    const cfg = loadConfig({
+      OPENSEARCH_URL: 'http://127.0.0.1:9',
+      AUDIT_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'audit-state-')),
+      AUDIT_ADMIN_TOKEN: 'openapi-test-token',
+    });
+    const store = createStore(cfg.opensearch.nodes[0]!);
+    try {
+      // The admin page's HTML and assets are not part of the API.
+      const isPage = (p: string) => p === '/' || p.startsWith(PAGE_PATH);
+      const registered = registeredRoutes(buildApp({ cfg, store }))
+        .filter((r) => !isPage(r.path))
+        .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
+      const doc = openApiDocument() as { paths: Record<string, Record<string, unknown>> };
+      const documented = Object.entries(doc.paths).flatMap(([p, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+      );
+      expect([...new Set(registered)].sort()).to.deep.equal(documented.sort());
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses a body that does not match (the check can fail)', () => {

@@ -69,14 +69,17 @@ export class Sealer {
   /**
    * Runs a round at once (so an instance that can lead does so from its start, and its write path hands over
    * what it stores: written.ts), then every `periodMs` until stop(). A failed round is logged and retried at
-   * the next tick.
+   * the next tick; one that fails once stop() was called is not logged.
    */
   start(): void {
     const tick = () => {
       this.running = this.round()
-        .catch((err: unknown) =>
-          this.log(`sealer: round failed, retrying in ${this.opts.periodMs} ms: ${String(err)}`),
-        )
+        .catch((err: unknown) => {
+          // A round cut short by the stop (the engine may be stopping with this process) is no failure to
+          // report: the next leader seals what it left.
+          if (!this.stopped)
+            this.log(`sealer: round failed, retrying in ${this.opts.periodMs} ms: ${String(err)}`);
+        })
         .finally(() => {
           this.running = undefined;
           if (!this.stopped) this.timer = setTimeout(tick, this.opts.periodMs).unref();
