@@ -5,12 +5,13 @@
  * same path belongs to the read router.
  */
 import express, { Router } from 'express';
+import { MIMEType } from 'node:util';
 import type { AppContext } from '../context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { concurrencyLimit } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
 import { scanJson, type JsonProblem } from '../json-scan.ts';
-import { utf8Text } from '../http/strict-json.ts';
+import { requireUtf8Charset, utf8Text } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';
 import { usableId, type Rejection } from './validate.ts';
 
@@ -98,6 +99,7 @@ export function ingestRouter(ctx: AppContext): Router {
       if (!req.is(['application/json', 'application/x-ndjson'])) {
         return next(errors.unsupportedMediaType(req.headers['content-type'] ?? '(none)'));
       }
+      requireUtf8Charset(new MIMEType(req.headers['content-type']!).params.get('charset') ?? undefined);
       next();
     },
     concurrencyLimit(ctx.cfg.ingestConcurrency, ctx.cfg.ingestMemoryMb * 1024 * 1024, () =>
