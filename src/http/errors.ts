@@ -78,6 +78,15 @@ export const errors = {
       'unsupported_media_type',
       `Content-Type "${type}" is not accepted; send application/json or application/x-ndjson.`,
     ),
+  bodyTimeout: (seconds: number) =>
+    new ApiError(
+      408,
+      'body_timeout',
+      `The request body did not arrive within ${seconds} s; nothing from this request was stored. Send it ` +
+        'again on a faster connection, or in smaller batches.',
+      undefined,
+      { Connection: 'close' },
+    ),
   tooManyEvents: (count: number, max: number) =>
     new ApiError(
       400,
@@ -171,7 +180,9 @@ export const errors = {
     new ApiError(
       503,
       'ingest_busy',
-      `This instance is at its limit of concurrent ingest requests (${limit}, fewer while its memory is high); nothing from this request was read or stored. Retry shortly.`,
+      `This instance is at its limit of ingest requests being read or written (${limit} written at once, ` +
+        'fewer while its memory is high, at most half of them for one key); nothing from this request was ' +
+        'stored. Retry shortly.',
       undefined,
       { 'Retry-After': '1' },
     ),
