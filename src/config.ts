@@ -84,6 +84,9 @@ export interface Config {
   ingestBodyTimeoutMs: number;
   /** Most bytes the ingest bodies being read may hold at once (one key: half); more are answered 503. */
   ingestReadBufferBytes: number;
+  /** Most exports, and stream pages, answered at once (one key: half); more are answered 503 + Retry-After. */
+  exportConcurrency: number;
+  streamConcurrency: number;
   /** pino level of the service's JSON logs (`silent` turns them off). */
   logLevel: LogLevel;
   engine: EngineConfig;
@@ -243,6 +246,8 @@ export function loadConfig(env: Env = process.env): Config {
     ingestMemoryMb: num(env, 'AUDIT_INGEST_MEMORY_MB', 180, 64, 1_000_000),
     ingestBodyTimeoutMs: num(env, 'AUDIT_INGEST_BODY_TIMEOUT_SECONDS', 5, 1, 300) * 1000,
     ingestReadBufferBytes: num(env, 'AUDIT_INGEST_READ_BUFFER_MB', 32, 1, 1_000_000) * 1024 * 1024,
+    exportConcurrency: num(env, 'AUDIT_EXPORT_CONCURRENCY', 4, 1, 1000),
+    streamConcurrency: num(env, 'AUDIT_STREAM_CONCURRENCY', 8, 1, 1000),
     logLevel: logLevel(env),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',

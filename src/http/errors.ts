@@ -186,6 +186,24 @@ export const errors = {
       undefined,
       { 'Retry-After': '1' },
     ),
+  exportBusy: (limit: number) =>
+    new ApiError(
+      503,
+      'export_busy',
+      `This instance is at its limit of concurrent exports (${limit}, at most half of them for one key). ` +
+        'Retry shortly.',
+      undefined,
+      { 'Retry-After': '5' },
+    ),
+  streamBusy: (limit: number) =>
+    new ApiError(
+      503,
+      'stream_busy',
+      `This instance is at its limit of stream pages being answered at once (${limit}, at most half of them ` +
+        'for one key). Retry shortly with the same cursor.',
+      undefined,
+      { 'Retry-After': '1' },
+    ),
   integrityBroken: (message: string) =>
     new ApiError(
       500,

@@ -4,10 +4,12 @@
  * clients that do not read are bounded in number, each key to half of them.
  */
 import { expect } from 'chai';
+import http from 'node:http';
 import net from 'node:net';
+import { unsealedCount } from '../../src/integrity/seals.ts';
 import { seedIngestKey, seedOrg } from '../helpers.ts';
 import { postEvents } from '../fixtures/ingest.ts';
-import { startReadService, type ReadService } from '../fixtures/read.ts';
+import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -146,5 +148,95 @@ describe('ingest admission: slow uploads', function () {
     } finally {
       await small.close();
     }
+  });
+});
+
+/** A GET whose answer is not read: its headers arrive, then the client stops taking bytes. */
+function heldGet(base: string, path: string, key: string): Promise<{ status: number; close: () => void }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } }, (res) => {
+      res.pause();
+      resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+    });
+    req.on('error', (err) => (err.message.includes('socket hang up') ? undefined : reject(err)));
+  });
+}
+
+async function getJson(base: string, path: string, key: string) {
+  const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${key}` } });
+  const text = await res.text();
+  const body = res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : text;
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body };
+}
+
+describe('read admission: exports and stream pages held open', function () {
+  this.timeout(120_000);
+  let service: ReadService;
+  let org: TestOrg;
+
+  before(async () => {
+    service = await startReadService({
+      AUDIT_EXPORT_CONCURRENCY: '2',
+      AUDIT_STREAM_CONCURRENCY: '2',
+      AUDIT_SEAL_INTERVAL_SECONDS: '1',
+      AUDIT_RATE_LIMIT_PER_MINUTE: '100000',
+    });
+    org = await createOrg(service.ctx);
+    // ~20 MB of entries: far more than the sockets' buffers, so a client that does not read holds its answer.
+    const pad = 'x'.repeat(14_000);
+    const now = Date.now();
+    const events = Array.from({ length: 1400 }, (_, i) => ({
+      action: 'workflow.created',
+      resourceType: 'workflow',
+      createdAt: new Date(now - 60_000 + i).toISOString(),
+      metadata: { pad },
+    }));
+    // In small batches: a 14 MB one is slower than the ledger allows on a busy machine.
+    for (let i = 0; i < events.length; i += 100) {
+      await ingest(service.ctx, org.orgId, events.slice(i, i + 100));
+    }
+  });
+  after(() => service.close());
+
+  it('answers the N+1th concurrent export 503 export_busy + Retry-After while N are open, one key at most half', async () => {
+    const path = '/api/v1/audit-logs/export?format=ndjson';
+    const first = await heldGet(service.url, path, org.keys.owner);
+    expect(first.status).to.equal(200);
+    const sameKey = await getJson(service.url, path, org.keys.owner);
+    expect(sameKey.status, 'the same key beyond its half').to.equal(503);
+    expect(sameKey.body.code).to.equal('export_busy');
+
+    const second = await heldGet(service.url, path, org.keys.admin);
+    expect(second.status).to.equal(200);
+    const third = await getJson(service.url, path, org.keys.workspace);
+    expect(third.status).to.equal(503);
+    expect(third.body.code).to.equal('export_busy');
+    expect(Number(third.retryAfter)).to.be.greaterThan(0);
+
+    first.close();
+    second.close();
+    await sleep(200);
+    const after = await heldGet(service.url, path, org.keys.workspace);
+    expect(after.status, 'a place is free again once an export is gone').to.equal(200);
+    after.close();
+  });
+
+  it('answers a stream page beyond AUDIT_STREAM_CONCURRENCY 503 stream_busy + Retry-After', async () => {
+    const deadline = Date.now() + 60_000;
+    while ((await unsealedCount(service.store, org.orgId)) > 0) {
+      if (Date.now() > deadline) throw new Error('the entries were not sealed in time');
+      await sleep(500);
+    }
+    const path = '/api/v1/audit-logs/stream?limit=1000';
+    const held = [
+      await heldGet(service.url, path, org.keys.owner),
+      await heldGet(service.url, path, org.keys.admin),
+    ];
+    expect(held.map((h) => h.status)).to.deep.equal([200, 200]);
+    const third = await getJson(service.url, path, org.keys.workspace);
+    expect(third.status).to.equal(503);
+    expect(third.body.code).to.equal('stream_busy');
+    expect(Number(third.retryAfter)).to.be.greaterThan(0);
+    for (const h of held) h.close();
   });
 });
