@@ -76,15 +76,15 @@ export interface Config {
   lifecycleSweepMs: number;
   /** Longest time an API request waits for OpenSearch before it is answered 503 + Retry-After. */
   requestTimeoutMs: number;
-  /** Most ingest requests written at once (one key: half); more are answered 503 + Retry-After. */
+  /** Most ingest requests written at once (one key: past half only with room left); more: 503. */
   ingestConcurrency: number;
   /** Above this resident memory (MB), ingest requests are admitted one at a time. */
   ingestMemoryMb: number;
   /** Longest an ingest body may take to arrive; a slower one is answered 408 and its connection closed. */
   ingestBodyTimeoutMs: number;
-  /** Most bytes the ingest bodies being read may hold at once (one key: half); more are answered 503. */
+  /** Most bytes the ingest bodies being read may hold at once (one key: past half only with room left); more: 503. */
   ingestReadBufferBytes: number;
-  /** Most exports, and stream pages, answered at once (one key: half); more are answered 503 + Retry-After. */
+  /** Most exports, and stream pages, answered at once (one key: past half only with room left); more: 503. */
   exportConcurrency: number;
   streamConcurrency: number;
   /** pino level of the service's JSON logs (`silent` turns them off). */

@@ -1,7 +1,7 @@
 /**
  * Reading a request body into memory, bounded three ways: its size (`maxBytes`, 413), the time it may take to
  * arrive (`timeoutMs`, 408 `body_timeout`, the connection closed), and the bytes all bodies being read may
- * hold at once (`buffer`, of which one key holds at most half; past it, `refuse()` before reading). A slow
+ * hold at once (`buffer`, shared fairly between keys: concurrency.ts; past it, `refuse()` before reading). A slow
  * sender so holds only its own few bytes for a few seconds, never a place others need to be written.
  */
 import express, { type RequestHandler } from 'express';

@@ -1,7 +1,8 @@
 /**
- * Admission control. A `Capacity` is a per-instance budget (requests at once, or bytes being read) of which
- * one API key may hold at most half, so one producer or reader cannot take every place and starve the other
- * orgs. What does not fit is answered at once (503 + Retry-After), so memory stays bounded whatever the load
+ * Admission control. A `Capacity` is a per-instance budget (requests at once, or bytes being read). One API
+ * key may hold half of it, and more only while `reserve` (one more request of another key) stays free, so one
+ * producer or reader cannot take every place and starve the other orgs, yet a lone producer is not held to
+ * half. What does not fit is answered at once (503 + Retry-After), so memory stays bounded whatever the load
  * and clients back off. The first taker always fits, so work never stops.
  */
 import type { RequestHandler, Response } from 'express';
@@ -12,9 +13,12 @@ export class Capacity {
   private used = 0;
   private readonly byKey = new Map<string, number>();
 
-  constructor(readonly total: number) {}
+  constructor(
+    readonly total: number,
+    private readonly reserve = 1,
+  ) {}
 
-  /** The most one key may hold while it holds anything: half the total (at least one request's worth). */
+  /** What one key may always hold: half the total (at least one request's worth). */
   get share(): number {
     return Math.max(1, Math.floor(this.total / 2));
   }
@@ -23,7 +27,8 @@ export class Capacity {
   take(key: string, amount = 1): (() => void) | undefined {
     const mine = this.byKey.get(key) ?? 0;
     if (this.used > 0 && this.used + amount > this.total) return undefined;
-    if (mine > 0 && mine + amount > this.share) return undefined;
+    const beyondShare = mine > 0 && mine + amount > this.share;
+    if (beyondShare && this.used + amount > this.total - this.reserve) return undefined;
     this.used += amount;
     this.byKey.set(key, mine + amount);
     let held = true;

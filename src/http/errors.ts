@@ -181,8 +181,8 @@ export const errors = {
       503,
       'ingest_busy',
       `This instance is at its limit of ingest requests being read or written (${limit} written at once, ` +
-        'fewer while its memory is high, at most half of them for one key); nothing from this request was ' +
-        'stored. Retry shortly.',
+        'fewer while its memory is high, one key beyond half only while others have room); nothing from this ' +
+        'request was stored. Retry shortly.',
       undefined,
       { 'Retry-After': '1' },
     ),
@@ -190,7 +190,7 @@ export const errors = {
     new ApiError(
       503,
       'export_busy',
-      `This instance is at its limit of concurrent exports (${limit}, at most half of them for one key). ` +
+      `This instance is at its limit of concurrent exports (${limit}, one key beyond half only while others have room). ` +
         'Retry shortly.',
       undefined,
       { 'Retry-After': '5' },
@@ -199,8 +199,8 @@ export const errors = {
     new ApiError(
       503,
       'stream_busy',
-      `This instance is at its limit of stream pages being answered at once (${limit}, at most half of them ` +
-        'for one key). Retry shortly with the same cursor.',
+      `This instance is at its limit of stream pages being answered at once (${limit}, one key beyond half ` +
+        'only while others have room). Retry shortly with the same cursor.',
       undefined,
       { 'Retry-After': '1' },
     ),

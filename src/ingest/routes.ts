@@ -109,7 +109,7 @@ export function ingestRouter(ctx: AppContext): Router {
     readBody({
       maxBytes: MAX_BODY_BYTES,
       timeoutMs: ingestBodyTimeoutMs,
-      buffer: new Capacity(ingestReadBufferBytes),
+      buffer: new Capacity(ingestReadBufferBytes, MAX_BODY_BYTES),
       refuse: busy,
     }),
     admit(new Capacity(ingestConcurrency), busy, ingestMemoryMb * 1024 * 1024),

@@ -1,7 +1,7 @@
 /**
  * Admission under slow clients, against a real service on 127.0.0.1 and the real engine: slow uploads are cut
  * off with their own answer and never keep other orgs from writing; exports and stream pages held open by
- * clients that do not read are bounded in number, each key to half of them.
+ * clients that do not read are bounded in number, and one key cannot take the last place.
  */
 import { expect } from 'chai';
 import http from 'node:http';
@@ -121,7 +121,7 @@ describe('ingest admission: slow uploads', function () {
     }
   });
 
-  it('one key may hold at most half of the bytes being read: its next upload is 503, another key still writes', async () => {
+  it('one key beyond half of the bytes being read, leaving no room for a body: its next upload is 503, another key still writes', async () => {
     const small = await startReadService({
       AUDIT_INGEST_BODY_TIMEOUT_SECONDS: '3',
       AUDIT_INGEST_READ_BUFFER_MB: '1',
@@ -198,7 +198,7 @@ describe('read admission: exports and stream pages held open', function () {
   });
   after(() => service.close());
 
-  it('answers the N+1th concurrent export 503 export_busy + Retry-After while N are open, one key at most half', async () => {
+  it('answers the N+1th concurrent export 503 export_busy + Retry-After while N are open, one key never the last place', async () => {
     const path = '/api/v1/audit-logs/export?format=ndjson';
     const first = await heldGet(service.url, path, org.keys.owner);
     expect(first.status).to.equal(200);
