@@ -76,10 +76,17 @@ export interface Config {
   lifecycleSweepMs: number;
   /** Longest time an API request waits for OpenSearch before it is answered 503 + Retry-After. */
   requestTimeoutMs: number;
-  /** Most ingest requests worked on at once; more are answered 503 + Retry-After before their body is read. */
+  /** Most ingest requests written at once (one key: past half only with room left); more: 503. */
   ingestConcurrency: number;
   /** Above this resident memory (MB), ingest requests are admitted one at a time. */
   ingestMemoryMb: number;
+  /** Longest an ingest body may take to arrive; a slower one is answered 408 and its connection closed. */
+  ingestBodyTimeoutMs: number;
+  /** Most bytes the ingest bodies being read may hold at once (one key: past half only with room left); more: 503. */
+  ingestReadBufferBytes: number;
+  /** Most exports, and stream pages, answered at once (one key: past half only with room left); more: 503. */
+  exportConcurrency: number;
+  streamConcurrency: number;
   /** pino level of the service's JSON logs (`silent` turns them off). */
   logLevel: LogLevel;
   engine: EngineConfig;
@@ -237,6 +244,10 @@ export function loadConfig(env: Env = process.env): Config {
     requestTimeoutMs: num(env, 'AUDIT_REQUEST_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     ingestConcurrency: num(env, 'AUDIT_INGEST_CONCURRENCY', 4, 1, 1000),
     ingestMemoryMb: num(env, 'AUDIT_INGEST_MEMORY_MB', 180, 64, 1_000_000),
+    ingestBodyTimeoutMs: num(env, 'AUDIT_INGEST_BODY_TIMEOUT_SECONDS', 5, 1, 300) * 1000,
+    ingestReadBufferBytes: num(env, 'AUDIT_INGEST_READ_BUFFER_MB', 32, 1, 1_000_000) * 1024 * 1024,
+    exportConcurrency: num(env, 'AUDIT_EXPORT_CONCURRENCY', 4, 1, 1000),
+    streamConcurrency: num(env, 'AUDIT_STREAM_CONCURRENCY', 8, 1, 1000),
     logLevel: logLevel(env),
     engine: {
       version: str(env, 'AUDIT_ENGINE_VERSION') ?? '3.8.0',

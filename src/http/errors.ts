@@ -83,6 +83,15 @@ export const errors = {
       'unsupported_media_type',
       `Content-Type "${type}" is not accepted; send application/json or application/x-ndjson.`,
     ),
+  bodyTimeout: (seconds: number) =>
+    new ApiError(
+      408,
+      'body_timeout',
+      `The request body did not arrive within ${seconds} s; nothing from this request was stored. Send it ` +
+        'again on a faster connection, or in smaller batches.',
+      undefined,
+      { Connection: 'close' },
+    ),
   tooManyEvents: (count: number, max: number) =>
     new ApiError(
       400,
@@ -176,7 +185,27 @@ export const errors = {
     new ApiError(
       503,
       'ingest_busy',
-      `This instance is at its limit of concurrent ingest requests (${limit}, fewer while its memory is high); nothing from this request was read or stored. Retry shortly.`,
+      `This instance is at its limit of ingest requests being read or written (${limit} written at once, ` +
+        'fewer while its memory is high, one key beyond half only while others have room); nothing from this ' +
+        'request was stored. Retry shortly.',
+      undefined,
+      { 'Retry-After': '1' },
+    ),
+  exportBusy: (limit: number) =>
+    new ApiError(
+      503,
+      'export_busy',
+      `This instance is at its limit of concurrent exports (${limit}, one key beyond half only while others have room). ` +
+        'Retry shortly.',
+      undefined,
+      { 'Retry-After': '5' },
+    ),
+  streamBusy: (limit: number) =>
+    new ApiError(
+      503,
+      'stream_busy',
+      `This instance is at its limit of stream pages being answered at once (${limit}, one key beyond half ` +
+        'only while others have room). Retry shortly with the same cursor.',
       undefined,
       { 'Retry-After': '1' },
     ),

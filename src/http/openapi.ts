@@ -38,6 +38,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, unknown or revoked credentials',
   403: 'The key may not do this',
   404: 'Not found',
+  408: 'The request body did not arrive in time',
   409: 'Conflicts with the current state',
   413: 'Body too large',
   415: 'Unsupported Content-Type',
@@ -365,7 +366,7 @@ export function openApiDocument(): Json {
           201: { description: 'Every event was created', schema: ref('IngestResults') },
           207: { description: 'Some events were duplicates or rejected', schema: ref('IngestResults') },
         },
-        errors: [...PUBLIC_ERRORS, 413, 415],
+        errors: [...PUBLIC_ERRORS, 408, 413, 415],
       }),
       get: operation({
         operationId: 'listEvents',

@@ -9,12 +9,18 @@ export function utf8Text(body: Buffer): string {
   return body.toString('utf8');
 }
 
+/** Refuses a declared charset other than UTF-8 (415): the body is read as UTF-8, another would be altered. */
+export function requireUtf8Charset(charset: string | undefined): void {
+  const name = charset?.toLowerCase();
+  if (name && name !== 'utf-8' && name !== 'utf8') throw errors.unsupportedCharset(charset!);
+}
+
 /**
  * body-parser's `verify` hook for express.json: the same strictness for the bodies it parses (the operator
  * API). Text that is not JSON at all is left to express.json to report.
  */
 export function verifyStrictJson(_req: unknown, _res: unknown, body: Buffer, charset: string): void {
-  if (charset && charset !== 'utf-8' && charset !== 'utf8') throw errors.unsupportedCharset(charset);
+  requireUtf8Charset(charset);
   const text = utf8Text(body);
   let parsed: unknown;
   try {

@@ -4,17 +4,19 @@
  * single-object form answers a rejected event with a 400 naming the field. Only POST lives here: GET on the
  * same path belongs to the read router.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { MIMEType } from 'node:util';
 import type { AppContext } from '../context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
-import { concurrencyLimit } from '../http/concurrency.ts';
+import { readBody } from '../http/body-reading.ts';
+import { admit, Capacity } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
 import { scanJson, type JsonProblem } from '../json-scan.ts';
-import { utf8Text } from '../http/strict-json.ts';
+import { requireUtf8Charset, utf8Text } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';
 import { usableId, type Rejection } from './validate.ts';
 
-export const MAX_BODY = '5mb';
+export const MAX_BODY_BYTES = 5 * 1024 * 1024;
 export const MAX_EVENTS = 1000;
 
 /**
@@ -90,6 +92,8 @@ export function parseNdjsonBody(text: string): ParsedBody {
 export function ingestRouter(ctx: AppContext): Router {
   const router = Router();
   const auth = authenticator(ctx);
+  const { ingestConcurrency, ingestMemoryMb, ingestBodyTimeoutMs, ingestReadBufferBytes } = ctx.cfg;
+  const busy = () => errors.ingestBusy(ingestConcurrency);
   router.post(
     '/',
     auth('api-key'),
@@ -98,12 +102,17 @@ export function ingestRouter(ctx: AppContext): Router {
       if (!req.is(['application/json', 'application/x-ndjson'])) {
         return next(errors.unsupportedMediaType(req.headers['content-type'] ?? '(none)'));
       }
+      requireUtf8Charset(new MIMEType(req.headers['content-type']!).params.get('charset') ?? undefined);
       next();
     },
-    concurrencyLimit(ctx.cfg.ingestConcurrency, ctx.cfg.ingestMemoryMb * 1024 * 1024, () =>
-      errors.ingestBusy(ctx.cfg.ingestConcurrency),
-    ),
-    express.raw({ type: () => true, limit: MAX_BODY }),
+    // The body is read before a place to write it is taken: a slow sender holds only its own bytes.
+    readBody({
+      maxBytes: MAX_BODY_BYTES,
+      timeoutMs: ingestBodyTimeoutMs,
+      buffer: new Capacity(ingestReadBufferBytes, MAX_BODY_BYTES),
+      refuse: busy,
+    }),
+    admit(new Capacity(ingestConcurrency), busy, ingestMemoryMb * 1024 * 1024),
     async (req, res) => {
       // Finish before the request's deadline (requestDeadline answers then), with room to answer ourselves.
       const deadline = Date.now() + ctx.cfg.requestTimeoutMs - 500;

@@ -7,6 +7,7 @@
  */
 import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
+import { DIRECTORY_ID_PATTERN } from '../directory/schemas.ts';
 import { describe } from '../events/catalogue.ts';
 import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
 import { constructorKey, LONE_SURROGATE, loneSurrogate, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
@@ -127,6 +128,17 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     orgId = opts.boundOrgId;
   } else if (orgId === undefined) {
     return reject('orgId', 'orgId is required: this ingest key is not bound to one org');
+  } else if (!ORG_ID.test(orgId)) {
+    // Ids the directory cannot create (a leading `_`) are the service's own, such as its operator org.
+    return reject('orgId', `orgId "${orgId}" is reserved for the service's own records; send your org's id`);
+  }
+
+  if (input.createdAt !== undefined && finerThanMs(input.createdAt)) {
+    return reject(
+      'createdAt',
+      `createdAt ${input.createdAt} is more precise than the millisecond it would be stored with; send at ` +
+        'most 3 fractional digits (e.g. "2024-05-01T12:00:00.123Z")',
+    );
   }
 
   const createdAtMs = input.createdAt === undefined ? opts.now.getTime() : Date.parse(input.createdAt);
@@ -179,6 +191,14 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     userAgent: input.userAgent ?? null,
   };
   return { ok: true, doc, index: dayIndex(createdAt) };
+}
+
+const ORG_ID = new RegExp(DIRECTORY_ID_PATTERN);
+
+/** A fraction of a second with a non-zero digit past the millisecond (which Date would drop). */
+function finerThanMs(dateTime: string): boolean {
+  const fraction = /\.(\d+)/.exec(dateTime)?.[1] ?? '';
+  return /[1-9]/.test(fraction.slice(3));
 }
 
 /**

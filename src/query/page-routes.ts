@@ -11,6 +11,7 @@ import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
+import { admit, Capacity } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
 import { queryParser } from '../query-string.ts';
 import { facets, histogram } from './aggregations.ts';
@@ -81,7 +82,11 @@ export function pageReadRouter(ctx: AppContext): Router {
     res.json(await facets(ctx.store, scope, includeDeparted === true));
   });
 
-  router.get('/export', auth, async (req, res) => {
+  // An export holds a search page and a chunk for as long as its client takes: their number is bounded.
+  const exporting = admit(new Capacity(ctx.cfg.exportConcurrency), () =>
+    errors.exportBusy(ctx.cfg.exportConcurrency),
+  );
+  router.get('/export', auth, exporting, async (req, res) => {
     const { format, ...query } = parseExportQuery(withoutPaging(req));
     const { filters, scope } = await scopedFilters(ctx, res, query);
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');

@@ -12,6 +12,7 @@ import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
+import { admit, Capacity } from '../http/concurrency.ts';
 import { errors } from '../http/errors.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
 import { parseStreamQuery } from './params.ts';
@@ -45,7 +46,11 @@ export function streamRouter(ctx: AppContext): Router {
   const secret = cursorSecret(ctx.cfg);
   const router = Router();
 
-  router.get('/stream', auth, async (req, res) => {
+  // A page of up to STREAM_MAX_LIMIT entries is held until its client has taken it: their number is bounded.
+  const answering = admit(new Capacity(ctx.cfg.streamConcurrency), () =>
+    errors.streamBusy(ctx.cfg.streamConcurrency),
+  );
+  router.get('/stream', auth, answering, async (req, res) => {
     const request = parseStreamQuery(req.query as Record<string, unknown>);
     const scope = await readScope(ctx, principalOf(res), request.filters.workspaceId);
     if (

@@ -257,6 +257,42 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       expect(missing.body.error).to.match(/orgId is required/);
     });
 
+    it('refuses an unbound key writing into the reserved _operator org', async () => {
+      const unbound = await seedIngestKey(ctx); // creates _operator, where the key's creation is recorded
+      const id = uniqueId('evt');
+      const res = await post(event({ id, orgId: '_operator' }), undefined, unbound);
+      expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      expect(res.body).to.include({ code: 'invalid_event', param: 'orgId' });
+      expect(res.body.error).to.match(/reserved/);
+      expect(await ledgerEntry(service.store, '_operator', id)).to.equal(undefined);
+      const batch = await post(
+        { events: [event({ orgId: '_operator' }), event({ orgId })] },
+        undefined,
+        unbound,
+      );
+      expect(batch.body.results.map((r: { status: string }) => r.status)).to.deep.equal([
+        'rejected',
+        'created',
+      ]);
+    });
+
+    it('refuses a createdAt finer than the millisecond it is stored with, and keeps one that is not', async () => {
+      const id = uniqueId('evt');
+      const day = new Date().toISOString().slice(0, 10);
+      const nanos = `${day}T00:00:00.123456789Z`;
+      await expectRejected(
+        await post(event({ id, createdAt: nanos })),
+        'createdAt',
+        id,
+        /millisecond/,
+        nanos,
+      );
+      const zeros = `${day}T00:00:00.123000Z`;
+      const res = await post(event({ createdAt: zeros }));
+      expect(res.status, JSON.stringify(res.body)).to.equal(201);
+      expect(await stored(res.body.results[0].id, zeros)).to.include({ createdAt: `${day}T00:00:00.123Z` });
+    });
+
     it('answers a body that is not JSON with 400', async () => {
       const res = await post('{"action": "workflow.created",', 'application/json');
       expect(res.status).to.equal(400);
@@ -313,6 +349,20 @@ describe('ingest: POST /api/v1/audit-logs', () => {
       const res = await post('action=workflow.created', 'application/x-www-form-urlencoded');
       expect(res.status).to.equal(415);
       expect(res.body.code).to.equal('unsupported_media_type');
+    });
+
+    it('refuses a charset other than UTF-8 with 415, as the operator API does, and stores nothing', async () => {
+      for (const charset of ['iso-8859-1', 'utf-16', 'UTF-16LE']) {
+        const id = uniqueId('evt');
+        const res = await post(event({ id, resourceName: 'Café' }), `application/json; charset=${charset}`);
+        expect(res.status, charset).to.equal(415);
+        expect(res.body).to.include({ code: 'unsupported_charset', param: 'Content-Type' });
+        expect(await ledgerEntry(service.store, orgId, id)).to.equal(undefined);
+      }
+      for (const charset of ['utf-8', 'UTF-8']) {
+        const res = await post(event(), `application/x-ndjson; charset=${charset}`);
+        expect(res.status, charset).to.equal(201);
+      }
     });
 
     it('needs an ingest key: none → 401, a personal key → 403', async () => {
