@@ -4,7 +4,8 @@
 // stdin and prints one line per check; it exits 1 when any fails.
 //
 // Build (Debian's golang-go and golang-golang-x-mod-dev):
-//   GO111MODULE=off GOPATH=/usr/share/gocode go build -o tlogcheck test/independent/tlogcheck.go
+//
+//	GO111MODULE=off GOPATH=/usr/share/gocode go build -o tlogcheck test/independent/tlogcheck.go
 package main
 
 import (
@@ -63,7 +64,7 @@ func openNote(c check) ([]string, error) {
 
 // cosigned checks an Ed25519 cosignature/v1 line of the vkey (type 0x04) over the note's text.
 func cosigned(c check) error {
-	parts := strings.Split(c.Vkey, "+")
+	parts := strings.SplitN(c.Vkey, "+", 3) // the base64 key may hold "+"
 	if len(parts) != 3 {
 		return fmt.Errorf("bad vkey")
 	}
