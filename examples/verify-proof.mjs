@@ -1,58 +1,99 @@
 // A customer-side check of one entry, with nothing but the API's answers (no code of this service):
 //   curl … /api/v1/audit-logs/<id>/proof > proof.json
 //   curl … /api/v1/audit-logs/integrity/public-key > public-key.json
-//   node verify-proof.mjs proof.json public-key.json        (needs Node 18+ and `npm install canonicalize`)
+//   node verify-proof.mjs proof.json public-key.json [--witness <verifier key>]… [--quorum <k>]
+// (Node 18+ and `npm install canonicalize`.) It checks that the entry is the leaf at `index` of the org's
+// tree, that the tree's root is the one of the checkpoint, that the log signed that checkpoint (a C2SP signed
+// note, c2sp.org/tlog-checkpoint) and, with --witness, that at least k of those witnesses cosigned it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { parseArgs } from 'node:util';
 import canonicalize from 'canonicalize';
 
-const proof = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const { publicKeyPem } = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { witness: { type: 'string', multiple: true, default: [] }, quorum: { type: 'string' } },
+});
+if (positionals.length !== 2)
+  throw new Error('usage: verify-proof.mjs proof.json public-key.json [--witness vkey]…');
+const proof = JSON.parse(fs.readFileSync(positionals[0], 'utf8'));
+const { verifierKey } = JSON.parse(fs.readFileSync(positionals[1], 'utf8'));
+const quorum = Number(values.quorum ?? values.witness.length);
 const sha256 = (...parts) => parts.reduce((h, p) => h.update(p), crypto.createHash('sha256')).digest();
-const hex = (s) => Buffer.from(s, 'hex');
 
-// 1. The leaf, from the entry exactly as the API returned it and the storedHash.
-const leaf = sha256(Buffer.from([0]), canonicalize(proof.entry), hex(proof.storedHash)).toString('hex');
-if (leaf !== proof.leaf) throw new Error('the entry is not the one that was sealed');
+/** `<name>+<8 hex key id>+<base64(type ‖ 32-byte Ed25519 key)>` (c2sp.org/signed-note). */
+function parseVkey(vkey) {
+  const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey);
+  const raw = m && Buffer.from(m[3], 'base64');
+  if (!m || raw.length !== 33) throw new Error(`not a verifier key: ${vkey}`);
+  const id = sha256(Buffer.from(`${m[1]}\n`), raw)
+    .subarray(0, 4)
+    .toString('hex');
+  if (id !== m[2]) throw new Error(`verifier key ${m[1]}: the key id does not match`);
+  const key = crypto.createPublicKey({
+    key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') },
+    format: 'jwk',
+  });
+  return { name: m[1], id: Buffer.from(m[2], 'hex'), type: raw[0], key };
+}
 
-// 2. The audit path up to the root (RFC 9162, section 2.1.3.2).
-let fn = proof.leafIndex,
-  sn = proof.treeSize - 1,
-  r = hex(leaf);
-for (const p of proof.auditPath.map(hex)) {
-  if (sn === 0) throw new Error('audit path too long');
+// 1. The note: its text, and its signature lines by name.
+const note = proof.checkpoint;
+const split = note.lastIndexOf('\n\n');
+const text = note.slice(0, split + 1);
+const sigs = note
+  .slice(split + 2, -1)
+  .split('\n')
+  .map((line) => /^— (\S+) (\S+)$/u.exec(line))
+  .filter(Boolean)
+  .map(([, name, b64]) => ({ name, raw: Buffer.from(b64, 'base64') }));
+const signedBy = (v, message, offset = 0) =>
+  sigs.some(
+    (s) =>
+      s.name === v.name &&
+      s.raw.subarray(0, 4).equals(v.id) &&
+      crypto.verify(null, message(s), v.key, s.raw.subarray(4 + offset)),
+  );
+
+// 2. The log's signature over the checkpoint.
+const log = parseVkey(verifierKey);
+if (!signedBy(log, () => Buffer.from(text))) throw new Error('the checkpoint is not signed by the log key');
+const [origin, size, rootB64] = text.split('\n');
+if (Number(size) !== proof.size) throw new Error('the proof is for another tree size than the checkpoint');
+
+// 3. Witnesses: cosignature/v1 over "cosignature/v1\ntime <t>\n" + the checkpoint text.
+const cosigned = values.witness
+  .map(parseVkey)
+  .filter((w) =>
+    signedBy(w, (s) => Buffer.from(`cosignature/v1\ntime ${s.raw.readBigUInt64BE(4)}\n${text}`), 8),
+  );
+if (cosigned.length < quorum)
+  throw new Error(`only ${cosigned.length} of the ${quorum} witness cosignatures needed verify`);
+
+// 4. The leaf, from the entry exactly as the API returned it and the storedHash.
+const leaf = sha256(Buffer.from([0]), canonicalize(proof.entry), Buffer.from(proof.storedHash, 'hex'));
+if (leaf.toString('hex') !== proof.leaf) throw new Error('the entry is not the one that was sealed');
+
+// 5. The inclusion path up to the root (RFC 9162, section 2.1.3.2).
+let fn = proof.index;
+let sn = proof.size - 1;
+let r = leaf;
+for (const p of proof.inclusion.map((h) => Buffer.from(h, 'base64'))) {
+  if (sn === 0) throw new Error('inclusion path too long');
   if (fn % 2 === 1 || fn === sn) {
     r = sha256(Buffer.from([1]), p, r);
     while (fn % 2 === 0 && fn !== 0) {
-      fn >>= 1;
-      sn >>= 1;
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
     }
   } else r = sha256(Buffer.from([1]), r, p);
-  fn >>= 1;
-  sn >>= 1;
+  fn = Math.floor(fn / 2);
+  sn = Math.floor(sn / 2);
 }
-const cp = proof.checkpoint;
-if (sn !== 0 || r.toString('hex') !== cp.root) throw new Error('the audit path does not lead to the root');
+if (sn !== 0 || r.toString('base64') !== rootB64)
+  throw new Error('the inclusion path does not lead to the root');
 
-// 3. The checkpoint's seal hash and its Ed25519 signature under the published key.
-const {
-  orgId,
-  seq,
-  count,
-  firstAcceptedAt,
-  lastAcceptedAt,
-  root,
-  prevSealHash,
-  sealedAt,
-  sealHash,
-  keyId,
-  signature,
-} = cp;
-const core = { orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt };
-if (sha256(canonicalize(core)).toString('hex') !== sealHash) throw new Error('sealHash does not match');
-const signed = Buffer.from(canonicalize({ ...core, sealHash, keyId }));
-if (!crypto.verify(null, signed, publicKeyPem, Buffer.from(signature, 'base64')))
-  throw new Error('bad signature');
 console.log(
-  `entry ${proof.entry.id} is leaf ${proof.leafIndex} of seal ${seq} of org ${orgId}, signed by key ${keyId}`,
+  `entry ${proof.entry.id} is leaf ${proof.index} of ${origin} at size ${size}, signed by ${log.name}` +
+    (values.witness.length ? `, cosigned by ${cosigned.map((w) => w.name).join(', ') || 'no witness'}` : ''),
 );

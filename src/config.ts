@@ -62,6 +62,8 @@ export interface Config {
   cursorSecret?: string;
   /** PKCS#8 PEM of the Ed25519 checkpoint signing key. */
   signingKeyPem?: string;
+  /** The prefix of every org log's name: checkpoints say `<logOrigin>/<orgId>` on their origin line. */
+  logOrigin: string;
   /** Longest time an acknowledged event waits before it is sealed. */
   sealIntervalMs: number;
   /**
@@ -130,6 +132,16 @@ function num(env: Env, name: string, dflt: number, min: number, max: number, int
 function str(env: Env, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v === '' ? undefined : v;
+}
+
+export const DEFAULT_LOG_ORIGIN = 'localhost/audit-logs';
+
+/** A checkpoint origin and key name: no spaces, no "+" (c2sp.org/signed-note). */
+function logOrigin(env: Env): string {
+  const v = str(env, 'AUDIT_LOG_ORIGIN') ?? DEFAULT_LOG_ORIGIN;
+  if (/[\s+]/u.test(v) || v.endsWith('/'))
+    throw new ConfigError(`AUDIT_LOG_ORIGIN must hold no spaces or "+" and not end in "/" (got "${v}")`);
+  return v;
 }
 
 function heap(env: Env): { heapMin: string; heapMax: string } {
@@ -236,6 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
     stateDir: path.resolve(str(env, 'AUDIT_STATE_DIR') ?? path.join(PROJECT_ROOT, '.cache', 'state')),
     cursorSecret: str(env, 'AUDIT_CURSOR_SECRET'),
     signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),
+    logOrigin: logOrigin(env),
     sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
     sealing: bool(env, 'AUDIT_SEALING', true),
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),

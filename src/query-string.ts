@@ -54,6 +54,8 @@ export function queryParser<T extends TObject>(
     }
     if (validate(query)) return query;
     const err = validate.errors?.[0];
+    const missing = err?.keyword === 'required' ? String(err.params.missingProperty) : undefined;
+    if (missing) throw new InvalidInput(`${missing} is required.`, missing);
     const param = err?.instancePath.split('/')[1] ?? '';
     const hint = hints[param];
     const message =

@@ -86,8 +86,11 @@ export async function startService(
   const { port } = server.address() as AddressInfo;
   const sealerLog = log.child({ job: 'sealer' });
   const sealer = cfg.sealing
-    ? new MeteredSealer({ store, written }, loadSigningKey(cfg), sealerOptions(cfg.sealIntervalMs), (m) =>
-        sealerLog.warn(m),
+    ? new MeteredSealer(
+        { store, written },
+        loadSigningKey(cfg),
+        sealerOptions(cfg.sealIntervalMs, { logOrigin: cfg.logOrigin }),
+        (m) => sealerLog.warn(m),
       )
     : undefined;
   if (sealer) {

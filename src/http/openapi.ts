@@ -9,7 +9,7 @@ import * as D from '../directory/schemas.ts';
 import { AuditEntry, EventInput, ID_PATTERN } from '../events/schema.ts';
 import { MAX_EVENTS } from '../ingest/routes.ts';
 import { Checkpoint } from '../integrity/checkpoint.ts';
-import { CheckpointQuery } from '../integrity/routes.ts';
+import { CheckpointQuery, ConsistencyQuery, SignedCheckpointQuery } from '../integrity/routes.ts';
 import { ExportQuery, FacetsQuery, HistogramQuery } from '../query/page-routes.ts';
 import { ListQuery } from '../query/params.ts';
 import { StreamQuery } from '../stream/params.ts';
@@ -134,16 +134,40 @@ const schemas: Json = {
   CheckpointPage: {
     type: 'object',
     required: ['data'],
-    properties: { data: { type: 'array', items: ref('Checkpoint') }, nextCursor: { type: 'string' } },
+    properties: {
+      data: {
+        type: 'array',
+        items: {
+          allOf: [ref('Checkpoint')],
+          type: 'object',
+          properties: {
+            size: { type: 'integer', minimum: 1, description: "The org tree's size after this seal" },
+            note: { type: 'string', description: 'The signed checkpoint of that size (C2SP signed note)' },
+          },
+        },
+      },
+      nextCursor: { type: 'string' },
+    },
+    additionalProperties: false,
+  },
+  ConsistencyProof: {
+    type: 'object',
+    required: ['from', 'to', 'proof'],
+    properties: {
+      from: { type: 'integer', minimum: 1 },
+      to: { type: 'integer', minimum: 1 },
+      proof: { type: 'array', items: { type: 'string', description: 'base64 SHA-256' } },
+    },
     additionalProperties: false,
   },
   PublicKey: {
     type: 'object',
-    required: ['algorithm', 'keyId', 'publicKeyPem'],
+    required: ['algorithm', 'keyId', 'publicKeyPem', 'verifierKey'],
     properties: {
       algorithm: { const: 'Ed25519' },
       keyId: { type: 'string' },
       publicKeyPem: { type: 'string' },
+      verifierKey: { type: 'string', description: "The org log's verifier key (c2sp.org/signed-note)" },
     },
     additionalProperties: false,
   },
@@ -165,17 +189,24 @@ const schemas: Json = {
           'leafIndex',
           'treeSize',
           'auditPath',
-          'checkpoint',
+          'sealCheckpoint',
         ],
         properties: {
           status: { const: 'sealed' },
           entry: ref('AuditEntry'),
           storedHash: plain(Hex64),
           leaf: plain(Hex64),
-          leafIndex: { type: 'integer', minimum: 0 },
-          treeSize: { type: 'integer', minimum: 1 },
-          auditPath: { type: 'array', items: plain(Hex64) },
-          checkpoint: ref('Checkpoint'),
+          index: { type: 'integer', minimum: 0, description: "The leaf's index in the org tree" },
+          size: { type: 'integer', minimum: 1, description: 'The tree size the inclusion proof is for' },
+          inclusion: { type: 'array', items: { type: 'string', description: 'base64 SHA-256' } },
+          checkpoint: {
+            type: 'string',
+            description: 'The signed checkpoint of that size (C2SP signed note)',
+          },
+          leafIndex: { type: 'integer', minimum: 0, deprecated: true },
+          treeSize: { type: 'integer', minimum: 1, deprecated: true },
+          auditPath: { type: 'array', items: plain(Hex64), deprecated: true },
+          sealCheckpoint: { ...ref('Checkpoint'), deprecated: true },
         },
         additionalProperties: false,
       },
@@ -461,6 +492,31 @@ export function openApiDocument(): Json {
         tag: 'integrity',
         parameters: queryParams(CheckpointQuery),
         ok: { 200: { description: 'A page of checkpoints', schema: ref('CheckpointPage') } },
+        errors: PUBLIC_ERRORS,
+      }),
+    },
+    '/api/v1/audit-logs/integrity/checkpoint': {
+      get: operation({
+        operationId: 'getSignedCheckpoint',
+        summary: "The org tree's newest checkpoint (or of ?size=N) as a C2SP signed note, with cosignatures",
+        tag: 'integrity',
+        parameters: queryParams(SignedCheckpointQuery),
+        ok: {
+          200: {
+            description: 'origin, size, base64 root, a blank line, signature lines',
+            content: { 'text/plain; charset=utf-8': { schema: { type: 'string' } } },
+          },
+        },
+        errors: [...PUBLIC_ERRORS, 404],
+      }),
+    },
+    '/api/v1/audit-logs/integrity/consistency': {
+      get: operation({
+        operationId: 'getConsistencyProof',
+        summary: 'RFC 9162 consistency proof between two tree sizes of the org',
+        tag: 'integrity',
+        parameters: queryParams(ConsistencyQuery),
+        ok: { 200: { description: 'The proof', schema: ref('ConsistencyProof') } },
         errors: PUBLIC_ERRORS,
       }),
     },

@@ -20,9 +20,12 @@ import { getEvents } from '../store/events.ts';
 import { getEntry } from '../store/ledger.ts';
 import { checkpointsAfter } from '../store/seals.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
+import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHead } from '../store/tree.ts';
 import { checkpointOf } from './checkpoint.ts';
 import { leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
+import { addSignatureLines } from './note.ts';
+import { logVerifierKey, proveConsistency, proveInclusion } from './org-tree.ts';
 import { getSealHead, locateEntry } from './seals.ts';
 import { loadSigningKey } from './signing.ts';
 
@@ -41,6 +44,25 @@ const parseCheckpointQuery = queryParser(CheckpointQuery, {
   hints: { limit: (given) => `limit must be an integer from 1 to ${MAX_LIMIT} (got "${given}").` },
 });
 
+const TreeSize = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+export const SignedCheckpointQuery = Type.Object(
+  { size: Type.Optional(TreeSize) },
+  { additionalProperties: false },
+);
+export const ConsistencyQuery = Type.Object(
+  { from: TreeSize, to: TreeSize },
+  { additionalProperties: false },
+);
+const sizeHint = (name: string) => (given: string) =>
+  `${name} must be a tree size, a whole number from 1 (got "${given}").`;
+const parseSignedCheckpointQuery = queryParser(SignedCheckpointQuery, { hints: { size: sizeHint('size') } });
+const parseConsistencyQuery = queryParser(ConsistencyQuery, {
+  hints: { from: sizeHint('from'), to: sizeHint('to') },
+});
+
+/** A head's checkpoint note with the witnesses' cosignatures it has gathered. */
+const noteOf = (head: TreeHead) => addSignatureLines(head.note, head.cosignatures ?? []);
+
 /**
  * A checkpoint cursor is the last seq of the previous page (seqs have no gaps, so nothing is skipped or
  * repeated), signed with its own version prefix and bound to the org.
@@ -58,8 +80,41 @@ export function integrityRouter(ctx: AppContext): Router {
 
   router.get('/integrity/public-key', auth, async (req, res) => {
     noQuery(req.query as Record<string, unknown>);
-    await readScope(ctx, principalOf(res));
-    res.json({ algorithm: 'Ed25519', keyId: key.keyId, publicKeyPem: key.publicKeyPem });
+    const { orgId } = await readScope(ctx, principalOf(res));
+    res.json({
+      algorithm: 'Ed25519',
+      keyId: key.keyId,
+      publicKeyPem: key.publicKeyPem,
+      verifierKey: logVerifierKey(key, ctx.cfg.logOrigin, orgId),
+    });
+  });
+
+  router.get('/integrity/checkpoint', auth, async (req, res) => {
+    const { size } = parseSignedCheckpointQuery(req.query as Record<string, unknown>);
+    const { orgId } = await readScope(ctx, principalOf(res));
+    const head =
+      size === undefined
+        ? await newestTreeHead(ctx.store, orgId)
+        : await treeHeadOfSize(ctx.store, orgId, size);
+    if (!head)
+      throw size === undefined
+        ? errors.notFound('A checkpoint of this org (nothing is sealed yet)')
+        : errors.notFound(`A checkpoint of size ${size}`);
+    res.type('text/plain; charset=utf-8').send(noteOf(head));
+  });
+
+  router.get('/integrity/consistency', auth, async (req, res) => {
+    const { from, to } = parseConsistencyQuery(req.query as Record<string, unknown>);
+    const { orgId } = await readScope(ctx, principalOf(res));
+    const newest = (await newestTreeHead(ctx.store, orgId))?.size ?? 0;
+    if (to > newest)
+      throw errors.invalidParam(
+        'to',
+        `to must be at most the newest signed tree size, ${newest} (got ${to}).`,
+      );
+    if (from > to) throw errors.invalidParam('from', `from must be at most to, ${to} (got ${from}).`);
+    const proof = await proveConsistency(ctx.store, orgId, from, to);
+    res.json({ from, to, proof: proof.map((h) => h.toString('base64')) });
   });
 
   router.get('/integrity/checkpoints', auth, async (req, res) => {
@@ -75,7 +130,17 @@ export function integrityRouter(ctx: AppContext): Router {
       if (!next) break;
       page.push(next);
     }
-    const data = page.slice(0, limit).map((c) => checkpointOf(c));
+    const sealed = page.slice(0, limit);
+    const heads = await getTreeHeads(
+      ctx.store,
+      orgId,
+      sealed.map((c) => c.seq),
+    );
+    // A seal the tree has not taken yet (it follows within a round) has no size or note so far.
+    const data = sealed.map((c, k) => {
+      const head = heads[k];
+      return { ...checkpointOf(c), ...(head ? { size: head.size, note: noteOf(head) } : {}) };
+    });
     const more = page.length > limit;
     res.json({
       data,
@@ -107,6 +172,7 @@ export function integrityRouter(ctx: AppContext): Router {
       );
     }
     const { seal, leaf: leafIndex } = where;
+    const orgId = scope.orgId;
     // The entry and storedHash as stored now; the leaf and path as sealed. A changed entry fails its check.
     const { storedHash } = leafOfEvent(event);
     res.json({
@@ -114,12 +180,31 @@ export function integrityRouter(ctx: AppContext): Router {
       entry: toEntry(event),
       storedHash,
       leaf: seal.leaves[leafIndex],
+      ...(await inOrgTree(orgId, seal.seq, seal.count, leafIndex)),
+      // The proof within the seal's own batch: kept while clients move to the org tree (docs/api.md).
       leafIndex,
       treeSize: seal.count,
       auditPath: auditPath(seal.leaves, leafIndex),
-      checkpoint: checkpointOf(seal),
+      sealCheckpoint: checkpointOf(seal),
     });
   });
+
+  /** Where a sealed leaf sits in the org's tree, proved against the newest signed checkpoint. */
+  async function inOrgTree(orgId: string, seq: number, count: number, leaf: number) {
+    const [ofSeal, newest] = await Promise.all([
+      getTreeHead(ctx.store, orgId, seq),
+      newestTreeHead(ctx.store, orgId),
+    ]);
+    if (!ofSeal || !newest) return {}; // the tree takes the seal within a sealer round
+    const index = ofSeal.size - count + leaf;
+    const inclusion = await proveInclusion(ctx.store, orgId, index, newest.size);
+    return {
+      index,
+      size: newest.size,
+      inclusion: inclusion.map((h) => h.toString('base64')),
+      checkpoint: noteOf(newest),
+    };
+  }
 
   return router;
 }

@@ -109,6 +109,8 @@ export const INTERNAL = {
   apiKeys: 'audit-internal-api-keys',
   ledger: 'audit-internal-ledger',
   seals: 'audit-internal-seals',
+  tree: 'audit-internal-tree',
+  treeHeads: 'audit-internal-tree-heads',
   service: 'audit-internal-service',
 } as const;
 

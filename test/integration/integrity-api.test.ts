@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../src/config.ts';
+import { DEFAULT_LOG_ORIGIN, PROJECT_ROOT } from '../../src/config.ts';
+import { logVerifierKey } from '../../src/integrity/org-tree.ts';
 import { checkpointSignatureValid, type Checkpoint } from '../../src/integrity/checkpoint.ts';
 import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
 import { canonical, leafHashOf, sha256 } from '../../src/integrity/leaf.ts';
@@ -63,6 +64,7 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       algorithm: 'Ed25519',
       keyId: testKey.keyId,
       publicKeyPem: testKey.publicKeyPem,
+      verifierKey: logVerifierKey(testKey, DEFAULT_LOG_ORIGIN, org.orgId),
     });
     expect(
       (await get(svc.url, '/api/v1/audit-logs/integrity/public-key', org.keys.workspace)).status,
@@ -100,9 +102,15 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     );
     expect(leafHashOf(read.body, proof.storedHash)).to.equal(proof.leaf);
     expect(
-      verifyInclusion(proof.leaf, proof.leafIndex, proof.treeSize, proof.auditPath, proof.checkpoint.root),
+      verifyInclusion(
+        proof.leaf,
+        proof.leafIndex,
+        proof.treeSize,
+        proof.auditPath,
+        proof.sealCheckpoint.root,
+      ),
     ).to.equal(true);
-    expect(checkpointSignatureValid(proof.checkpoint, pub)).to.equal(true);
+    expect(checkpointSignatureValid(proof.sealCheckpoint, pub)).to.equal(true);
   });
 
   it('passes the stand-alone customer script of the README (examples/verify-proof.mjs), and fails it when edited', async () => {
@@ -119,7 +127,9 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     const run = (file: string) =>
       promisify(execFile)('node', [script, path.join(dir, file), path.join(dir, 'key.json')]);
     const ok = await run('proof.json');
-    expect(ok.stdout).to.contain(`entry ${ids.a} is leaf ${proof.leafIndex} of seal ${proof.checkpoint.seq}`);
+    expect(ok.stdout).to.contain(
+      `entry ${ids.a} is leaf ${proof.index} of ${DEFAULT_LOG_ORIGIN}/${org.orgId} at size ${proof.size}`,
+    );
     const bad = await run('edited.json').then(
       () => 'passed',
       (err: { stderr: string }) => err.stderr,

@@ -1,4 +1,5 @@
 /** The sealer's options and results, and what its parts (the files beside this one) share. */
+import { DEFAULT_LOG_ORIGIN } from '../../config.ts';
 import type { AppContext } from '../../context.ts';
 import { SEAL_SAFETY_MARGIN_MS } from '../ledger.ts';
 import type { SigningKey } from '../signing.ts';
@@ -20,6 +21,8 @@ export interface SealerOptions {
   /** An unsealed entry accepted this long before the newest seal was made is reported, not sealed. */
   lateGraceMs: number;
   leaseTtlMs: number;
+  /** Org logs are named `<logOrigin>/<orgId>` (AUDIT_LOG_ORIGIN). */
+  logOrigin: string;
 }
 
 /** Defaults derived from AUDIT_SEAL_INTERVAL_SECONDS: an event waits about one interval (at least the margin). */
@@ -33,6 +36,7 @@ export function sealerOptions(sealIntervalMs: number, overrides: Partial<SealerO
     missingEventGraceMs: 5 * 60_000,
     lateGraceMs: 10 * 60_000,
     leaseTtlMs: Math.max(3 * sealIntervalMs, 5000),
+    logOrigin: DEFAULT_LOG_ORIGIN,
     ...overrides,
   };
 }

@@ -29,6 +29,7 @@ import { eventDocId } from '../../store/names.ts';
 import { newestSeal } from '../../store/seals.ts';
 import { IntegrityBroken } from '../../errors.ts';
 import { checkpointSignatureValid, sealHashOf } from '../checkpoint.ts';
+import { extendOrgTree } from '../org-tree.ts';
 import { Lease } from '../lease.ts';
 import type { SigningKey } from '../signing.ts';
 import { sealLate } from './late.ts';
@@ -55,6 +56,8 @@ export class Sealer {
   private retry = new Set<string>();
   /** Orgs whose last attempt failed, with the reason last logged. */
   private readonly failing = new Map<string, string>();
+  /** Orgs whose tree could not take their newest seals yet, with the reason last logged. */
+  private readonly treeBehind = new Map<string, string>();
 
   constructor(
     private readonly ctx: Ctx,
@@ -123,7 +126,7 @@ export class Sealer {
     result.leader = true;
     const cutoff = new Date(now - this.opts.safetyMarginMs).toISOString();
     await refreshLedger(this.ctx.store);
-    const orgs = new Set([...this.retry, ...(await this.pendingOrgs(this.since))]);
+    const orgs = new Set([...this.retry, ...this.treeBehind.keys(), ...(await this.pendingOrgs(this.since))]);
     const unfinished = new Set<string>();
     for (const orgId of orgs) {
       if (this.stopped) return result;
@@ -155,9 +158,29 @@ export class Sealer {
 
   /**
    * Seals the org's entries accepted up to `cutoff` (default: now − safety margin, after a refresh of the
-   * ledger), batch after batch. Usable without the lease: `create` keeps it safe.
+   * ledger), batch after batch, then appends the new seals to the org's tree (../org-tree.ts). Usable without
+   * the lease: `create` keeps it safe.
    */
   async sealOrg(orgId: string, cutoff?: string): Promise<OrgResult> {
+    const out = await this.sealBatches(orgId, cutoff);
+    await this.extendTree(orgId);
+    return out;
+  }
+
+  /** A tree that cannot grow now never stops sealing: it catches up from its newest head in a later round. */
+  private async extendTree(orgId: string): Promise<void> {
+    try {
+      await extendOrgTree(this.ctx.store, this.key, this.opts.logOrigin, orgId);
+      if (this.treeBehind.delete(orgId)) this.log(`sealer: the tree of org ${orgId} has caught up`);
+    } catch (err) {
+      const why = String(err);
+      if (this.treeBehind.get(orgId) !== why)
+        this.log(`sealer: the tree of org ${orgId} stops at its newest head, retrying every round: ${why}`);
+      this.treeBehind.set(orgId, why);
+    }
+  }
+
+  private async sealBatches(orgId: string, cutoff?: string): Promise<OrgResult> {
     if (cutoff === undefined) {
       cutoff = new Date(Date.now() - this.opts.safetyMarginMs).toISOString();
       await refreshLedger(this.ctx.store);

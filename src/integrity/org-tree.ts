@@ -1,0 +1,144 @@
+/**
+ * One append-only RFC 6962 tree per org: its leaves are the org's sealed leaves in seal order (seal 1's in leaf
+ * order, then seal 2's …), so each seal appends its batch and ends in a tree head whose checkpoint (a C2SP
+ * signed note, note.ts) the log signs. Orgs sealed before the tree existed get theirs the same way, seal by
+ * seal from the first. The tree is derived from the seals: a head is written only after its tiles, a repeated
+ * extension rewrites the same bytes, and a seal that does not verify stops the tree before it.
+ */
+import { IntegrityBroken } from '../errors.ts';
+import type { Store } from '../store/client.ts';
+import { getSeal, iterateSeals } from '../store/seals.ts';
+import type { Seal } from '../store/seal-doc.ts';
+import {
+  createTreeHead,
+  getTiles,
+  getTreeHead,
+  newestTreeHead,
+  putTiles,
+  type TreeHead,
+} from '../store/tree.ts';
+import { checkpointSignatureValid } from './checkpoint.ts';
+import { merkleRootOf, packLeaves } from './merkle.ts';
+import { checkpointText, noteKeyId, signNote, verifierKey, ED25519, type NoteSigner } from './note.ts';
+import type { PublicKeyInfo, SigningKey } from './signing.ts';
+import { appendToTiles, edgeTiles, nodesFromTiles, tileKey, tilesHolding } from './tiles.ts';
+import { consistencyProof, inclusionProof, nodesNeeded, treeRoot, type NodeSource } from './tree.ts';
+
+export type { TreeHead } from '../store/tree.ts';
+
+/** The log's name for an org: the checkpoint's origin line and its key name. */
+export const logName = (origin: string, orgId: string) => `${origin}/${orgId}`;
+
+export function logSigner(key: SigningKey, origin: string, orgId: string): NoteSigner {
+  return { name: logName(origin, orgId), privateKey: key.privateKey, publicKey: key.publicKey };
+}
+
+/** The org log's verifier key under `key` (c2sp.org/signed-note). */
+export const logVerifierKey = (key: PublicKeyInfo, origin: string, orgId: string) =>
+  verifierKey(logName(origin, orgId), key.publicKey);
+
+/** Seals read per page while extending: a seal carries up to 10,000 leaves. */
+const SEALS_PER_PAGE = 10;
+
+/**
+ * Appends the org's seals that its tree does not hold yet, signing a checkpoint after each; returns the newest
+ * head. Safe to repeat and to interrupt (see the file's comment).
+ */
+export async function extendOrgTree(
+  store: Store,
+  key: SigningKey,
+  origin: string,
+  orgId: string,
+): Promise<TreeHead | undefined> {
+  let head = await newestTreeHead(store, orgId);
+  let size = head?.size ?? 0;
+  // The tiles this extension has written or read, so the next seal's edge comes from memory.
+  const known = new Map<string, Buffer>();
+  for await (const seal of sealsAfter(store, orgId, head?.seq ?? 0)) {
+    const expected = (head?.seq ?? 0) + 1;
+    if (seal.seq !== expected) throw new IntegrityBroken(`org ${orgId}: seal ${expected} is missing`);
+    const leaves = packLeaves(seal.leaves);
+    if (
+      seal.leaves.length !== seal.count ||
+      merkleRootOf(leaves).toString('hex') !== seal.root ||
+      !checkpointSignatureValid(seal, key)
+    )
+      throw new IntegrityBroken(`org ${orgId}: seal ${seal.seq} does not verify; its tree stops at ${size}`);
+
+    const edge = edgeTiles(size);
+    const missing = edge.filter((t) => !known.has(tileKey(t)));
+    for (const [k, v] of await getTiles(store, orgId, missing)) known.set(k, v);
+    const tiles = appendToTiles(size, leaves, known);
+    await putTiles(store, orgId, tiles);
+    for (const t of tiles) known.set(tileKey(t), t.hashes);
+    size += seal.count;
+
+    const root = await withNodes(store, orgId, (read) => treeRoot(size, read), known);
+    const next: TreeHead = {
+      orgId,
+      seq: seal.seq,
+      size,
+      root: root.toString('base64'),
+      note: signNote(checkpointText(logName(origin, orgId), size, root), [logSigner(key, origin, orgId)]),
+      keyId: noteKeyId(logName(origin, orgId), ED25519, key.publicKey).toString(16).padStart(8, '0'),
+      signedAt: new Date().toISOString(),
+      cosignatures: [],
+    };
+    if (!(await createTreeHead(store, next))) {
+      // An interrupted extension signed this seal's head already; it must say the same.
+      const stored = await getTreeHead(store, orgId, seal.seq);
+      if (stored?.root !== next.root || stored.size !== size)
+        throw new IntegrityBroken(
+          `org ${orgId}: the stored tree head of seal ${seal.seq} disagrees with its seals`,
+        );
+      head = stored;
+    } else head = next;
+  }
+  return head;
+}
+
+/**
+ * The org's seals after `seq` in order: those search finds, then those written since its last refresh, by
+ * realtime GET of the next seq (as newestSeal does), so a tree never lags behind a seal just made.
+ */
+async function* sealsAfter(store: Store, orgId: string, seq: number): AsyncGenerator<Seal> {
+  for await (const seal of iterateSeals(store, orgId, {
+    withLists: true,
+    afterSeq: seq,
+    pageSize: SEALS_PER_PAGE,
+  })) {
+    if (seal.seq !== seq + 1) break;
+    seq = seal.seq;
+    yield seal;
+  }
+  for (let next = await getSeal(store, orgId, seq + 1); next; next = await getSeal(store, orgId, seq + 1)) {
+    seq = next.seq;
+    yield next;
+  }
+}
+
+/** Runs `compute` over the stored nodes it needs, reading only the tiles that hold them (and not in `known`). */
+async function withNodes<T>(
+  store: Store,
+  orgId: string,
+  compute: (read: NodeSource) => T,
+  known = new Map<string, Buffer>(),
+): Promise<T> {
+  const wanted = tilesHolding(nodesNeeded(compute));
+  const tiles = new Map([...known].filter(([k]) => wanted.some((t) => tileKey(t) === k)));
+  for (const [k, v] of await getTiles(
+    store,
+    orgId,
+    wanted.filter((t) => !tiles.has(tileKey(t))),
+  ))
+    tiles.set(k, v);
+  return compute(nodesFromTiles(tiles));
+}
+
+/** The audit path of leaf `index` in the org's tree of `size` leaves. */
+export const proveInclusion = (store: Store, orgId: string, index: number, size: number) =>
+  withNodes(store, orgId, (read) => inclusionProof(index, size, read));
+
+/** The consistency proof from the org's tree of `from` leaves to that of `to`. */
+export const proveConsistency = (store: Store, orgId: string, from: number, to: number) =>
+  withNodes(store, orgId, (read) => consistencyProof(from, to, read));

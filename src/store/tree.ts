@@ -1,0 +1,164 @@
+/**
+ * The org trees' repository: tiles (index INTERNAL.tree, `_id` `<orgId>:<level>:<index>`) and tree heads
+ * (INTERNAL.treeHeads, `_id` `<orgId>:<seq, 12 digits>`, one per seal: the tree after that seal and its
+ * signed checkpoint note, with the witnesses' cosignature lines as they come). What they mean is told in
+ * src/integrity/tiles.ts and src/integrity/org-tree.ts.
+ */
+import { getMany, getSource, statusOf, storageFailure, type Store } from './client.ts';
+import { INTERNAL } from './names.ts';
+
+export type TileRef = { level: number; index: number };
+export type StoredTile = TileRef & { hashes: Buffer };
+
+export type TreeHead = {
+  orgId: string;
+  /** The seal whose leaves end the tree. */
+  seq: number;
+  size: number;
+  /** Base64, as the checkpoint has it. */
+  root: string;
+  note: string;
+  keyId: string;
+  signedAt: string;
+  cosignatures: string[];
+};
+
+const tileId = (orgId: string, t: TileRef) => `${orgId}:${t.level}:${t.index}`;
+const headId = (orgId: string, seq: number) => `${orgId}:${String(seq).padStart(12, '0')}`;
+
+/** The stored tiles among `refs`, keyed `<level>/<index>` (absent ones are left out). */
+export async function getTiles(store: Store, orgId: string, refs: TileRef[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (refs.length === 0) return out;
+  try {
+    const docs = await getMany<{ hashes: string }>(
+      store,
+      refs.map((t) => ({ _index: INTERNAL.tree, _id: tileId(orgId, t) })),
+    );
+    docs.forEach((d, k) => {
+      if (d) out.set(`${refs[k]!.level}/${refs[k]!.index}`, Buffer.from(d.hashes, 'base64'));
+    });
+    return out;
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** Writes tiles over their earlier versions (an append rewrites the same leading hashes). */
+export async function putTiles(store: Store, orgId: string, tiles: StoredTile[]): Promise<void> {
+  if (tiles.length === 0) return;
+  const body = tiles.flatMap((t) => [
+    { index: { _index: INTERNAL.tree, _id: tileId(orgId, t) } },
+    { orgId, level: t.level, index: t.index, hashes: t.hashes.toString('base64') },
+  ]);
+  try {
+    const res = await store.bulk({ body });
+    const failed = (res.body as { errors: boolean; items: { index: { error?: unknown } }[] }).items.find(
+      (i) => i.index.error,
+    );
+    if (failed) throw new Error(`a tree tile was not written: ${JSON.stringify(failed.index.error)}`);
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** Creates the head of a seal's tree; false when it exists already (an earlier, interrupted attempt). */
+export async function createTreeHead(store: Store, head: TreeHead): Promise<boolean> {
+  try {
+    await store.create({ index: INTERNAL.treeHeads, id: headId(head.orgId, head.seq), body: head });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 409) return false;
+    throw storageFailure(err);
+  }
+}
+
+export async function getTreeHead(store: Store, orgId: string, seq: number): Promise<TreeHead | undefined> {
+  try {
+    return await getSource<TreeHead>(store, INTERNAL.treeHeads, headId(orgId, seq));
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** The heads of the given seals, in the order asked (undefined where a seal has none yet). */
+export async function getTreeHeads(
+  store: Store,
+  orgId: string,
+  seqs: number[],
+): Promise<(TreeHead | undefined)[]> {
+  if (seqs.length === 0) return [];
+  try {
+    return await getMany<TreeHead>(
+      store,
+      seqs.map((seq) => ({ _index: INTERNAL.treeHeads, _id: headId(orgId, seq) })),
+    );
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** Adds cosignature lines to a head (those it has already are kept once). */
+export async function addCosignatures(
+  store: Store,
+  orgId: string,
+  seq: number,
+  lines: string[],
+): Promise<void> {
+  try {
+    await store.update({
+      index: INTERNAL.treeHeads,
+      id: headId(orgId, seq),
+      body: { doc: { cosignatures: lines } },
+      retry_on_conflict: 3,
+    });
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/**
+ * The org's newest tree head: search finds it up to the refresh lag, realtime GETs of the following seqs then
+ * catch any written since (as newestSeal does for seals).
+ */
+export async function newestTreeHead(store: Store, orgId: string): Promise<TreeHead | undefined> {
+  try {
+    const res = await store.search({
+      index: INTERNAL.treeHeads,
+      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
+    });
+    const hits = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits;
+    let seq = hits[0]?.sort[0] ?? 0;
+    let head = seq > 0 ? await getTreeHead(store, orgId, seq) : undefined;
+    for (;;) {
+      const next = await getTreeHead(store, orgId, seq + 1);
+      if (!next) return head;
+      head = next;
+      seq += 1;
+    }
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** The org's head of exactly `size` leaves, if one was signed (refreshed once when search misses it). */
+export async function treeHeadOfSize(
+  store: Store,
+  orgId: string,
+  size: number,
+): Promise<TreeHead | undefined> {
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await store.search({
+        index: INTERNAL.treeHeads,
+        body: { size: 1, query: { bool: { filter: [{ term: { orgId } }, { term: { size } }] } } },
+      });
+      const hit = (res.body as { hits: { hits: { _source: TreeHead }[] } }).hits.hits[0];
+      if (hit) return hit._source;
+      if (attempt === 0) await store.indices.refresh({ index: INTERNAL.treeHeads });
+    }
+    return undefined;
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * One append-only tree per org, as a customer's auditor checks it with code that is not ours (Go's
+ * sumdb/note and sumdb/tlog): signed-note checkpoints, consistency between two of them, and an entry's
+ * inclusion in the newest, all through the API.
+ */
+import { expect } from 'chai';
+import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
+import { leafHashOf } from '../../src/integrity/leaf.ts';
+import { merkleRoot } from '../../src/integrity/merkle.ts';
+import { iterateSeals } from '../../src/integrity/seals.ts';
+import { dayIndex, INTERNAL } from '../../src/store/names.ts';
+import { uniqueId } from '../helpers.ts';
+import { sealAll, uniqueDay } from '../fixtures/integrity.ts';
+import {
+  createOrg,
+  get,
+  ingest,
+  startReadService,
+  type ReadService,
+  type TestOrg,
+} from '../fixtures/read.ts';
+import { independentCheck } from '../independent/tlogcheck.ts';
+
+const CHECKPOINT = '/api/v1/audit-logs/integrity/checkpoint';
+
+describe('integrity: one tree per org, checked by an independent implementation', function () {
+  this.timeout(180_000);
+  let svc: ReadService;
+  let org: TestOrg;
+  let vkey: string;
+  const day = uniqueDay();
+
+  const batch = async (n: number, hour: number) => {
+    const events = Array.from({ length: n }, (_, i) => ({
+      id: uniqueId(`evt${hour}_${i}`),
+      action: 'workflow.updated',
+      resourceType: 'workflow',
+      createdAt: `${day}T${String(hour).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}.000Z`,
+    }));
+    await ingest(svc.ctx, org.orgId, events);
+    await sealAll(svc.ctx, org.orgId);
+    return events.map((e) => e.id);
+  };
+  const lines = (note: string) => note.split('\n');
+  /** Every leaf of the org in seal order, read from the seals themselves, with the event ids. */
+  const allLeaves = async (ids: string[] = []) => {
+    const out: string[] = [];
+    for await (const s of iterateSeals(svc.store, org.orgId, { withLists: true })) {
+      out.push(...s.leaves);
+      ids.push(...s.eventIds);
+    }
+    return out;
+  };
+
+  before(async () => {
+    svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '60' });
+    org = await createOrg(svc.ctx);
+    vkey = (await get(svc.url, '/api/v1/audit-logs/integrity/public-key', org.keys.owner)).body.verifierKey;
+  });
+  after(() => svc.close());
+
+  it('answers no checkpoint before anything is sealed', async () => {
+    const r = await get(svc.url, CHECKPOINT, org.keys.owner);
+    expect(r.status).to.equal(404);
+  });
+
+  it('signs a checkpoint of the whole org after each seal, in the C2SP format Go sumdb/note opens', async () => {
+    await batch(3, 1);
+    const r = await get(svc.url, CHECKPOINT, org.keys.owner);
+    expect(r.status).to.equal(200);
+    expect(r.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
+    const leaves = await allLeaves();
+    const root = Buffer.from(merkleRoot(leaves), 'hex').toString('base64');
+    expect(lines(r.text).slice(0, 4)).to.deep.equal([
+      `${DEFAULT_LOG_ORIGIN}/${org.orgId}`,
+      String(leaves.length),
+      root,
+      '',
+    ]);
+    expect(vkey.startsWith(`${DEFAULT_LOG_ORIGIN}/${org.orgId}+`)).to.equal(true);
+    expect(independentCheck([{ kind: 'note', vkey, note: r.text, root }]).lines).to.deep.equal(['0 note ok']);
+  });
+
+  it('proves each checkpoint consistent with the next, and an entry included in the newest', async () => {
+    const first = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
+    const ids = await batch(300, 2);
+    await batch(5, 3);
+    const newest = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
+    const [from, to] = [Number(lines(first)[1]), Number(lines(newest)[1])];
+    expect(to).to.equal(from + 305);
+
+    const cons = await get(
+      svc.url,
+      `/api/v1/audit-logs/integrity/consistency?from=${from}&to=${to}`,
+      org.keys.owner,
+    );
+    expect(cons.status).to.equal(200);
+    expect(cons.body.from).to.equal(from);
+    expect(cons.body.to).to.equal(to);
+
+    await svc.store.indices.refresh({ index: dayIndex(`${day}T00:00:00Z`) });
+    const proof = (await get(svc.url, `/api/v1/audit-logs/${ids[7]}/proof`, org.keys.owner)).body;
+    expect(proof.size).to.equal(to);
+    const order: string[] = [];
+    await allLeaves(order);
+    expect(proof.index).to.equal(order.indexOf(ids[7]!));
+    expect(proof.index).to.be.at.least(from);
+    expect(proof.checkpoint).to.equal(newest);
+    const leaf = Buffer.from(leafHashOf(proof.entry, proof.storedHash), 'hex').toString('base64');
+
+    const checks = independentCheck([
+      { kind: 'note', vkey, note: first },
+      { kind: 'note', vkey, note: newest },
+      {
+        kind: 'consistency',
+        from,
+        to,
+        fromRoot: lines(first)[2]!,
+        toRoot: lines(newest)[2]!,
+        proof: cons.body.proof,
+      },
+      {
+        kind: 'inclusion',
+        size: to,
+        root: lines(newest)[2]!,
+        index: proof.index,
+        leaf,
+        proof: proof.inclusion,
+      },
+    ]);
+    expect(checks.lines).to.deep.equal(['0 note ok', '1 note ok', '2 consistency ok', '3 inclusion ok']);
+
+    // The checkpoint of an earlier size is still served as it was signed.
+    const earlier = await get(svc.url, `${CHECKPOINT}?size=${from}`, org.keys.owner);
+    expect(earlier.text).to.equal(first);
+    // Each listed seal says which tree size it ends and carries that checkpoint.
+    const listed = (await get(svc.url, '/api/v1/audit-logs/integrity/checkpoints', org.keys.owner)).body.data;
+    expect(listed.map((c: { size: number }) => c.size).at(-1)).to.equal(to);
+    expect(listed.at(-1).note).to.equal(newest);
+  });
+
+  it('names the parameter of a consistency or checkpoint request it cannot answer', async () => {
+    const newest = Number(lines((await get(svc.url, CHECKPOINT, org.keys.owner)).text)[1]);
+    const bad = async (query: string) =>
+      (await get(svc.url, `/api/v1/audit-logs/integrity/${query}`, org.keys.owner)).body.param;
+    expect(await bad(`consistency?from=5&to=${newest + 1}`)).to.equal('to');
+    expect(await bad('consistency?from=5&to=4')).to.equal('from');
+    expect(await bad('consistency?from=0&to=4')).to.equal('from');
+    expect(await bad('consistency?to=4')).to.equal('from');
+    expect(await bad('checkpoint?size=abc')).to.equal('size');
+    expect((await get(svc.url, `${CHECKPOINT}?size=${newest + 10}`, org.keys.owner)).status).to.equal(404);
+  });
+
+  it('builds the same tree again for an org sealed before trees existed, and after an interrupted append', async () => {
+    const before = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
+    // As the store was before this feature: seals, and no tree.
+    for (const index of [INTERNAL.tree, INTERNAL.treeHeads])
+      await svc.store.deleteByQuery({
+        index,
+        refresh: true,
+        body: { query: { term: { orgId: org.orgId } } },
+      });
+    expect((await get(svc.url, CHECKPOINT, org.keys.owner)).status).to.equal(404);
+    await sealAll(svc.ctx, org.orgId);
+    expect((await get(svc.url, CHECKPOINT, org.keys.owner)).text).to.equal(before);
+
+    // An append cut off after its tiles, before its head: the retry reads longer tiles and signs the same.
+    await svc.store.indices.refresh({ index: INTERNAL.treeHeads });
+    const heads = await svc.store.search({
+      index: INTERNAL.treeHeads,
+      body: { size: 1, query: { term: { orgId: org.orgId } }, sort: [{ seq: 'desc' }] },
+    });
+    const newestId = (heads.body as { hits: { hits: { _id: string }[] } }).hits.hits[0]!._id;
+    await svc.store.delete({ index: INTERNAL.treeHeads, id: newestId, refresh: true });
+    await sealAll(svc.ctx, org.orgId);
+    expect((await get(svc.url, CHECKPOINT, org.keys.owner)).text).to.equal(before);
+  });
+});
