@@ -64,6 +64,10 @@ export interface Config {
   signingKeyPem?: string;
   /** The prefix of every org log's name: checkpoints say `<logOrigin>/<orgId>` on their origin line. */
   logOrigin: string;
+  /** Witnesses that cosign new checkpoints (c2sp.org/tlog-witness), each by its URL and verifier key. */
+  witnesses: { url: string; verifierKey: string }[];
+  /** Most often an org's newest checkpoint is sent to the witnesses. */
+  witnessIntervalMs: number;
   /** Longest time an acknowledged event waits before it is sealed. */
   sealIntervalMs: number;
   /**
@@ -142,6 +146,26 @@ function logOrigin(env: Env): string {
   if (/[\s+]/u.test(v) || v.endsWith('/'))
     throw new ConfigError(`AUDIT_LOG_ORIGIN must hold no spaces or "+" and not end in "/" (got "${v}")`);
   return v;
+}
+
+/** AUDIT_WITNESSES: comma-separated `<url>=<witness verifier key>`. */
+function witnesses(env: Env): { url: string; verifierKey: string }[] {
+  const v = str(env, 'AUDIT_WITNESSES');
+  if (!v) return [];
+  return v.split(',').map((item) => {
+    const at = item.indexOf('=');
+    const url = item.slice(0, at).trim();
+    const verifierKey = item.slice(at + 1).trim();
+    if (
+      at <= 0 ||
+      !/^https?:\/\/[^\s]+$/.test(url) ||
+      !/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(verifierKey)
+    )
+      throw new ConfigError(
+        `AUDIT_WITNESSES wants <url>=<witness verifier key>, comma-separated (got "${item}")`,
+      );
+    return { url, verifierKey };
+  });
 }
 
 function heap(env: Env): { heapMin: string; heapMax: string } {
@@ -249,6 +273,8 @@ export function loadConfig(env: Env = process.env): Config {
     cursorSecret: str(env, 'AUDIT_CURSOR_SECRET'),
     signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),
     logOrigin: logOrigin(env),
+    witnesses: witnesses(env),
+    witnessIntervalMs: num(env, 'AUDIT_WITNESS_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
     sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
     sealing: bool(env, 'AUDIT_SEALING', true),
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { Sealer, sealerOptions, type RoundResult } from './integrity/sealer/sealer.ts';
+import { Witnessing } from './integrity/witnessing.ts';
 import { loadSigningKey } from './integrity/signing.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
@@ -97,6 +98,18 @@ export async function startService(
     sealer.metrics = metrics;
     sealer.start();
   } else log.warn('AUDIT_SEALING=false: new events are not sealed until a service runs with sealing on');
+  const witnessLog = log.child({ job: 'witnessing' });
+  const witnessing =
+    cfg.sealing && cfg.witnesses.length > 0
+      ? new Witnessing(
+          store,
+          cfg.witnesses,
+          cfg.witnessIntervalMs,
+          (m) => witnessLog.warn(m),
+          (witness, outcome) => metrics.witnessSubmissions.inc({ witness, outcome }),
+        )
+      : undefined;
+  witnessing?.start();
   const sweep =
     cfg.lifecycleSweepMs > 0
       ? startLifecycleSweep(store, cfg, log.child({ job: 'lifecycle' }), (a) =>
@@ -126,13 +139,14 @@ export async function startService(
     metrics,
     async close(drainMs = 7000) {
       // HTTP first: no new connections from here on; the jobs finish their current run meanwhile.
-      await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop()]);
+      await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop(), witnessing?.stop()]);
       await shared?.close();
       await store.close();
     },
     async kill() {
       void sweep?.stop();
       sealer?.halt();
+      void witnessing?.stop();
       server.close();
       server.closeAllConnections();
       await shared?.close();

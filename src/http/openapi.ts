@@ -134,21 +134,16 @@ const schemas: Json = {
   CheckpointPage: {
     type: 'object',
     required: ['data'],
-    properties: {
-      data: {
-        type: 'array',
-        items: {
-          allOf: [ref('Checkpoint')],
-          type: 'object',
-          properties: {
-            size: { type: 'integer', minimum: 1, description: "The org tree's size after this seal" },
-            note: { type: 'string', description: 'The signed checkpoint of that size (C2SP signed note)' },
-          },
-        },
-      },
-      nextCursor: { type: 'string' },
-    },
+    properties: { data: { type: 'array', items: ref('ListedCheckpoint') }, nextCursor: { type: 'string' } },
     additionalProperties: false,
+  },
+  ListedCheckpoint: {
+    ...(plain(Checkpoint) as Json),
+    properties: {
+      ...(plain(Checkpoint) as { properties: Json }).properties,
+      size: { type: 'integer', minimum: 1, description: "The org tree's size after this seal" },
+      note: { type: 'string', description: 'The signed checkpoint of that size (C2SP signed note)' },
+    },
   },
   ConsistencyProof: {
     type: 'object',

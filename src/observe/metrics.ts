@@ -41,6 +41,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly witnessSubmissions = new Counter({
+    name: 'audit_witness_submissions_total',
+    help: 'Checkpoints sent to a witness, by witness URL and outcome (cosigned, conflict, refused, unreachable)',
+    labelNames: ['witness', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly eventsSealed = new Counter({
     name: 'audit_events_sealed_total',
     help: 'Events covered by the seals this instance wrote',

@@ -4,7 +4,7 @@
  * signed checkpoint note, with the witnesses' cosignature lines as they come). What they mean is told in
  * src/integrity/tiles.ts and src/integrity/org-tree.ts.
  */
-import { getMany, getSource, statusOf, storageFailure, type Store } from './client.ts';
+import { allBuckets, getMany, getSource, statusOf, storageFailure, type Store } from './client.ts';
 import { INTERNAL } from './names.ts';
 
 export type TileRef = { level: number; index: number };
@@ -98,8 +98,8 @@ export async function getTreeHeads(
   }
 }
 
-/** Adds cosignature lines to a head (those it has already are kept once). */
-export async function addCosignatures(
+/** Replaces a head's cosignature lines (the caller merges them with those it had). */
+export async function setCosignatures(
   store: Store,
   orgId: string,
   seq: number,
@@ -110,8 +110,27 @@ export async function addCosignatures(
       index: INTERNAL.treeHeads,
       id: headId(orgId, seq),
       body: { doc: { cosignatures: lines } },
-      retry_on_conflict: 3,
     });
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** Makes every tree head written so far searchable. */
+export async function refreshTreeHeads(store: Store): Promise<void> {
+  try {
+    await store.indices.refresh({ index: INTERNAL.treeHeads });
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
+/** The orgs with a tree head signed at or after `since` (every org with a tree when undefined). */
+export async function orgsWithHeadsSince(store: Store, since?: string): Promise<string[]> {
+  try {
+    const query = since ? { range: { signedAt: { gte: since } } } : { match_all: {} };
+    const buckets = await allBuckets<{ key: { orgId: string } }>(store, INTERNAL.treeHeads, 'orgId', query);
+    return buckets.map((b) => b.key.orgId);
   } catch (err) {
     throw storageFailure(err);
   }

@@ -128,6 +128,14 @@ describe('OpenAPI contract: answers match the served document', function () {
 
     const cps = await call('GET', '/api/v1/audit-logs/integrity/checkpoints', { key: org.keys.owner });
     expect(cps.body.data.length).to.be.greaterThan(0);
+    const note = await call('GET', '/api/v1/audit-logs/integrity/checkpoint', { key: org.keys.owner });
+    const size = Number(String(note.body).split('\n')[1]);
+    expect(size).to.be.greaterThan(0);
+    const consistency = await call('GET', '/api/v1/audit-logs/integrity/consistency', {
+      key: org.keys.owner,
+      query: `from=1&to=${size}`,
+    });
+    expect(consistency.body.to).to.equal(size);
     const badLimit = await call('GET', '/api/v1/audit-logs/integrity/checkpoints', {
       key: org.keys.owner,
       query: 'limit=0',
