@@ -4,12 +4,12 @@
  * an attacker holding the signing key gets no cosignature for a rewritten or rolled-back history.
  */
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_LOG_ORIGIN, PROJECT_ROOT } from '../../src/config.ts';
+import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
 import { sha256 } from '../../src/integrity/leaf.ts';
 import { checkpointText, signNote } from '../../src/integrity/note.ts';
 import { logSigner } from '../../src/integrity/org-tree.ts';
@@ -27,42 +27,9 @@ import {
   type TestOrg,
 } from '../fixtures/read.ts';
 import { independentCheck } from '../independent/tlogcheck.ts';
+import { startWitness } from '../fixtures/witness.ts';
 
 const CHECKPOINT = '/api/v1/audit-logs/integrity/checkpoint';
-
-/** Starts `npm run witness` on a free port; resolves with its URL and printed verifier key. */
-async function startWitness(stateDir: string, logVkey: string) {
-  const tsx = path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  const child = spawn(
-    tsx,
-    [
-      path.join(PROJECT_ROOT, 'scripts', 'witness.ts'),
-      '--state',
-      stateDir,
-      '--port',
-      '0',
-      '--log',
-      `${DEFAULT_LOG_ORIGIN}=${logVkey}`,
-    ],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const started = await new Promise<{ url: string; vkey: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`witness did not start: ${out}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      const vkey = /verifier key: (\S+)/.exec(out)?.[1];
-      if (url && vkey) {
-        clearTimeout(timer);
-        resolve({ url, vkey });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`witness exited ${code}: ${out}`)));
-  });
-  return { ...started, child };
-}
 
 describe('witnesses: cosigned checkpoints, refused rewrites', function () {
   this.timeout(240_000);
