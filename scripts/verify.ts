@@ -41,9 +41,9 @@ function dateFlag(v: string | undefined, name: string): Date | undefined {
 
 function readCheckpoint(file: string): Checkpoint {
   const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  // A proof response carries its checkpoint under "checkpoint"; a checkpoints page under "data".
+  // A proof response carries its seal's checkpoint under "sealCheckpoint"; a checkpoints page under "data".
   const data = json.data;
-  const value = json.checkpoint ?? (Array.isArray(data) ? data[data.length - 1] : json);
+  const value = json.sealCheckpoint ?? (Array.isArray(data) ? data[data.length - 1] : json);
   try {
     return parseCheckpoint(value);
   } catch (err) {
@@ -59,6 +59,7 @@ function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
   console.log(
     `  events: ${events.sealedChecked} sealed events recomputed, ${events.scanned} event documents scanned`,
   );
+  console.log(`  tree:   ${report.treeHeads} signed tree heads recomputed from the seals`);
   if (events.expired > 0) {
     console.log(
       `  expired: ${events.expired} sealed events deleted with their day past AUDIT_RETENTION_DAYS (not a finding)`,
@@ -134,6 +135,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       ...(checkpoint ? { checkpoint } : {}),
       lateGraceMs: sealerOptions(cfg.sealIntervalMs).lateGraceMs,
       retentionDays: cfg.retentionDays,
+      logOrigin: cfg.logOrigin,
       progress,
     });
     progress.finish();

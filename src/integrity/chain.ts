@@ -24,7 +24,9 @@ export type ProblemKind =
   | 'ledger-missing'
   | 'ledger-mismatch'
   | 'sealed-twice'
-  | 'unsealed-late';
+  | 'unsealed-late'
+  | 'tree-head-mismatch'
+  | 'tree-head-bad-signature';
 
 /** One thing that is wrong, named precisely enough to act on. */
 export interface Problem {

@@ -8,10 +8,12 @@
  *  3. the ledger: every entry is in a seal, or legitimately pending — after the sealer's cursor, or waiting
  *     for its event, and not older than the newest seal by more than the late grace. An entry behind the
  *     cursor that no seal lists was dropped from the chain or inserted afterwards;
- *  4. the day indices: every event of the org has a ledger entry and sits in the index the ledger names.
+ *  4. the day indices: every event of the org has a ledger entry and sits in the index the ledger names;
+ *  5. the org tree: every tree head is the tree of the seals' leaves up to it, signed (verify-tree.ts).
  * `since`/`until` narrow steps 2–4 to events accepted in that window; the chain is always checked whole.
  * Memory: 8 bytes per sealed event checked (a set of id hashes for steps 2–3).
  */
+import { DEFAULT_LOG_ORIGIN } from '../config.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { countEvents, dayExists, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
@@ -24,6 +26,7 @@ import { iterateSeals } from './seals.ts';
 import { atOrBefore, type LedgerDoc, type SealCursor } from './ledger.ts';
 import type { PublicKeyInfo } from './signing.ts';
 import { checkSealedEvents, IdHashes, reportSealedTwice } from './verify-sealed.ts';
+import { checkTree } from './verify-tree.ts';
 
 export interface VerifyOptions {
   orgId: string;
@@ -35,6 +38,8 @@ export interface VerifyOptions {
   lateGraceMs: number;
   /** AUDIT_RETENTION_DAYS: a sealed event whose day is this old is gone by design, not deleted by someone. */
   retentionDays?: number;
+  /** AUDIT_LOG_ORIGIN, which names the org's log in its checkpoints. */
+  logOrigin?: string;
   /** The time retention is counted from (tests move it); default now. */
   now?: Date;
   progress?: { setTotal(n: number): void; tick(n?: number): void };
@@ -45,6 +50,8 @@ export interface VerifyReport {
   keyId: string;
   clean: boolean;
   seals: { count: number; firstSeq?: number; lastSeq?: number; checked: number };
+  /** Tree heads checked against the seals. */
+  treeHeads: number;
   events: {
     sealedChecked: number;
     scanned: number;
@@ -81,6 +88,7 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
     keyId: opts.publicKey.keyId,
     clean: false,
     seals: { count: chain.length, firstSeq: chain[0]?.seq, lastSeq: head?.seq, checked: 0 },
+    treeHeads: 0,
     events: { sealedChecked: 0, scanned: 0, pending: 0, expired: 0 },
     ...(head ? { head } : {}),
     problems,
@@ -122,6 +130,13 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   await reportSealedTwice(store, orgId, sealed, inWindow, problems);
   await checkLedger(store, opts, { head, cursor, skipped, sealed }, window, report);
   await checkEvents(store, orgId, window, report, opts.progress);
+  report.treeHeads = await checkTree(
+    store,
+    orgId,
+    opts.publicKey,
+    opts.logOrigin ?? DEFAULT_LOG_ORIGIN,
+    problems,
+  );
   report.clean = problems.length === 0;
   return report;
 }

@@ -13,7 +13,14 @@ import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
 import { uniqueId } from '../helpers.ts';
-import { resealChain, rewriteDayIndex, sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
+import {
+  rebuildOrgTree,
+  resealChain,
+  rewriteDayIndex,
+  sealAll,
+  testKey,
+  uniqueDay,
+} from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
@@ -79,16 +86,6 @@ describe('attacker with the signing key and the database: witness and monitor ca
       await new Promise((r) => setTimeout(r, 200));
     expect(await witnessed()).to.equal(size);
   };
-  /** The attacker rebuilds the org's tree from the (re-sealed) seals: drops it, lets the sealer sign anew. */
-  const rebuildTree = async () => {
-    for (const index of [INTERNAL.tree, INTERNAL.treeHeads])
-      await svc.store.deleteByQuery({
-        index,
-        refresh: true,
-        body: { query: { term: { orgId: org.orgId } } },
-      });
-    await sealAll(svc.ctx, org.orgId);
-  };
 
   before(async () => {
     const probe = await startReadService({ AUDIT_SEALING: 'false' });
@@ -121,7 +118,7 @@ describe('attacker with the signing key and the database: witness and monitor ca
       docs.map((d) => (d.id === firstIds[2] ? { ...d, description: 'nothing happened here' } : d)),
     );
     await resealChain(svc.store, org.orgId, testKey);
-    await rebuildTree();
+    await rebuildOrgTree(svc.ctx, org.orgId);
     // The forged tree grows on, and its newest checkpoint goes to the witness like any other.
     await batch(3, 3);
     const forged = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
@@ -141,7 +138,9 @@ describe('attacker with the signing key and the database: witness and monitor ca
     const state = path.join(dir, 'rollback.json');
     const newest = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
     expect((await monitor(state)).code).to.equal(0);
-    // The attacker removes the newest tree head (and would remove its seal and events): the log goes back.
+    // The attacker's service serves a smaller tree: its sealer no longer heals the tree from the seals, and
+    // the newest head is gone (with its seal and events, in a real rollback).
+    svc.sealer?.halt();
     await svc.store.indices.refresh({ index: INTERNAL.treeHeads });
     const heads = await svc.store.search({
       index: INTERNAL.treeHeads,

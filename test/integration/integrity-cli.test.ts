@@ -9,6 +9,7 @@ import { runScript, type ScriptResult } from '../scripts.ts';
 import {
   ingestSample,
   integrityCtx,
+  rebuildOrgTree,
   resealChain,
   rewriteDayIndex,
   sealAll,
@@ -60,8 +61,11 @@ describe('npm run verify', function () {
     const report = JSON.parse(json.stdout);
     expect(report.problems.map((p: { eventId: string }) => p.eventId)).to.deep.equal([victim]);
 
-    // Re-signed with the (stolen) key, the chain is consistent again; the saved checkpoint still exposes it.
+    // Seals and tree re-signed with the (stolen) key are consistent again; the saved checkpoint still exposes it.
     await resealChain(ctx.store, orgId, testKey);
+    const treeLeft = await verifyCli('--org', orgId);
+    expect(treeLeft.stdout).to.contain('[tree-head-mismatch]');
+    await rebuildOrgTree(ctx, orgId);
     expect((await verifyCli('--org', orgId)).code).to.equal(0);
     const withCp = await verifyCli('--org', orgId, '--checkpoint', saved);
     expect(withCp.code).to.equal(2);
