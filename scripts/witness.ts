@@ -1,6 +1,6 @@
 /** `npm run witness`: a transparency-log witness anyone can run (c2sp.org/tlog-witness, src/witness/). */
 import express from 'express';
-import { parseArgs } from 'node:util';
+import { intFlag, runCli, stringFlag, UsageError } from './lib/cli.ts';
 import { Witness, parseTrustedLog, type TrustedLog } from '../src/witness/witness.ts';
 import { witnessRouter } from '../src/witness/witness-routes.ts';
 
@@ -20,52 +20,47 @@ Options:
   --host <address>  address to listen on (default 127.0.0.1)
   --name <name>     the witness's key name (default localhost/witness-<key hash>)`;
 
-function main(): void {
-  const { values } = parseArgs({
-    strict: true,
-    options: {
-      state: { type: 'string' },
-      log: { type: 'string', multiple: true },
-      port: { type: 'string', default: '3200' },
-      host: { type: 'string', default: '127.0.0.1' },
-      name: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
-  if (!values.state) throw new Error('--state is required');
-  if (!values.log?.length) throw new Error('--log is required: which logs does this witness follow?');
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port must be a port number (got "${values.port}")`);
+const OPTIONS = {
+  state: { type: 'string' },
+  log: { type: 'string', multiple: true },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  name: { type: 'string' },
+} as const;
+
+runCli(HELP, { options: OPTIONS }, async (args) => {
+  const state = stringFlag(args, 'state', true);
+  const specs = (args.log as string[] | undefined) ?? [];
+  if (specs.length === 0) throw new UsageError('--log is required: which logs does this witness follow?');
+  const port = intFlag(args, 'port', { default: 3200, min: 0, max: 65535 });
+  const host = stringFlag(args, 'host') ?? '127.0.0.1';
   const logs = new Map<string, TrustedLog>();
-  for (const spec of values.log) {
-    const { prefix, key } = parseTrustedLog(spec);
-    const log = logs.get(prefix) ?? { prefix, keys: [] };
-    log.keys.push(key);
-    logs.set(prefix, log);
+  for (const spec of specs) {
+    let trusted;
+    try {
+      trusted = parseTrustedLog(spec);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const log = logs.get(trusted.prefix) ?? { prefix: trusted.prefix, keys: [] };
+    log.keys.push(trusted.key);
+    logs.set(trusted.prefix, log);
   }
-  const witness = new Witness(values.state, [...logs.values()], values.name);
+  const witness = new Witness(state, [...logs.values()], stringFlag(args, 'name'));
   const app = express();
   app.disable('x-powered-by');
   app.use(witnessRouter(witness));
-  const server = app.listen(port, values.host, () => {
-    const addr = server.address();
-    const bound = typeof addr === 'object' && addr ? addr.port : port;
-    console.log(`witness ${witness.signer.name} listening on http://${values.host}:${bound}`);
-    console.log(`verifier key: ${witness.verifierKey}`);
+  await new Promise<void>((resolve, reject) => {
+    const server = app.listen(port, host, () => {
+      const addr = server.address();
+      const bound = typeof addr === 'object' && addr ? addr.port : port;
+      console.log(`witness ${witness.signer.name} listening on http://${host}:${bound}`);
+      console.log(`verifier key: ${witness.verifierKey}`);
+      resolve();
+    });
+    server.once('error', reject);
+    const stop = () => server.close(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
   });
-  const stop = () => server.close(() => process.exit(0));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-}
-
-try {
-  main();
-} catch (err) {
-  console.error(`error: ${err instanceof Error ? err.message : String(err)}\n(run with --help for usage)`);
-  process.exitCode = 1;
-}
+});

@@ -5,7 +5,7 @@
  * src/integrity/tiles.ts and src/integrity/org-tree.ts.
  */
 import { allBuckets, getMany, getSource, statusOf, storageFailure, type Store } from './client.ts';
-import { INTERNAL } from './names.ts';
+import { INTERNAL, orgRecordId } from './names.ts';
 
 export type TileRef = { level: number; index: number };
 export type StoredTile = TileRef & { hashes: Buffer };
@@ -23,8 +23,8 @@ export type TreeHead = {
   cosignatures: string[];
 };
 
-const tileId = (orgId: string, t: TileRef) => `${orgId}:${t.level}:${t.index}`;
-const headId = (orgId: string, seq: number) => `${orgId}:${String(seq).padStart(12, '0')}`;
+const tileId = (orgId: string, t: TileRef) => orgRecordId(orgId, `${t.level}:${t.index}`);
+const headId = (orgId: string, seq: number) => orgRecordId(orgId, String(seq).padStart(12, '0'));
 
 /** The stored tiles among `refs`, keyed `<level>/<index>` (absent ones are left out). */
 export async function getTiles(store: Store, orgId: string, refs: TileRef[]): Promise<Map<string, Buffer>> {

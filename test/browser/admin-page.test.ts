@@ -356,7 +356,7 @@ describe('admin page (browser)', function () {
     const cases = [
       [[entry], proof],
       [[{ ...entry, resourceName: 'Vault' }], proof],
-      [[entry], { ...proof, checkpoint: { ...proof.checkpoint, seq: proof.checkpoint.seq + 1 } }],
+      [[entry], { ...proof, sealCheckpoint: { ...proof.sealCheckpoint, seq: proof.sealCheckpoint.seq + 1 } }],
     ];
     const results = await page.evaluate(
       async ([module, cases, key]) => {

@@ -62,7 +62,7 @@ function proofFor(events: StoredEvent[], at: number) {
     leafIndex: at,
     treeSize: events.length,
     auditPath: auditPath(leaves, at),
-    checkpoint,
+    sealCheckpoint: checkpoint,
   };
 }
 
@@ -111,7 +111,7 @@ describe('admin page: the browser proof check', () => {
   it('finds a changed checkpoint, signature or key a mismatch', async () => {
     const events = Array.from({ length: 3 }, (_, i) => stored(i));
     const proof = viaJson(proofFor(events, 1));
-    const cp = proof.checkpoint;
+    const cp = proof.sealCheckpoint;
     const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
     for (const checkpoint of [
       { ...cp, sealedAt: '2026-01-11T00:00:00.000Z' },
@@ -119,7 +119,7 @@ describe('admin page: the browser proof check', () => {
       { ...cp, signature: flip(cp.signature) },
       { ...cp, signature: 'AAAA' },
     ]) {
-      const answer = await checkSealed([proof.entry], { ...proof, checkpoint }, publicKey);
+      const answer = await checkSealed([proof.entry], { ...proof, sealCheckpoint: checkpoint }, publicKey);
       expect(answer.state, JSON.stringify(checkpoint)).to.equal('mismatch');
     }
     const other = signingKeyFromPem((await import('../../src/integrity/signing.ts')).generateSigningKeyPem());
@@ -127,7 +127,7 @@ describe('admin page: the browser proof check', () => {
     expect((await checkSealed([proof.entry], proof, otherKey)).state).to.equal('mismatch');
     // Re-signed by someone else's key (database access, not the service's key): still a mismatch.
     const resigned = signCheckpoint(cp, other);
-    expect((await checkSealed([proof.entry], { ...proof, checkpoint: resigned }, publicKey)).state).to.equal(
+    expect((await checkSealed([proof.entry], { ...proof, sealCheckpoint: resigned }, publicKey)).state).to.equal(
       'mismatch',
     );
     expect((await checkSealed([proof.entry], { ...proof, treeSize: 4 }, publicKey)).state).to.equal(

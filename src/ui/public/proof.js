@@ -106,7 +106,7 @@ const unchecked = (reason) => ({ state: 'unchecked', reason });
  */
 export async function checkSealed(entries, proof, publicKey) {
   if (!globalThis.crypto?.subtle) return unchecked('the browser offers no WebCrypto here (needs https)');
-  const cp = proof?.checkpoint ?? {};
+  const cp = proof?.sealCheckpoint ?? {};
   const path = proof?.auditPath;
   if (
     !HEX32.test(proof?.storedHash ?? '') ||

@@ -153,7 +153,7 @@ export function showIntegrity(cell, proof, check) {
     );
     return;
   }
-  const { seq, sealedAt } = proof.checkpoint ?? {};
+  const { seq, sealedAt } = proof.sealCheckpoint ?? {};
   if (check?.state === 'verified') {
     cell.append(
       el('span', { class: 'pill pill-ok' }, 'Sealed'),
