@@ -36,7 +36,11 @@ function parseVkey(vkey) {
   const m = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/]+=*)$/.exec(vkey);
   const raw = m && Buffer.from(m[3], 'base64');
   if (!m || raw.length !== 33) throw new Error(`not a verifier key: ${vkey}`);
-  if (sha256(Buffer.from(`${m[1]}\n`), raw).subarray(0, 4).toString('hex') !== m[2])
+  if (
+    sha256(Buffer.from(`${m[1]}\n`), raw)
+      .subarray(0, 4)
+      .toString('hex') !== m[2]
+  )
     throw new Error(`verifier key ${m[1]}: the key id does not match`);
   const key = crypto.createPublicKey({
     key: { kty: 'OKP', crv: 'Ed25519', x: raw.subarray(1).toString('base64url') },
@@ -99,7 +103,13 @@ if (saved) {
   let ok = false;
   if (size >= saved.size) {
     const { proof } = await api(`/integrity/consistency?from=${saved.size}&to=${size}`);
-    ok = consistent(saved.size, size, proof.map((h) => Buffer.from(h, 'base64')), oldRoot, root);
+    ok = consistent(
+      saved.size,
+      size,
+      proof.map((h) => Buffer.from(h, 'base64')),
+      oldRoot,
+      root,
+    );
   }
   if (!ok) {
     console.error(

@@ -127,9 +127,9 @@ describe('admin page: the browser proof check', () => {
     expect((await checkSealed([proof.entry], proof, otherKey)).state).to.equal('mismatch');
     // Re-signed by someone else's key (database access, not the service's key): still a mismatch.
     const resigned = signCheckpoint(cp, other);
-    expect((await checkSealed([proof.entry], { ...proof, sealCheckpoint: resigned }, publicKey)).state).to.equal(
-      'mismatch',
-    );
+    expect(
+      (await checkSealed([proof.entry], { ...proof, sealCheckpoint: resigned }, publicKey)).state,
+    ).to.equal('mismatch');
     expect((await checkSealed([proof.entry], { ...proof, treeSize: 4 }, publicKey)).state).to.equal(
       'mismatch',
     );
