@@ -9,7 +9,7 @@ import * as D from '../directory/schemas.ts';
 import { AuditEntry, EventInput, ID_PATTERN } from '../events/schema.ts';
 import { MAX_EVENTS } from '../ingest/routes.ts';
 import { Checkpoint } from '../integrity/checkpoint.ts';
-import { CheckpointQuery, ConsistencyQuery, SignedCheckpointQuery } from '../integrity/routes.ts';
+import { CheckpointQuery, ConsistencyQuery, ProofQuery, SignedCheckpointQuery } from '../integrity/routes.ts';
 import { ExportQuery, FacetsQuery, HistogramQuery } from '../query/page-routes.ts';
 import { ListQuery } from '../query/params.ts';
 import { StreamQuery } from '../stream/params.ts';
@@ -428,8 +428,17 @@ export function openApiDocument(): Json {
         operationId: 'getProof',
         summary: 'What proves one entry offline (audit path and signed checkpoint), or pending until sealed',
         tag: 'integrity',
-        parameters: [eventIdParam],
-        ok: { 200: { description: 'The proof, or { status: "pending" }', schema: ref('Proof') } },
+        parameters: [eventIdParam, ...queryParams(ProofQuery)],
+        ok: {
+          200: {
+            description:
+              'The proof, or { status: "pending" }; with format=tlog-proof the c2sp.org/tlog-proof@v1 text',
+            content: {
+              'application/json': { schema: ref('Proof') },
+              'text/plain; charset=utf-8': { schema: { type: 'string' } },
+            },
+          },
+        },
         errors: [...PUBLIC_ERRORS, 404],
       }),
     },

@@ -22,7 +22,7 @@ import { checkpointsAfter } from '../store/seals.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
 import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHead } from '../store/tree.ts';
 import { checkpointOf } from './checkpoint.ts';
-import { leafOfEvent } from './leaf.ts';
+import { canonical, leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
 import { addSignatureLines } from './note.ts';
 import { logVerifierKey, proveConsistency, proveInclusion } from './org-tree.ts';
@@ -59,6 +59,28 @@ const parseSignedCheckpointQuery = queryParser(SignedCheckpointQuery, { hints: {
 const parseConsistencyQuery = queryParser(ConsistencyQuery, {
   hints: { from: sizeHint('from'), to: sizeHint('to') },
 });
+
+export const ProofQuery = Type.Object(
+  { format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('tlog-proof')])) },
+  { additionalProperties: false },
+);
+const parseProofQuery = queryParser(ProofQuery, {
+  hints: { format: (given) => `format must be "json" or "tlog-proof" (got "${given}").` },
+});
+
+/**
+ * A c2sp.org/tlog-proof@v1: the entry and its storedHash (what recomputes the leaf) as the `extra` line,
+ * base64 of their canonical JSON, then the index, the inclusion path and the checkpoint note.
+ */
+function tlogProof(extra: unknown, tree: { index: number; inclusion: string[]; checkpoint: string }): string {
+  const lines = [
+    'c2sp.org/tlog-proof@v1',
+    `extra ${Buffer.from(canonical(extra)).toString('base64')}`,
+    `index ${tree.index}`,
+    ...tree.inclusion,
+  ];
+  return `${lines.join('\n')}\n\n${tree.checkpoint}`;
+}
 
 /** A head's checkpoint note with the witnesses' cosignatures it has gathered. */
 const noteOf = (head: TreeHead) => addSignatureLines(head.note, head.cosignatures ?? []);
@@ -149,7 +171,7 @@ export function integrityRouter(ctx: AppContext): Router {
   });
 
   router.get('/:id/proof', auth, async (req, res) => {
-    noQuery(req.query as Record<string, unknown>);
+    const { format } = parseProofQuery(req.query as Record<string, unknown>);
     const id = String(req.params.id);
     if (!EVENT_ID.test(id)) {
       throw errors.invalidParam('id', 'id must be an event id: 1 to 128 of A-Z a-z 0-9 _ . : -');
@@ -162,7 +184,12 @@ export function integrityRouter(ctx: AppContext): Router {
     if (!event || event.orgId !== scope.orgId) throw notFound();
     if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
     const where = await locateEntry(ctx.store, entry);
+    const notSealed = () =>
+      errors.notFound(
+        `A tlog-proof of entry "${id}" (it is not sealed into the org tree yet; try again shortly)`,
+      );
     if (where === 'pending') {
+      if (format === 'tlog-proof') throw notSealed();
       res.json({ status: 'pending', id });
       return;
     }
@@ -175,12 +202,18 @@ export function integrityRouter(ctx: AppContext): Router {
     const orgId = scope.orgId;
     // The entry and storedHash as stored now; the leaf and path as sealed. A changed entry fails its check.
     const { storedHash } = leafOfEvent(event);
+    const tree = await inOrgTree(orgId, seal.seq, seal.count, leafIndex);
+    if (format === 'tlog-proof') {
+      if (tree.index === undefined) throw notSealed();
+      res.type('text/plain; charset=utf-8').send(tlogProof({ entry: toEntry(event), storedHash }, tree));
+      return;
+    }
     res.json({
       status: 'sealed',
       entry: toEntry(event),
       storedHash,
       leaf: seal.leaves[leafIndex],
-      ...(await inOrgTree(orgId, seal.seq, seal.count, leafIndex)),
+      ...tree,
       // The proof within the seal's own batch: kept while clients move to the org tree (docs/api.md).
       leafIndex,
       treeSize: seal.count,

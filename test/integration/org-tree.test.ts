@@ -4,7 +4,12 @@
  * inclusion in the newest, all through the API.
  */
 import { expect } from 'chai';
-import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DEFAULT_LOG_ORIGIN, PROJECT_ROOT } from '../../src/config.ts';
 import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
@@ -137,6 +142,46 @@ describe('integrity: one tree per org, checked by an independent implementation'
     const listed = (await get(svc.url, '/api/v1/audit-logs/integrity/checkpoints', org.keys.owner)).body.data;
     expect(listed.map((c: { size: number }) => c.size).at(-1)).to.equal(to);
     expect(listed.at(-1).note).to.equal(newest);
+  });
+
+  it('gives a proof as a c2sp.org/tlog-proof that the customer script checks, and refuses it when edited', async () => {
+    const id = (await get(svc.url, '/api/v1/audit-logs?limit=1', org.keys.owner)).body.data[0].id;
+    const r = await get(svc.url, `/api/v1/audit-logs/${id}/proof?format=tlog-proof`, org.keys.owner);
+    expect(r.status).to.equal(200);
+    expect(r.headers.get('content-type')).to.equal('text/plain; charset=utf-8');
+    const json = (await get(svc.url, `/api/v1/audit-logs/${id}/proof`, org.keys.owner)).body;
+    const [head, note] = [r.text.slice(0, r.text.indexOf('\n\n')), r.text.slice(r.text.indexOf('\n\n') + 2)];
+    const [magic, extra, index, ...inclusion] = head.split('\n');
+    expect(magic).to.equal('c2sp.org/tlog-proof@v1');
+    expect(JSON.parse(Buffer.from(extra!.slice('extra '.length), 'base64').toString())).to.deep.equal({
+      entry: json.entry,
+      storedHash: json.storedHash,
+    });
+    expect(index).to.equal(`index ${json.index}`);
+    expect(inclusion).to.deep.equal(json.inclusion);
+    expect(note).to.equal(json.checkpoint);
+
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tlog-proof-'));
+    fs.writeFileSync(path.join(dir, 'p.tlog-proof'), r.text);
+    const edited = { entry: { ...json.entry, description: 'edited' }, storedHash: json.storedHash };
+    fs.writeFileSync(
+      path.join(dir, 'edited.tlog-proof'),
+      r.text.replace(extra!, `extra ${Buffer.from(JSON.stringify(edited)).toString('base64')}`),
+    );
+    fs.writeFileSync(path.join(dir, 'key.json'), JSON.stringify({ verifierKey: vkey }));
+    const run = (file: string) =>
+      promisify(execFile)('node', [
+        path.join(PROJECT_ROOT, 'examples', 'verify-proof.mjs'),
+        path.join(dir, file),
+        path.join(dir, 'key.json'),
+      ]).then(
+        (ok) => ok.stdout,
+        (err: { stderr: string }) => err.stderr,
+      );
+    expect(await run('p.tlog-proof')).to.contain(`entry ${id} is leaf ${json.index} of`);
+    expect(await run('edited.tlog-proof')).to.contain('the entry is not the one that was sealed');
+    const bad = await get(svc.url, `/api/v1/audit-logs/${id}/proof?format=xml`, org.keys.owner);
+    expect(bad.body).to.include({ code: 'invalid_parameter', param: 'format' });
   });
 
   it('names the parameter of a consistency or checkpoint request it cannot answer', async () => {
