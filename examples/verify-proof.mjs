@@ -100,8 +100,9 @@ for (const p of proof.inclusion.map((h) => Buffer.from(h, 'base64'))) {
   fn = Math.floor(fn / 2);
   sn = Math.floor(sn / 2);
 }
+// A changed entry gives another leaf, which the path then leads to another root.
 if (sn !== 0 || r.toString('base64') !== rootB64)
-  throw new Error('the inclusion path does not lead to the root');
+  throw new Error('the entry is not the one that was sealed: its inclusion path does not lead to the root');
 
 console.log(
   `entry ${proof.entry.id} is leaf ${proof.index} of ${origin} at size ${size}, signed by ${log.name}` +

@@ -12,19 +12,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { PROJECT_ROOT } from '../../src/config.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
-import { uniqueId } from '../helpers.ts';
-import {
-  rebuildOrgTree,
-  resealChain,
-  rewriteDayIndex,
-  sealAll,
-  testKey,
-  uniqueDay,
-} from '../fixtures/integrity.ts';
+import { rebuildOrgTree, resealChain, rewriteDayIndex, testKey, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
-  ingest,
+  ingestSealed,
   startReadService,
   type ReadService,
   type TestOrg,
@@ -43,21 +35,8 @@ describe('attacker with the signing key and the database: witness and monitor ca
   const day = uniqueDay();
   const firstIds: string[] = [];
 
-  const batch = async (n: number, hour: number) => {
-    const ids = Array.from({ length: n }, (_, i) => uniqueId(`evt${hour}_${i}`));
-    await ingest(
-      svc.ctx,
-      org.orgId,
-      ids.map((id, i) => ({
-        id,
-        action: 'workflow.updated',
-        resourceType: 'workflow',
-        createdAt: `${day}T${String(hour).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}.000Z`,
-      })),
-    );
-    await sealAll(svc.ctx, org.orgId);
-    return ids;
-  };
+  const batch = (n: number, hour: number) => ingestSealed(svc.ctx, org.orgId, day, n, hour);
+
   const monitor = (state: string) =>
     promisify(execFile)('node', [
       path.join(PROJECT_ROOT, 'examples', 'monitor.mjs'),

@@ -252,7 +252,7 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     expect(proof.status).to.equal('sealed');
 
     // The attacker holds the proof: the org, the storedHash, and acceptedAt within the checkpoint's span.
-    const { orgId, firstAcceptedAt, lastAcceptedAt } = proof.checkpoint;
+    const { orgId, firstAcceptedAt, lastAcceptedAt } = proof.sealCheckpoint;
     const [first, last] = [Date.parse(firstAcceptedAt), Date.parse(lastAcceptedAt)];
     expect(last - first).to.be.below(60_000);
     const search = (extra: object) => {
@@ -328,7 +328,13 @@ describe('integrity API: public key, checkpoints, proofs', function () {
     expect(proof.storedHash).to.equal(storedHash);
     expect(leafHashOf(proof.entry, proof.storedHash)).to.equal(proof.leaf);
     expect(
-      verifyInclusion(proof.leaf, proof.leafIndex, proof.treeSize, proof.auditPath, proof.checkpoint.root),
+      verifyInclusion(
+        proof.leaf,
+        proof.leafIndex,
+        proof.treeSize,
+        proof.auditPath,
+        proof.sealCheckpoint.root,
+      ),
     ).to.equal(true);
   });
 

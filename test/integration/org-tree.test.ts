@@ -14,12 +14,11 @@ import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
-import { uniqueId } from '../helpers.ts';
-import { sealAll, uniqueDay } from '../fixtures/integrity.ts';
+import { rebuildOrgTree, sealAll, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
-  ingest,
+  ingestSealed,
   startReadService,
   type ReadService,
   type TestOrg,
@@ -35,17 +34,8 @@ describe('integrity: one tree per org, checked by an independent implementation'
   let vkey: string;
   const day = uniqueDay();
 
-  const batch = async (n: number, hour: number) => {
-    const events = Array.from({ length: n }, (_, i) => ({
-      id: uniqueId(`evt${hour}_${i}`),
-      action: 'workflow.updated',
-      resourceType: 'workflow',
-      createdAt: `${day}T${String(hour).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}.000Z`,
-    }));
-    await ingest(svc.ctx, org.orgId, events);
-    await sealAll(svc.ctx, org.orgId);
-    return events.map((e) => e.id);
-  };
+  const batch = (n: number, hour: number) => ingestSealed(svc.ctx, org.orgId, day, n, hour);
+
   const lines = (note: string) => note.split('\n');
   /** Every leaf of the org in seal order, read from the seals themselves, with the event ids. */
   const allLeaves = async (ids: string[] = []) => {
@@ -199,12 +189,7 @@ describe('integrity: one tree per org, checked by an independent implementation'
   it('builds the same tree again for an org sealed before trees existed, and after an interrupted append', async () => {
     const before = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
     // As the store was before this feature: seals, and no tree.
-    for (const index of [INTERNAL.tree, INTERNAL.treeHeads])
-      await svc.store.deleteByQuery({
-        index,
-        refresh: true,
-        body: { query: { term: { orgId: org.orgId } } },
-      });
+    await rebuildOrgTree(svc.ctx, org.orgId, { seal: false });
     expect((await get(svc.url, CHECKPOINT, org.keys.owner)).status).to.equal(404);
     await sealAll(svc.ctx, org.orgId);
     expect((await get(svc.url, CHECKPOINT, org.keys.owner)).text).to.equal(before);

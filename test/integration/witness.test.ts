@@ -16,12 +16,11 @@ import { logSigner } from '../../src/integrity/org-tree.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { appendToTiles, nodesFromTiles, tileKey } from '../../src/integrity/tiles.ts';
 import { consistencyProof, treeRoot } from '../../src/integrity/tree.ts';
-import { uniqueId } from '../helpers.ts';
-import { sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
+import { testKey, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
-  ingest,
+  ingestSealed,
   startReadService,
   type ReadService,
   type TestOrg,
@@ -40,19 +39,8 @@ describe('witnesses: cosigned checkpoints, refused rewrites', function () {
   const day = uniqueDay();
   const state = fs.mkdtempSync(path.join(os.tmpdir(), 'witness-'));
 
-  const batch = async (n: number, hour: number) => {
-    await ingest(
-      svc.ctx,
-      org.orgId,
-      Array.from({ length: n }, (_, i) => ({
-        id: uniqueId(`evt${hour}_${i}`),
-        action: 'workflow.updated',
-        resourceType: 'workflow',
-        createdAt: `${day}T${String(hour).padStart(2, '0')}:00:${String(i % 60).padStart(2, '0')}.000Z`,
-      })),
-    );
-    await sealAll(svc.ctx, org.orgId);
-  };
+  const batch = (n: number, hour: number) => ingestSealed(svc.ctx, org.orgId, day, n, hour);
+
   /** Polls the checkpoint until the witness's cosignature is on it at `size` (or the newest size). */
   const cosigned = async (size?: number): Promise<string> => {
     for (let i = 0; i < 100; i++) {
