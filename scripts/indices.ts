@@ -2,6 +2,7 @@
 import { formatTable, runCli, stringFlag } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { explainIndex, listDayIndices, type DayIndexInfo } from '../src/lifecycle/indices.ts';
+import { retentionInEffect, type RetentionInEffect } from '../src/lifecycle/retention-setting.ts';
 import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run indices [-- --json] [--pattern P | --explain <index>]
@@ -12,14 +13,16 @@ Lists the audit day indices (audit-logs-YYYY.MM.DD), oldest first, with a totals
   sealed (all events in a tamper-evidence seal, or how many are still pending).
 
 The lifecycle comes from the ISM plugin's explain API where the cluster has it; otherwise from the rules
-the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS; see docs/operations.md "Lifecycle").
+the service's lifecycle sweep applies (AUDIT_SEAL_AFTER_DAYS, and the retention in effect: the one stored in
+the cluster by npm run retention, else AUDIT_RETENTION_DAYS; see docs/operations.md "Lifecycle").
 
 Options:
   --pattern P        only these indices (e.g. "audit-logs-2024.*"; default audit-logs-*)
   --explain <index>  explain one index's lifecycle (ISM's explain answer, or the sweep's reasoning)
   --json             machine-readable output (an array; with --explain, one object)
 
-Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS.`;
+Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS (only
+while the cluster stores no retention).`;
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -57,11 +60,21 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+function describeRetention(r: RetentionInEffect, sealAfterDays: number): string {
+  const where =
+    r.source === 'cluster'
+      ? `stored in the cluster, set ${r.changedAt?.slice(0, 10) ?? ''} with npm run retention`
+      : 'AUDIT_RETENTION_DAYS: nothing stored in the cluster yet';
+  return `Retention: ${r.days} days (${where}); write block after ${sealAfterDays} days (AUDIT_SEAL_AFTER_DAYS).`;
+}
+
 runCli(HELP, { options: OPTIONS }, async (args) => {
-  const cfg = loadConfig();
+  const env = loadConfig();
   const explain = stringFlag(args, 'explain');
-  const { store, close } = await connectForScript(cfg);
+  const { store, close } = await connectForScript(env);
   try {
+    const retention = await retentionInEffect(store, env);
+    const cfg = { ...env, retentionDays: retention.days };
     if (explain) {
       const out = await explainIndex(store, cfg, explain);
       if (args.json) console.log(JSON.stringify(out, null, 2));
@@ -103,6 +116,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
     console.log(
       `\nLifecycle by ${list[0]!.lifecycle.source === 'ism' ? 'the ISM plugin' : 'the service sweep (no ISM plugin)'}.`,
     );
+    console.log(describeRetention(retention, cfg.sealAfterDays));
   } finally {
     await close();
   }

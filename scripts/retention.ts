@@ -7,26 +7,29 @@ import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run retention -- --days N [--dry-run] [--yes] [--json]
 
-Changes how long audit day indices are kept. First shows what it will do: the day indices the new
-retention deletes now (and those past the seal age it write-blocks on the way), and the lifecycle policy
-with its new ages. Then, once confirmed, applies it:
+Changes how long audit day indices are kept, for the whole cluster. First shows what it will do: the day
+indices the new retention deletes now (and those past the seal age it write-blocks on the way), and the
+lifecycle policy with its new ages. Then, once confirmed, applies it:
+  - stores it in the cluster: every service instance uses it from its next lifecycle sweep (at most
+    AUDIT_LIFECYCLE_SWEEP_SECONDS later), every script (indices, verify, seed, ...) from its next run;
   - to the ISM policy, where the cluster has the index-management plugin (existing indices are moved to
     the new policy version);
   - to the existing indices, by running the service's lifecycle sweep with the new retention (it ages
     indices by the day in their name, so back-filled old days go too).
-Deleted indices are gone for good.
+Deleted indices are gone for good; npm run verify counts their events as expired, never as problems.
 
-The running service reads AUDIT_RETENTION_DAYS once at start and re-applies the policy from it, so set
-AUDIT_RETENTION_DAYS=N for the service as well (and restart it); otherwise it goes on with the old value.
+The retention stored in the cluster wins over AUDIT_RETENTION_DAYS, which is only used while nothing is
+stored. npm run indices prints the retention in effect and where it comes from.
 
 Options:
   --days N     the new retention in days (required; larger than AUDIT_SEAL_AFTER_DAYS)
-  --pattern P  only these day indices (e.g. "audit-logs-2024.*"; default all: audit-logs-*)
+  --pattern P  only these day indices (e.g. "audit-logs-2024.*"; default all: audit-logs-*); the new
+               retention is stored for all of them all the same
   --dry-run    only show what would happen
   --yes        apply without asking (needed when stdin is not a terminal)
   --json       print the plan (and the result) as JSON
 
-Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SEAL_AFTER_DAYS, AUDIT_RETENTION_DAYS.`;
+Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SEAL_AFTER_DAYS.`;
 
 function describePlan(plan: RetentionPlan): string {
   const lines = [
@@ -103,8 +106,8 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         `. ISM policy: ${policy?.action ?? 'n/a'}` +
         (result.ismIndicesUpdated !== undefined ? ` (${result.ismIndicesUpdated} indices moved to it)` : '') +
         '.\n' +
-        `Now set AUDIT_RETENTION_DAYS=${days} for the service and restart it: it reads the retention once at ` +
-        'start, and with the old value its sweep and policy go on with the old retention.',
+        `The retention of ${days} days is stored in the cluster: every service instance applies it from its ` +
+        'next lifecycle sweep, every script from its next run.',
     );
   } finally {
     await close();

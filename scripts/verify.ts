@@ -7,6 +7,7 @@ import { sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
 import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
 import { getOrg } from '../src/directory/orgs.ts';
+import { retentionInEffect } from '../src/lifecycle/retention-setting.ts';
 import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run verify -- --org <orgId> [--since ISO] [--until ISO] [--checkpoint <file>]
@@ -27,6 +28,9 @@ Options:
   --public-key <file>       verify against this PEM public key instead of the service's own signing key
                             (AUDIT_SIGNING_KEY, else AUDIT_STATE_DIR/signing-key.pem)
   --json                    print the report as JSON
+
+Sealed events deleted with their day by retention (the retention stored in the cluster, see npm run
+retention) are counted as expired, not as problems.
 
 Exit status: 0 clean; 2 problems found; 1 the check could not run (usage, connection).
 Environment: OPENSEARCH_URL (else the running local engine), AUDIT_SIGNING_KEY, AUDIT_STATE_DIR.`;
@@ -62,7 +66,7 @@ function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
   console.log(`  tree:   ${report.treeHeads} signed tree heads recomputed from the seals`);
   if (events.expired > 0) {
     console.log(
-      `  expired: ${events.expired} sealed events deleted with their day past AUDIT_RETENTION_DAYS (not a finding)`,
+      `  expired: ${events.expired} sealed events deleted with their day by retention (not a finding)`,
     );
   }
   if (events.pending > 0) {
@@ -134,7 +138,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       ...(until ? { until } : {}),
       ...(checkpoint ? { checkpoint } : {}),
       lateGraceMs: sealerOptions(cfg.sealIntervalMs).lateGraceMs,
-      retentionDays: cfg.retentionDays,
+      retention: await retentionInEffect(conn.store, cfg),
       logOrigin: cfg.logOrigin,
       progress,
     });

@@ -19,7 +19,7 @@
 import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { StoreUnavailable } from '../errors.ts';
-import { dayAgeDays } from '../lifecycle/age.ts';
+import { pastRetention, retentionInEffect } from '../lifecycle/retention-setting.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
@@ -301,9 +301,10 @@ async function unfinished(
         );
 
   const missing: { p: Pending; entry: LedgerEntry }[] = [];
+  const retention = events.includes(undefined) ? await retentionInEffect(ctx.store, ctx.cfg) : undefined;
   withEntry.forEach((w, k) => {
     // Past retention the day is gone: the event may have existed, and its index must not be re-created.
-    const expired = dayAgeDays(new Date(w.entry.createdAt), new Date()) >= ctx.cfg.retentionDays;
+    const expired = retention && pastRetention(retention, new Date(w.entry.createdAt), new Date());
     if (events[k] === undefined && !expired) missing.push(w);
     else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
   });

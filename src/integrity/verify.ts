@@ -19,7 +19,7 @@ import type { Store } from '../store/client.ts';
 import { countEvents, dayExists, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
 import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
-import { dayAgeDays } from '../lifecycle/age.ts';
+import { pastRetention, type RetentionInEffect } from '../lifecycle/retention-setting.ts';
 import { checkChain, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { iterateSeals } from './seals.ts';
@@ -36,8 +36,11 @@ export interface VerifyOptions {
   checkpoint?: Checkpoint;
   /** Same meaning as the sealer's option: older unsealed entries are findings, younger ones pending. */
   lateGraceMs: number;
-  /** AUDIT_RETENTION_DAYS: a sealed event whose day is this old is gone by design, not deleted by someone. */
-  retentionDays?: number;
+  /**
+   * The retention in effect (lifecycle/retention-setting.ts): a sealed event of a day past it, or of a day
+   * retention has deleted, whose day is gone, was deleted by design, not by someone.
+   */
+  retention?: Pick<RetentionInEffect, 'days' | 'deletedThrough'>;
   /** AUDIT_LOG_ORIGIN, which names the org's log in its checkpoints. */
   logOrigin?: string;
   /** The time retention is counted from (tests move it); default now. */
@@ -103,13 +106,12 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   opts.progress?.setTotal(chain.filter(inWindow).reduce((n, s) => n + s.count, 0) + ledgerTotal + eventTotal);
 
   const now = opts.now ?? new Date();
-  // Gone by retention: its day is past AUDIT_RETENTION_DAYS and its day name no longer exists (a day
-  // deleted, or its alias removed from its month). A younger day, or a day still there, is a finding.
+  // Gone by retention: its day is past the retention (or one retention deleted) and its day name no longer
+  // exists (a day deleted, or its alias removed from its month). A younger day, or a day still there, is a
+  // finding.
   const gone = new Map<string, Promise<boolean>>();
   const expired = async (createdAt: string, index: string) => {
-    if (opts.retentionDays === undefined || dayAgeDays(new Date(createdAt), now) < opts.retentionDays) {
-      return false;
-    }
+    if (!opts.retention || !pastRetention(opts.retention, new Date(createdAt), now)) return false;
     if (!gone.has(index))
       gone.set(
         index,

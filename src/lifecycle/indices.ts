@@ -227,7 +227,7 @@ export async function explainIndex(
     reasons.push(
       `The index holds ${info.day}; it is ${age} day(s) old (counted from the start of that UTC day).`,
       `Rules: write block + force merge at ${cfg.sealAfterDays} day(s) (AUDIT_SEAL_AFTER_DAYS), delete at ` +
-        `${cfg.retentionDays} day(s) (AUDIT_RETENTION_DAYS).`,
+        `${cfg.retentionDays} day(s) (the retention in effect: npm run retention shows where it is set).`,
       info.lifecycle.state === 'hot'
         ? Date.parse(info.lifecycle.nextStepAt!) <= now.getTime()
           ? 'It is hot (writable) but past the seal age: the next sweep write-blocks and force-merges it.'

@@ -1,8 +1,8 @@
 /**
- * Changing retention (`npm run retention`): what a new AUDIT_RETENTION_DAYS would delete now, and applying it
- * at once — to the ISM policy where the plugin exists, and to the existing day indices through the same sweep
- * the service runs. The service itself reads AUDIT_RETENTION_DAYS once at start (and re-applies the ISM policy
- * from it), so the operator must also set that variable, or the service keeps the old retention.
+ * Changing retention (`npm run retention`): what a new retention would delete now, and applying it at once —
+ * stored in the cluster first (retention-setting.ts: every instance's next sweep and every script reads it),
+ * then to the ISM policy where the plugin exists, and to the existing day indices through the same sweep the
+ * service runs.
  */
 import type { Config } from '../config.ts';
 import { applyTemplates, desiredPolicy, hasIsm, type Change } from '../store/bootstrap.ts';
@@ -10,6 +10,7 @@ import type { Store } from '../store/client.ts';
 import { ismChangePolicy } from '../store/indices.ts';
 import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID } from '../store/names.ts';
 import { checkIndexPattern, listDayIndices, type DayIndexInfo } from './indices.ts';
+import { retentionInEffect, storeRetention } from './retention-setting.ts';
 import { sweepLifecycle, type SweepReport } from './sweep.ts';
 
 export interface RetentionPlan {
@@ -60,7 +61,7 @@ export async function planRetention(
   };
   return {
     retentionDays,
-    previousRetentionDays: cfg.retentionDays,
+    previousRetentionDays: (await retentionInEffect(store, cfg)).days,
     sealAfterDays: cfg.sealAfterDays,
     deleteNow: all.filter((i) => i.lifecycle.source === 'sweep' && i.lifecycle.state === 'delete'),
     // Hot past the seal age: the same sweep write-blocks them.
@@ -96,6 +97,8 @@ export async function applyRetention(
 ): Promise<RetentionResult> {
   const next = withRetention(cfg, retentionDays);
   const pattern = checkIndexPattern(opts.pattern ?? AUDIT_INDEX_PATTERN);
+  // Stored first: should a later step fail, the service's next sweep finishes the job with the new value.
+  await storeRetention(store, retentionDays);
   const changes = await applyTemplates(store, next);
   let ismIndicesUpdated: number | undefined;
   if (changes.some((c) => c.kind === 'ISM policy' && c.action !== 'skipped')) {

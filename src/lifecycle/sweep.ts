@@ -20,6 +20,7 @@ import {
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
 import { sweepMonths } from './consolidate.ts';
+import { recordRetentionDeletes, retentionInEffect } from './retention-setting.ts';
 import type { Logger } from '../observe/log.ts';
 
 export interface SweepAction {
@@ -56,7 +57,17 @@ export async function sweepLifecycle(
   const pattern = opts.pattern ?? AUDIT_INDEX_PATTERN;
   const names = await openIndexNames(store, pattern);
   const blocked = await writeBlockedIndices(store, pattern, { ignoreMissing: true });
+  const months = await monthIndices(store, pattern);
   const report: SweepReport = { checked: 0, actions: [] };
+  // Recorded before anything is deleted: a day gone by retention must never read as tampering to verify,
+  // even after a crash mid-sweep or a later, longer retention.
+  await recordRetentionDeletes(
+    store,
+    [...names, ...months.flatMap((m) => m.days)].filter((i) => {
+      const day = dayOfIndex(i);
+      return day !== undefined && dayAgeDays(day, now) >= cfg.retentionDays;
+    }),
+  );
 
   for (const index of names.sort()) {
     const day = dayOfIndex(index);
@@ -84,7 +95,7 @@ export async function sweepLifecycle(
   report.actions.push(
     ...(await sweepMonths(
       store,
-      await monthIndices(store, pattern),
+      months,
       names.filter((i) => !deleted.has(i)),
       sealed,
       cfg,
@@ -96,8 +107,9 @@ export async function sweepLifecycle(
 }
 
 /**
- * Runs the sweep every `everyMs` in the background (never two at once); `stop()` waits for a running one,
- * which gives up a month consolidation between two day copies.
+ * Runs the sweep every `lifecycleSweepMs` in the background (never two at once); `stop()` waits for a running
+ * one, which gives up a month consolidation between two day copies. Each run reads the retention in effect
+ * first, so a change by `npm run retention` reaches every instance within one interval.
  * Each action is logged and handed to `onAction` (metrics).
  */
 export function startLifecycleSweep(
@@ -105,12 +117,27 @@ export function startLifecycleSweep(
   cfg: Pick<Config, 'sealAfterDays' | 'retentionDays' | 'lifecycleSweepMs'>,
   log: Logger,
   onAction: (action: SweepAction) => void = () => undefined,
+  opts: Pick<SweepOptions, 'pattern'> = {},
 ): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
+  let retention: string | undefined;
   const stopping = new AbortController();
+  const sweep = async () => {
+    const r = await retentionInEffect(store, cfg);
+    const said = `${r.days} days (${r.source === 'cluster' ? 'set in the cluster' : 'AUDIT_RETENTION_DAYS'})`;
+    if (said !== retention)
+      log.info({ retentionDays: r.days, source: r.source }, `lifecycle: retention ${said}`);
+    retention = said;
+    if (r.days <= cfg.sealAfterDays) {
+      log.warn(
+        `lifecycle: retention ${r.days} days is not above AUDIT_SEAL_AFTER_DAYS (${cfg.sealAfterDays})`,
+      );
+    }
+    return sweepLifecycle(store, { ...cfg, retentionDays: r.days }, { ...opts, signal: stopping.signal });
+  };
   const run = () => {
     if (running) return;
-    running = sweepLifecycle(store, cfg, { signal: stopping.signal })
+    running = sweep()
       .then(
         (report) => {
           for (const a of report.actions) {

@@ -10,6 +10,7 @@ import { PROJECT_ROOT, type Config } from '../config.ts';
 import { statusOf, type Store } from './client.ts';
 import { isServerless } from './connection.ts';
 import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID, MONTH_INDEX_PREFIX, TEMPLATE_NAME } from './names.ts';
+import { readRetentionSetting } from './settings.ts';
 
 export const TEMPLATES_DIR = path.join(PROJECT_ROOT, 'index-templates');
 
@@ -34,7 +35,7 @@ export function desiredTemplate(cfg: Pick<Config, 'indexShards' | 'indexReplicas
   return t;
 }
 
-/** The ISM policy with its ages taken from AUDIT_SEAL_AFTER_DAYS and AUDIT_RETENTION_DAYS. */
+/** The ISM policy with its ages: AUDIT_SEAL_AFTER_DAYS and the retention in effect. */
 export function desiredPolicy(cfg: Pick<Config, 'sealAfterDays' | 'retentionDays'>): Json {
   const p = readJson('audit-logs.ism-policy.json');
   const byName = (n: string) => p.policy.states.find((s: Json) => s.name === n);
@@ -143,7 +144,9 @@ export async function applyTemplates(store: Store, cfg: Config): Promise<Change[
     });
     return changes;
   }
-  const policy = desiredPolicy(cfg);
+  // The retention stored in the cluster wins over this process's AUDIT_RETENTION_DAYS (retention-setting.ts).
+  const retentionDays = (await readRetentionSetting(store))?.days ?? cfg.retentionDays;
+  const policy = desiredPolicy({ ...cfg, retentionDays });
   const policyPath = `/_plugins/_ism/policies/${ISM_POLICY_ID}`;
   let current: Json | undefined;
   try {

@@ -65,7 +65,13 @@ describe('lifecycle: month consolidation', function () {
       (e: { id: string }) => e.id,
     );
   const verify = (retentionDays = 36500) =>
-    verifyOrg(svc.store, { orgId: org.orgId, publicKey: testKey, lateGraceMs: 0, retentionDays, now: NOW });
+    verifyOrg(svc.store, {
+      orgId: org.orgId,
+      publicKey: testKey,
+      lateGraceMs: 0,
+      retention: { days: retentionDays },
+      now: NOW,
+    });
 
   before(async () => {
     svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '60' });

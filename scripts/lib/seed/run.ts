@@ -11,6 +11,7 @@ import { putOrg } from '../../../src/directory/orgs.ts';
 import { putWorkspace } from '../../../src/directory/workspaces.ts';
 import { ingestEvents, type IngestResult } from '../../../src/ingest/ingest.ts';
 import { dayAgeDays } from '../../../src/lifecycle/age.ts';
+import { withRetentionInEffect } from '../../../src/lifecycle/retention-setting.ts';
 import { isUnavailable } from '../../../src/store/client.ts';
 import { defaultUntil, generateEvents, seedWindow } from './events.ts';
 import { buildWorld, type SeedWorld } from './world.ts';
@@ -67,7 +68,8 @@ export function checkSeedOptions(opts: SeedOptions, cfg: AppContext['cfg'], now 
   }
   if (oldest >= cfg.retentionDays) {
     throw new SeedError(
-      `the seeded window reaches back ${oldest} days, past AUDIT_RETENTION_DAYS (${cfg.retentionDays}).`,
+      `the seeded window reaches back ${oldest} days, past the retention of ${cfg.retentionDays} days ` +
+        '(npm run retention shows it).',
     );
   }
 }
@@ -117,7 +119,7 @@ export async function seed(
   opts: SeedOptions,
   hooks: { onDirectoryDone?: () => void; onBatch?: (done: number) => void } = {},
 ): Promise<SeedReport> {
-  checkSeedOptions(opts, ctx.cfg);
+  checkSeedOptions(opts, await withRetentionInEffect(ctx.store, ctx.cfg));
   const started = Date.now();
   const until = opts.until ?? defaultUntil();
   const window = seedWindow(opts.days, until);
