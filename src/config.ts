@@ -42,6 +42,11 @@ export interface OpenSearchAccess {
 
 export interface Config {
   port: number;
+  /**
+   * Address the HTTP server binds: loopback by default in the local mode (operator API and a generated token
+   * on), every interface (undefined) with OPENSEARCH_URL, as a container or cluster deployment needs.
+   */
+  host?: string;
   /** An existing cluster (one URL or a comma-separated list); undefined means "start the local engine". */
   opensearchUrl?: string;
   opensearch: OpenSearchAccess;
@@ -256,8 +261,15 @@ export function loadConfig(env: Env = process.env): Config {
   if (sealAfterDays >= retentionDays) {
     throw new ConfigError('AUDIT_SEAL_AFTER_DAYS must be smaller than AUDIT_RETENTION_DAYS');
   }
+  const host = str(env, 'HOST') ?? (opensearchUrl ? undefined : '127.0.0.1');
+  if (host !== undefined && !/^[A-Za-z0-9.:-]+$/.test(host)) {
+    throw new ConfigError(
+      `HOST must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0 (got "${host}")`,
+    );
+  }
   return {
     port: num(env, 'PORT', 3000, 0, 65535),
+    host,
     opensearchUrl,
     opensearch,
     redisUrl,

@@ -58,6 +58,12 @@ class MeteredSealer extends Sealer {
   }
 }
 
+/** How to reach a server bound to `host` from this machine. */
+function urlHost(host: string | undefined): string {
+  if (host === undefined || host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 export async function startService(
   cfg: Config & { opensearchUrl: string },
   opts: ServiceOptions = {},
@@ -79,7 +85,7 @@ export async function startService(
   // What this instance's write path stores, handed to its own sealer (written.ts).
   const written = cfg.sealing ? new Written() : undefined;
   const app = buildApp({ cfg, store, written, log, metrics, rateLimitStore: shared?.store });
-  const server = app.listen(cfg.port);
+  const server = cfg.host === undefined ? app.listen(cfg.port) : app.listen(cfg.port, cfg.host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -131,7 +137,7 @@ export async function startService(
     });
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${urlHost(cfg.host)}:${port}`,
     store,
     changes,
     sealer,

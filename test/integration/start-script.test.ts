@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../../src/config.ts';
+import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
+import { startService } from '../../src/server.ts';
 import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../../scripts/lib/first-run.ts';
 import { serviceNodeArgs } from '../../scripts/service-args.ts';
 import { PAGE_PATH } from '../../src/ui/routes.ts';
@@ -202,6 +203,43 @@ describe('npm start', function () {
       expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
       expect(localSetup(cfg, { demo: true }).adminToken).to.equal(local.adminToken);
       expect(localSetup(cfg, { demo: true }).sealAfterDays).to.be.greaterThan(7);
+    });
+
+    it('listens on 127.0.0.1 only, and on every interface when HOST says so', async () => {
+      const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-host-'));
+      // As scripts/start.ts does: the configuration of an environment without OPENSEARCH_URL, then the engine's URL.
+      const local = (env: Record<string, string>) => ({
+        ...localSetup(
+          loadConfig({
+            PORT: '0',
+            AUDIT_STATE_DIR: stateDir,
+            AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
+            AUDIT_LIFECYCLE_SWEEP_SECONDS: '0',
+            LOG_LEVEL: 'silent',
+            ...env,
+          }),
+          { demo: false },
+        ),
+        opensearchUrl: opensearchUrl(),
+      });
+      // 127.0.0.2 is loopback too, but not the address 127.0.0.1: only a server on every interface answers it.
+      const status = (url: string, host: string) =>
+        fetch(`${url.replace('127.0.0.1', host)}/healthz`).then(
+          (r) => r.status,
+          (e: Error) => (e.cause as { code?: string })?.code ?? e.message,
+        );
+      for (const [env, elsewhere] of [
+        [{}, 'ECONNREFUSED'],
+        [{ HOST: '0.0.0.0' }, 200],
+      ] as const) {
+        const svc = await startService(local(env));
+        try {
+          expect(await status(svc.url, '127.0.0.1')).to.equal(200);
+          expect(await status(svc.url, '127.0.0.2'), JSON.stringify(env)).to.equal(elsewhere);
+        } finally {
+          await svc.close(100);
+        }
+      }
     });
 
     it('--demo seeds an org with a week of events once and gives a key that reads them', async () => {

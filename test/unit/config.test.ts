@@ -17,6 +17,14 @@ describe('config', () => {
     expect(loadConfig({ LOG_LEVEL: 'debug' }).logLevel).to.equal('debug');
   });
 
+  it('binds the local mode to loopback, a cluster deployment to every interface, unless HOST says', () => {
+    expect(loadConfig({}).host).to.equal('127.0.0.1');
+    expect(loadConfig({ OPENSEARCH_URL: 'http://127.0.0.1:9200' }).host).to.equal(undefined);
+    expect(loadConfig({ HOST: '0.0.0.0' }).host).to.equal('0.0.0.0');
+    expect(loadConfig({ HOST: '::1', OPENSEARCH_URL: 'http://127.0.0.1:9200' }).host).to.equal('::1');
+    expect(() => loadConfig({ HOST: 'http://example.com' })).to.throw(ConfigError, /HOST/);
+  });
+
   it('names the variable at fault', () => {
     expect(() => loadConfig({ PORT: 'abc' })).to.throw(ConfigError, /PORT/);
     expect(() => loadConfig({ AUDIT_LOGS_ENABLED: 'yes' })).to.throw(ConfigError, /AUDIT_LOGS_ENABLED/);
