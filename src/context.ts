@@ -23,4 +23,6 @@ export interface AppContext {
   metrics?: Metrics;
   /** Where the per-key rate limits count (shared by all instances with REDIS_URL); absent: in memory. */
   rateLimitStore?: RateLimitStore;
+  /** When directory changes are recorded as made (default: now): the seeder dates an org's setup back. */
+  directoryEventTime?: Date;
 }

@@ -67,6 +67,7 @@ export async function recordDirectoryChanges(
       ...(e.workspaceId ? { workspaceId: e.workspaceId } : {}),
       actorName: OPERATOR_ACTOR_NAME,
       metadata: e.metadata,
+      ...(ctx.directoryEventTime ? { createdAt: ctx.directoryEventTime.toISOString() } : {}),
     }));
   });
   for (let i = 0; i < inputs.length; i += BATCH) {

@@ -264,6 +264,19 @@ describe('npm start', function () {
         expect(h.total).to.be.greaterThan(100);
         const days = new Set(h.buckets.filter((b) => b.count > 0).map((b) => b.start.slice(0, 10)));
         expect(days.size).to.be.greaterThan(3);
+        // The first screen is the org's recent activity; its setup is dated at the start of the seeded week.
+        const read = async (q: string) => {
+          const r = await fetch(`http://127.0.0.1:${port}/api/v1/audit-logs?${q}`, {
+            headers: { authorization: `Bearer ${demo.key}` },
+          });
+          expect(r.status).to.equal(200);
+          return ((await r.json()) as { data: { action: string; createdAt: string }[] }).data;
+        };
+        const setup = ['organization.created', 'workspace.created', 'org_member.added'];
+        const first = await read('limit=50');
+        expect(first.filter((e) => setup.includes(e.action))).to.deep.equal([]);
+        const created = await read('action=organization.created');
+        expect(created.map((e) => e.createdAt)).to.deep.equal([new Date(demo.seeded!.from).toISOString()]);
       } finally {
         server.close();
       }

@@ -70,4 +70,19 @@ describe('seed data generator', () => {
     expect(new Set(workflowIds).size).to.be.below(workflowIds.length / 3); // the same workflows recur
     expect(events.every((e) => e.resourceName && Object.keys(e.metadata ?? {}).length > 0)).to.equal(true);
   });
+
+  it('never shows a person acting after their account was deleted or they were removed from the org', () => {
+    for (const seed of ['1', '2', '3', 'demo']) {
+      const { events } = sample(seed, 5000, 7);
+      const gone = new Map<string, number>();
+      for (const e of events) {
+        if (e.actorId && gone.has(e.actorId)) {
+          expect.fail(`${e.actorId} acts (${e.action}) after ${new Date(gone.get(e.actorId)!).toISOString()}`);
+        }
+        if (e.action === 'account.deleted' || e.action === 'org_member.removed') {
+          gone.set(e.resourceId!, Date.parse(e.createdAt!));
+        }
+      }
+    }
+  });
 });

@@ -120,6 +120,8 @@ const SYSTEM_EVENTS = new Set([
   'subscription.created',
   'credit.issued',
 ]);
+/** Events that end a person's place in the org: their subject is someone who has left (and acts no more). */
+const ENDS_MEMBERSHIP = new Set(['account.deleted', 'org_member.removed']);
 /** Resources whose subject is a person of the org. */
 const PERSON_RESOURCES = new Set([
   'member',
@@ -322,7 +324,11 @@ export function* generateEvents(opts: GenerateOptions): Generator<EventInput> {
   }
 
   function makeEvent(t: number): EventInput {
-    const { resource, action } = types.pick(rng);
+    let { resource, action } = types.pick(rng);
+    const left = people.filter((p) => p.departedAfter !== undefined && p.departedAfter <= t);
+    // Nobody has left yet: nobody can be removed or deleted.
+    while (ENDS_MEMBERSHIP.has(`${resource}.${action}`) && left.length === 0)
+      ({ resource, action } = types.pick(rng));
     const type = `${resource}.${action}`;
     const system = SYSTEM_EVENTS.has(type) && rng.chance(0.7);
     const actor = system ? undefined : pickActor(t);
@@ -331,7 +337,9 @@ export function* generateEvents(opts: GenerateOptions): Generator<EventInput> {
       : actor
         ? rng.pick(actor.workspaceIds)
         : rng.pick(opts.world.workspaces).id;
-    const subject = PERSON_RESOURCES.has(resource) ? rng.pick(people) : undefined;
+    const subject = PERSON_RESOURCES.has(resource)
+      ? rng.pick(ENDS_MEMBERSHIP.has(type) ? left : people)
+      : undefined;
     const target = subject
       ? { id: subject.userId, name: subject.name }
       : resourceFor(resource, action, workspaceId ?? 'org');

@@ -6,7 +6,7 @@
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
 import type { AppContext } from '../../../src/context.ts';
-import { syncMembers } from '../../../src/directory/members.ts';
+import { removeMember, syncMembers } from '../../../src/directory/members.ts';
 import { putOrg } from '../../../src/directory/orgs.ts';
 import { putWorkspace } from '../../../src/directory/workspaces.ts';
 import { ingestEvents, type IngestResult } from '../../../src/ingest/ingest.ts';
@@ -98,20 +98,27 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Creates the org, its workspaces and members (departing those who left), as the operator API would: every
- * person joins with one member sync, then a second sync without those who left departs them.
+ * Creates the org, its workspaces and members as the operator API would, dated as the org's history rather
+ * than its seeding: the setup at the start of the window (`setupAt`, epoch ms), each departure when that
+ * person left. Everyone joins with one member sync; those who left then depart one by one.
  */
-export async function seedDirectory(ctx: AppContext, world: SeedWorld): Promise<void> {
-  await putOrg(ctx, world.orgId, { name: world.orgName, plan: 'enterprise' });
-  await eachLimited(world.workspaces, 8, (ws) => putWorkspace(ctx, world.orgId, ws.id, { name: ws.name }));
+export async function seedDirectory(ctx: AppContext, world: SeedWorld, setupAt: number): Promise<void> {
+  const at = (ms: number): AppContext => ({ ...ctx, directoryEventTime: new Date(ms) });
+  await putOrg(at(setupAt), world.orgId, { name: world.orgName, plan: 'enterprise' });
+  await eachLimited(world.workspaces, 8, (ws) =>
+    putWorkspace(at(setupAt), world.orgId, ws.id, { name: ws.name }),
+  );
   const entry = (p: SeedWorld['people'][number]) => ({
     userId: p.userId,
     email: p.email,
     name: p.name,
     role: p.role,
   });
-  await syncMembers(ctx, world.orgId, world.people.map(entry));
-  await syncMembers(ctx, world.orgId, world.people.filter((p) => p.departedAfter === undefined).map(entry));
+  await syncMembers(at(setupAt), world.orgId, world.people.map(entry));
+  const leavers = world.people
+    .filter((p) => p.departedAfter !== undefined)
+    .sort((a, b) => a.departedAfter! - b.departedAfter!);
+  for (const p of leavers) await removeMember(at(p.departedAfter!), world.orgId, p.userId);
 }
 
 export async function seed(
@@ -124,7 +131,7 @@ export async function seed(
   const until = opts.until ?? defaultUntil();
   const window = seedWindow(opts.days, until);
   const world = buildWorld({ ...opts, ...window });
-  await seedDirectory(ctx, world);
+  await seedDirectory(ctx, world, window.from);
   const directorySeconds = (Date.now() - started) / 1000;
   hooks.onDirectoryDone?.();
 
