@@ -77,7 +77,9 @@ describe('seed data generator', () => {
       const gone = new Map<string, number>();
       for (const e of events) {
         if (e.actorId && gone.has(e.actorId)) {
-          expect.fail(`${e.actorId} acts (${e.action}) after ${new Date(gone.get(e.actorId)!).toISOString()}`);
+          expect.fail(
+            `${e.actorId} acts (${e.action}) after ${new Date(gone.get(e.actorId)!).toISOString()}`,
+          );
         }
         if (e.action === 'account.deleted' || e.action === 'org_member.removed') {
           gone.set(e.resourceId!, Date.parse(e.createdAt!));
