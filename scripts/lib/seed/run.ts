@@ -6,6 +6,7 @@
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
 import type { AppContext } from '../../../src/context.ts';
+import { DirectoryAuditError } from '../../../src/directory/audit.ts';
 import { removeMember, syncMembers } from '../../../src/directory/members.ts';
 import { putOrg } from '../../../src/directory/orgs.ts';
 import { putWorkspace } from '../../../src/directory/workspaces.ts';
@@ -103,10 +104,18 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
  * person left. Everyone joins with one member sync; those who left then depart one by one.
  */
 export async function seedDirectory(ctx: AppContext, world: SeedWorld, setupAt: number): Promise<void> {
-  const at = (ms: number): AppContext => ({ ...ctx, directoryEventTime: new Date(ms) });
-  await putOrg(at(setupAt), world.orgId, { name: world.orgName, plan: 'enterprise' });
+  // A day already sealed refuses back-dated events: such a change is recorded as made now (same event id).
+  const dated = async (ms: number, change: (c: AppContext) => Promise<unknown>) => {
+    try {
+      await change({ ...ctx, directoryEventTime: new Date(ms) });
+    } catch (err) {
+      if (!(err instanceof DirectoryAuditError)) throw err;
+      await change(ctx);
+    }
+  };
+  await dated(setupAt, (c) => putOrg(c, world.orgId, { name: world.orgName, plan: 'enterprise' }));
   await eachLimited(world.workspaces, 8, (ws) =>
-    putWorkspace(at(setupAt), world.orgId, ws.id, { name: ws.name }),
+    dated(setupAt, (c) => putWorkspace(c, world.orgId, ws.id, { name: ws.name })),
   );
   const entry = (p: SeedWorld['people'][number]) => ({
     userId: p.userId,
@@ -114,11 +123,11 @@ export async function seedDirectory(ctx: AppContext, world: SeedWorld, setupAt: 
     name: p.name,
     role: p.role,
   });
-  await syncMembers(at(setupAt), world.orgId, world.people.map(entry));
+  await dated(setupAt, (c) => syncMembers(c, world.orgId, world.people.map(entry)));
   const leavers = world.people
     .filter((p) => p.departedAfter !== undefined)
     .sort((a, b) => a.departedAfter! - b.departedAfter!);
-  for (const p of leavers) await removeMember(at(p.departedAfter!), world.orgId, p.userId);
+  for (const p of leavers) await dated(p.departedAfter!, (c) => removeMember(c, world.orgId, p.userId));
 }
 
 export async function seed(
