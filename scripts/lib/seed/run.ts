@@ -70,7 +70,7 @@ export function checkSeedOptions(opts: SeedOptions, cfg: AppContext['cfg'], now 
   if (oldest >= cfg.retentionDays) {
     throw new SeedError(
       `the seeded window reaches back ${oldest} days, past the retention of ${cfg.retentionDays} days ` +
-        '(npm run retention shows it).',
+        '(npm run indices shows it).',
     );
   }
 }
