@@ -3,7 +3,7 @@
  * the day in each index's NAME. Needed twice over: the local engine has no ISM plugin, and ISM ages indices
  * by creation date, so a back-filled old day would look young to it.
  *
- * Per day index: age >= AUDIT_RETENTION_DAYS → delete; else age >= AUDIT_SEAL_AFTER_DAYS and not yet
+ * Per day index: age >= the retention in effect (retention-setting.ts) → delete; else age >= AUDIT_SEAL_AFTER_DAYS and not yet
  * write-blocked → `_block/write` and force merge to one segment. Then per month (consolidate.ts): days of
  * month indices past retention are removed, and a past month whose days are all sealed is consolidated into
  * one month index. Idempotent: a second run changes nothing.
