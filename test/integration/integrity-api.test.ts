@@ -319,7 +319,7 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       orgId: veteran.orgId,
       publicKey: testKey,
       lateGraceMs: 0,
-      retentionDays: 36500,
+      retention: { days: 36500 },
     });
     expect(report.problems).to.deep.equal([]);
     expect(report.clean).to.equal(true);
