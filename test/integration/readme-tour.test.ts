@@ -72,7 +72,7 @@ describe('README: the tour of the API runs as written on a fresh demo', function
     expect(code, out).to.equal(0);
     expect(out, 'an API error').not.to.match(/"code":"[a-z_]+"/);
     expect(out).not.to.contain('undefined');
-    const proved = /entry (\w{26}) is leaf \d+ of seal \d+ of org acme, signed by key/.exec(out);
+    const proved = /entry (\w{26}) is leaf \d+ of \S+\/acme at size \d+, signed by \S+/.exec(out);
     expect(proved, out).not.to.equal(null);
     expect(out, 'the id the write answered is the one proved').to.contain(`${proved![1]}\n`);
   });
