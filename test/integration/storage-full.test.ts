@@ -8,7 +8,7 @@ import { claimEntry, writeDocs } from '../../src/store/events.ts';
 import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
 import { ledgerEntry, postEvents } from '../fixtures/ingest.ts';
-import { sealAll, testKey, uniqueDay } from '../fixtures/integrity.ts';
+import { sealAll, testKey, testSealer, uniqueDay } from '../fixtures/integrity.ts';
 import { OLD_DAYS_WRITABLE } from '../fixtures/read.ts';
 
 const LATE_GRACE_MS = 10 * 60_000;
@@ -134,5 +134,36 @@ describe('a full disk (flood-stage read_only_allow_delete) is transient, never a
     const report = await verifyOrg(service.store, { orgId, publicKey: testKey, lateGraceMs: LATE_GRACE_MS });
     expect(report.problems).to.deep.equal([]);
     expect(report.events.pending).to.equal(0);
+  });
+
+  it('verify reports a claim held unsealed past the late grace, its event missing, instead of calling it pending', async () => {
+    const org = await seedOrg(ctx);
+    const day = uniqueDay();
+    const orgKey = await seedIngestKey(ctx, org);
+    expect((await postEvents(service.url, orgKey, event(day, uniqueId('sealed')))).status).to.equal(201);
+    await sealAll(ctx, org);
+    const orphan = uniqueId('orphan');
+    await claimOnly(org, event(day, orphan));
+    // The sealer passes it without its event and marks it waiting, as it does after the missing-event grace.
+    await testSealer(ctx, { missingEventGraceMs: 0 }).sealOrg(org);
+
+    const now = await verifyOrg(service.store, {
+      orgId: org,
+      publicKey: testKey,
+      lateGraceMs: LATE_GRACE_MS,
+    });
+    expect(now.problems).to.deep.equal([]);
+    expect(now.events.pending).to.equal(1);
+
+    const later = await verifyOrg(service.store, {
+      orgId: org,
+      publicKey: testKey,
+      lateGraceMs: LATE_GRACE_MS,
+      now: new Date(Date.now() + LATE_GRACE_MS + 60_000),
+    });
+    expect(later.clean).to.equal(false);
+    expect(later.events.pending).to.equal(0);
+    expect(later.problems.map((p) => [p.kind, p.eventId])).to.deep.equal([['unsealed-held', orphan]]);
+    expect(later.problems[0]!.message).to.include(dayIndex(day));
   });
 });
