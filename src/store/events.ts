@@ -267,7 +267,11 @@ export async function writeEach(store: Store, writes: DocWrite[], deadline: numb
   } catch (err) {
     throw storageFailure(err);
   }
-  type Item = { _index: string; _id: string; status: number; error?: WriteResult['error'] } & {
+  type Item = {
+    _index: string;
+    _id: string;
+    status: number;
+    error?: WriteResult['error'];
     _seq_no?: number;
     _primary_term?: number;
   };
