@@ -68,5 +68,11 @@ export class StoreUnavailable extends Error {
   }
 }
 
+/**
+ * OpenSearch refuses writes for lack of disk (the flood-stage watermark made indices read-only, deletes
+ * allowed): transient like any unavailability, but only an operator freeing disk space ends it.
+ */
+export class StorageFull extends StoreUnavailable {}
+
 /** What is stored does not match its seals. */
 export class IntegrityBroken extends Error {}

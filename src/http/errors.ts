@@ -14,7 +14,7 @@ import {
   StoreUnavailable,
   UnknownParameter,
 } from '../errors.ts';
-import { isUnavailable } from '../store/client.ts';
+import { isStorageFull, isUnavailable } from '../store/client.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -172,6 +172,16 @@ export const errors = {
       undefined,
       { 'Retry-After': String(retryAfterSeconds) },
     ),
+  storageFull: (during: 'read' | 'write' = 'write', retryAfterSeconds = 30) =>
+    new ApiError(
+      503,
+      'storage_full',
+      'The audit store (OpenSearch) is out of disk space and refuses writes' +
+        (during === 'write' ? '; nothing from this request was acknowledged' : '') +
+        '. Retry later: writes resume once an operator frees disk space.',
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    ),
   requestTimedOut: (seconds: number, retryAfterSeconds = 5) =>
     new ApiError(
       503,
@@ -257,6 +267,7 @@ export function toApiError(err: unknown, during: 'read' | 'write'): ApiError | u
       : errors.forbidden(err.message, err.param);
   }
   if (err instanceof IntegrityBroken) return errors.integrityBroken(err.message);
+  if (isStorageFull(err)) return errors.storageFull(during);
   if (err instanceof StoreUnavailable || isUnavailable(err)) return errors.storageUnavailable(during);
   return undefined;
 }

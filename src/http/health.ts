@@ -1,17 +1,39 @@
 /**
  * `GET /healthz`: 200 when OpenSearch answers, 503 otherwise; with the cluster's name, node count and status
- * (store/health.ts).
+ * (store/health.ts). 200 `degraded` when OpenSearch answers but refuses writes for lack of disk space: reads
+ * are still served, so a load balancer keeps the instance, while a monitor sees that ingest is failing.
  */
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
 import { isServerless } from '../store/connection.ts';
-import { engineHealth } from '../store/health.ts';
+import { diskBlockedIndices, engineHealth } from '../store/health.ts';
 
 export function healthRouter({ cfg, store }: AppContext): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
+    const serverless = isServerless(cfg.opensearch);
     try {
-      res.json({ status: 'ok', opensearch: await engineHealth(store, isServerless(cfg.opensearch)) });
+      const [opensearch, full] = await Promise.all([
+        engineHealth(store, serverless),
+        diskBlockedIndices(store, serverless),
+      ]);
+      if (full.length === 0) {
+        res.json({ status: 'ok', opensearch });
+        return;
+      }
+      res.json({
+        status: 'degraded',
+        opensearch,
+        problems: [
+          {
+            code: 'storage_full',
+            message:
+              'OpenSearch is out of disk space (flood-stage watermark): these indices refuse writes, so ingest ' +
+              'answers 503 storage_full until disk space is freed.',
+            indices: full,
+          },
+        ],
+      });
     } catch {
       res
         .status(503)

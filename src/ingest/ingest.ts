@@ -26,15 +26,18 @@ import type { WrittenEntry } from '../integrity/written.ts';
 import {
   claimEntry,
   createEvent,
+  failedForNow,
   getEvents,
-  releaseEntry,
   replaceEntry,
+  retryLater,
   writeCall,
   writeDocs,
-  type WriteResult,
+  writeEach,
+  type DocVersion,
 } from '../store/events.ts';
 import { getEntriesOf } from '../store/ledger.ts';
 import { eventDocId } from '../store/names.ts';
+import { refusedEvent, releaseClaims } from './release.ts';
 import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';
 
 export interface IngestResult {
@@ -138,20 +141,34 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   const entries = pending.map(({ event: { doc, index } }, k) =>
     ledgerEntryOf(doc, index, inMemory ? undefined : hashed[k]),
   );
-  const ledgerItems = await writeDocs(
+  const ledgerItems = await writeEach(
     ctx.store,
     entries.map((entry) => claimEntry(entry)),
     ctx.deadline,
   );
+  const claimFailure = retryLater(ledgerItems);
+  if (claimFailure) {
+    // Some ids could not be claimed for now: the request is answered 503, and the claims it did get are freed.
+    const got = pending.flatMap((p, k) => (ledgerItems[k]!.status === 201 ? [k] : []));
+    await releaseClaims(
+      ctx.store,
+      got.map((k) => ({ doc: pending[k]!.event.doc, claim: ledgerItems[k]!.version })),
+      ctx.deadline,
+    );
+    throw claimFailure;
+  }
   // `hashed`: the leaf, storedHash and JSON of `doc` as it is (none once re-stamped): the event is sent as that
   // JSON, and the sealer in memory gets the leaf and storedHash.
-  let toWrite: { p: Pending; doc: StoredEvent; index: string; hashed?: HashedEvent }[] = [];
+  // `claim`: the version of the ledger entry this request wrote, so that only that version is ever released.
+  let toWrite: { p: Pending; doc: StoredEvent; index: string; hashed?: HashedEvent; claim?: DocVersion }[] =
+    [];
   const taken: Pending[] = [];
   pending.forEach((p, k) => {
     const item = ledgerItems[k]!;
-    if (item.status === 201) toWrite.push({ p, doc: p.event.doc, index: p.event.index, hashed: hashed[k] });
+    if (item.status === 201)
+      toWrite.push({ p, doc: p.event.doc, index: p.event.index, hashed: hashed[k], claim: item.version });
     else if (item.status === 409) taken.push(p);
-    else out.set(p.i, rejected(p.event.doc.id, item));
+    else out.set(p.i, refusedEvent(p.event.doc.id, item));
   });
 
   // A taken id is a duplicate, unless its event never made it into the index the ledger names. Such an
@@ -175,16 +192,12 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
 
   // 2. Write the events.
   if (toWrite.length === 0) return out;
-  const eventItems = await writeDocs(
+  const eventItems = await writeEach(
     ctx.store,
     toWrite.map(({ doc, index, hashed }) => createEvent(index, doc, hashed?.json)),
     ctx.deadline,
   );
-  const undo: StoredEvent[] = [];
-  const release = (p: Pending, doc: StoredEvent, outcome: IngestOutcome) => {
-    out.set(p.i, outcome);
-    undo.push(doc);
-  };
+  const undo: { doc: StoredEvent; claim?: DocVersion }[] = [];
   // The `_id` carries the org, so a 409 is this org's own event (a concurrent attempt finished it first),
   // unless another org's event stored there before ids were unambiguous holds it (legacyEventDocId).
   const conflicts = toWrite.filter((_, k) => eventItems[k]!.status === 409);
@@ -204,32 +217,29 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   const heldByOther = new Set(conflicts.filter((_, k) => holders[k] === undefined));
   const written: WrittenEntry[] = [];
   toWrite.forEach((w, k) => {
-    const { p, doc, hashed } = w;
+    const { p, doc, hashed, claim } = w;
     const item = eventItems[k]!;
-    if (item.status === 201) {
+    // Not stored, for now only (a full disk, a busy engine): the whole request is answered 503, and the id is
+    // freed so that the retry claims it afresh rather than meet an entry whose event is missing.
+    if (failedForNow(item)) undo.push({ doc, claim });
+    else if (item.status === 201) {
       out.set(p.i, { id: doc.id, status: 'created' });
       if (inMemory && hashed) {
         const { orgId, id: eventId, acceptedAt } = doc;
         written.push({ orgId, eventId, acceptedAt, leaf: hashed.leaf, storedHash: hashed.storedHash });
       }
-    } else if (item.status === 409 && heldByOther.has(w)) release(p, doc, heldByOtherOrg(doc.id, w.index));
-    else if (item.status === 409) out.set(p.i, { id: doc.id, status: 'duplicate' });
-    // Never writable (e.g. the index was sealed meanwhile): free the id so the ledger claims no phantom event.
-    else release(p, doc, rejected(doc.id, item));
+    } else if (item.status === 409 && !heldByOther.has(w)) out.set(p.i, { id: doc.id, status: 'duplicate' });
+    // Never writable (e.g. the index was sealed meanwhile, or the id is another org's there): free the id so
+    // the ledger claims no phantom event.
+    else {
+      out.set(p.i, item.status === 409 ? heldByOtherOrg(doc.id, w.index) : refusedEvent(doc.id, item));
+      undo.push({ doc, claim });
+    }
   });
   ctx.written?.add(written);
-  if (undo.length > 0) {
-    const deleted = await writeDocs(
-      ctx.store,
-      undo.map((doc) => releaseEntry(doc.orgId, doc.id)),
-      ctx.deadline,
-    );
-    deleted.forEach((item, k) => {
-      if (item.status !== 200 && item.status !== 404) {
-        throw new Error(`could not release ledger entry ${item.id}: ${item.error?.reason ?? item.status}`);
-      }
-    });
-  }
+  await releaseClaims(ctx.store, undo, ctx.deadline);
+  const failure = retryLater(eventItems);
+  if (failure) throw failure;
   return out;
 }
 
@@ -243,7 +253,7 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
 async function renew<T extends { doc: StoredEvent; index: string }>(
   ctx: WriteCtx,
   claims: T[],
-): Promise<T[]> {
+): Promise<(T & { claim?: DocVersion })[]> {
   for (let attempt = 1; ; attempt++) {
     const acceptedAt = new Date().toISOString();
     const sentAt = Date.now();
@@ -255,7 +265,8 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);
     if (bad) throw new Error(`could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`);
-    if (Date.now() - sentAt <= LEDGER_FRESH_MS) return renewed;
+    if (Date.now() - sentAt <= LEDGER_FRESH_MS)
+      return renewed.map((c, k) => ({ ...c, claim: items[k]!.version }));
     // OpenSearch is this slow: nothing was acknowledged, the client's retry finishes these ids.
     if (attempt === 3) throw new StoreUnavailable('ledger writes stayed slower than the sealer allows');
   }
@@ -320,17 +331,4 @@ function heldByOtherOrg(id: string, index: string): IngestOutcome {
       `id: "${id}" is taken in ${index} by an event of another organization stored before ids with ":" ` +
       'were told apart; send this event with another id',
   };
-}
-
-function rejected(id: string, item: WriteResult): IngestOutcome {
-  const reason = item.error?.reason ?? `status ${item.status}`;
-  if (item.error?.type === 'cluster_block_exception') {
-    return {
-      id,
-      status: 'rejected',
-      param: 'createdAt',
-      error: `createdAt: the day index ${item.index} is sealed (write-blocked) and accepts no more events (${reason})`,
-    };
-  }
-  return { id, status: 'rejected', error: `OpenSearch refused the event: ${reason}` };
 }

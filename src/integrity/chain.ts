@@ -25,6 +25,7 @@ export type ProblemKind =
   | 'ledger-mismatch'
   | 'sealed-twice'
   | 'unsealed-late'
+  | 'unsealed-held'
   | 'tree-head-mismatch'
   | 'tree-head-bad-signature';
 

@@ -16,8 +16,7 @@ import { ID_PATTERN, toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { errors } from '../http/errors.ts';
 import { noQuery, queryParser } from '../query-string.ts';
-import { getEvents } from '../store/events.ts';
-import { getEntry } from '../store/ledger.ts';
+import { eventInScope } from '../query/search.ts';
 import { checkpointsAfter } from '../store/seals.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
 import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHead } from '../store/tree.ts';
@@ -178,11 +177,9 @@ export function integrityRouter(ctx: AppContext): Router {
     }
     const scope = await readScope(ctx, principalOf(res));
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
-    const entry = await getEntry(ctx.store, scope.orgId, id);
-    if (!entry) throw notFound();
-    const [event] = await getEvents(ctx.store, [{ index: entry.index, orgId: scope.orgId, eventId: id }]);
-    if (!event || event.orgId !== scope.orgId) throw notFound();
-    if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) throw notFound();
+    const found = await eventInScope(ctx.store, id, scope);
+    if (!found) throw notFound();
+    const { entry, event } = found;
     const where = await locateEntry(ctx.store, entry);
     const notSealed = () =>
       errors.notFound(

@@ -6,8 +6,9 @@
  *     others no mark), the event exists where the ledger says, and recomputing its leaf gives the sealed leaf
  *     (else: what changed, as far as can be told); no event is in two seals;
  *  3. the ledger: every entry is in a seal, or legitimately pending — after the sealer's cursor, or waiting
- *     for its event, and not older than the newest seal by more than the late grace. An entry behind the
- *     cursor that no seal lists was dropped from the chain or inserted afterwards;
+ *     for its event, and not older than the newest seal by more than the late grace; one older than the late
+ *     grace (from now) only while its event is stored. An entry behind the cursor that no seal lists was
+ *     dropped from the chain or inserted afterwards; an old one whose event is missing is held for good;
  *  4. the day indices: every event of the org has a ledger entry and sits in the index the ledger names;
  *  5. the org tree: every tree head is the tree of the seals' leaves up to it, signed (verify-tree.ts).
  * `since`/`until` narrow steps 2–4 to events accepted in that window; the chain is always checked whole.
@@ -16,7 +17,7 @@
 import { DEFAULT_LOG_ORIGIN } from '../config.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { countEvents, dayExists, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
+import { countEvents, dayExists, getEvents, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
 import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
 import { pastRetention, type RetentionInEffect } from '../lifecycle/retention-setting.ts';
@@ -130,7 +131,7 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   }
   sealed.seal();
   await reportSealedTwice(store, orgId, sealed, inWindow, problems);
-  await checkLedger(store, opts, { head, cursor, skipped, sealed }, window, report);
+  await checkLedger(store, opts, { head, cursor, skipped, sealed }, window, report, now, expired);
   await checkEvents(store, orgId, window, report, opts.progress);
   report.treeHeads = await checkTree(
     store,
@@ -143,15 +144,47 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   return report;
 }
 
-/** Step 3. */
+/** Step 3. `expired`: whether an event is gone by retention (its createdAt and day index). */
 async function checkLedger(
   store: Store,
   opts: VerifyOptions,
   chain: { head?: Checkpoint; cursor?: SealCursor; skipped: Set<string>; sealed: IdHashes },
   window: AcceptedWindow,
   report: VerifyReport,
+  now: Date,
+  expired: (createdAt: string, index: string) => Promise<boolean>,
 ): Promise<void> {
   const { orgId } = opts;
+  // Pending entries older than the late grace are pending only while their event is stored (the sealer is
+  // behind, or off); one whose event is missing is held back by the sealer for good.
+  const heldBefore = now.getTime() - opts.lateGraceMs;
+  let old: LedgerDoc[] = [];
+  const pending = (entry: LedgerDoc) => {
+    report.events.pending += 1;
+    report.events.oldestPendingAcceptedAt ??= entry.acceptedAt;
+  };
+  const checkOld = async () => {
+    const events = await getEvents(
+      store,
+      old.map((e) => ({ index: e.index, orgId, eventId: e.eventId, fields: ['acceptedAt'] })),
+    );
+    for (const [k, entry] of old.entries()) {
+      if (events[k] || (await expired(entry.createdAt, entry.index))) {
+        pending(entry);
+        continue;
+      }
+      report.problems.push({
+        kind: 'unsealed-held',
+        orgId,
+        eventId: entry.eventId,
+        message:
+          `event ${entry.eventId} was accepted at ${entry.acceptedAt} and is in no seal ${Math.round((now.getTime() - Date.parse(entry.acceptedAt)) / 60_000)} min later: ` +
+          `its event is missing from ${entry.index}, so the sealer holds the entry back (a write that failed and ` +
+          'was never retried, or an event deleted before it was sealed)',
+      });
+    }
+    old = [];
+  };
   const { head, cursor, skipped, sealed } = chain;
   const lateBefore = head ? Date.parse(head.sealedAt) - opts.lateGraceMs : -Infinity;
   const problem = (entry: LedgerDoc, why: string) =>
@@ -182,11 +215,16 @@ async function checkLedger(
       );
     } else if (Date.parse(entry.acceptedAt) < lateBefore) {
       problem(entry, `though seal ${head!.seq} was made at ${head!.sealedAt} (inserted or back-dated)`);
+    } else if (Date.parse(entry.acceptedAt) < heldBefore) {
+      old.push(entry);
+      if (old.length >= CHUNK) await checkOld();
     } else {
-      report.events.pending += 1;
-      report.events.oldestPendingAcceptedAt ??= entry.acceptedAt;
+      // Entries come in acceptedAt order: the old ones before this are counted first.
+      if (old.length > 0) await checkOld();
+      pending(entry);
     }
   }
+  if (old.length > 0) await checkOld();
 }
 
 /** Step 4: every event document of the org has a ledger entry naming its index. */

@@ -1,8 +1,9 @@
 /** Running reads against OpenSearch: one page (the API), or every matching entry (export, stream). */
-import { toEntry, type AuditEntry } from '../events/schema.ts';
+import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { membershipDocs } from '../store/directory.ts';
-import { searchEvents, type EventHit } from '../store/events.ts';
+import { getEvents, searchEvents, type EventHit } from '../store/events.ts';
+import { getEntry, type LedgerDoc } from '../store/ledger.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { buildFind, buildSearch, readWindows } from './build.ts';
 import type { SortKey } from './cursor.ts';
@@ -172,6 +173,27 @@ export async function* iterateEntries(
  * cannot tell the two apart). Departed members' entries are returned: an id is an explicit request.
  */
 export async function findEntry(store: Store, id: string, scope: ReadScope): Promise<AuditEntry | undefined> {
+  const own = await eventInScope(store, id, scope);
+  if (own) return toEntry(own.event);
+  // An event the ledger does not place (written around the service, or a copy elsewhere) is found as before.
   const [hit] = await searchEvents(store, buildFind(id, scope));
   return hit ? toEntry(hit.event) : undefined;
+}
+
+/**
+ * One event of the scope with its ledger entry, by realtime GETs (the entry names the event's day index), so
+ * an event is found as soon as its write was acknowledged, not only after the next refresh as a search would;
+ * undefined when the ledger has no entry, its event is not stored, or the event is outside the scope.
+ */
+export async function eventInScope(
+  store: Store,
+  id: string,
+  scope: ReadScope,
+): Promise<{ entry: LedgerDoc; event: StoredEvent } | undefined> {
+  const entry = await getEntry(store, scope.orgId, id);
+  if (!entry) return undefined;
+  const [event] = await getEvents(store, [{ index: entry.index, orgId: scope.orgId, eventId: id }]);
+  if (!event || event.orgId !== scope.orgId) return undefined;
+  if (scope.workspaceId !== undefined && event.workspaceId !== scope.workspaceId) return undefined;
+  return { entry, event };
 }

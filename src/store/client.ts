@@ -1,7 +1,7 @@
 /** The one OpenSearch client of the service, and how its failures are classified. */
 import { Client, errors as osErrors } from '@opensearch-project/opensearch';
 import { parseNodes } from '../config.ts';
-import { StoreUnavailable } from '../errors.ts';
+import { StorageFull, StoreUnavailable } from '../errors.ts';
 import { clientOptions, type ConnectionConfig } from './connection.ts';
 
 export type Store = Client;
@@ -32,11 +32,30 @@ export function isUnavailable(err: unknown): boolean {
   return err instanceof osErrors.ResponseError && [429, 502, 503, 504].includes(err.statusCode ?? 0);
 }
 
-/** `err` as the storage layer reports it: StoreUnavailable when OpenSearch cannot answer now, else as it is. */
+/**
+ * True for OpenSearch's answer to a write while disk space ran out: the flood-stage watermark put a
+ * `read_only_allow_delete` block on the index, which refuses writes with 429 (a write block is 403).
+ */
+export function isDiskBlock(status: number | undefined, error: { type?: string } | undefined): boolean {
+  return status === 429 && error?.type === 'cluster_block_exception';
+}
+
+/** True when the error means OpenSearch refuses writes for lack of disk space (StorageFull, or its raw answer). */
+export function isStorageFull(err: unknown): boolean {
+  if (err instanceof StorageFull) return true;
+  if (!(err instanceof osErrors.ResponseError)) return false;
+  const body = err.meta.body as { error?: { type?: string } } | undefined;
+  return isDiskBlock(err.statusCode, body?.error);
+}
+
+/**
+ * `err` as the storage layer reports it: StorageFull when a disk-space block refused it, StoreUnavailable
+ * when OpenSearch cannot answer now, else as it is.
+ */
 export function storageFailure(err: unknown): unknown {
-  return isUnavailable(err) && !(err instanceof StoreUnavailable)
-    ? new StoreUnavailable(String(err), { cause: err })
-    : err;
+  if (err instanceof StoreUnavailable) return err;
+  if (isStorageFull(err)) return new StorageFull(String(err), { cause: err });
+  return isUnavailable(err) ? new StoreUnavailable(String(err), { cause: err }) : err;
 }
 
 /** Per-call transport options (a write's remaining deadline, no client retries). */

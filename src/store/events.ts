@@ -4,8 +4,16 @@
  */
 // The stored event is declared once, with its schema (events/schema.ts imports nothing of the project).
 import type { StoredEvent } from '../events/schema.ts';
-import { StoreUnavailable } from '../errors.ts';
-import { getMany, searchWhole, type CallOptions, type DocRef, type Store } from './client.ts';
+import { StorageFull, StoreUnavailable } from '../errors.ts';
+import {
+  getMany,
+  isDiskBlock,
+  searchWhole,
+  storageFailure,
+  type CallOptions,
+  type DocRef,
+  type Store,
+} from './client.ts';
 import { readTargets } from './indices.ts';
 import type { LedgerEntry } from './ledger.ts';
 import { spanQuery } from './ledger-walk.ts';
@@ -155,7 +163,13 @@ export async function countMatching(store: Store, index: string, query: object):
  */
 export type DocWrite =
   | { op: 'create' | 'index'; index: string; id: string; doc: object | string }
-  | { op: 'delete'; index: string; id: string };
+  | { op: 'delete'; index: string; id: string; ifVersion?: DocVersion };
+
+/** Which write of a document an answer was for: a delete that names it fails (409) once another write followed. */
+export interface DocVersion {
+  seqNo: number;
+  primaryTerm: number;
+}
 
 /** The write that claims an event's ledger entry: fails (409) when the id is taken. */
 export const claimEntry = (entry: LedgerEntry): DocWrite => ({
@@ -173,11 +187,15 @@ export const replaceEntry = (entry: LedgerEntry): DocWrite => ({
   doc: entry,
 });
 
-/** The write that frees an event's id in the ledger. */
-export const releaseEntry = (orgId: string, eventId: string): DocWrite => ({
+/**
+ * The write that frees an event's id in the ledger; with `ifVersion`, only while the entry is still the one
+ * that write stored (a concurrent attempt that renewed it since keeps it: 409).
+ */
+export const releaseEntry = (orgId: string, eventId: string, ifVersion?: DocVersion): DocWrite => ({
   op: 'delete',
   index: INTERNAL.ledger,
   id: eventDocId(orgId, eventId),
+  ...(ifVersion ? { ifVersion } : {}),
 });
 
 /** The write that stores an event once (409 when it is there); `json`: the event already serialized. */
@@ -188,16 +206,28 @@ export const createEvent = (index: string, doc: StoredEvent, json?: string): Doc
   doc: json ?? doc,
 });
 
-/** What OpenSearch answered for one write: its HTTP-like status and, when it failed, why. */
+/** What OpenSearch answered for one write: its HTTP-like status, the version it stored, and when it failed, why. */
 export interface WriteResult {
   index: string;
   id: string;
   status: number;
+  version?: DocVersion;
   error?: { type: string; reason?: string };
 }
 
 /** Item statuses that mean "try again later", not "this write is wrong". */
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+/** Whether a write failed for now only (OpenSearch busy or out of disk): it was not stored, and may be retried. */
+export const failedForNow = (item: WriteResult) => RETRYABLE.has(item.status);
+
+/** The error for writes of which some failed for now (StorageFull when disk space is why), or undefined. */
+export function retryLater(items: WriteResult[]): StoreUnavailable | undefined {
+  const full = items.find((it) => isDiskBlock(it.status, it.error));
+  if (full) return new StorageFull(`writing ${full.id}: ${full.error?.reason ?? full.status}`);
+  const retry = items.find(failedForNow);
+  return retry && new StoreUnavailable(`writing ${retry.id}: status ${retry.status}`);
+}
 
 /**
  * Per-call options of the write path: no retry by the client (a retried bulk whose first try did land would
@@ -213,29 +243,53 @@ export function writeCall(deadline: number): CallOptions {
 
 /**
  * The `writes` as one `_bulk`, finished by `deadline`; a result per write, in order, each for the caller to
- * check. A retryable item failure throws StoreUnavailable.
+ * check. A write that failed for now throws (retryLater: StorageFull or StoreUnavailable).
  */
 export async function writeDocs(store: Store, writes: DocWrite[], deadline: number): Promise<WriteResult[]> {
+  const items = await writeEach(store, writes, deadline);
+  const failure = retryLater(items);
+  if (failure) throw failure;
+  return items;
+}
+
+/** writeDocs that throws only when the request itself fails: every item's result, failed-for-now ones too. */
+export async function writeEach(store: Store, writes: DocWrite[], deadline: number): Promise<WriteResult[]> {
   if (writes.length === 0) return [];
   const body = writes.flatMap((w) =>
     w.op === 'delete'
-      ? [{ delete: { _index: w.index, _id: w.id } }]
+      ? [{ delete: { _index: w.index, _id: w.id, ...guard(w.ifVersion) } }]
       : [{ [w.op]: { _index: w.index, _id: w.id } }, w.doc],
   );
   // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
-  const res = await store.bulk({ body: body as object[] }, writeCall(deadline));
-  const items = (
-    res.body as {
-      items: Record<string, { _index: string; _id: string; status: number; error?: WriteResult['error'] }>[];
-    }
-  ).items.map((it) => {
-    const { _index, _id, status, error } = Object.values(it)[0]!;
-    return { index: _index, id: _id, status, ...(error ? { error } : {}) };
+  let res;
+  try {
+    res = await store.bulk({ body: body as object[] }, writeCall(deadline));
+  } catch (err) {
+    throw storageFailure(err);
+  }
+  type Item = {
+    _index: string;
+    _id: string;
+    status: number;
+    error?: WriteResult['error'];
+    _seq_no?: number;
+    _primary_term?: number;
+  };
+  return (res.body as unknown as { items: Record<string, Item>[] }).items.map((it) => {
+    const { _index, _id, status, error, _seq_no, _primary_term } = Object.values(it)[0]!;
+    const stored = error === undefined && _seq_no !== undefined && _primary_term !== undefined;
+    return {
+      index: _index,
+      id: _id,
+      status,
+      ...(stored ? { version: { seqNo: _seq_no, primaryTerm: _primary_term } } : {}),
+      ...(error ? { error } : {}),
+    };
   });
-  const retry = items.find((it) => RETRYABLE.has(it.status));
-  if (retry) throw new StoreUnavailable(`writing ${retry.id}: status ${retry.status}`);
-  return items;
 }
+
+const guard = (v: DocVersion | undefined) =>
+  v ? { if_seq_no: v.seqNo, if_primary_term: v.primaryTerm } : {};
 
 // --- Integrity: what the sealer and verify read of the day indices -------------------------------------------
 

@@ -1,6 +1,6 @@
 /** What the service reports of OpenSearch at `GET /healthz`: never a credential or a node URL. */
 import type { Store } from './client.ts';
-import { INTERNAL } from './names.ts';
+import { AUDIT_INDEX_PATTERN, INTERNAL, MONTH_INDEX_PREFIX } from './names.ts';
 
 export interface EngineHealth {
   status: string;
@@ -27,4 +27,28 @@ export async function engineHealth(store: Store, serverless: boolean): Promise<E
     cluster: health.body.cluster_name,
     nodes: health.body.number_of_nodes,
   };
+}
+
+/**
+ * The service's indices that a full disk made refuse writes (the flood-stage `read_only_allow_delete` block),
+ * sorted; throws like engineHealth. Serverless manages disk itself and has no index settings: none.
+ */
+export async function diskBlockedIndices(store: Store, serverless: boolean): Promise<string[]> {
+  if (serverless) return [];
+  const res = await store.indices.getSettings(
+    {
+      index: [...Object.values(INTERNAL), AUDIT_INDEX_PATTERN, `${MONTH_INDEX_PREFIX}*`].join(','),
+      name: 'index.blocks.read_only_allow_delete',
+      flat_settings: true,
+      expand_wildcards: 'all',
+      allow_no_indices: true,
+      ignore_unavailable: true,
+    },
+    PROBE,
+  );
+  const body = res.body as Record<string, { settings?: Record<string, string> }>;
+  return Object.entries(body)
+    .filter(([, { settings }]) => settings?.['index.blocks.read_only_allow_delete'] === 'true')
+    .map(([index]) => index)
+    .sort();
 }

@@ -80,8 +80,9 @@ export async function writeBlockedIndices(
 }
 
 /**
- * Which of `indices` refuse writes now (a write block, read-only, or the flood-stage read_only_allow_delete):
- * ingest refuses events for them with a 4xx rather than let the bulk fail. Missing indices refuse nothing.
+ * Which of `indices` refuse writes for good (a write block or read-only: a sealed day): ingest rejects events
+ * for them rather than let the bulk fail. The flood-stage `read_only_allow_delete` is not counted: a full disk
+ * passes, and its writes fail for now (StorageFull). Missing indices refuse nothing.
  */
 export async function indicesRefusingWrites(store: Store, indices: string[]): Promise<Set<string>> {
   let body: Record<string, { settings?: { index?: { blocks?: Record<string, string> } } }>;
@@ -107,9 +108,7 @@ export async function indicesRefusingWrites(store: Store, indices: string[]): Pr
   const out = new Set<string>();
   for (const [index, { settings }] of Object.entries(body)) {
     const blocks = settings?.index?.blocks ?? {};
-    if (blocks.write === 'true' || blocks.read_only === 'true' || blocks.read_only_allow_delete === 'true') {
-      out.add(index);
-    }
+    if (blocks.write === 'true' || blocks.read_only === 'true') out.add(index);
   }
   for (const [index, month] of monthOf) if (out.has(month)) out.add(index);
   return out;

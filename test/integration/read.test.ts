@@ -425,6 +425,25 @@ describe('read path: GET /api/v1/audit-logs', function () {
       expect((await get(svc.url, `/api/v1/audit-logs/${A(1)[0]}`, a.keys.workspace)).status).to.equal(200);
     });
 
+    it('finds an entry right after its 201, before any refresh, within the same scope rules', async () => {
+      for (let n = 0; n < 5; n++) {
+        const workspaceId = a.ws[n % 2];
+        const id = `${a.orgId}_fresh${n}`;
+        const res = await fetch(`${svc.url}/api/v1/audit-logs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${a.keys.ingest}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ id, action: 'workflow.created', resourceType: 'workflow', workspaceId }),
+        });
+        expect(res.status).to.equal(201);
+        const read = await get(svc.url, `/api/v1/audit-logs/${id}`, a.keys.owner);
+        expect(read.status, `${id} read at once`).to.equal(200);
+        expect(read.body).to.include({ id, workspaceId });
+        const narrowed = await get(svc.url, `/api/v1/audit-logs/${id}`, a.keys.workspace);
+        expect(narrowed.status, `${id} by a key of ${a.ws[0]}`).to.equal(workspaceId === a.ws[0] ? 200 : 404);
+        expect((await get(svc.url, `/api/v1/audit-logs/${id}`, b.keys.owner)).status).to.equal(404);
+      }
+    });
+
     it('refuses query parameters, and leaves deeper paths to other routers', async () => {
       const res = await get(svc.url, `/api/v1/audit-logs/${A(1)[0]}?limit=1`, a.keys.owner);
       expect(res.body).to.include({ code: 'unknown_parameter', param: 'limit' });

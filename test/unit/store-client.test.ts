@@ -1,5 +1,8 @@
+import { errors as osErrors } from '@opensearch-project/opensearch';
 import { expect } from 'chai';
-import { createStore } from '../../src/store/client.ts';
+import { StorageFull } from '../../src/errors.ts';
+import { toApiError } from '../../src/http/errors.ts';
+import { createStore, isStorageFull, storageFailure } from '../../src/store/client.ts';
 
 describe('the OpenSearch client', () => {
   it('reads a stored document with prototype keys as plain data, polluting nothing', async () => {
@@ -15,5 +18,37 @@ describe('the OpenSearch client', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('how OpenSearch refusing a write is answered', () => {
+  const refusal = (statusCode: number, type: string) =>
+    new osErrors.ResponseError({
+      body: { error: { type, reason: `${type} reason` }, status: statusCode },
+      statusCode,
+      headers: {},
+      warnings: null,
+      meta: {} as never,
+    });
+
+  it('a disk-space block (429 cluster_block_exception) is 503 storage_full with Retry-After, for reads and writes', () => {
+    for (const err of [
+      refusal(429, 'cluster_block_exception'),
+      storageFailure(refusal(429, 'cluster_block_exception')),
+    ]) {
+      for (const during of ['read', 'write'] as const) {
+        const api = toApiError(err, during)!;
+        expect(api.status).to.equal(503);
+        expect(api.code).to.equal('storage_full');
+        expect(api.headers['Retry-After']).to.match(/^[1-9]\d*$/);
+      }
+    }
+    expect(storageFailure(refusal(429, 'cluster_block_exception'))).to.be.instanceOf(StorageFull);
+  });
+
+  it('a busy engine (429 rejected execution) stays 503 storage_unavailable', () => {
+    const err = refusal(429, 'rejected_execution_exception');
+    expect(isStorageFull(err)).to.equal(false);
+    expect(toApiError(err, 'write')!.code).to.equal('storage_unavailable');
   });
 });
