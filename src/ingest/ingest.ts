@@ -34,6 +34,7 @@ import {
   writeDocs,
   writeEach,
   type DocVersion,
+  dayExists,
 } from '../store/events.ts';
 import { getEntriesOf } from '../store/ledger.ts';
 import { eventDocId } from '../store/names.ts';
@@ -313,10 +314,16 @@ async function unfinished(
 
   const missing: { p: Pending; entry: LedgerEntry }[] = [];
   const retention = events.includes(undefined) ? await retentionInEffect(ctx.store, ctx.cfg) : undefined;
+  // A day past retention whose index is gone: the event may have existed, and its index must not be
+  // re-created. Where the day is still there, a missing event is an unfinished attempt to finish.
+  const gone = new Map<string, boolean>();
+  for (const [k, w] of withEntry.entries()) {
+    if (events[k] !== undefined || !retention || gone.has(w.entry.index)) continue;
+    if (pastRetention(retention, new Date(w.entry.createdAt), new Date()))
+      gone.set(w.entry.index, !(await dayExists(ctx.store, w.entry.index)));
+  }
   withEntry.forEach((w, k) => {
-    // Past retention the day is gone: the event may have existed, and its index must not be re-created.
-    const expired = retention && pastRetention(retention, new Date(w.entry.createdAt), new Date());
-    if (events[k] === undefined && !expired) missing.push(w);
+    if (events[k] === undefined && !gone.get(w.entry.index)) missing.push(w);
     else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
   });
   return missing;

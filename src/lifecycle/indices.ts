@@ -98,18 +98,22 @@ function ismLifecycle(explained: Json | undefined): Lifecycle {
   };
 }
 
+const ORGS_PER_QUERY = 50;
+
 /** Ledger entries not in a seal yet, per day index (see ledger.ts for what "not in a seal" means). */
 async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
   await refreshIndices(store, [INTERNAL.ledger, INTERNAL.seals]);
   const cursors = await sealCursors(store);
   const sealedOrgs = [...cursors.keys()];
-  // Orgs without a seal: all their entries; the others: what their cursor has not passed. A query each
-  // for up to 500 orgs keeps every query under the engine's clause limit.
+  // Orgs without a seal: all their entries; the others: what their cursor has not passed. An org's clause
+  // holds about a dozen clauses, so a query each for up to 50 orgs stays under the engine's limit of 1,024.
   const queries: object[] = [{ bool: { must_not: [{ terms: { orgId: sealedOrgs } }] } }];
-  for (let from = 0; from < sealedOrgs.length; from += 500) {
+  for (let from = 0; from < sealedOrgs.length; from += ORGS_PER_QUERY) {
     queries.push({
       bool: {
-        should: sealedOrgs.slice(from, from + 500).map((orgId) => pendingClause(orgId, cursors.get(orgId))),
+        should: sealedOrgs
+          .slice(from, from + ORGS_PER_QUERY)
+          .map((orgId) => pendingClause(orgId, cursors.get(orgId))),
         minimum_should_match: 1,
       },
     });
