@@ -91,6 +91,8 @@ const refreshKinds = (store: Store) => store.indices.refresh({ index: KINDS.map(
 
 /** Orgs with `:` in their id and no done marker. */
 async function orgsToCheck(store: Store): Promise<string[]> {
+  // An org written moments ago is not searchable before a refresh, and would be left with its old ids.
+  await store.indices.refresh({ index: INTERNAL.orgs });
   const orgIds: string[] = [];
   let after: unknown[] | undefined;
   for (;;) {
