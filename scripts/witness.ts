@@ -59,7 +59,11 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       resolve();
     });
     server.once('error', reject);
-    const stop = () => server.close(() => process.exit(0));
+    // Its state is on disk after every answer: stopping need not wait for idle keep-alive connections.
+    const stop = () => {
+      server.close(() => process.exit(0));
+      server.closeAllConnections();
+    };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
