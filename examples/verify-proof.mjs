@@ -5,7 +5,10 @@
 // The proof may also be the c2sp.org/tlog-proof@v1 text of `…/proof?format=tlog-proof` (its `extra` line holds
 // the entry and storedHash). (Node 18+ and `npm install canonicalize`.) It checks that the entry is the leaf at `index` of the org's
 // tree, that the tree's root is the one of the checkpoint, that the log signed that checkpoint (a C2SP signed
-// note, c2sp.org/tlog-checkpoint) and, with --witness, that at least k of those witnesses cosigned it.
+// note, c2sp.org/tlog-checkpoint) with a key valid now, and, with --witness, that at least k of those witnesses
+// cosigned it. public-key.json lists every key the log used with its window (`keys`); the service signs what it
+// serves with the keys valid when it serves it, so a checkpoint signed only by a key outside its window — a
+// retired key, e.g. a stolen one — exits 2. Any other failure exits 1.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -28,7 +31,9 @@ function readProof(text) {
   return { ...extra, index: Number(indexLine.replace(/^index /, '')), size, inclusion, checkpoint };
 }
 const proof = readProof(fs.readFileSync(positionals[0], 'utf8'));
-const { verifierKey } = JSON.parse(fs.readFileSync(positionals[1], 'utf8'));
+const published = JSON.parse(fs.readFileSync(positionals[1], 'utf8'));
+// A public-key.json saved before key rotation existed holds one key, with no window.
+const logKeys = published.keys ?? [{ ...published, validFrom: null, validUntil: null }];
 const quorum = Number(values.quorum ?? values.witness.length);
 const sha256 = (...parts) => parts.reduce((h, p) => h.update(p), crypto.createHash('sha256')).digest();
 
@@ -66,9 +71,19 @@ const signedBy = (v, message, offset = 0) =>
       crypto.verify(null, message(s), v.key, s.raw.subarray(4 + offset)),
   );
 
-// 2. The log's signature over the checkpoint.
-const log = parseVkey(verifierKey);
-if (!signedBy(log, () => Buffer.from(text))) throw new Error('the checkpoint is not signed by the log key');
+// 2. The log's signature over the checkpoint, by a key whose window holds now.
+const now = new Date().toISOString();
+const signers = logKeys.filter((k) => signedBy(parseVkey(k.verifierKey), () => Buffer.from(text)));
+if (!signers.length) throw new Error('the checkpoint is not signed by any key of the log');
+const current = signers.filter(
+  (k) => (!k.validFrom || k.validFrom <= now) && (k.validUntil === null || now < k.validUntil),
+);
+if (!current.length) {
+  const which = signers.map((k) => `key ${k.keyId}, outside its window [${k.validFrom}, ${k.validUntil})`);
+  console.error(`the checkpoint is signed only by ${which.join('; ')}: do not trust it`);
+  process.exit(2);
+}
+const log = parseVkey(current[0].verifierKey);
 const [origin, size, rootB64] = text.split('\n');
 if (Number(size) !== proof.size) throw new Error('the proof is for another tree size than the checkpoint');
 

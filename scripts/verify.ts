@@ -1,22 +1,34 @@
 /** `npm run verify`: checks one org's tamper evidence end to end; exit 0 only when nothing is wrong. */
 import fs from 'node:fs';
-import { Progress, runCli, stringFlag, UsageError } from './lib/cli.ts';
-import { loadConfig } from '../src/config.ts';
+import { Progress, runCli, stringFlag, UsageError, type Args } from './lib/cli.ts';
+import { loadConfig, parseWitnessSpec, type Config } from '../src/config.ts';
 import { parseCheckpoint, type Checkpoint } from '../src/integrity/checkpoint.ts';
 import { sealerOptions } from '../src/integrity/sealer/sealer.ts';
-import { existingPublicKey, publicKeyFromPem, type PublicKeyInfo } from '../src/integrity/signing.ts';
+import {
+  existingKeyring,
+  ringOf,
+  singleKeyRing,
+  type Keyring,
+  type KeyRecord,
+} from '../src/integrity/keyring.ts';
+import { logName } from '../src/integrity/org-tree.ts';
+import { publicKeyFromPem } from '../src/integrity/signing.ts';
+import type { Witnessed } from '../src/integrity/verify-tree.ts';
+import { witnessedCheckpoint } from '../src/integrity/witnessed.ts';
 import { verifyOrg, type VerifyReport } from '../src/integrity/verify.ts';
 import { getOrg } from '../src/directory/orgs.ts';
 import { retentionInEffect } from '../src/lifecycle/retention-setting.ts';
 import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run verify -- --org <orgId> [--since ISO] [--until ISO] [--checkpoint <file>]
-                          [--save-checkpoint <file>] [--public-key <file>] [--json]
+                          [--save-checkpoint <file>] [--keys <file> | --public-key <file>]
+                          [--witness <url>=<verifier key> ...] [--json]
 
 Re-reads the org's seals, ledger and events from OpenSearch and recomputes every leaf, Merkle root,
 seal hash, chain link and Ed25519 signature. Reports each problem with the org, the seal seq and/or
 event id, and what differs: modified, deleted, inserted or back-dated events, dropped, reordered or
-rewritten seals, seals signed by another key, and a chain that disagrees with a saved checkpoint.
+rewritten seals, seals signed by another key or by a key outside its window, a chain that disagrees
+with a saved checkpoint, and a tree that a witness saw otherwise.
 
 Options:
   --org <id>                the organization to verify (required)
@@ -25,8 +37,13 @@ Options:
                             the "checkpoint" of a proof, or --save-checkpoint): proves that history up to
                             it was not rewritten since, even by someone holding the signing key
   --save-checkpoint <file>  after a clean run, write the newest checkpoint there (keep it outside this system)
-  --public-key <file>       verify against this PEM public key instead of the service's own signing key
-                            (AUDIT_SIGNING_KEY, else AUDIT_STATE_DIR/signing-key.pem)
+  --keys <file>             verify against these keys and windows: the answer of GET
+                            /api/v1/audit-logs/integrity/public-key saved as JSON (its "keys"), instead of
+                            the service's own ring (AUDIT_STATE_DIR/keys, see npm run keys)
+  --public-key <file>       verify against this one PEM public key, valid at all times
+  --witness <url>=<vkey>    ask this witness (npm run witness, or any serving GET /<origin hash>/checkpoint)
+                            what it cosigned last for the org: the tree must pass through it, or history
+                            was rewritten or rolled back since (repeatable)
   --json                    print the report as JSON
 
 Sealed events deleted with their day by retention (the retention stored in the cluster, see npm run
@@ -94,6 +111,31 @@ function print(report: VerifyReport, checkpoint: Checkpoint | undefined): void {
   }
 }
 
+/** The keys to check against: --keys, --public-key, else the service's own ring. */
+function readKeys(args: Args, cfg: Config): Keyring {
+  const keysFile = stringFlag(args, 'keys');
+  const pemFile = stringFlag(args, 'public-key');
+  if (keysFile && pemFile) throw new UsageError('give --keys or --public-key, not both');
+  if (keysFile) {
+    try {
+      const json = JSON.parse(fs.readFileSync(keysFile, 'utf8')) as { keys?: KeyRecord[] } | KeyRecord[];
+      const records = Array.isArray(json) ? json : json.keys;
+      if (!Array.isArray(records) || !records.length) throw new Error('no "keys" list in it');
+      return ringOf(records);
+    } catch (err) {
+      throw new UsageError(`--keys ${keysFile}: ${(err as Error).message}`);
+    }
+  }
+  if (pemFile) return singleKeyRing(publicKeyFromPem(fs.readFileSync(pemFile, 'utf8')));
+  const ring = existingKeyring(cfg);
+  if (!ring)
+    throw new UsageError(
+      `no signing key here (AUDIT_SIGNING_KEY unset, nothing in ${cfg.stateDir}); pass --keys <file> with the ` +
+        'answer of GET /api/v1/audit-logs/integrity/public-key',
+    );
+  return ring;
+}
+
 const OPTIONS = {
   org: { type: 'string' },
   since: { type: 'string' },
@@ -101,6 +143,8 @@ const OPTIONS = {
   checkpoint: { type: 'string' },
   'save-checkpoint': { type: 'string' },
   'public-key': { type: 'string' },
+  keys: { type: 'string' },
+  witness: { type: 'string', multiple: true },
   json: { type: 'boolean' },
 } as const;
 
@@ -110,18 +154,16 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
   const until = dateFlag(stringFlag(args, 'until'), 'until');
   const checkpointFile = stringFlag(args, 'checkpoint');
   const saveFile = stringFlag(args, 'save-checkpoint');
-  const keyFile = stringFlag(args, 'public-key');
   const cfg = loadConfig();
   const checkpoint = checkpointFile ? readCheckpoint(checkpointFile) : undefined;
-  const publicKey: PublicKeyInfo | undefined = keyFile
-    ? publicKeyFromPem(fs.readFileSync(keyFile, 'utf8'))
-    : existingPublicKey(cfg);
-  if (!publicKey) {
-    throw new UsageError(
-      `no signing key here (AUDIT_SIGNING_KEY unset, no ${cfg.stateDir}/signing-key.pem); pass --public-key <file> ` +
-        'with the key from GET /api/v1/audit-logs/integrity/public-key',
-    );
-  }
+  const keys = readKeys(args, cfg);
+  const witnesses = ((args.witness as string[] | undefined) ?? []).map((w) => {
+    try {
+      return parseWitnessSpec(w, '--witness');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  });
   const conn = await connectForScript(cfg);
   try {
     // An org the directory does not know has no events and no seals: "clean" would be a false all-clear.
@@ -130,10 +172,17 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         `unknown organization "${orgId}": it is not in the directory (see npm run admin -- --help)`,
       );
     }
+    const witnessed: Witnessed[] = [];
+    for (const w of witnesses) {
+      const seen = await witnessedCheckpoint(w, logName(cfg.logOrigin, orgId), keys);
+      if (seen) witnessed.push(seen);
+      else console.error(`witness ${w.url} has cosigned nothing of org ${orgId} yet`);
+    }
     const progress = new Progress('verify');
     const report = await verifyOrg(conn.store, {
       orgId,
-      publicKey,
+      keys,
+      witnessed,
       ...(since ? { since } : {}),
       ...(until ? { until } : {}),
       ...(checkpoint ? { checkpoint } : {}),

@@ -157,20 +157,21 @@ function logOrigin(env: Env): string {
 function witnesses(env: Env): { url: string; verifierKey: string }[] {
   const v = str(env, 'AUDIT_WITNESSES');
   if (!v) return [];
-  return v.split(',').map((item) => {
-    const at = item.indexOf('=');
-    const url = item.slice(0, at).trim();
-    const verifierKey = item.slice(at + 1).trim();
-    if (
-      at <= 0 ||
-      !/^https?:\/\/[^\s]+$/.test(url) ||
-      !/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(verifierKey)
-    )
-      throw new ConfigError(
-        `AUDIT_WITNESSES wants <url>=<witness verifier key>, comma-separated (got "${item}")`,
-      );
-    return { url, verifierKey };
-  });
+  return v.split(',').map((item) => parseWitnessSpec(item, 'AUDIT_WITNESSES'));
+}
+
+/** One `<url>=<witness verifier key>` (of AUDIT_WITNESSES, or a script's --witness named by `source`). */
+export function parseWitnessSpec(item: string, source: string): { url: string; verifierKey: string } {
+  const at = item.indexOf('=');
+  const url = item.slice(0, at).trim();
+  const verifierKey = item.slice(at + 1).trim();
+  if (
+    at <= 0 ||
+    !/^https?:\/\/[^\s]+$/.test(url) ||
+    !/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/]+=*$/.test(verifierKey)
+  )
+    throw new ConfigError(`${source} wants <url>=<witness verifier key>, comma-separated (got "${item}")`);
+  return { url, verifierKey };
 }
 
 function heap(env: Env): { heapMin: string; heapMax: string } {

@@ -4,7 +4,8 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { Sealer, sealerOptions, type RoundResult } from './integrity/sealer/sealer.ts';
 import { Witnessing } from './integrity/witnessing.ts';
-import { loadSigningKey } from './integrity/signing.ts';
+import { KeyringSource } from './integrity/keyring.ts';
+import { servedNote } from './integrity/org-tree.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
 import { createLogger, type Logger } from './observe/log.ts';
@@ -92,10 +93,11 @@ export async function startService(
   });
   const { port } = server.address() as AddressInfo;
   const sealerLog = log.child({ job: 'sealer' });
+  const keys = new KeyringSource(cfg);
   const sealer = cfg.sealing
     ? new MeteredSealer(
         { store, written },
-        loadSigningKey(cfg),
+        keys,
         sealerOptions(cfg.sealIntervalMs, { logOrigin: cfg.logOrigin }),
         (m) => sealerLog.warn(m),
       )
@@ -109,6 +111,7 @@ export async function startService(
     cfg.sealing && cfg.witnesses.length > 0
       ? new Witnessing(
           store,
+          (head) => servedNote(head, keys.get(), cfg.logOrigin),
           cfg.witnesses,
           cfg.witnessIntervalMs,
           (m) => witnessLog.warn(m),

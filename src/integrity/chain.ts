@@ -1,10 +1,10 @@
 /**
  * Checks of a seal chain that need no events: every seq from 1 up is present once, each seal hashes to its
- * `sealHash`, links to its predecessor, is signed by the published key, and agrees with a checkpoint saved
- * earlier. Pure, so it is unit-tested without OpenSearch; verify.ts feeds it the seals it reads.
+ * `sealHash`, links to its predecessor, is signed by a key of the log that was valid when it was sealed, and
+ * agrees with a checkpoint saved earlier. Pure, so it is unit-tested without OpenSearch; verify.ts feeds it the seals it reads.
  */
-import { checkpointSignatureValid, sealHashOf, type Checkpoint } from './checkpoint.ts';
-import type { PublicKeyInfo } from './signing.ts';
+import { checkpointSignatureValid, sealHashOf, sealSignedInWindow, type Checkpoint } from './checkpoint.ts';
+import type { Keyring, RingKey } from './keyring.ts';
 
 export type ProblemKind =
   | 'seal-missing'
@@ -12,6 +12,7 @@ export type ProblemKind =
   | 'seal-edited'
   | 'seal-chain-broken'
   | 'seal-foreign-key'
+  | 'seal-key-outside-window'
   | 'seal-bad-signature'
   | 'seal-lists-edited'
   | 'checkpoint-bad-signature'
@@ -27,7 +28,11 @@ export type ProblemKind =
   | 'unsealed-late'
   | 'unsealed-held'
   | 'tree-head-mismatch'
-  | 'tree-head-bad-signature';
+  | 'tree-head-bad-signature'
+  | 'tree-head-key-outside-window'
+  | 'witness-fork'
+  | 'witness-rollback'
+  | 'witness-unreadable';
 
 /** One thing that is wrong, named precisely enough to act on. */
 export interface Problem {
@@ -38,11 +43,14 @@ export interface Problem {
   message: string;
 }
 
-/** Checks the chain `seals` (sorted by seq; checkpoint fields only) against `key` and an optional checkpoint. */
+/** A key's window in words. */
+export const windowOf = (k: RingKey) => `[${k.validFrom}, ${k.validUntil ?? 'open'})`;
+
+/** Checks the chain `seals` (sorted by seq; checkpoint fields only) against `ring` and an optional checkpoint. */
 export function checkChain(
   orgId: string,
   seals: Checkpoint[],
-  key: PublicKeyInfo,
+  ring: Keyring,
   checkpoint?: Checkpoint,
 ): Problem[] {
   const problems: Problem[] = [];
@@ -81,17 +89,24 @@ export function checkChain(
           `${prev.seq} (seals reordered, replaced or rewritten)`,
       );
     }
-    if (s.keyId !== key.keyId) {
+    const key = ring.find(s.keyId);
+    if (!key) {
       add(
         'seal-foreign-key',
         s.seq,
-        `seal ${s.seq} is signed with key ${s.keyId}, not the published key ${key.keyId} (re-signed)`,
+        `seal ${s.seq} is signed with key ${s.keyId}, not one of the log's keys ${ring.keys.map((k) => k.keyId).join(', ')} (re-signed)`,
       );
     } else if (!checkpointSignatureValid(s, key)) {
       add(
         'seal-bad-signature',
         s.seq,
         `seal ${s.seq}: the signature does not verify under key ${key.keyId} (forged or edited)`,
+      );
+    } else if (!ring.validKey(s.keyId, s.sealedAt)) {
+      add(
+        'seal-key-outside-window',
+        s.seq,
+        `seal ${s.seq} was signed at ${s.sealedAt} by key ${key.keyId}, valid only ${windowOf(key)} (a retired key signed it)`,
       );
     }
     prev = s;
@@ -102,11 +117,11 @@ export function checkChain(
     const where = `the checkpoint of seal ${checkpoint.seq} (saved from ${checkpoint.sealedAt})`;
     if (checkpoint.orgId !== orgId) {
       add('checkpoint-mismatch', checkpoint.seq, `${where} belongs to org ${checkpoint.orgId}, not ${orgId}`);
-    } else if (checkpoint.keyId !== key.keyId || !checkpointSignatureValid(checkpoint, key)) {
+    } else if (!sealSignedInWindow(checkpoint, ring)) {
       add(
         'checkpoint-bad-signature',
         checkpoint.seq,
-        `${where} is not signed by the published key ${key.keyId} (signed by ${checkpoint.keyId}); it proves nothing`,
+        `${where} is not signed by a key of the log valid at ${checkpoint.sealedAt} (signed by ${checkpoint.keyId}); it proves nothing`,
       );
     } else {
       const s = seals.find((x) => x.seq === checkpoint.seq);

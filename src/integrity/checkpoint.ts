@@ -10,6 +10,7 @@
  * storedHashes, packed: SealDoc); those lists are covered by `root`, not by the signature directly.
  */
 import { canonical, sha256 } from './leaf.ts';
+import type { Keyring } from './keyring.ts';
 import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
 import { Checkpoint, type SealCore } from '../store/seal-doc.ts';
 import { ajv } from '../validation.ts';
@@ -90,4 +91,10 @@ export function signCheckpoint(core: SealCore, key: SigningKey): Checkpoint {
 /** True when the checkpoint's signature is valid under `key` (the key id must match too). */
 export function checkpointSignatureValid(cp: Checkpoint, key: PublicKeyInfo): boolean {
   return cp.keyId === key.keyId && verifyPayload(key, signedBytes(cp), cp.signature);
+}
+
+/** True when a key of `ring` whose window holds the seal's `sealedAt` signed it as it is. */
+export function sealSignedInWindow(cp: Checkpoint, ring: Keyring): boolean {
+  const key = ring.validKey(cp.keyId, cp.sealedAt);
+  return key !== undefined && checkpointSignatureValid(cp, key);
 }

@@ -17,9 +17,19 @@ import {
   putTiles,
   type TreeHead,
 } from '../store/tree.ts';
-import { checkpointSignatureValid } from './checkpoint.ts';
+import { sealSignedInWindow } from './checkpoint.ts';
+import type { Keyring } from './keyring.ts';
 import { merkleRootOf, packLeaves } from './merkle.ts';
-import { checkpointText, noteKeyId, signNote, verifierKey, ED25519, type NoteSigner } from './note.ts';
+import {
+  addSignatureLines,
+  checkpointText,
+  noteKeyId,
+  signNote,
+  splitNote,
+  verifierKey,
+  ED25519,
+  type NoteSigner,
+} from './note.ts';
 import type { PublicKeyInfo, SigningKey } from './signing.ts';
 import { appendToTiles, edgeTiles, nodesFromTiles, tileKey, tilesHolding } from './tiles.ts';
 import { consistencyProof, inclusionProof, nodesNeeded, treeRoot, type NodeSource } from './tree.ts';
@@ -37,6 +47,20 @@ export function logSigner(key: SigningKey, origin: string, orgId: string): NoteS
 export const logVerifierKey = (key: PublicKeyInfo, origin: string, orgId: string) =>
   verifierKey(logName(origin, orgId), key.publicKey);
 
+/**
+ * A head's checkpoint as served: its note, signed too by every key valid now that has not signed it yet (after a
+ * rotation, an old checkpoint carries the new key's signature; Ed25519 signs the same bytes the same way), and
+ * the witnesses' cosignatures it has gathered, which cover the text and so stay valid.
+ */
+export function servedNote(head: TreeHead, ring: Keyring, origin: string): string {
+  const { text } = splitNote(head.note);
+  const signers = ring.signers(new Date().toISOString()).map((k) => logSigner(k, origin, head.orgId));
+  const fresh = signNote(text, signers)
+    .slice(text.length + 1)
+    .split('\n');
+  return addSignatureLines(addSignatureLines(head.note, fresh), head.cosignatures ?? []);
+}
+
 /** Seals read per page while extending: a seal carries up to 10,000 leaves. */
 const SEALS_PER_PAGE = 10;
 
@@ -46,7 +70,7 @@ const SEALS_PER_PAGE = 10;
  */
 export async function extendOrgTree(
   store: Store,
-  key: SigningKey,
+  ring: Keyring,
   origin: string,
   orgId: string,
 ): Promise<TreeHead | undefined> {
@@ -61,7 +85,7 @@ export async function extendOrgTree(
     if (
       seal.leaves.length !== seal.count ||
       merkleRootOf(leaves).toString('hex') !== seal.root ||
-      !checkpointSignatureValid(seal, key)
+      !sealSignedInWindow(seal, ring)
     )
       throw new IntegrityBroken(`org ${orgId}: seal ${seal.seq} does not verify; its tree stops at ${size}`);
 
@@ -74,14 +98,19 @@ export async function extendOrgTree(
     size += seal.count;
 
     const root = await withNodes(store, orgId, (read) => treeRoot(size, read), known);
+    const signedAt = new Date().toISOString();
+    const signers = ring.signers(signedAt);
     const next: TreeHead = {
       orgId,
       seq: seal.seq,
       size,
       root: root.toString('base64'),
-      note: signNote(checkpointText(logName(origin, orgId), size, root), [logSigner(key, origin, orgId)]),
-      keyId: noteKeyId(logName(origin, orgId), ED25519, key.publicKey).toString(16).padStart(8, '0'),
-      signedAt: new Date().toISOString(),
+      note: signNote(
+        checkpointText(logName(origin, orgId), size, root),
+        signers.map((k) => logSigner(k, origin, orgId)),
+      ),
+      keyId: noteKeyId(logName(origin, orgId), ED25519, signers[0]!.publicKey).toString(16).padStart(8, '0'),
+      signedAt,
       cosignatures: [],
     };
     if (!(await createTreeHead(store, next))) {

@@ -1,6 +1,6 @@
 /**
  * Integrity API, same authentication and scope as reads (`readScope`):
- * - `GET /api/v1/audit-logs/integrity/public-key` — the Ed25519 key that signs checkpoints;
+ * - `GET /api/v1/audit-logs/integrity/public-key` — the Ed25519 key that signs now, and every key ever used with its window;
  * - `GET /api/v1/audit-logs/integrity/checkpoints?cursor&limit` — the caller's org's signed checkpoints by seq,
  *   paged with a signed cursor bound to the org;
  * - `GET /api/v1/audit-logs/:id/proof` — what proves one entry offline: the entry, its storedHash and leaf,
@@ -23,10 +23,9 @@ import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHea
 import { checkpointOf } from './checkpoint.ts';
 import { canonical, leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
-import { addSignatureLines } from './note.ts';
-import { logVerifierKey, proveConsistency, proveInclusion } from './org-tree.ts';
+import { KeyringSource } from './keyring.ts';
+import { logVerifierKey, proveConsistency, proveInclusion, servedNote } from './org-tree.ts';
 import { getSealHead, locateEntry } from './seals.ts';
-import { loadSigningKey } from './signing.ts';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
@@ -81,9 +80,6 @@ function tlogProof(extra: unknown, tree: { index: number; inclusion: string[]; c
   return `${lines.join('\n')}\n\n${tree.checkpoint}`;
 }
 
-/** A head's checkpoint note with the witnesses' cosignatures it has gathered. */
-const noteOf = (head: TreeHead) => addSignatureLines(head.note, head.cosignatures ?? []);
-
 /**
  * A checkpoint cursor is the last seq of the previous page (seqs have no gaps, so nothing is skipped or
  * repeated), signed with its own version prefix and bound to the org.
@@ -95,18 +91,29 @@ const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) &
 
 export function integrityRouter(ctx: AppContext): Router {
   const auth = authenticator(ctx)('api-key');
-  const key = loadSigningKey(ctx.cfg);
+  const keys = new KeyringSource(ctx.cfg);
+  const noteOf = (head: TreeHead) => servedNote(head, keys.get(), ctx.cfg.logOrigin);
   const secret = cursorSecret(ctx.cfg);
   const router = Router();
 
   router.get('/integrity/public-key', auth, async (req, res) => {
     noQuery(req.query as Record<string, unknown>);
     const { orgId } = await readScope(ctx, principalOf(res));
+    const ring = keys.get();
+    // The key that signs seals now (the newest valid one), then every key ever used with its window.
+    const key = ring.signers(new Date().toISOString())[0]!;
     res.json({
       algorithm: 'Ed25519',
       keyId: key.keyId,
       publicKeyPem: key.publicKeyPem,
       verifierKey: logVerifierKey(key, ctx.cfg.logOrigin, orgId),
+      keys: ring.keys.map((k) => ({
+        keyId: k.keyId,
+        publicKeyPem: k.publicKeyPem,
+        verifierKey: logVerifierKey(k, ctx.cfg.logOrigin, orgId),
+        validFrom: k.validFrom,
+        validUntil: k.validUntil,
+      })),
     });
   });
 

@@ -1,16 +1,17 @@
 /**
  * Step 5 of `npm run verify`: the org tree. Every stored tree head must be the tree of all the org's sealed
  * leaves up to its seal (recomputed here from the seals, leaf by leaf, keeping only the O(log n) complete
- * subtrees on the right edge), and its checkpoint note must say so, signed by the log key. A head the sealer
- * has not written yet is no finding; a head that disagrees with the seals is a rewritten tree.
+ * subtrees on the right edge), and its checkpoint note must say so, signed by a log key whose window holds the
+ * head's `signedAt`. A head the sealer has not written yet is no finding; a head that disagrees with the seals
+ * is a rewritten tree.
  */
 import type { Store } from '../store/client.ts';
 import { getTreeHeads, type TreeHead } from '../store/tree.ts';
-import type { Problem } from './chain.ts';
+import { windowOf, type Problem } from './chain.ts';
+import type { Keyring } from './keyring.ts';
 import { checkpointText, noteKeyId, verifyNote, ED25519 } from './note.ts';
 import { logName } from './org-tree.ts';
 import { iterateSeals } from './seals.ts';
-import type { PublicKeyInfo } from './signing.ts';
 import { nodeHash } from './tree.ts';
 
 /** The right edge of a growing tree: complete subtrees, largest first, with their sizes. */
@@ -38,20 +39,26 @@ class Frontier {
   }
 }
 
+/** A checkpoint a witness cosigned for this org (witnessed.ts): the tree must pass through it. */
+export interface Witnessed {
+  witness: string;
+  size: number;
+  root: string;
+}
+
 export async function checkTree(
   store: Store,
   orgId: string,
-  key: PublicKeyInfo,
+  ring: Keyring,
   origin: string,
   problems: Problem[],
+  witnessed: Witnessed[] = [],
 ): Promise<number> {
   const name = logName(origin, orgId);
-  const verifier = {
-    name,
-    keyId: noteKeyId(name, ED25519, key.publicKey),
-    type: ED25519,
-    publicKey: key.publicKey,
-  };
+  const verifiers = ring.keys.map((k) => ({
+    key: k,
+    verifier: { name, keyId: noteKeyId(name, ED25519, k.publicKey), type: ED25519, publicKey: k.publicKey },
+  }));
   const frontier = new Frontier();
   let checked = 0;
   const check = (seq: number, head: TreeHead) => {
@@ -62,17 +69,26 @@ export async function checkTree(
         'tree-head-mismatch',
         `the tree head of seal ${seq} says size ${head.size}, root ${head.root}; the seals give size ${frontier.size}, root ${root.toString('base64')}: the tree was rewritten`,
       );
-    let signed = false;
-    try {
-      const { text, valid } = verifyNote(head.note, [verifier]);
-      signed = valid.has(name) && text === checkpointText(name, frontier.size, root);
-    } catch {
-      signed = false;
-    }
-    if (!signed)
+    // The keys that signed the note as it is; one whose window holds the head's signedAt must be among them.
+    const signers = verifiers.filter(({ verifier }) => {
+      try {
+        const { text, valid } = verifyNote(head.note, [verifier]);
+        return valid.has(name) && text === checkpointText(name, frontier.size, root);
+      } catch {
+        return false;
+      }
+    });
+    if (!signers.length)
       add(
         'tree-head-bad-signature',
         `the checkpoint of seal ${seq} (size ${head.size}) is not signed by ${name} as it is`,
+      );
+    else if (!signers.some(({ key }) => ring.validKey(key.keyId, head.signedAt)))
+      add(
+        'tree-head-key-outside-window',
+        `the checkpoint of seal ${seq} (size ${head.size}) was signed at ${head.signedAt} only by ${signers
+          .map(({ key }) => `key ${key.keyId}, valid ${windowOf(key)}`)
+          .join('; ')}`,
       );
     checked += 1;
   };
@@ -87,13 +103,39 @@ export async function checkTree(
       for (const leaf of s.leaves) frontier.push(Buffer.from(leaf, 'hex'));
       const head = heads[k];
       if (head) check(s.seq, head);
+      for (const w of witnessed.filter((x) => x.size === frontier.size)) {
+        seen.add(w);
+        const root = frontier.root().toString('base64');
+        if (root !== w.root)
+          problems.push({
+            kind: 'witness-fork',
+            orgId,
+            seq: s.seq,
+            message: `witness ${w.witness} cosigned size ${w.size} with root ${w.root}; the seals now give root ${root} at that size: history was rewritten`,
+          });
+      }
     });
     page = [];
   };
+  const seen = new Set<Witnessed>();
   for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
     page.push({ seq: seal.seq, leaves: seal.leaves });
     if (page.length === 20) await flush();
   }
   await flush();
+  for (const w of witnessed.filter((x) => !seen.has(x)))
+    problems.push(
+      w.size > frontier.size
+        ? {
+            kind: 'witness-rollback',
+            orgId,
+            message: `witness ${w.witness} cosigned size ${w.size}; the seals now give a tree of only ${frontier.size}: seals were removed`,
+          }
+        : {
+            kind: 'witness-fork',
+            orgId,
+            message: `witness ${w.witness} cosigned size ${w.size}; no seal of the log ends at that size now: history was rewritten`,
+          },
+    );
   return checked;
 }

@@ -25,13 +25,16 @@ import { checkChain, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { iterateSeals } from './seals.ts';
 import { atOrBefore, type LedgerDoc, type SealCursor } from './ledger.ts';
+import { singleKeyRing, type Keyring } from './keyring.ts';
 import type { PublicKeyInfo } from './signing.ts';
 import { checkSealedEvents, IdHashes, reportSealedTwice } from './verify-sealed.ts';
-import { checkTree } from './verify-tree.ts';
+import { checkTree, type Witnessed } from './verify-tree.ts';
 
 export interface VerifyOptions {
   orgId: string;
-  publicKey: PublicKeyInfo;
+  /** The log's keys with their windows (npm run keys); or `publicKey`, one key valid at all times. */
+  keys?: Keyring;
+  publicKey?: PublicKeyInfo;
   since?: Date;
   until?: Date;
   checkpoint?: Checkpoint;
@@ -42,6 +45,8 @@ export interface VerifyOptions {
    * retention has deleted, whose day is gone, was deleted by design, not by someone.
    */
   retention?: Pick<RetentionInEffect, 'days' | 'deletedThrough'>;
+  /** Checkpoints witnesses cosigned for the org (witnessed.ts): the tree must pass through each. */
+  witnessed?: Witnessed[];
   /** AUDIT_LOG_ORIGIN, which names the org's log in its checkpoints. */
   logOrigin?: string;
   /** The time retention is counted from (tests move it); default now. */
@@ -51,7 +56,10 @@ export interface VerifyOptions {
 
 export interface VerifyReport {
   orgId: string;
+  /** The newest of the keys checked against. */
   keyId: string;
+  /** Every key checked against, oldest first. */
+  keyIds: string[];
   clean: boolean;
   seals: { count: number; firstSeq?: number; lastSeq?: number; checked: number };
   /** Tree heads checked against the seals. */
@@ -85,11 +93,13 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
     if (s.cursor) cursor = s.cursor;
     for (const id of s.skipped ?? []) skipped.add(id);
   }
-  const problems = checkChain(orgId, chain, opts.publicKey, opts.checkpoint);
+  const ring = opts.keys ?? singleKeyRing(opts.publicKey!);
+  const problems = checkChain(orgId, chain, ring, opts.checkpoint);
   const head = chain[chain.length - 1];
   const report: VerifyReport = {
     orgId,
-    keyId: opts.publicKey.keyId,
+    keyId: ring.keys[ring.keys.length - 1]!.keyId,
+    keyIds: ring.keys.map((k) => k.keyId),
     clean: false,
     seals: { count: chain.length, firstSeq: chain[0]?.seq, lastSeq: head?.seq, checked: 0 },
     treeHeads: 0,
@@ -133,13 +143,7 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   await reportSealedTwice(store, orgId, sealed, inWindow, problems);
   await checkLedger(store, opts, { head, cursor, skipped, sealed }, window, report, now, expired);
   await checkEvents(store, orgId, window, report, opts.progress);
-  report.treeHeads = await checkTree(
-    store,
-    orgId,
-    opts.publicKey,
-    opts.logOrigin ?? DEFAULT_LOG_ORIGIN,
-    problems,
-  );
+  report.treeHeads = await checkTree(store, orgId, ring, opts.logOrigin ?? DEFAULT_LOG_ORIGIN, problems);
   report.clean = problems.length === 0;
   return report;
 }

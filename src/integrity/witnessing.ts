@@ -37,6 +37,8 @@ export class Witnessing {
 
   constructor(
     private readonly store: Store,
+    /** The head's checkpoint as served (org-tree.ts servedNote): signed by the keys valid now. */
+    private readonly noteOf: (head: TreeHead) => string,
     witnesses: WitnessConfig[],
     private readonly intervalMs: number,
     private readonly log: (msg: string) => void,
@@ -109,7 +111,7 @@ export class Witnessing {
       oldSize > 0 && oldSize < head.size
         ? await proveConsistency(this.store, head.orgId, oldSize, head.size)
         : [];
-    const body = `old ${oldSize}\n${proof.map((h) => `${h.toString('base64')}\n`).join('')}\n${head.note}`;
+    const body = `old ${oldSize}\n${proof.map((h) => `${h.toString('base64')}\n`).join('')}\n${this.noteOf(head)}`;
     let res: Response;
     try {
       res = await fetch(`${w.url.replace(/\/$/, '')}/add-checkpoint`, {

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { checkChain } from '../../src/integrity/chain.ts';
+import { singleKeyRing } from '../../src/integrity/keyring.ts';
 import { signCheckpoint, type Checkpoint } from '../../src/integrity/checkpoint.ts';
 import { generateSigningKeyPem, signingKeyFromPem, type SigningKey } from '../../src/integrity/signing.ts';
 
@@ -29,7 +30,7 @@ function chain(n: number, k: SigningKey = key): Checkpoint[] {
   return out;
 }
 const kinds = (c: Checkpoint[], cp?: Checkpoint) =>
-  checkChain('org_1', c, key, cp).map((p) => [p.kind, p.seq]);
+  checkChain('org_1', c, singleKeyRing(key), cp).map((p) => [p.kind, p.seq]);
 
 describe('integrity: chain checks', () => {
   it('accepts an intact chain and a matching checkpoint', () => {

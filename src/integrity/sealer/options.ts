@@ -2,7 +2,7 @@
 import { DEFAULT_LOG_ORIGIN } from '../../config.ts';
 import type { AppContext } from '../../context.ts';
 import { SEAL_SAFETY_MARGIN_MS } from '../ledger.ts';
-import type { SigningKey } from '../signing.ts';
+import type { KeySource } from '../keyring.ts';
 
 export interface SealerOptions {
   /** Most events in one seal (a seal document holds three lists of this length). */
@@ -66,7 +66,8 @@ export type Ctx = Pick<AppContext, 'store' | 'written'>;
 /** What the parts of one sealer share: its store and memory, key and options, and how it reports held entries. */
 export interface Sealing {
   readonly ctx: Ctx;
-  readonly key: SigningKey;
+  /** The ring of the moment: its newest valid key signs each seal. */
+  readonly keys: KeySource;
   readonly opts: SealerOptions;
   /** Adds a held entry to `out`, and logs it once per process. */
   report(h: Held, out: Omit<RoundResult, 'leader'>): void;

@@ -21,6 +21,7 @@ export async function createSeal(
   const { eventIds, acceptedAt, storedHashes, leaves } = batch;
   const iso = (at: string) => new Date(at).toISOString();
   const seq = (head?.seq ?? 0) + 1;
+  const sealedAt = new Date().toISOString();
   const checkpoint = signCheckpoint(
     {
       orgId,
@@ -30,9 +31,9 @@ export async function createSeal(
       lastAcceptedAt: iso(acceptedAt[acceptedAt.length - 1]!),
       root: merkleRootOf(leaves).toString('hex'),
       prevSealHash: head?.sealHash ?? null,
-      sealedAt: new Date().toISOString(),
+      sealedAt,
     },
-    s.key,
+    s.keys.get().signers(sealedAt)[0]!,
   );
   const seal: SealHead = { ...checkpoint, eventIds, ...extra };
   // Created under its seq: false when another sealer took that seq.

@@ -28,7 +28,8 @@ import { orgsWithEntries, refreshLedger } from '../../store/ledger.ts';
 import { eventDocId } from '../../store/names.ts';
 import { newestSeal } from '../../store/seals.ts';
 import { IntegrityBroken } from '../../errors.ts';
-import { checkpointSignatureValid, sealHashOf } from '../checkpoint.ts';
+import { sealHashOf, sealSignedInWindow } from '../checkpoint.ts';
+import { fixedKeys, type KeySource } from '../keyring.ts';
 import { extendOrgTree } from '../org-tree.ts';
 import { Lease } from '../lease.ts';
 import type { SigningKey } from '../signing.ts';
@@ -58,15 +59,17 @@ export class Sealer {
   private readonly failing = new Map<string, string>();
   /** Orgs whose tree could not take their newest seals yet, with the reason last logged. */
   private readonly treeBehind = new Map<string, string>();
+  private readonly keys: KeySource;
 
   constructor(
     private readonly ctx: Ctx,
-    private readonly key: SigningKey,
+    keys: KeySource | SigningKey,
     readonly opts: SealerOptions,
     private readonly log: (msg: string) => void = (m) => console.warn(m),
   ) {
     this.lease = new Lease(ctx.store, 'sealer', this.holder, opts.leaseTtlMs);
-    this.sealing = { ctx, key, opts, report: (h, out) => this.report(h, out) };
+    this.keys = 'privateKey' in keys ? fixedKeys(keys) : keys;
+    this.sealing = { ctx, keys: this.keys, opts, report: (h, out) => this.report(h, out) };
   }
 
   /**
@@ -170,7 +173,7 @@ export class Sealer {
   /** A tree that cannot grow now never stops sealing: it catches up from its newest head in a later round. */
   private async extendTree(orgId: string): Promise<void> {
     try {
-      await extendOrgTree(this.ctx.store, this.key, this.opts.logOrigin, orgId);
+      await extendOrgTree(this.ctx.store, this.keys.get(), this.opts.logOrigin, orgId);
       if (this.treeBehind.delete(orgId)) this.log(`sealer: the tree of org ${orgId} has caught up`);
     } catch (err) {
       const why = String(err);
@@ -188,10 +191,10 @@ export class Sealer {
     const out: OrgResult = { sealed: [], held: [], leftBehind: false, walked: 0 };
     let head = await newestSeal(this.ctx.store, orgId);
     if (head) {
-      if (sealHashOf(head) !== head.sealHash || !checkpointSignatureValid(head, this.key)) {
-        // Never extend a chain whose head this key did not sign as it is: that would bless a rewrite.
+      if (sealHashOf(head) !== head.sealHash || !sealSignedInWindow(head, this.keys.get())) {
+        // Never extend a chain whose head no key of the log signed as it is, in its window: that would bless a rewrite.
         throw new IntegrityBroken(
-          `the newest seal ${head.seq} does not verify under key ${this.key.keyId}; run npm run verify -- --org ${orgId}`,
+          `the newest seal ${head.seq} does not verify under the log's keys (signed by ${head.keyId}); run npm run verify -- --org ${orgId}`,
         );
       }
       await repairMarks(this.sealing, head);

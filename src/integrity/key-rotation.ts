@@ -1,0 +1,72 @@
+/**
+ * Rotating and retiring the log's signing keys (npm run keys). A new key signs from the moment it is written;
+ * the keys it replaces keep signing checkpoints beside it for the overlap, then their windows end. Windows end
+ * no sooner than KEY_CHANGE_GRACE_MS from now, so no instance (each re-reads the ring within
+ * KEYRING_RELOAD_MS) signs with a key after its window.
+ */
+import fs from 'node:fs';
+import type { Config } from '../config.ts';
+import {
+  KEY_CHANGE_GRACE_MS,
+  privateKeyFile,
+  ringRecords,
+  saveKeyring,
+  validAt,
+  type KeyRecord,
+} from './keyring.ts';
+import { generateSigningKeyPem, keyIdOf, signingKeyFromPem, SIGNING_KEY_FILE } from './signing.ts';
+import path from 'node:path';
+
+type KeyCfg = Pick<Config, 'signingKeyPem' | 'stateDir'>;
+
+const later = (a: string, b: string) => (a > b ? a : b);
+
+/** Adds a new key valid from now; every key valid now stays valid for `overlapMs` more. */
+export function rotateKey(cfg: KeyCfg, overlapMs: number, now = new Date()): KeyRecord {
+  const at = now.toISOString();
+  const until = new Date(now.getTime() + Math.max(overlapMs, KEY_CHANGE_GRACE_MS)).toISOString();
+  const records = ringRecords(cfg).map((r) =>
+    validAt(r, at) ? { ...r, validUntil: r.validUntil === null ? until : later(r.validUntil, at) } : r,
+  );
+  const pem = generateSigningKeyPem();
+  const key = signingKeyFromPem(pem);
+  fs.mkdirSync(path.dirname(privateKeyFile(cfg, key.keyId)), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(privateKeyFile(cfg, key.keyId), pem, { mode: 0o600, flag: 'wx' });
+  const fresh: KeyRecord = {
+    keyId: key.keyId,
+    publicKeyPem: key.publicKeyPem,
+    validFrom: at,
+    validUntil: null,
+  };
+  saveKeyring(cfg, [...records, fresh]);
+  return fresh;
+}
+
+/**
+ * Ends `keyId`'s window now (plus the grace) and deletes its private key from the state dir, e.g. after a
+ * leak. Refused when no other key stays valid with no end: rotate first.
+ */
+export function retireKey(cfg: KeyCfg, keyId: string, now = new Date()): KeyRecord {
+  const records = ringRecords(cfg);
+  const target = records.find((r) => r.keyId === keyId);
+  if (!target) throw new Error(`no key ${keyId} in the ring (npm run keys -- list)`);
+  const until = new Date(now.getTime() + KEY_CHANGE_GRACE_MS).toISOString();
+  if (!records.some((r) => r.keyId !== keyId && r.validUntil === null))
+    throw new Error(`no key but ${keyId} stays valid with no end: run npm run keys -- rotate first`);
+  const retired = {
+    ...target,
+    validUntil: target.validUntil !== null && target.validUntil < until ? target.validUntil : until,
+  };
+  saveKeyring(
+    cfg,
+    records.map((r) => (r.keyId === keyId ? retired : r)),
+  );
+  fs.rmSync(privateKeyFile(cfg, keyId), { force: true });
+  const legacy = path.join(cfg.stateDir, SIGNING_KEY_FILE);
+  if (
+    fs.existsSync(legacy) &&
+    keyIdOf(signingKeyFromPem(fs.readFileSync(legacy, 'utf8')).publicKey) === keyId
+  )
+    fs.rmSync(legacy);
+  return retired;
+}
