@@ -2,9 +2,13 @@
 //   node monitor.mjs --url http://localhost:3000 --key "$KEY" --state monitor.json
 //                    [--witness <verifier key>]… [--quorum <k>]
 // It keeps the last checkpoint it verified in the state file, fetches the newest, checks the log's signature
-// (the verifier key pinned on the first run), the witnesses' cosignatures (k of them) and the RFC 9162
+// (by a key it trusts, inside that key's window), the witnesses' cosignatures (k of them) and the RFC 9162
 // consistency proof from the kept checkpoint to the new one, then keeps the new one. A fork or a rollback —
-// history rewritten, or the newest entries removed — exits 2 naming both sizes; any other failure exits 1.
+// history rewritten, or the newest entries removed — exits 2 naming both sizes, and so does a checkpoint signed
+// only by a key outside its window (a retired key: perhaps a stolen one); any other failure exits 1.
+// Keys: the log's keys are pinned on the first run. After a rotation the log signs with the old and the new key
+// for an overlap; a new key is trusted once a checkpoint carries it beside a trusted key valid now. A key's
+// window only ever shrinks here: an end once published cannot be taken back.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -87,10 +91,28 @@ function consistent(m, n, proof, mRoot, nRoot) {
 }
 
 const saved = fs.existsSync(values.state) ? JSON.parse(fs.readFileSync(values.state, 'utf8')) : undefined;
-const verifierKey = saved?.verifierKey ?? (await api('/integrity/public-key')).verifierKey;
-const log = parseVkey(verifierKey);
+const published = await api('/integrity/public-key');
+const noWindow = (k) => ({ keyId: k.keyId, verifierKey: k.verifierKey, validFrom: null, validUntil: null });
+const offered = published.keys ?? [noWindow(published)];
+const earliest = (...ends) => ends.filter(Boolean).sort()[0] ?? null;
+const trusted = (saved ? (saved.keys ?? [noWindow(saved)]) : offered).map((t) => ({
+  ...t,
+  validUntil: earliest(t.validUntil, offered.find((o) => o.verifierKey === t.verifierKey)?.validUntil),
+}));
 const note = await api('/integrity/checkpoint');
-if (!signedBy(note, log)) throw new Error('the newest checkpoint is not signed by the pinned log key');
+const now = new Date().toISOString();
+const inWindow = (k) => (!k.validFrom || k.validFrom <= now) && (k.validUntil === null || now < k.validUntil);
+const signers = trusted.filter((k) => signedBy(note, parseVkey(k.verifierKey)));
+if (!signers.length)
+  throw new Error('the newest checkpoint is not signed by any log key this monitor trusts');
+if (!signers.some(inWindow)) {
+  const which = signers.map((k) => `key ${k.keyId}, outside its window [${k.validFrom}, ${k.validUntil})`);
+  console.error(`the newest checkpoint is signed only by ${which.join('; ')}: do not trust it`);
+  process.exit(2);
+}
+for (const o of offered)
+  if (!trusted.some((t) => t.verifierKey === o.verifierKey) && signedBy(note, parseVkey(o.verifierKey)))
+    trusted.push(o);
 const cosigners = values.witness.map(parseVkey).filter((w) => signedBy(note, w, true));
 if (cosigners.length < quorum)
   throw new Error(`only ${cosigners.length} of the ${quorum} witness cosignatures needed verify`);
@@ -119,7 +141,7 @@ if (saved) {
     process.exit(2);
   }
 }
-fs.writeFileSync(values.state, JSON.stringify({ verifierKey, origin, size, root: rootB64, note }, null, 2));
+fs.writeFileSync(values.state, JSON.stringify({ keys: trusted, origin, size, root: rootB64, note }, null, 2));
 console.log(
   `${origin}: size ${size} verified${saved ? `, consistent with size ${saved.size}` : ' (first run: kept)'}` +
     (values.witness.length ? `, cosigned by ${cosigners.map((w) => w.name).join(', ')}` : ''),

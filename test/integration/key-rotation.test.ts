@@ -69,10 +69,28 @@ describe('key rotation (npm run keys) on a running service', function () {
     throw new Error(`the sealer did not seal ${n} new events within 30 s`);
   }
 
+  /** examples/monitor.mjs, the customer's monitor, keeping its state in `state`. */
+  const monitor = (state: string) =>
+    promisify(execFile)('node', [
+      path.join(PROJECT_ROOT, 'examples', 'monitor.mjs'),
+      '--url',
+      svc.url,
+      '--key',
+      org.keys.owner,
+      '--state',
+      path.join(svc.ctx.cfg.stateDir, state),
+    ]).then(
+      (r) => ({ code: 0, out: r.stdout }),
+      (err: { code: number; stderr: string }) => ({ code: err.code, out: err.stderr }),
+    );
+
   before(async () => {
     svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '1' });
     org = await createOrg(svc.ctx);
     await ingestAndSeal(3);
+    // Two customers pin the log's key now; one of them will sleep through the overlap.
+    expect((await monitor('watchful.json')).code).to.equal(0);
+    expect((await monitor('asleep.json')).code).to.equal(0);
   });
   after(async () => svc?.close());
 
@@ -107,6 +125,11 @@ describe('key rotation (npm run keys) on a running service', function () {
     const clean = await verify();
     expect(clean.code, clean.stdout + clean.stderr).to.equal(0);
     expect(clean.stdout).to.contain('CLEAN');
+    // The monitor learns the new key from a checkpoint its trusted key signed too.
+    const watched = await monitor('watchful.json');
+    expect(watched.code, watched.out).to.equal(0);
+    const state = JSON.parse(fs.readFileSync(path.join(svc.ctx.cfg.stateDir, 'watchful.json'), 'utf8'));
+    expect(state.keys.map((k: KeyView) => k.keyId)).to.deep.equal([testKey.keyId, k2]);
   });
 
   it('retires the old key: later checkpoints carry only the new key, history still verifies', async () => {
@@ -140,6 +163,11 @@ describe('key rotation (npm run keys) on a running service', function () {
 
     const clean = await verify();
     expect(clean.code, clean.stdout + clean.stderr).to.equal(0);
+    expect((await monitor('watchful.json')).code).to.equal(0);
+    // Who slept through the overlap never saw the new key vouched for: it must re-pin, and is told so.
+    const asleep = await monitor('asleep.json');
+    expect(asleep.code).to.equal(1);
+    expect(asleep.out).to.contain('not signed by any log key this monitor trusts');
     // A customer holding only the public keys and windows checks the same history.
     const keysFile = path.join(svc.ctx.cfg.stateDir, 'public-keys.json');
     fs.writeFileSync(keysFile, JSON.stringify(await publicKey()));

@@ -7,7 +7,8 @@ import { PUBLIC_FIELDS, toEntry, type StoredEvent } from '../../src/events/schem
 import { signCheckpoint } from '../../src/integrity/checkpoint.ts';
 import { canonical, leafOfEvent } from '../../src/integrity/leaf.ts';
 import { auditPath, merkleRoot } from '../../src/integrity/merkle.ts';
-import { signingKeyFromPem } from '../../src/integrity/signing.ts';
+import { signNote, checkpointText, verifierKey } from '../../src/integrity/note.ts';
+import { generateSigningKeyPem, signingKeyFromPem, type SigningKey } from '../../src/integrity/signing.ts';
 import { canonicalJson } from '../../src/ui/public/canonical-json.js';
 import { checkSealed, ENTRY_FIELDS, leafOf } from '../../src/ui/public/proof.js';
 import { TEST_SIGNING_KEY_PEM } from '../helpers.ts';
@@ -63,6 +64,33 @@ function proofFor(events: StoredEvent[], at: number) {
     treeSize: events.length,
     auditPath: auditPath(leaves, at),
     sealCheckpoint: checkpoint,
+  };
+}
+
+const ORIGIN = 'audit.example/acme';
+const keyView = (k: SigningKey, validFrom: string | null, validUntil: string | null) => ({
+  keyId: k.keyId,
+  publicKeyPem: k.publicKeyPem,
+  verifierKey: verifierKey(ORIGIN, k.publicKey),
+  validFrom,
+  validUntil,
+});
+
+/** The org-tree part of GET /:id/proof for event `at`: index, size, inclusion path and the note signed by `signers`. */
+function treeProofFor(events: StoredEvent[], at: number, signers: SigningKey[]) {
+  const hashes = events.map((e) => leafOfEvent(e));
+  const leaves = hashes.map((h) => h.leaf);
+  const b64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+  const text = checkpointText(ORIGIN, events.length, Buffer.from(merkleRoot(leaves), 'hex'));
+  return {
+    ...proofFor(events, at),
+    index: at,
+    size: events.length,
+    inclusion: auditPath(leaves, at).map(b64),
+    checkpoint: signNote(
+      text,
+      signers.map((k) => ({ name: ORIGIN, ...k })),
+    ),
   };
 }
 
@@ -139,5 +167,54 @@ describe('admin page: the browser proof check', () => {
     const proof = viaJson(proofFor([stored(1), stored(2)], 0));
     const answer = await checkSealed([proof.entry], proof, { algorithm: 'Ed25519', publicKeyPem: 'nope' });
     expect(answer.state).to.equal('unchecked');
+  });
+
+  describe('against the org tree and its signed note', () => {
+    const newer = signingKeyFromPem(generateSigningKeyPem());
+    const rotated = {
+      algorithm: 'Ed25519',
+      keyId: newer.keyId,
+      publicKeyPem: newer.publicKeyPem,
+      keys: [
+        keyView(key, '1970-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z'),
+        keyView(newer, '2025-12-31T00:00:00.000Z', null),
+      ],
+    };
+
+    it('verifies an untouched entry at every position of a 7-leaf tree, by the key valid now', async () => {
+      const events = Array.from({ length: 7 }, (_, i) => stored(i));
+      for (let at = 0; at < 7; at++) {
+        const proof = viaJson(treeProofFor(events, at, [newer, key]));
+        expect(await checkSealed([proof.entry], proof, rotated)).to.deep.equal({
+          state: 'verified',
+          keyId: newer.keyId,
+        });
+      }
+    });
+
+    it('finds a changed entry, root or note a mismatch', async () => {
+      const events = Array.from({ length: 5 }, (_, i) => stored(i));
+      const proof = viaJson(treeProofFor(events, 2, [newer]));
+      const changed = { ...proof.entry, description: 'nothing happened' };
+      expect((await checkSealed([changed], proof, rotated)).state).to.equal('mismatch');
+      const other = viaJson(treeProofFor([stored(9), ...events.slice(1)], 2, [newer]));
+      expect(
+        (await checkSealed([proof.entry], { ...proof, checkpoint: other.checkpoint }, rotated)).state,
+      ).to.equal('mismatch');
+      expect((await checkSealed([proof.entry], { ...proof, size: 6 }, rotated)).state).to.equal('mismatch');
+    });
+
+    it('refuses a note signed only by a retired key, or by no key of the log', async () => {
+      const events = Array.from({ length: 3 }, (_, i) => stored(i));
+      const byRetired = viaJson(treeProofFor(events, 0, [key]));
+      const answer = await checkSealed([byRetired.entry], byRetired, rotated);
+      expect(answer).to.deep.equal({
+        state: 'mismatch',
+        reason: `the checkpoint is signed only by key ${key.keyId}, outside its window`,
+      });
+      const stranger = signingKeyFromPem(generateSigningKeyPem());
+      const byStranger = viaJson(treeProofFor(events, 0, [stranger]));
+      expect((await checkSealed([byStranger.entry], byStranger, rotated)).state).to.equal('mismatch');
+    });
   });
 });
