@@ -157,12 +157,32 @@ const schemas: Json = {
   },
   PublicKey: {
     type: 'object',
-    required: ['algorithm', 'keyId', 'publicKeyPem', 'verifierKey'],
+    required: ['algorithm', 'keyId', 'publicKeyPem', 'verifierKey', 'keys'],
     properties: {
       algorithm: { const: 'Ed25519' },
       keyId: { type: 'string' },
       publicKeyPem: { type: 'string' },
       verifierKey: { type: 'string', description: "The org log's verifier key (c2sp.org/signed-note)" },
+      keys: {
+        type: 'array',
+        description: 'Every key the log has used, oldest first, each valid in [validFrom, validUntil)',
+        items: {
+          type: 'object',
+          required: ['keyId', 'publicKeyPem', 'verifierKey', 'validFrom', 'validUntil'],
+          properties: {
+            keyId: { type: 'string' },
+            publicKeyPem: { type: 'string' },
+            verifierKey: { type: 'string' },
+            validFrom: { type: 'string', format: 'date-time' },
+            validUntil: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: 'null while it has no end',
+            },
+          },
+          additionalProperties: false,
+        },
+      },
     },
     additionalProperties: false,
   },
