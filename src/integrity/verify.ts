@@ -143,7 +143,14 @@ export async function verifyOrg(store: Store, opts: VerifyOptions): Promise<Veri
   await reportSealedTwice(store, orgId, sealed, inWindow, problems);
   await checkLedger(store, opts, { head, cursor, skipped, sealed }, window, report, now, expired);
   await checkEvents(store, orgId, window, report, opts.progress);
-  report.treeHeads = await checkTree(store, orgId, ring, opts.logOrigin ?? DEFAULT_LOG_ORIGIN, problems);
+  report.treeHeads = await checkTree(
+    store,
+    orgId,
+    ring,
+    opts.logOrigin ?? DEFAULT_LOG_ORIGIN,
+    problems,
+    opts.witnessed,
+  );
   report.clean = problems.length === 0;
   return report;
 }

@@ -22,6 +22,8 @@ import {
   type TestOrg,
 } from '../fixtures/read.ts';
 import { startWitness } from '../fixtures/witness.ts';
+import { TEST_SIGNING_KEY_PEM } from '../helpers.ts';
+import { runScript } from '../scripts.ts';
 
 const CHECKPOINT = '/api/v1/audit-logs/integrity/checkpoint';
 const sizeOf = (note: string) => Number(note.split('\n')[1]);
@@ -54,6 +56,12 @@ describe('attacker with the signing key and the database: witness and monitor ca
       (r) => ({ code: 0, out: r.stdout }),
       (err: { code: number; stderr: string }) => ({ code: err.code, out: err.stderr }),
     );
+  /** `npm run verify --witness`, as the operator or an auditor runs it. */
+  const verifyWithWitness = () =>
+    runScript('verify', ['--org', org.orgId, '--witness', `${witness.url}=${witness.vkey}`], {
+      AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM,
+      AUDIT_STATE_DIR: svc.ctx.cfg.stateDir,
+    });
   /** What the witness cosigned last for this org (its monitoring API). */
   const witnessed = async () => {
     const origin = (await get(svc.url, CHECKPOINT, org.keys.owner)).text.split('\n')[0]!;
@@ -92,6 +100,8 @@ describe('attacker with the signing key and the database: witness and monitor ca
     await waitWitnessed(sizeOf(honest));
     const state = path.join(dir, 'rewrite.json');
     expect((await monitor(state)).code).to.equal(0);
+    const honestRun = await verifyWithWitness();
+    expect(honestRun.code, honestRun.stdout + honestRun.stderr).to.equal(0);
 
     await rewriteDayIndex(svc.store, dayIndex(`${day}T00:00:00Z`), [org.orgId], (docs) =>
       docs.map((d) => (d.id === firstIds[2] ? { ...d, description: 'nothing happened here' } : d)),
@@ -111,6 +121,11 @@ describe('attacker with the signing key and the database: witness and monitor ca
     expect(caught.out).to.contain(
       `at size ${sizeOf(forged)} is not an extension of the checkpoint kept at size ${sizeOf(honest)}`,
     );
+    // The seals and tree are consistent again, so verify alone is clean; the witness's word is not.
+    const verified = await verifyWithWitness();
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(2);
+    expect(verified.stdout).to.contain(`[witness-fork]`);
+    expect(verified.stdout).to.contain(`cosigned size ${sizeOf(honest)} with root`);
   });
 
   it('rolls back the newest seals: the monitor exits 2 naming both sizes', async () => {
@@ -133,6 +148,20 @@ describe('attacker with the signing key and the database: witness and monitor ca
     expect(caught.code).to.equal(2);
     expect(caught.out).to.contain(
       `at size ${sizeOf(older)} is not an extension of the checkpoint kept at size ${sizeOf(newest)}: a rollback`,
+    );
+
+    // The seals go too, down below what the witness cosigned: verify --witness names the rollback.
+    await svc.store.indices.refresh({ index: INTERNAL.seals });
+    const seals = await svc.store.search({
+      index: INTERNAL.seals,
+      body: { size: 2, query: { term: { orgId: org.orgId } }, sort: [{ seq: 'desc' }], _source: false },
+    });
+    for (const hit of (seals.body as { hits: { hits: { _id: string }[] } }).hits.hits)
+      await svc.store.delete({ index: INTERNAL.seals, id: hit._id, refresh: true });
+    const verified = await verifyWithWitness();
+    expect(verified.code, verified.stdout + verified.stderr).to.equal(2);
+    expect(verified.stdout).to.match(
+      /\[witness-rollback\] witness \S+ cosigned size \d+; the seals now give a tree of only \d+/,
     );
   });
 });
