@@ -73,6 +73,8 @@ export interface Config {
   witnesses: { url: string; verifierKey: string }[];
   /** Most often an org's newest checkpoint is sent to the witnesses. */
   witnessIntervalMs: number;
+  /** Cosignatures the served checkpoint should carry: the newest checkpoint with this many is served. */
+  witnessQuorum: number;
   /** Longest time an acknowledged event waits before it is sealed. */
   sealIntervalMs: number;
   /**
@@ -158,6 +160,15 @@ function witnesses(env: Env): { url: string; verifierKey: string }[] {
   const v = str(env, 'AUDIT_WITNESSES');
   if (!v) return [];
   return v.split(',').map((item) => parseWitnessSpec(item, 'AUDIT_WITNESSES'));
+}
+
+/** AUDIT_WITNESS_QUORUM: at most the number of witnesses (a quorum that can never be met is a mistake). */
+function witnessQuorum(env: Env): number {
+  const n = witnesses(env).length;
+  const q = num(env, 'AUDIT_WITNESS_QUORUM', 0, 0, 64);
+  if (q > n)
+    throw new ConfigError(`AUDIT_WITNESS_QUORUM is ${q}, but AUDIT_WITNESSES names ${n} witness(es)`);
+  return q;
 }
 
 /** One `<url>=<witness verifier key>` (of AUDIT_WITNESSES, or a script's --witness named by `source`). */
@@ -287,6 +298,7 @@ export function loadConfig(env: Env = process.env): Config {
     signingKeyPem: str(env, 'AUDIT_SIGNING_KEY'),
     logOrigin: logOrigin(env),
     witnesses: witnesses(env),
+    witnessQuorum: witnessQuorum(env),
     witnessIntervalMs: num(env, 'AUDIT_WITNESS_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
     sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
     sealing: bool(env, 'AUDIT_SEALING', true),

@@ -26,6 +26,7 @@ import { auditPath } from './merkle.ts';
 import { KeyringSource } from './keyring.ts';
 import { logVerifierKey, proveConsistency, proveInclusion, servedNote } from './org-tree.ts';
 import { getSealHead, locateEntry } from './seals.ts';
+import { witnessedHead } from './witnessing.ts';
 
 const MAX_LIMIT = 1000;
 const DEFAULT_LIMIT = 100;
@@ -122,7 +123,7 @@ export function integrityRouter(ctx: AppContext): Router {
     const { orgId } = await readScope(ctx, principalOf(res));
     const head =
       size === undefined
-        ? await newestTreeHead(ctx.store, orgId)
+        ? await witnessedHead(ctx.store, orgId, ctx.cfg.witnesses, ctx.cfg.witnessQuorum)
         : await treeHeadOfSize(ctx.store, orgId, size);
     if (!head)
       throw size === undefined
@@ -226,14 +227,19 @@ export function integrityRouter(ctx: AppContext): Router {
     });
   });
 
-  /** Where a sealed leaf sits in the org's tree, proved against the newest signed checkpoint. */
+  /**
+   * Where a sealed leaf sits in the org's tree, proved against the checkpoint GET /integrity/checkpoint serves
+   * (the newest with the witness quorum), or the newest when that one does not hold the leaf yet.
+   */
   async function inOrgTree(orgId: string, seq: number, count: number, leaf: number) {
-    const [ofSeal, newest] = await Promise.all([
+    const [ofSeal, served] = await Promise.all([
       getTreeHead(ctx.store, orgId, seq),
-      newestTreeHead(ctx.store, orgId),
+      witnessedHead(ctx.store, orgId, ctx.cfg.witnesses, ctx.cfg.witnessQuorum),
     ]);
-    if (!ofSeal || !newest) return {}; // the tree takes the seal within a sealer round
+    if (!ofSeal || !served) return {}; // the tree takes the seal within a sealer round
     const index = ofSeal.size - count + leaf;
+    const newest = index < served.size ? served : await newestTreeHead(ctx.store, orgId);
+    if (!newest) return {};
     const inclusion = await proveInclusion(ctx.store, orgId, index, newest.size);
     return {
       index,

@@ -11,6 +11,7 @@ import os from 'node:os';
 import type { Store } from '../store/client.ts';
 import {
   newestTreeHead,
+  recentTreeHeads,
   orgsWithHeadsSince,
   refreshTreeHeads,
   setCosignatures,
@@ -21,6 +22,30 @@ import { addSignatureLines, parseVerifierKey, verifyNote, type NoteVerifier } fr
 import { proveConsistency } from './org-tree.ts';
 
 export type WitnessConfig = { url: string; verifierKey: string };
+
+/** Heads looked at, newest first, for one with the quorum (witnessing cosigns only an org's newest head). */
+const QUORUM_LOOKBACK = 100;
+
+/**
+ * The org's head to serve as "the newest checkpoint": the newest one that carries cosignatures of at least
+ * `quorum` of `witnesses` (their lines were checked before they were kept), so a client that needs k of n finds
+ * them; the newest head when the quorum is 0, or when none of the newest 100 has it yet.
+ */
+export async function witnessedHead(
+  store: Store,
+  orgId: string,
+  witnesses: WitnessConfig[],
+  quorum: number,
+): Promise<TreeHead | undefined> {
+  const newest = await newestTreeHead(store, orgId);
+  const names = new Set(witnesses.map((w) => parseVerifierKey(w.verifierKey).name));
+  const cosigners = (h: TreeHead) =>
+    new Set((h.cosignatures ?? []).map((l) => /^— (\S+) /u.exec(l)?.[1]).filter((n) => n && names.has(n)))
+      .size;
+  if (!newest || quorum === 0 || cosigners(newest) >= quorum) return newest;
+  const met = (await recentTreeHeads(store, orgId, QUORUM_LOOKBACK)).find((h) => cosigners(h) >= quorum);
+  return met ?? newest;
+}
 export type WitnessOutcome = 'cosigned' | 'conflict' | 'refused' | 'unreachable';
 
 const REQUEST_TIMEOUT_MS = 10_000;

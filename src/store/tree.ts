@@ -181,3 +181,16 @@ export async function treeHeadOfSize(
     throw storageFailure(err);
   }
 }
+
+/** The org's `n` newest tree heads that search finds, newest first (cosignatures as last refreshed). */
+export async function recentTreeHeads(store: Store, orgId: string, n: number): Promise<TreeHead[]> {
+  try {
+    const res = await store.search({
+      index: INTERNAL.treeHeads,
+      body: { size: n, query: { term: { orgId } }, sort: [{ seq: 'desc' }] },
+    });
+    return (res.body as { hits: { hits: { _source: TreeHead }[] } }).hits.hits.map((h) => h._source);
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}

@@ -9,10 +9,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
+import { DEFAULT_LOG_ORIGIN, loadConfig } from '../../src/config.ts';
 import { sha256 } from '../../src/integrity/leaf.ts';
 import { checkpointText, signNote } from '../../src/integrity/note.ts';
-import { logSigner } from '../../src/integrity/org-tree.ts';
+import { logSigner, logVerifierKey } from '../../src/integrity/org-tree.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { appendToTiles, nodesFromTiles, tileKey } from '../../src/integrity/tiles.ts';
 import { consistencyProof, treeRoot } from '../../src/integrity/tree.ts';
@@ -144,5 +144,60 @@ describe('witnesses: cosigned checkpoints, refused rewrites', function () {
       `old 0\n\n${note.slice(0, note.indexOf('\n\n') + 2)}${note.split('\n').find((l) => l.startsWith(`— ${DEFAULT_LOG_ORIGIN}`))}\n`,
     );
     expect(res).to.deep.equal({ status: 409, text: `${size}\n` });
+  });
+});
+
+describe('AUDIT_WITNESS_QUORUM: the checkpoint served carries the cosignatures asked for', function () {
+  this.timeout(120_000);
+  let svc: ReadService;
+  let witness: { url: string; vkey: string; child: ChildProcess };
+  after(async () => {
+    await svc?.close();
+    witness?.child.kill('SIGTERM');
+  });
+
+  it('serves the newest checkpoint the witness cosigned, and proofs against it, not a newer uncosigned one', async () => {
+    const logVkey = logVerifierKey(testKey, DEFAULT_LOG_ORIGIN, 'any');
+    witness = await startWitness(fs.mkdtempSync(path.join(os.tmpdir(), 'quorum-')), logVkey);
+    svc = await startReadService({
+      AUDIT_SEAL_INTERVAL_SECONDS: '60',
+      AUDIT_WITNESSES: `${witness.url}=${witness.vkey}`,
+      AUDIT_WITNESS_INTERVAL_SECONDS: '1',
+      AUDIT_WITNESS_QUORUM: '1',
+    });
+    const org = await createOrg(svc.ctx);
+    const day = uniqueDay();
+    const witnessName = `— ${witness.vkey.split('+')[0]} `;
+    const first = await ingestSealed(svc.ctx, org.orgId, day, 4, 1);
+    let note = '';
+    for (let i = 0; i < 100 && !note.includes(witnessName); i++) {
+      note = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(note).to.contain(witnessName);
+    const witnessedSize = Number(note.split('\n')[1]);
+
+    // The witness goes away; the log grows on without it.
+    witness.child.kill('SIGTERM');
+    await new Promise((r) => witness.child.once('exit', r));
+    const second = await ingestSealed(svc.ctx, org.orgId, day, 3, 2);
+    const newest = (await get(svc.url, `${CHECKPOINT}?size=${witnessedSize + 3}`, org.keys.owner)).text;
+    expect(newest).not.to.contain(witnessName);
+    const served = (await get(svc.url, CHECKPOINT, org.keys.owner)).text;
+    expect(Number(served.split('\n')[1])).to.equal(witnessedSize);
+    expect(served).to.contain(witnessName);
+
+    const proof = async (id: string) =>
+      (await get(svc.url, `/api/v1/audit-logs/${id}/proof`, org.keys.owner)).body as {
+        size: number;
+        checkpoint: string;
+      };
+    expect((await proof(first[0]!)).size).to.equal(witnessedSize);
+    expect((await proof(first[0]!)).checkpoint).to.contain(witnessName);
+    expect((await proof(second[0]!)).size).to.equal(witnessedSize + 3);
+
+    expect(() =>
+      loadConfig({ AUDIT_WITNESSES: `${witness.url}=${witness.vkey}`, AUDIT_WITNESS_QUORUM: '2' }),
+    ).to.throw('AUDIT_WITNESS_QUORUM is 2, but AUDIT_WITNESSES names 1 witness(es)');
   });
 });
