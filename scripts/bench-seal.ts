@@ -3,12 +3,19 @@
  * off and on (off, on, on, off, …), each for a fresh org, and reports events/s per phase and on/off.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { formatTable, intFlag, runCli, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { putOrg } from '../src/directory/orgs.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import { Sealer, sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { Written } from '../src/integrity/written.ts';
+import { fixedKeys } from '../src/integrity/keyring.ts';
+import { logVerifierKey, servedNote } from '../src/integrity/org-tree.ts';
+import { Witnessing } from '../src/integrity/witnessing.ts';
+import { startWitness } from './lib/witness-process.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { verifyOrg } from '../src/integrity/verify.ts';
 import { leafOfEvent, newSalt } from '../src/integrity/leaf.ts';
@@ -19,7 +26,7 @@ import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../src/store/names.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-seal.ts [--seconds S] [--rounds R] [--concurrency C] [--batch B]
-                                  [--interval I] [--no-verify]
+                                  [--interval I] [--witness-interval W] [--no-witness] [--no-verify]
 
 Measures ingest throughput (ingestEvents: ledger + day index, the function POST /api/v1/audit-logs uses)
 with the sealer off and on. Runs an untimed warm-up phase, then R rounds (default 3) of two phases,
@@ -33,7 +40,10 @@ then no merge running): a phase's events/s = events / (ingest seconds + seconds 
 seconds until settled), and its CPU is counted until then. After each phase everything is sealed (untimed for
 "off", nothing is left for "on"), so each phase starts without a backlog. Before each phase, untimed, the
 engine settles again, and the "on" sealer has its first round and leads (as in a service that has been
-running for a while). Finally the last "on" org is verified (skip with --no-verify).
+running for a while). "On" also runs witnessing as the service does: a witness of its own (npm run witness,
+a separate process) is sent the newest checkpoint of the phase's org every W seconds (default 1, the
+service's default is 60) with its consistency proof; --no-witness leaves it out. Finally the last "on" org
+is verified (skip with --no-verify).
 Prints a table, on/off = mean(on events/s) / mean(off events/s), and the CPU time per event of this process
 and of the engine in each phase: off/on of those is what on/off would be if CPU were the only limit, and
 varies less from run to run (events/s follows whatever else the machine does, e.g. a large merge), and
@@ -87,6 +97,8 @@ const OPTIONS = {
   batch: { type: 'string' },
   interval: { type: 'string' },
   'no-verify': { type: 'boolean' },
+  'no-witness': { type: 'boolean' },
+  'witness-interval': { type: 'string' },
 } as const;
 
 runCli(HELP, { options: OPTIONS }, async (args) => {
@@ -105,6 +117,13 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
   const ctx = { cfg, store };
   const key = loadSigningKey(cfg);
   const opts = sealerOptions(intervalMs);
+  const witnessIntervalMs = intFlag(args, 'witness-interval', { default: 1, max: 3600 }) * 1000;
+  const witness = args['no-witness']
+    ? undefined
+    : await startWitness(
+        fs.mkdtempSync(path.join(os.tmpdir(), 'bench-witness-')),
+        logVerifierKey(key, cfg.logOrigin, 'bench'),
+      );
   // Catch-up seals org by org without the lease, so the timed sealer of the next "on" phase can take it.
   const sealEverything = async () => {
     const catchUp = new Sealer({ store }, key, { ...opts, safetyMarginMs: 0 }, () => undefined);
@@ -208,6 +227,18 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       // As in the service: the write path hands what it stored to the sealer of the same process.
       const written = phase === 'off' ? undefined : new Written();
       const sealer = phase === 'on' ? new Sealer({ store, written }, key, opts) : undefined;
+      // With the sealer, witnessing as the service runs it: every interval, the newest checkpoint of each org
+      // with new seals goes to a witness (its own process), with a consistency proof.
+      const witnessing =
+        sealer && witness
+          ? new Witnessing(
+              store,
+              (head) => servedNote(head, fixedKeys(key).get(), cfg.logOrigin),
+              [{ url: witness.url, verifierKey: witness.vkey }],
+              witnessIntervalMs,
+              (m) => console.error(m),
+            )
+          : undefined;
       // "off" is the service with AUDIT_SEALING=false: no sealer, and no leaf computed at ingest.
       const phaseCtx = { cfg: { ...cfg, sealing: phase !== 'off' }, store, written };
       // Untimed: the engine settles what came before (the catch-up sealing after an "off" phase), and the sealer
@@ -215,6 +246,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       // as in a service that has been running for a while.
       await settle();
       await sealer?.round();
+      witnessing?.start();
       let events = 0;
       const cpu0 = await cpuNow();
       const work0 = await engineWork();
@@ -259,6 +291,11 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       if (sealer) {
         await sealOrgNow(sealer, orgId);
         await sealer.stop();
+      }
+      // The phase's last checkpoint is witnessed too before the phase ends.
+      if (witnessing) {
+        await witnessing.round();
+        await witnessing.stop();
       }
       const drainSecs = (performance.now() - s0) / 1000;
       // Timed, in both kinds of phase: the engine settles the phase's own writes (its refresh and merges would
@@ -403,6 +440,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       if (!report.clean) process.exitCode = 2;
     }
   } finally {
+    witness?.child.kill('SIGTERM');
     await close();
   }
 });

@@ -19,6 +19,8 @@ const SUITE: Record<string, { script: string; quick: string[]; full: string[] }>
     quick: ['--seconds', '45', '--rounds', '2'],
     full: ['--seconds', '120', '--rounds', '2'],
   },
+  // The org tree at scale: proofs through the API and bytes per leaf (10M leaves: about 10 minutes).
+  tree: { script: 'bench-tree.ts', quick: ['--leaves', '1000000'], full: ['--leaves', '10000000'] },
   page: {
     script: 'bench-page.ts',
     quick: ['--events', '50000', '--runs', '5'],
@@ -30,7 +32,8 @@ const SUITE: Record<string, { script: string; quick: string[]; full: string[] }>
 
 const HELP = `Usage: npm run bench [-- --only read,seal,page] [--full] [--save-baseline]
 
-Runs the benchmarks (read: ingest + a SIEM walk over nextCursor; seal: ingest with sealing off vs on;
+Runs the benchmarks (read: ingest + a SIEM walk over nextCursor; seal: ingest with sealing off vs on
+(sealing with the org tree and witnessing); tree: proofs and checkpoints over an org tree of 1M (--full 10M) leaves;
 page: first 50 rows of the admin page in Chromium; query: reads over 400 days beside PostgreSQL) against a throw-away local engine that it starts and
 deletes (or against OPENSEARCH_URL, which then keeps the events: day indices refuse deletes). Prints each
 figure next to its baseline from bench/baselines.json and writes bench/results/<name>.json.

@@ -22,17 +22,21 @@ export async function locateEntry(
     return seal?.eventIds[entry.seal.leaf] === entry.eventId ? { seal, leaf: entry.seal.leaf } : 'missing';
   }
   if (entry.waiting) return 'pending';
-  const head = await newestSeal(store, entry.orgId);
-  if (!head || !atOrBefore(entry, head.cursor)) return 'pending';
-  // A walk seal spans its entries' acceptance times; seals newer than the last refresh need one more look.
-  for (let attempt = 0; attempt < 2; attempt++) {
+  // A walk seal spans its entries' acceptance times: looked for first, as nearly every entry asked for is sealed.
+  const find = async () => {
     for (const doc of await walkSealsSpanning(store, entry.orgId, entry.acceptedAt)) {
       const leaf = doc.eventIds.indexOf(entry.eventId);
       if (leaf >= 0) return { seal: unpackSeal(doc), leaf };
     }
-    if (attempt === 0) await refreshSeals(store);
-  }
-  return 'missing';
+    return undefined;
+  };
+  const found = await find();
+  if (found) return found;
+  const head = await newestSeal(store, entry.orgId);
+  if (!head || !atOrBefore(entry, head.cursor)) return 'pending';
+  // Seals newer than the last refresh need one more look.
+  await refreshSeals(store);
+  return (await find()) ?? 'missing';
 }
 
 /** How many of the org's ledger entries no seal holds yet (refreshed first: exact at that moment). */

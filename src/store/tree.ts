@@ -144,16 +144,13 @@ export async function newestTreeHead(store: Store, orgId: string): Promise<TreeH
   try {
     const res = await store.search({
       index: INTERNAL.treeHeads,
-      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
+      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }] },
     });
-    const hits = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits;
-    let seq = hits[0]?.sort[0] ?? 0;
-    let head = seq > 0 ? await getTreeHead(store, orgId, seq) : undefined;
+    let head = (res.body as { hits: { hits: { _source: TreeHead }[] } }).hits.hits[0]?._source;
     for (;;) {
-      const next = await getTreeHead(store, orgId, seq + 1);
+      const next = await getTreeHead(store, orgId, (head?.seq ?? 0) + 1);
       if (!next) return head;
       head = next;
-      seq += 1;
     }
   } catch (err) {
     throw storageFailure(err);

@@ -65,6 +65,16 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       keyId: testKey.keyId,
       publicKeyPem: testKey.publicKeyPem,
       verifierKey: logVerifierKey(testKey, DEFAULT_LOG_ORIGIN, org.orgId),
+      // Before any rotation: the one key, valid from the epoch with no end.
+      keys: [
+        {
+          keyId: testKey.keyId,
+          publicKeyPem: testKey.publicKeyPem,
+          verifierKey: logVerifierKey(testKey, DEFAULT_LOG_ORIGIN, org.orgId),
+          validFrom: '1970-01-01T00:00:00.000Z',
+          validUntil: null,
+        },
+      ],
     });
     expect(
       (await get(svc.url, '/api/v1/audit-logs/integrity/public-key', org.keys.workspace)).status,
