@@ -8,7 +8,7 @@
 import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app.ts';
-import { intFlag, Progress, runCli, UsageError } from './lib/cli.ts';
+import { intFlag, Progress, runCli, stringFlag, UsageError } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
 import { createApiKey } from '../src/directory/api-keys.ts';
 import { putMember } from '../src/directory/members.ts';
@@ -22,10 +22,11 @@ import { Sealer, sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
 import { createSeal } from '../src/store/seals.ts';
 import { INTERNAL } from '../src/store/names.ts';
+import type { Store } from '../src/store/client.ts';
 import { writeBenchResult } from './lib/bench/results.ts';
 import { connectForScript } from './lib/connect.ts';
 
-const HELP = `Usage: npx tsx scripts/bench-tree.ts [--leaves N] [--requests R]
+const HELP = `Usage: npx tsx scripts/bench-tree.ts [--leaves N] [--requests R] [--org <id>]
 
 Writes N leaves (default 1000000; docs/benchmarks.md quotes 10000000) of a fresh org as signed seals of 10,000
 random leaves, builds the org tree from them (extendOrgTree, timed), ingests and seals 1,000 real events on top,
@@ -34,6 +35,7 @@ then serves the API in-process and times R requests each (default 200, one at a 
   GET /api/v1/audit-logs/integrity/consistency     from a random earlier checkpoint size to the newest
   GET /api/v1/audit-logs/integrity/checkpoint
 and reports p50/p95, and the tree index's bytes on disk per leaf (after a refresh, flush and force merge).
+--org times the requests again over an org an earlier run built (its id is printed), building nothing.
 
 Only against a local, throw-away engine (the org and its seals stay):
   npm run engine -- start --instance treebench     (prints its URL)
@@ -41,7 +43,21 @@ Only against a local, throw-away engine (the org and its seals stay):
 
 const SEAL = 10_000;
 
+/** The ids of an org's real events (those bench-tree ingested on top of its history). */
+async function realEvents(store: Store, orgId: string): Promise<string[]> {
+  const res = await store.search({
+    index: 'audit-logs-*',
+    body: { size: 1000, query: { term: { orgId } }, _source: ['id'] },
+  });
+  const ids = (res.body as { hits: { hits: { _source: { id: string } }[] } }).hits.hits.map(
+    (h) => h._source.id,
+  );
+  if (!ids.length) throw new UsageError(`org ${orgId} has no events: was it made by bench-tree?`);
+  return ids;
+}
+
 const OPTIONS = {
+  org: { type: 'string' },
   leaves: { type: 'string' },
   requests: { type: 'string' },
 } as const;
@@ -64,70 +80,84 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
   try {
     await new Promise<void>((resolve) => server.once('listening', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/audit-logs`;
-    const orgId = `bench_tree_${crypto.randomBytes(5).toString('hex')}`;
-    await putOrg(ctx, orgId, { name: 'Tree benchmark', plan: 'enterprise' });
-    await putMember(ctx, orgId, 'usr_auditor', { email: 'a@example.com', name: 'Auditor', role: 'owner' });
-    const { key: apiKey } = await createApiKey(ctx, orgId, { type: 'personal', userId: 'usr_auditor' });
-    // The history: seals of random leaves, chained and signed as the sealer makes them. The sealer takes the
-    // directory's events and the real ones after it.
-    const laid = new Progress('seals', leaves);
-    let prevSealHash: string | null = null;
-    let seq = 0;
-    const at = new Date(Date.now() - 3_600_000).toISOString();
-    const storedHash = crypto.randomBytes(32).toString('hex');
-    for (let done = 0; done < leaves; done += SEAL) {
-      const batch = crypto.randomBytes(32 * SEAL);
-      seq += 1;
-      const cp = signCheckpoint(
-        {
-          orgId,
-          seq,
-          count: SEAL,
-          firstAcceptedAt: at,
-          lastAcceptedAt: at,
-          root: merkleRootOf(batch).toString('hex'),
-          prevSealHash,
-          sealedAt: new Date().toISOString(),
-        },
-        key,
-      );
-      const eventIds = Array.from({ length: SEAL }, (_, k) => `hist_${seq}_${k}`);
-      // One storedHash for all: its runs pack to one, so the history costs what its leaves cost.
-      if (
-        !(await createSeal(
-          store,
-          packSeal({ ...cp, eventIds, leaves: batch, storedHashes: eventIds.map(() => storedHash) }),
-        ))
-      )
-        throw new Error(`seal ${seq} exists already`);
-      prevSealHash = cp.sealHash;
-      laid.tick(SEAL);
+    const reuse = stringFlag(args, 'org');
+    const orgId = reuse ?? `bench_tree_${crypto.randomBytes(5).toString('hex')}`;
+    if (!reuse) {
+      await putOrg(ctx, orgId, { name: 'Tree benchmark', plan: 'enterprise' });
+      await putMember(ctx, orgId, 'usr_auditor', { email: 'a@example.com', name: 'Auditor', role: 'owner' });
     }
-    laid.finish();
-    await store.indices.refresh({ index: INTERNAL.seals });
+    const { key: apiKey } = await createApiKey(ctx, orgId, { type: 'personal', userId: 'usr_auditor' });
+    const { ids, buildSeconds } = reuse
+      ? { ids: await realEvents(store, orgId), buildSeconds: undefined }
+      : await build();
+    async function build() {
+      // The history: seals of random leaves, chained and signed as the sealer makes them. The sealer takes the
+      // directory's events and the real ones after it.
+      const laid = new Progress('seals', leaves);
+      let prevSealHash: string | null = null;
+      let seq = 0;
+      const at = new Date(Date.now() - 3_600_000).toISOString();
+      const storedHash = crypto.randomBytes(32).toString('hex');
+      for (let done = 0; done < leaves; done += SEAL) {
+        const batch = crypto.randomBytes(32 * SEAL);
+        seq += 1;
+        const cp = signCheckpoint(
+          {
+            orgId,
+            seq,
+            count: SEAL,
+            firstAcceptedAt: at,
+            lastAcceptedAt: at,
+            root: merkleRootOf(batch).toString('hex'),
+            prevSealHash,
+            sealedAt: new Date().toISOString(),
+          },
+          key,
+        );
+        const eventIds = Array.from({ length: SEAL }, (_, k) => `hist_${seq}_${k}`);
+        // One storedHash for all: its runs pack to one, so the history costs what its leaves cost.
+        if (
+          !(await createSeal(
+            store,
+            packSeal({ ...cp, eventIds, leaves: batch, storedHashes: eventIds.map(() => storedHash) }),
+          ))
+        )
+          throw new Error(`seal ${seq} exists already`);
+        prevSealHash = cp.sealHash;
+        laid.tick(SEAL);
+      }
+      laid.finish();
+      await store.indices.refresh({ index: INTERNAL.seals });
 
-    const t0 = performance.now();
-    const built = await extendOrgTree(store, fixedKeys(key).get(), cfg.logOrigin, orgId);
-    const buildSeconds = (performance.now() - t0) / 1000;
-    console.log(`tree of ${built?.size} leaves built from ${seq} seals in ${buildSeconds.toFixed(1)} s`);
+      const t0 = performance.now();
+      const built = await extendOrgTree(store, fixedKeys(key).get(), cfg.logOrigin, orgId);
+      const buildSeconds = (performance.now() - t0) / 1000;
+      console.log(`tree of ${built?.size} leaves built from ${seq} seals in ${buildSeconds.toFixed(1)} s`);
 
-    // Real events on top, sealed by the sealer: their proofs are inclusion proofs in the big tree.
-    const results = await ingestEvents(
-      ctx,
-      { boundOrgId: orgId },
-      Array.from({ length: 1000 }, (_, i) => ({
-        action: 'workflow.deployed',
-        resourceType: 'workflow',
-        resourceId: `wf_${i}`,
-      })),
-    );
-    const ids = results.map((r) => r.id);
-    await new Promise((r) => setTimeout(r, 50)); // accepted strictly before the sealer's cutoff
-    const sealer = new Sealer({ store }, key, { ...sealerOptions(1000), safetyMarginMs: 0 }, () => undefined);
-    const sealed = await sealer.sealOrg(orgId);
-    if (sealed.sealed.reduce((n, x) => n + x.count, 0) < ids.length)
-      throw new Error('the real events were not sealed');
-    await store.indices.refresh({ index: [INTERNAL.treeHeads, INTERNAL.tree] });
+      // Real events on top, sealed by the sealer: their proofs are inclusion proofs in the big tree.
+      const results = await ingestEvents(
+        ctx,
+        { boundOrgId: orgId },
+        Array.from({ length: 1000 }, (_, i) => ({
+          action: 'workflow.deployed',
+          resourceType: 'workflow',
+          resourceId: `wf_${i}`,
+        })),
+      );
+      const ids = results.map((r) => r.id);
+      await new Promise((r) => setTimeout(r, 50)); // accepted strictly before the sealer's cutoff
+      const sealer = new Sealer(
+        { store },
+        key,
+        { ...sealerOptions(1000), safetyMarginMs: 0 },
+        () => undefined,
+      );
+      const sealed = await sealer.sealOrg(orgId);
+      if (sealed.sealed.reduce((n, x) => n + x.count, 0) < ids.length)
+        throw new Error('the real events were not sealed');
+      await store.indices.refresh({ index: [INTERNAL.treeHeads, INTERNAL.tree] });
+      return { ids, buildSeconds };
+    }
 
     const get = async (path: string) => {
       const s = performance.now();
@@ -195,7 +225,11 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
           better: 'lower',
         },
         'tree bytes per leaf': { value: Number(perLeaf.toFixed(1)), unit: 'bytes', better: 'lower' },
-        'tree build from seals': { value: Number(buildSeconds.toFixed(1)), unit: 's', better: 'lower' },
+        ...(buildSeconds === undefined
+          ? {}
+          : {
+              'tree build from seals': { value: Number(buildSeconds.toFixed(1)), unit: 's', better: 'lower' },
+            }),
       },
       times,
     );

@@ -184,6 +184,9 @@ export function integrityRouter(ctx: AppContext): Router {
       throw errors.invalidParam('id', 'id must be an event id: 1 to 128 of A-Z a-z 0-9 _ . : -');
     }
     const scope = await readScope(ctx, principalOf(res));
+    // The checkpoint to prove against needs only the org: asked for at once, beside finding the entry.
+    const served = witnessedHead(ctx.store, scope.orgId, ctx.cfg.witnesses, ctx.cfg.witnessQuorum);
+    served.catch(() => undefined); // awaited below; an answer that ends earlier must not leave it unhandled
     const notFound = () => errors.notFound(`Audit log entry "${id}"`);
     const found = await eventInScope(ctx.store, id, scope);
     if (!found) throw notFound();
@@ -207,7 +210,7 @@ export function integrityRouter(ctx: AppContext): Router {
     const orgId = scope.orgId;
     // The entry and storedHash as stored now; the leaf and path as sealed. A changed entry fails its check.
     const { storedHash } = leafOfEvent(event);
-    const tree = await inOrgTree(orgId, seal.seq, seal.count, leafIndex);
+    const tree = await inOrgTree(orgId, seal.seq, seal.count, leafIndex, served);
     if (format === 'tlog-proof') {
       if (tree.index === undefined) throw notSealed();
       res.type('text/plain; charset=utf-8').send(tlogProof({ entry: toEntry(event), storedHash }, tree));
@@ -231,11 +234,14 @@ export function integrityRouter(ctx: AppContext): Router {
    * Where a sealed leaf sits in the org's tree, proved against the checkpoint GET /integrity/checkpoint serves
    * (the newest with the witness quorum), or the newest when that one does not hold the leaf yet.
    */
-  async function inOrgTree(orgId: string, seq: number, count: number, leaf: number) {
-    const [ofSeal, served] = await Promise.all([
-      getTreeHead(ctx.store, orgId, seq),
-      witnessedHead(ctx.store, orgId, ctx.cfg.witnesses, ctx.cfg.witnessQuorum),
-    ]);
+  async function inOrgTree(
+    orgId: string,
+    seq: number,
+    count: number,
+    leaf: number,
+    servedHead: Promise<TreeHead | undefined>,
+  ) {
+    const [ofSeal, served] = await Promise.all([getTreeHead(ctx.store, orgId, seq), servedHead]);
     if (!ofSeal || !served) return {}; // the tree takes the seal within a sealer round
     const index = ofSeal.size - count + leaf;
     const newest = index < served.size ? served : await newestTreeHead(ctx.store, orgId);
