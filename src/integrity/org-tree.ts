@@ -65,20 +65,25 @@ export function servedNote(head: TreeHead, ring: Keyring, origin: string): strin
 const SEALS_PER_PAGE = 10;
 
 /**
- * Appends the org's seals that its tree does not hold yet, signing a checkpoint after each; returns the newest
- * head. Safe to repeat and to interrupt (see the file's comment).
+ * Appends the org's seals that its tree does not hold yet, at most `maxSeals` of them, signing a checkpoint
+ * after each; returns the newest head and whether the tree holds every seal now. Safe to repeat and to
+ * interrupt (see the file's comment).
  */
 export async function extendOrgTree(
   store: Store,
   ring: Keyring,
   origin: string,
   orgId: string,
-): Promise<TreeHead | undefined> {
+  maxSeals = Infinity,
+): Promise<{ head: TreeHead | undefined; complete: boolean }> {
   let head = await newestTreeHead(store, orgId);
   let size = head?.size ?? 0;
   // The tiles this extension has written or read, so the next seal's edge comes from memory.
   const known = new Map<string, Buffer>();
+  let appended = 0;
   for await (const seal of sealsAfter(store, orgId, head?.seq ?? 0)) {
+    if (appended === maxSeals) return { head, complete: false };
+    appended += 1;
     const expected = (head?.seq ?? 0) + 1;
     if (seal.seq !== expected) throw new IntegrityBroken(`org ${orgId}: seal ${expected} is missing`);
     const leaves = packLeaves(seal.leaves);
@@ -123,7 +128,7 @@ export async function extendOrgTree(
       head = stored;
     } else head = next;
   }
-  return head;
+  return { head, complete: true };
 }
 
 /**

@@ -14,7 +14,7 @@ import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
-import { rebuildOrgTree, sealAll, uniqueDay } from '../fixtures/integrity.ts';
+import { rebuildOrgTree, sealAll, testSealer, uniqueDay } from '../fixtures/integrity.ts';
 import {
   createOrg,
   get,
@@ -204,5 +204,23 @@ describe('integrity: one tree per org, checked by an independent implementation'
     await svc.store.delete({ index: INTERNAL.treeHeads, id: newestId, refresh: true });
     await sealAll(svc.ctx, org.orgId);
     expect((await get(svc.url, CHECKPOINT, org.keys.owner)).text).to.equal(before);
+  });
+
+  it('takes a long history a part per sealer round, so sealing is never held up by it', async () => {
+    const long = await createOrg(svc.ctx);
+    for (let hour = 0; hour < 12; hour++) await ingestSealed(svc.ctx, long.orgId, day, 2, hour);
+    const seals = [];
+    for await (const s of iterateSeals(svc.store, long.orgId)) seals.push(s);
+    expect(seals.length).to.be.greaterThan(10);
+    const before = (await get(svc.url, CHECKPOINT, long.keys.owner)).text;
+    await rebuildOrgTree(svc.ctx, long.orgId, { seal: false });
+
+    const sealer = testSealer(svc.ctx);
+    const first = await sealer.sealOrg(long.orgId);
+    expect(first.treeCatchingUp).to.equal(true);
+    const partSize = seals.slice(0, 10).reduce((n, s) => n + s.count, 0);
+    expect(Number(lines((await get(svc.url, CHECKPOINT, long.keys.owner)).text)[1])).to.equal(partSize);
+    for (let round = 0; round < 5 && (await sealer.sealOrg(long.orgId)).treeCatchingUp; round++);
+    expect((await get(svc.url, CHECKPOINT, long.keys.owner)).text).to.equal(before);
   });
 });

@@ -59,6 +59,8 @@ export interface OrgResult extends Omit<RoundResult, 'leader'> {
   leftBehind: boolean;
   /** Ledger entries the walk read back from OpenSearch (those this process wrote itself are not read). */
   walked: number;
+  /** The org's tree has more seals to append at once (a long history is taken a part per round). */
+  treeCatchingUp?: boolean;
 }
 
 export type Ctx = Pick<AppContext, 'store' | 'written'>;
