@@ -63,38 +63,54 @@ const sigs = note
   .map((line) => /^— (\S+) (\S+)$/u.exec(line))
   .filter(Boolean)
   .map(([, name, b64]) => ({ name, raw: Buffer.from(b64, 'base64') }));
-const signedBy = (v, message, offset = 0) =>
+const signedBy = (v) =>
   sigs.some(
     (s) =>
       s.name === v.name &&
       s.raw.subarray(0, 4).equals(v.id) &&
-      crypto.verify(null, message(s), v.key, s.raw.subarray(4 + offset)),
+      crypto.verify(null, Buffer.from(text), v.key, s.raw.subarray(4)),
   );
 
-// 2. The log's signature over the checkpoint, by a key whose window holds now.
-const now = new Date().toISOString();
-const signers = logKeys.filter((k) => signedBy(parseVkey(k.verifierKey), () => Buffer.from(text)));
+// 2. Witnesses: cosignature/v1 over "cosignature/v1\ntime <t>\n" + the checkpoint text; each with its time.
+const cosigned = values.witness.map(parseVkey).flatMap((w) => {
+  const s = sigs.find(
+    (x) =>
+      x.name === w.name &&
+      x.raw.length === 76 &&
+      x.raw.subarray(0, 4).equals(w.id) &&
+      crypto.verify(
+        null,
+        Buffer.from(`cosignature/v1\ntime ${x.raw.readBigUInt64BE(4)}\n${text}`),
+        w.key,
+        x.raw.subarray(12),
+      ),
+  );
+  return s ? [{ name: w.name, time: Number(s.raw.readBigUInt64BE(4)) }] : [];
+});
+if (cosigned.length < quorum)
+  throw new Error(`only ${cosigned.length} of the ${quorum} witness cosignatures needed verify`);
+
+// 3. The log's signature, by a key whose window holds a time the checkpoint is known to have existed at: the
+// earliest time a witness cosigned it, else now (the service signs what it serves with the keys valid then).
+const at = new Date(
+  cosigned.length ? Math.min(...cosigned.map((c) => c.time)) * 1000 : Date.now(),
+).toISOString();
+const signers = logKeys.filter((k) => signedBy(parseVkey(k.verifierKey)));
 if (!signers.length) throw new Error('the checkpoint is not signed by any key of the log');
 const current = signers.filter(
-  (k) => (!k.validFrom || k.validFrom <= now) && (k.validUntil === null || now < k.validUntil),
+  (k) => (!k.validFrom || k.validFrom <= at) && (k.validUntil === null || at < k.validUntil),
 );
 if (!current.length) {
   const which = signers.map((k) => `key ${k.keyId}, outside its window [${k.validFrom}, ${k.validUntil})`);
-  console.error(`the checkpoint is signed only by ${which.join('; ')}: do not trust it`);
+  console.error(
+    `the checkpoint is signed only by ${which.join('; ')} at ${at}: do not trust it (a proof saved before a ` +
+      'key rotation: fetch it again, it is served signed by the keys valid now)',
+  );
   process.exit(2);
 }
 const log = parseVkey(current[0].verifierKey);
 const [origin, size, rootB64] = text.split('\n');
 if (Number(size) !== proof.size) throw new Error('the proof is for another tree size than the checkpoint');
-
-// 3. Witnesses: cosignature/v1 over "cosignature/v1\ntime <t>\n" + the checkpoint text.
-const cosigned = values.witness
-  .map(parseVkey)
-  .filter((w) =>
-    signedBy(w, (s) => Buffer.from(`cosignature/v1\ntime ${s.raw.readBigUInt64BE(4)}\n${text}`), 8),
-  );
-if (cosigned.length < quorum)
-  throw new Error(`only ${cosigned.length} of the ${quorum} witness cosignatures needed verify`);
 
 // 4. The leaf, from the entry exactly as the API returned it and the storedHash.
 const leaf = sha256(Buffer.from([0]), canonicalize(proof.entry), Buffer.from(proof.storedHash, 'hex'));
@@ -121,5 +137,5 @@ if (sn !== 0 || r.toString('base64') !== rootB64)
 
 console.log(
   `entry ${proof.entry.id} is leaf ${proof.index} of ${origin} at size ${size}, signed by ${log.name}` +
-    (values.witness.length ? `, cosigned by ${cosigned.map((w) => w.name).join(', ') || 'no witness'}` : ''),
+    (values.witness.length ? `, cosigned by ${cosigned.map((c) => c.name).join(', ') || 'no witness'}` : ''),
 );

@@ -233,7 +233,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         sealer && witness
           ? new Witnessing(
               store,
-              (head) => servedNote(head, fixedKeys(key).get(), cfg.logOrigin),
+              (head) => servedNote(head, fixedKeys(key), cfg.logOrigin),
               [{ url: witness.url, verifierKey: witness.vkey }],
               witnessIntervalMs,
               (m) => console.error(m),

@@ -130,7 +130,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       await store.indices.refresh({ index: INTERNAL.seals });
 
       const t0 = performance.now();
-      const { head: built } = await extendOrgTree(store, fixedKeys(key).get(), cfg.logOrigin, orgId);
+      const { head: built } = await extendOrgTree(store, fixedKeys(key), cfg.logOrigin, orgId);
       const buildSeconds = (performance.now() - t0) / 1000;
       console.log(`tree of ${built?.size} leaves built from ${seq} seals in ${buildSeconds.toFixed(1)} s`);
 

@@ -10,7 +10,8 @@ const HELP = `Usage: npm run keys -- list [--json]
 
 The Ed25519 keys that sign seals and checkpoints, each valid in a window [validFrom, validUntil).
 Private keys stay in AUDIT_STATE_DIR/keys (never in OpenSearch); every instance must share that
-directory, and picks a change up within ${KEYRING_RELOAD_MS / 1000} s, without a restart.
+directory, and picks a change up within ${KEYRING_RELOAD_MS / 1000} s, without a restart. Run it where the service
+keeps its state directory, with the service's AUDIT_SIGNING_KEY if it has one.
 
   list     every key ever used: id, window, whether this machine holds its private key
   rotate   a new key signs from now on; the keys valid now also sign checkpoints for the overlap
@@ -38,14 +39,14 @@ runCli(HELP, { options: OPTIONS, positionals: true }, async (args) => {
   };
   if (command === 'list') {
     expect(0);
-    const ring = loadKeyring(cfg);
+    const ring = loadKeyring(cfg, false);
     const now = new Date().toISOString();
     const rows = ring.keys.map((k) => ({
       keyId: k.keyId,
       validFrom: k.validFrom,
       validUntil: k.validUntil,
       status: ring.validKey(k.keyId, now) ? 'valid' : k.validFrom > now ? 'future' : 'retired',
-      privateKeyHere: ring.signers(now).some((s) => s.keyId === k.keyId),
+      privateKeyHere: ring.hasPrivateKey(k.keyId),
     }));
     if (args.json) console.log(JSON.stringify({ keys: rows }, null, 2));
     else

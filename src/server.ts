@@ -111,7 +111,7 @@ export async function startService(
     cfg.sealing && cfg.witnesses.length > 0
       ? new Witnessing(
           store,
-          (head) => servedNote(head, keys.get(), cfg.logOrigin),
+          (head) => servedNote(head, keys, cfg.logOrigin),
           cfg.witnesses,
           cfg.witnessIntervalMs,
           (m) => witnessLog.warn(m),

@@ -13,6 +13,7 @@ export type ProblemKind =
   | 'seal-chain-broken'
   | 'seal-foreign-key'
   | 'seal-key-outside-window'
+  | 'seal-time-backwards'
   | 'seal-bad-signature'
   | 'seal-lists-edited'
   | 'checkpoint-bad-signature'
@@ -42,6 +43,9 @@ export interface Problem {
   eventId?: string;
   message: string;
 }
+
+/** How far instances' clocks may disagree (they must agree within 1 s; seals carry their sealer's time). */
+const CLOCK_SKEW_MS = 5_000;
 
 /** A key's window in words. */
 export const windowOf = (k: RingKey) => `[${k.validFrom}, ${k.validUntil ?? 'open'})`;
@@ -89,6 +93,14 @@ export function checkChain(
           `${prev.seq} (seals reordered, replaced or rewritten)`,
       );
     }
+    // Seals are made in order: one sealed before its predecessor (beyond the instances' clock skew) was
+    // back-dated, e.g. into a retired key's window.
+    if (prev && Date.parse(s.sealedAt) < Date.parse(prev.sealedAt) - CLOCK_SKEW_MS)
+      add(
+        'seal-time-backwards',
+        s.seq,
+        `seal ${s.seq} says it was sealed at ${s.sealedAt}, before seal ${prev.seq} (${prev.sealedAt}): back-dated`,
+      );
     const key = ring.find(s.keyId);
     if (!key) {
       add(

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import type { Config } from '../config.ts';
 import {
   KEY_CHANGE_GRACE_MS,
+  KEYS_DIR,
   privateKeyFile,
   ringRecords,
   saveKeyring,
@@ -21,8 +22,33 @@ type KeyCfg = Pick<Config, 'signingKeyPem' | 'stateDir'>;
 
 const later = (a: string, b: string) => (a > b ? a : b);
 
+/**
+ * Runs a change of the ring alone: a lock file made with O_EXCL, so two commands never both rewrite the ring
+ * from the same old copy (one would drop the other's key).
+ */
+function locked<T>(cfg: KeyCfg, change: () => T): T {
+  const lock = path.join(cfg.stateDir, KEYS_DIR, 'keyring.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new Error(`another keys command is changing the ring (remove ${lock} if none is running)`);
+    throw err;
+  }
+  try {
+    return change();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
 /** Adds a new key valid from now; every key valid now stays valid for `overlapMs` more. */
 export function rotateKey(cfg: KeyCfg, overlapMs: number, now = new Date()): KeyRecord {
+  return locked(cfg, () => rotate(cfg, overlapMs, now));
+}
+
+function rotate(cfg: KeyCfg, overlapMs: number, now: Date): KeyRecord {
   const at = now.toISOString();
   const until = new Date(now.getTime() + Math.max(overlapMs, KEY_CHANGE_GRACE_MS)).toISOString();
   const records = ringRecords(cfg).map((r) =>
@@ -47,6 +73,10 @@ export function rotateKey(cfg: KeyCfg, overlapMs: number, now = new Date()): Key
  * leak. Refused when no other key stays valid with no end: rotate first.
  */
 export function retireKey(cfg: KeyCfg, keyId: string, now = new Date()): KeyRecord {
+  return locked(cfg, () => retire(cfg, keyId, now));
+}
+
+function retire(cfg: KeyCfg, keyId: string, now: Date): KeyRecord {
   const records = ringRecords(cfg);
   const target = records.find((r) => r.keyId === keyId);
   if (!target) throw new Error(`no key ${keyId} in the ring (npm run keys -- list)`);

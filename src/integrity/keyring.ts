@@ -24,8 +24,11 @@ export const KEYRING_FILE = 'keyring.json';
 export const EPOCH = '1970-01-01T00:00:00.000Z';
 /** How stale an instance's view of the ring may be: it re-reads keyring.json at most this long after a change. */
 export const KEYRING_RELOAD_MS = 5_000;
-/** A key stops being valid no sooner than this after `rotate`/`retire`, so no instance signs outside its window. */
-export const KEY_CHANGE_GRACE_MS = 2 * KEYRING_RELOAD_MS;
+/**
+ * A key stops being valid no sooner than this after `rotate`/`retire`: longer than an instance's view of the
+ * ring can be stale plus a sealer round's signing, so no instance signs outside a window.
+ */
+export const KEY_CHANGE_GRACE_MS = 30_000;
 
 export interface KeyRecord {
   keyId: string;
@@ -43,6 +46,12 @@ const ringFile = (cfg: KeyCfg) => path.join(cfg.stateDir, KEYS_DIR, KEYRING_FILE
 export const privateKeyFile = (cfg: KeyCfg, keyId: string) =>
   path.join(cfg.stateDir, KEYS_DIR, `${keyId}.pem`);
 
+function isoTime(value: unknown, keyId: string): string {
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new Error(`key ${keyId}: "${String(value)}" is not a time`);
+  return new Date(ms).toISOString();
+}
+
 export const validAt = (k: KeyRecord, at: string) =>
   k.validFrom <= at && (k.validUntil === null || at < k.validUntil);
 
@@ -57,12 +66,23 @@ export class Keyring {
     this.keys = records.map((r) => {
       const info = publicKeyFromPem(r.publicKeyPem);
       if (info.keyId !== r.keyId) throw new Error(`key ${r.keyId}: its public key has the id ${info.keyId}`);
-      return { ...r, ...info };
+      // Windows are compared as ISO strings: each time is checked and written in the one form that sorts.
+      return {
+        ...r,
+        ...info,
+        validFrom: isoTime(r.validFrom, r.keyId),
+        validUntil: r.validUntil === null ? null : isoTime(r.validUntil, r.keyId),
+      };
     });
   }
 
   find(keyId: string): RingKey | undefined {
     return this.keys.find((k) => k.keyId === keyId);
+  }
+
+  /** Whether this instance holds the private key of `keyId`. */
+  hasPrivateKey(keyId: string): boolean {
+    return this.privateKeys.has(keyId);
   }
 
   /** The key `keyId` if it was valid at `at` (ISO time). */
@@ -108,9 +128,12 @@ function privateKeysOf(cfg: KeyCfg, records: KeyRecord[]): Map<string, SigningKe
   return out;
 }
 
-/** The ring as it is on disk now, with the private keys of this instance (creating the first key if none). */
-export function loadKeyring(cfg: KeyCfg): Keyring {
-  const records = readRecords(cfg) ?? implicitRecords(loadSigningKey(cfg));
+/**
+ * The ring as it is on disk now, with the private keys of this instance. The service creates the first key when
+ * there is none (`create`); the keys command never does: a key it made would not be the one history has.
+ */
+export function loadKeyring(cfg: KeyCfg, create = true): Keyring {
+  const records = create ? (readRecords(cfg) ?? implicitRecords(loadSigningKey(cfg))) : ringRecords(cfg);
   return new Keyring(records, privateKeysOf(cfg, records));
 }
 
@@ -128,9 +151,9 @@ export const ringOf = (records: KeyRecord[]) => new Keyring(records);
 /** A ring of one key with no window, for checks against a single key given by hand. */
 export const singleKeyRing = (key: PublicKeyInfo) => new Keyring(implicitRecords(key));
 
-/** Where a signer gets the ring it signs with at this moment. */
+/** Where a signer gets the ring it signs with at this moment (`fresh`: re-read now, not within the bound). */
 export interface KeySource {
-  get(): Keyring;
+  get(fresh?: boolean): Keyring;
 }
 
 /** A ring of one signing key with no window, that never changes (tests, benchmarks). */
@@ -148,9 +171,17 @@ export function saveKeyring(cfg: KeyCfg, records: KeyRecord[]): void {
   fs.renameSync(tmp, file);
 }
 
-/** The records on disk, or the implicit ring of the one key (creating it when none exists). */
+/** The records on disk, or the implicit ring of the one existing key; throws when there is no key at all. */
 export function ringRecords(cfg: KeyCfg): KeyRecord[] {
-  return readRecords(cfg) ?? implicitRecords(loadSigningKey(cfg));
+  const records = readRecords(cfg);
+  if (records) return records;
+  const key = existingPublicKey(cfg);
+  if (!key)
+    throw new Error(
+      `no signing key in ${cfg.stateDir} and AUDIT_SIGNING_KEY is not set: run this where the service keeps its ` +
+        'state directory, with the same environment',
+    );
+  return implicitRecords(key);
 }
 
 /**
@@ -176,8 +207,8 @@ export class KeyringSource implements KeySource {
     }
   }
 
-  get(): Keyring {
-    if (Date.now() - this.checkedAt >= KEYRING_RELOAD_MS) {
+  get(fresh = false): Keyring {
+    if (fresh || Date.now() - this.checkedAt >= KEYRING_RELOAD_MS) {
       this.checkedAt = Date.now();
       const stamp = this.fileStamp();
       if (stamp !== this.stamp) {

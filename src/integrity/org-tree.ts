@@ -17,8 +17,8 @@ import {
   putTiles,
   type TreeHead,
 } from '../store/tree.ts';
-import { sealSignedInWindow } from './checkpoint.ts';
-import type { Keyring } from './keyring.ts';
+import { sealSignedInWindow, type Checkpoint } from './checkpoint.ts';
+import type { Keyring, KeySource } from './keyring.ts';
 import { merkleRootOf, packLeaves } from './merkle.ts';
 import {
   addSignatureLines,
@@ -27,6 +27,7 @@ import {
   signNote,
   splitNote,
   verifierKey,
+  verifyNote,
   ED25519,
   type NoteSigner,
 } from './note.ts';
@@ -50,16 +51,52 @@ export const logVerifierKey = (key: PublicKeyInfo, origin: string, orgId: string
 /**
  * A head's checkpoint as served: its note, signed too by every key valid now that has not signed it yet (after a
  * rotation, an old checkpoint carries the new key's signature; Ed25519 signs the same bytes the same way), and
- * the witnesses' cosignatures it has gathered, which cover the text and so stay valid.
+ * the witnesses' cosignatures it has gathered, which cover the text and so stay valid. Only a note that is the
+ * head's own checkpoint, signed by a key valid when the head was signed, gets the new signatures: a head written
+ * into the database by hand is served as it is, never blessed.
  */
-export function servedNote(head: TreeHead, ring: Keyring, origin: string): string {
+export function servedNote(head: TreeHead, keys: KeySource, origin: string): string {
+  const name = logName(origin, head.orgId);
+  const stored = addSignatureLines(head.note, head.cosignatures ?? []);
+  const genuine = (ring: Keyring) => {
+    try {
+      const { text } = splitNote(head.note);
+      if (text !== checkpointText(name, head.size, Buffer.from(head.root, 'base64'))) return false;
+      return ring.keys.some(
+        (k) =>
+          ring.validKey(k.keyId, head.signedAt) !== undefined &&
+          verifyNote(head.note, [logVerifier(name, k)]).valid.has(name),
+      );
+    } catch {
+      return false;
+    }
+  };
+  if (!genuine(keys.get()) && !genuine(keys.get(true))) return stored;
   const { text } = splitNote(head.note);
-  const signers = ring.signers(new Date().toISOString()).map((k) => logSigner(k, origin, head.orgId));
+  const signers = keys
+    .get()
+    .signers(new Date().toISOString())
+    .map((k) => logSigner(k, origin, head.orgId));
   const fresh = signNote(text, signers)
     .slice(text.length + 1)
     .split('\n');
-  return addSignatureLines(addSignatureLines(head.note, fresh), head.cosignatures ?? []);
+  return addSignatureLines(stored, fresh);
 }
+
+/** The note verifier of the org log `name` under `key`. */
+export const logVerifier = (name: string, key: PublicKeyInfo) => ({
+  name,
+  keyId: noteKeyId(name, ED25519, key.publicKey),
+  type: ED25519,
+  publicKey: key.publicKey,
+});
+
+/**
+ * Whether a key of the ring signed the seal in its window; a seal by a key this instance does not know yet (a
+ * rotation another instance saw first) is looked at again with the ring re-read from disk.
+ */
+export const signedInWindow = (seal: Checkpoint, keys: KeySource) =>
+  sealSignedInWindow(seal, keys.get()) || sealSignedInWindow(seal, keys.get(true));
 
 /** Seals read per page while extending: a seal carries up to 10,000 leaves. */
 const SEALS_PER_PAGE = 10;
@@ -71,7 +108,7 @@ const SEALS_PER_PAGE = 10;
  */
 export async function extendOrgTree(
   store: Store,
-  ring: Keyring,
+  keys: KeySource,
   origin: string,
   orgId: string,
   maxSeals = Infinity,
@@ -90,7 +127,7 @@ export async function extendOrgTree(
     if (
       seal.leaves.length !== seal.count ||
       merkleRootOf(leaves).toString('hex') !== seal.root ||
-      !sealSignedInWindow(seal, ring)
+      !signedInWindow(seal, keys)
     )
       throw new IntegrityBroken(`org ${orgId}: seal ${seal.seq} does not verify; its tree stops at ${size}`);
 
@@ -103,8 +140,9 @@ export async function extendOrgTree(
     size += seal.count;
 
     const root = await withNodes(store, orgId, (read) => treeRoot(size, read), known);
+    // The ring of this very moment, for each head: a rotation during a long extension is followed.
     const signedAt = new Date().toISOString();
-    const signers = ring.signers(signedAt);
+    const signers = keys.get().signers(signedAt);
     const next: TreeHead = {
       orgId,
       seq: seal.seq,

@@ -93,7 +93,7 @@ const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) &
 export function integrityRouter(ctx: AppContext): Router {
   const auth = authenticator(ctx)('api-key');
   const keys = new KeyringSource(ctx.cfg);
-  const noteOf = (head: TreeHead) => servedNote(head, keys.get(), ctx.cfg.logOrigin);
+  const noteOf = (head: TreeHead) => servedNote(head, keys, ctx.cfg.logOrigin);
   const secret = cursorSecret(ctx.cfg);
   const router = Router();
 

@@ -9,8 +9,8 @@ import type { Store } from '../store/client.ts';
 import { getTreeHeads, type TreeHead } from '../store/tree.ts';
 import { windowOf, type Problem } from './chain.ts';
 import type { Keyring } from './keyring.ts';
-import { checkpointText, noteKeyId, verifyNote, ED25519 } from './note.ts';
-import { logName } from './org-tree.ts';
+import { checkpointText, verifyNote } from './note.ts';
+import { logName, logVerifier } from './org-tree.ts';
 import { iterateSeals } from './seals.ts';
 import { nodeHash } from './tree.ts';
 
@@ -55,13 +55,10 @@ export async function checkTree(
   witnessed: Witnessed[] = [],
 ): Promise<number> {
   const name = logName(origin, orgId);
-  const verifiers = ring.keys.map((k) => ({
-    key: k,
-    verifier: { name, keyId: noteKeyId(name, ED25519, k.publicKey), type: ED25519, publicKey: k.publicKey },
-  }));
+  const verifiers = ring.keys.map((k) => ({ key: k, verifier: logVerifier(name, k) }));
   const frontier = new Frontier();
   let checked = 0;
-  const check = (seq: number, head: TreeHead) => {
+  const check = (seq: number, head: TreeHead, sealedAt: string) => {
     const root = frontier.root();
     const add = (kind: Problem['kind'], message: string) => problems.push({ kind, orgId, seq, message });
     if (head.size !== frontier.size || head.root !== root.toString('base64'))
@@ -83,16 +80,18 @@ export async function checkTree(
         'tree-head-bad-signature',
         `the checkpoint of seal ${seq} (size ${head.size}) is not signed by ${name} as it is`,
       );
-    else if (!signers.some(({ key }) => ring.validKey(key.keyId, head.signedAt)))
+    // signedAt is the head's own word, covered by no signature: never earlier than its seal was made.
+    const signedAt = head.signedAt < sealedAt ? sealedAt : head.signedAt;
+    if (signers.length && !signers.some(({ key }) => ring.validKey(key.keyId, signedAt)))
       add(
         'tree-head-key-outside-window',
-        `the checkpoint of seal ${seq} (size ${head.size}) was signed at ${head.signedAt} only by ${signers
+        `the checkpoint of seal ${seq} (size ${head.size}) was signed at ${signedAt} only by ${signers
           .map(({ key }) => `key ${key.keyId}, valid ${windowOf(key)}`)
           .join('; ')}`,
       );
     checked += 1;
   };
-  let page: { seq: number; leaves: string[] }[] = [];
+  let page: { seq: number; leaves: string[]; sealedAt: string }[] = [];
   const flush = async () => {
     const heads = await getTreeHeads(
       store,
@@ -102,7 +101,7 @@ export async function checkTree(
     page.forEach((s, k) => {
       for (const leaf of s.leaves) frontier.push(Buffer.from(leaf, 'hex'));
       const head = heads[k];
-      if (head) check(s.seq, head);
+      if (head) check(s.seq, head, s.sealedAt);
       for (const w of witnessed.filter((x) => x.size === frontier.size)) {
         seen.add(w);
         const root = frontier.root().toString('base64');
@@ -119,7 +118,7 @@ export async function checkTree(
   };
   const seen = new Set<Witnessed>();
   for await (const seal of iterateSeals(store, orgId, { withLists: true, pageSize: 20 })) {
-    page.push({ seq: seal.seq, leaves: seal.leaves });
+    page.push({ seq: seal.seq, leaves: seal.leaves, sealedAt: seal.sealedAt });
     if (page.length === 20) await flush();
   }
   await flush();

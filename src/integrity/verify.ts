@@ -1,6 +1,6 @@
 /**
  * Verification of one org's tamper evidence, from what is in OpenSearch now (`npm run verify`):
- *  1. the chain: every seal present once, hashed, linked and signed by the published key (chain.ts),
+ *  1. the chain: every seal present once, hashed, linked and signed by a key of the log in its window (chain.ts),
  *     and consistent with a checkpoint saved earlier outside the database;
  *  2. every sealed event: its ledger entry exists and agrees (a late seal's entries carry its seq and leaf,
  *     others no mark), the event exists where the ledger says, and recomputing its leaf gives the sealed leaf

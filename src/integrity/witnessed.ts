@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import type { Keyring } from './keyring.ts';
-import { noteKeyId, parseCheckpointText, parseVerifierKey, verifyNote, ED25519 } from './note.ts';
+import { parseCheckpointText, parseVerifierKey, verifyNote } from './note.ts';
+import { logVerifier } from './org-tree.ts';
 import type { Witnessed } from './verify-tree.ts';
 
 const TIMEOUT_MS = 10_000;
@@ -24,12 +25,7 @@ export async function witnessedCheckpoint(
   if (res.status === 404) return undefined;
   if (!res.ok) throw new Error(`witness ${witness.url} answered ${res.status}`);
   const note = await res.text();
-  const logKeys = ring.keys.map((k) => ({
-    name: origin,
-    keyId: noteKeyId(origin, ED25519, k.publicKey),
-    type: ED25519,
-    publicKey: k.publicKey,
-  }));
+  const logKeys = ring.keys.map((k) => logVerifier(origin, k));
   const { text, valid } = verifyNote(note, [cosigner, ...logKeys]);
   if (!valid.has(cosigner.name))
     throw new Error(`witness ${witness.url}: its checkpoint has no valid cosignature`);

@@ -28,7 +28,7 @@ const QUORUM_LOOKBACK = 100;
 
 /**
  * The org's head to serve as "the newest checkpoint": the newest one that carries cosignatures of at least
- * `quorum` of `witnesses` (their lines were checked before they were kept), so a client that needs k of n finds
+ * `quorum` of `witnesses` (verified again here), so a client that needs k of n finds
  * them; the newest head when the quorum is 0, or when none of the newest 100 has it yet.
  */
 export async function witnessedHead(
@@ -38,14 +38,20 @@ export async function witnessedHead(
   quorum: number,
 ): Promise<TreeHead | undefined> {
   const newest = await newestTreeHead(store, orgId);
-  const names = new Set(witnesses.map((w) => parseVerifierKey(w.verifierKey).name));
-  const cosigners = (h: TreeHead) =>
-    new Set((h.cosignatures ?? []).map((l) => /^— (\S+) /u.exec(l)?.[1]).filter((n) => n && names.has(n)))
-      .size;
+  const verifiers = witnesses.map((w) => parseVerifierKey(w.verifierKey));
+  // Counted only when they verify under the configured witness keys: lines in the database prove nothing alone.
+  const cosigners = (h: TreeHead) => {
+    try {
+      return verifyNote(addSignatureLines(h.note, h.cosignatures ?? []), verifiers).valid.size;
+    } catch {
+      return 0;
+    }
+  };
   if (!newest || quorum === 0 || cosigners(newest) >= quorum) return newest;
   const met = (await recentTreeHeads(store, orgId, QUORUM_LOOKBACK)).find((h) => cosigners(h) >= quorum);
   return met ?? newest;
 }
+
 export type WitnessOutcome = 'cosigned' | 'conflict' | 'refused' | 'unreachable';
 
 const REQUEST_TIMEOUT_MS = 10_000;

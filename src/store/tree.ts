@@ -144,9 +144,11 @@ export async function newestTreeHead(store: Store, orgId: string): Promise<TreeH
   try {
     const res = await store.search({
       index: INTERNAL.treeHeads,
-      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }] },
+      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
     });
-    let head = (res.body as { hits: { hits: { _source: TreeHead }[] } }).hits.hits[0]?._source;
+    // Read again by id (realtime): the search's copy may lack cosignatures added since the last refresh.
+    const seq = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits[0]?.sort[0];
+    let head = seq === undefined ? undefined : await getTreeHead(store, orgId, seq);
     for (;;) {
       const next = await getTreeHead(store, orgId, (head?.seq ?? 0) + 1);
       if (!next) return head;

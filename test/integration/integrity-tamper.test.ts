@@ -225,7 +225,7 @@ describe('integrity: tampering is detected and named', function () {
     const r = await verify(orgId);
     expect(sealKinds(r)).to.deep.equal(seals.map((s) => ['seal-foreign-key', s.seq, undefined]));
     expect(r.problems[0]!.message).to.contain(
-      `signed with key ${other.keyId}, not the published key ${testKey.keyId}`,
+      `signed with key ${other.keyId}, not one of the log's keys ${testKey.keyId}`,
     );
   });
 

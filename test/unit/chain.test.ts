@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { checkChain } from '../../src/integrity/chain.ts';
-import { singleKeyRing } from '../../src/integrity/keyring.ts';
+import { ringOf, singleKeyRing } from '../../src/integrity/keyring.ts';
 import { signCheckpoint, type Checkpoint } from '../../src/integrity/checkpoint.ts';
 import { generateSigningKeyPem, signingKeyFromPem, type SigningKey } from '../../src/integrity/signing.ts';
 
@@ -76,5 +76,49 @@ describe('integrity: chain checks', () => {
     expect(kinds(relinked, saved)).to.deep.equal([['checkpoint-mismatch', 3]]);
     expect(kinds(chain(2), saved)).to.deep.equal([['chain-truncated', 3]]);
     expect(kinds(chain(3), signCheckpoint(saved, other))).to.deep.equal([['checkpoint-bad-signature', 3]]);
+  });
+
+  it('names a seal back-dated before its predecessor, and a seal signed outside its key’s window', () => {
+    const c = chain(4);
+    // Seal 3 re-made (re-hashed, re-linked, re-signed) with a time an hour before seal 2.
+    const back = new Date(Date.parse(c[1]!.sealedAt) - 3_600_000).toISOString();
+    const remade: Checkpoint[] = [c[0]!, c[1]!];
+    for (const s of c.slice(2)) {
+      const { sealHash: _h, keyId: _k, signature: _s, ...core } = s;
+      remade.push(
+        signCheckpoint(
+          {
+            ...core,
+            prevSealHash: remade[remade.length - 1]!.sealHash,
+            ...(s.seq === 3 ? { sealedAt: back } : {}),
+          },
+          key,
+        ),
+      );
+    }
+    expect(kinds(remade)).to.deep.equal([['seal-time-backwards', 3]]);
+    // Within the instances' clock skew, an earlier time is no finding.
+    const skewed: Checkpoint[] = [c[0]!, c[1]!];
+    for (const s of c.slice(2)) {
+      const { sealHash: _h, keyId: _k, signature: _s, ...core } = s;
+      const t = s.seq === 3 ? new Date(Date.parse(c[1]!.sealedAt) - 1000).toISOString() : s.sealedAt;
+      skewed.push(
+        signCheckpoint({ ...core, prevSealHash: skewed[skewed.length - 1]!.sealHash, sealedAt: t }, key),
+      );
+    }
+    expect(kinds(skewed)).to.deep.equal([]);
+
+    const windowed = ringOf([
+      {
+        keyId: key.keyId,
+        publicKeyPem: key.publicKeyPem,
+        validFrom: '1970-01-01T00:00:00.000Z',
+        validUntil: c[2]!.sealedAt,
+      },
+    ]);
+    expect(checkChain('org_1', c, windowed).map((p) => [p.kind, p.seq])).to.deep.equal([
+      ['seal-key-outside-window', 3],
+      ['seal-key-outside-window', 4],
+    ]);
   });
 });

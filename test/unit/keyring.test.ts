@@ -58,8 +58,13 @@ describe('integrity: the keyring', () => {
     expect(() => retireKey(cfg, 'nope')).to.throw('no key nope in the ring');
   });
 
+  it('refuses to rotate where no key exists: a key it made would not be the one history has', () => {
+    expect(() => rotateKey(fresh(), 0)).to.throw('no signing key in');
+  });
+
   it('refuses a ring whose key id does not match its public key', () => {
     const cfg = fresh();
+    loadKeyring(cfg);
     rotateKey(cfg, 0);
     const file = path.join(cfg.stateDir, 'keys', 'keyring.json');
     const json = JSON.parse(fs.readFileSync(file, 'utf8'));

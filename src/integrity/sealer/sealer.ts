@@ -28,9 +28,9 @@ import { orgsWithEntries, refreshLedger } from '../../store/ledger.ts';
 import { eventDocId } from '../../store/names.ts';
 import { newestSeal } from '../../store/seals.ts';
 import { IntegrityBroken } from '../../errors.ts';
-import { sealHashOf, sealSignedInWindow } from '../checkpoint.ts';
+import { sealHashOf } from '../checkpoint.ts';
 import { fixedKeys, type KeySource } from '../keyring.ts';
-import { extendOrgTree } from '../org-tree.ts';
+import { extendOrgTree, signedInWindow } from '../org-tree.ts';
 
 /** Seals one round appends to an org's tree at most: about 2 s of work per 10,000-leaf seal batch of 10. */
 const TREE_SEALS_PER_ROUND = 10;
@@ -180,7 +180,7 @@ export class Sealer {
     try {
       const { complete } = await extendOrgTree(
         this.ctx.store,
-        this.keys.get(),
+        this.keys,
         this.opts.logOrigin,
         orgId,
         TREE_SEALS_PER_ROUND,
@@ -206,7 +206,7 @@ export class Sealer {
     const out: OrgResult = { sealed: [], held: [], leftBehind: false, walked: 0 };
     let head = await newestSeal(this.ctx.store, orgId);
     if (head) {
-      if (sealHashOf(head) !== head.sealHash || !sealSignedInWindow(head, this.keys.get())) {
+      if (sealHashOf(head) !== head.sealHash || !signedInWindow(head, this.keys)) {
         // Never extend a chain whose head no key of the log signed as it is, in its window: that would bless a rewrite.
         throw new IntegrityBroken(
           `the newest seal ${head.seq} does not verify under the log's keys (signed by ${head.keyId}); run npm run verify -- --org ${orgId}`,
