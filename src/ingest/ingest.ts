@@ -18,7 +18,7 @@
  */
 import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
-import { StoreUnavailable } from '../errors.ts';
+import { InvariantViolation, StoreUnavailable } from '../errors.ts';
 import { pastRetention, retentionInEffect } from '../lifecycle/retention-setting.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
@@ -265,7 +265,10 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
       ctx.deadline,
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);
-    if (bad) throw new Error(`could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`);
+    if (bad)
+      throw new InvariantViolation(
+        `could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`,
+      );
     if (Date.now() - sentAt <= LEDGER_FRESH_MS)
       return renewed.map((c, k) => ({ ...c, claim: items[k]!.version }));
     // OpenSearch is this slow: nothing was acknowledged, the client's retry finishes these ids.

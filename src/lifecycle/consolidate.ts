@@ -33,6 +33,7 @@ import {
 } from '../store/indices.ts';
 import { dayOfIndex, monthIndex, monthOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
+import { InvariantViolation } from '../errors.ts';
 
 const DAY_MS = 86_400_000;
 /** Long enough for any one day copy; the lease is renewed between copies. */
@@ -167,7 +168,9 @@ async function consolidateMonths(
         const expected = await countDocs(store, index);
         const copied = await countDocs(store, name, dayFilter(dayOf(index)));
         if (copied !== expected) {
-          throw new Error(`${name} holds ${copied} events of ${index}, which has ${expected}; days kept`);
+          throw new InvariantViolation(
+            `${name} holds ${copied} events of ${index}, which has ${expected}; days kept`,
+          );
         }
       }
       await sealIndex(store, name);
