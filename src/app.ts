@@ -18,6 +18,7 @@ import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { createLogger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
+import { storageFailure } from './store/client.ts';
 
 export function buildApp(given: AppContext): express.Express {
   // On the caller's context, so keys it creates reach the same cache the app's authentication uses.
@@ -73,7 +74,11 @@ export function buildApp(given: AppContext): express.Express {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return; // answered already (requestDeadline): nobody is waiting for this outcome
-  let apiError = toApiError(err, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  // The store says what a raw client error that reached here means (storage unavailable, or full).
+  let apiError = toApiError(
+    storageFailure(err),
+    req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write',
+  );
   if (!apiError) {
     const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
     if (bodyError) apiError = bodyError;

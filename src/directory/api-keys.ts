@@ -95,6 +95,14 @@ export async function createApiKey(
   return { id, key, record: publicKey(record) };
 }
 
+/** A key's stored record (its hash included, to check a secret against), or undefined when there is none. */
+export async function findApiKey(
+  ctx: Pick<AppContext, 'store'>,
+  id: string,
+): Promise<ApiKeyRecord | undefined> {
+  return (await apiKeyDocs.get(ctx.store, id))?.doc;
+}
+
 /** The org's keys (any kind, revoked ones included), without their hashes. */
 export async function listApiKeys(ctx: AppContext, orgId: string): Promise<PublicKeyRecord[]> {
   return (await apiKeyDocs.list(ctx.store, orgId)).map(publicKey);

@@ -9,10 +9,11 @@ import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import type { AppContext } from '../context.ts';
+import { findApiKey } from '../directory/api-keys.ts';
 import { parseKey, secretMatches, tokensEqual } from '../directory/keys.ts';
 import type { Principal } from '../directory/principal.ts';
-import { apiKeyDocs } from '../store/directory.ts';
 import { errors } from './errors.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export type { Principal } from '../directory/principal.ts';
 
@@ -23,7 +24,7 @@ export async function resolveApiKey(ctx: AppContext, token: string): Promise<Pri
   const guard = ctx.authGuard;
   if (guard?.unknownKeys.has(parsed.id)) return undefined;
   if (guard) guard.lookups++;
-  const rec = (await apiKeyDocs.get(ctx.store, parsed.id))?.doc;
+  const rec = await findApiKey(ctx, parsed.id);
   if (!rec) guard?.unknownKeys.add(parsed.id);
   if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {
@@ -104,6 +105,6 @@ export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestH
 
 export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;
-  if (!p) throw new Error('principalOf called on a route without authentication');
+  if (!p) throw new InvariantViolation('principalOf called on a route without authentication');
   return p;
 }

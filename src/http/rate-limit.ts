@@ -10,7 +10,7 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
-import { StartupError, redact } from '../store/connection.ts';
+import { StartupError, redact } from '../startup-error.ts';
 import { errors } from './errors.ts';
 
 export interface SharedRateLimitStore {

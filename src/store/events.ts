@@ -7,9 +7,9 @@ import type { StoredEvent } from '../events/schema.ts';
 import { StorageFull, StoreUnavailable } from '../errors.ts';
 import {
   getMany,
+  guarded,
   isDiskBlock,
   searchWhole,
-  storageFailure,
   type CallOptions,
   type DocRef,
   type Store,
@@ -67,12 +67,14 @@ async function aggregate<A>(
   body: object,
 ): Promise<{ total: number; aggregations: A } | undefined> {
   if (namesNoIndex(index)) return undefined;
-  const res = await store.search({
-    index: await readTargets(store, index),
-    ignore_unavailable: true,
-    allow_no_indices: true,
-    body: { size: 0, ...body },
-  } as never);
+  const res = await guarded(
+    store.search({
+      index: await readTargets(store, index),
+      ignore_unavailable: true,
+      allow_no_indices: true,
+      body: { size: 0, ...body },
+    } as never),
+  );
   const answer = res.body as unknown as { hits: { total?: { value: number } }; aggregations?: A };
   if (!answer.aggregations) return undefined;
   return { total: answer.hits.total?.value ?? 0, aggregations: answer.aggregations };
@@ -151,7 +153,9 @@ export async function countOrgEvents(store: Store, orgId: string): Promise<numbe
 /** How many events of `index` (a pattern or list of day indices; missing ones count none) match `query`. */
 export async function countMatching(store: Store, index: string, query: object): Promise<number> {
   if (namesNoIndex(index)) return 0;
-  const res = await store.count({ index, ignore_unavailable: true, allow_no_indices: true, body: { query } });
+  const res = await guarded(
+    store.count({ index, ignore_unavailable: true, allow_no_indices: true, body: { query } }),
+  );
   return res.body.count;
 }
 
@@ -261,12 +265,7 @@ export async function writeEach(store: Store, writes: DocWrite[], deadline: numb
       : [{ [w.op]: { _index: w.index, _id: w.id } }, w.doc],
   );
   // The client's types list objects only; its serializer (ndserialize) sends a string line as it is.
-  let res;
-  try {
-    res = await store.bulk({ body: body as object[] }, writeCall(deadline));
-  } catch (err) {
-    throw storageFailure(err);
-  }
+  const res = await guarded(store.bulk({ body: body as object[] }, writeCall(deadline)));
   type Item = {
     _index: string;
     _id: string;
@@ -300,9 +299,11 @@ export async function countEventsInSpan(
   orgId: string,
   acceptedAt: { first: string; last: string },
 ): Promise<number> {
-  const res = await store.count(
-    { index: indices.join(','), body: { query: spanQuery(orgId, acceptedAt) }, ignore_unavailable: true },
-    { ignore: [404] },
+  const res = await guarded(
+    store.count(
+      { index: indices.join(','), body: { query: spanQuery(orgId, acceptedAt) }, ignore_unavailable: true },
+      { ignore: [404] },
+    ),
   );
   return (res.body as { count?: number }).count ?? 0;
 }
@@ -331,7 +332,7 @@ export async function countStoredPairs(
     },
   }));
   const query = { bool: { should, minimum_should_match: 1 } };
-  const res = await store.count({ index, body: { query } }, { ignore: [404] });
+  const res = await guarded(store.count({ index, body: { query } }, { ignore: [404] }));
   return (res.body as { count?: number }).count;
 }
 
@@ -375,14 +376,16 @@ export async function getEvents<T extends Partial<StoredEvent> = StoredEvent>(
 
 /** The day index holding one of the org's events, as search finds it; undefined when none does. */
 export async function findEventIndex(store: Store, orgId: string, id: string): Promise<string | undefined> {
-  const res = await store.search({
-    index: AUDIT_INDEX_PATTERN,
-    body: {
-      size: 1,
-      query: { bool: { filter: [{ term: { orgId } }, { term: { id } }] } },
-      _source: ['createdAt'],
-    },
-  });
+  const res = await guarded(
+    store.search({
+      index: AUDIT_INDEX_PATTERN,
+      body: {
+        size: 1,
+        query: { bool: { filter: [{ term: { orgId } }, { term: { id } }] } },
+        _source: ['createdAt'],
+      },
+    }),
+  );
   const hit = (res.body as { hits: { hits: { _index: string; _source?: { createdAt?: string } }[] } }).hits
     .hits[0];
   return hit && dayIndexOfHit(hit._index, hit._source?.createdAt);
@@ -390,12 +393,14 @@ export async function findEventIndex(store: Store, orgId: string, id: string): P
 
 /** Whether a day index, or the alias a consolidated day keeps its name with, exists. */
 export async function dayExists(store: Store, index: string): Promise<boolean> {
-  return (await store.indices.exists({ index })).body;
+  return (await guarded(store.indices.exists({ index }))).body;
 }
 
 /** How many of the org's events were accepted in the window. */
 export async function countEvents(store: Store, orgId: string, window: AcceptedWindow): Promise<number> {
-  const res = await store.count({ index: AUDIT_INDEX_PATTERN, body: { query: orgAccepted(orgId, window) } });
+  const res = await guarded(
+    store.count({ index: AUDIT_INDEX_PATTERN, body: { query: orgAccepted(orgId, window) } }),
+  );
   return (res.body as { count: number }).count;
 }
 
@@ -415,8 +420,10 @@ export async function* scanOrgEvents(
 
 /** Makes everything written so far to the seals, the ledger and the day indices searchable. */
 export async function refreshIntegrity(store: Store): Promise<void> {
-  await store.indices.refresh({
-    index: [INTERNAL.seals, INTERNAL.ledger, AUDIT_INDEX_PATTERN].join(','),
-    ignore_unavailable: true,
-  });
+  await guarded(
+    store.indices.refresh({
+      index: [INTERNAL.seals, INTERNAL.ledger, AUDIT_INDEX_PATTERN].join(','),
+      ignore_unavailable: true,
+    }),
+  );
 }

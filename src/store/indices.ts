@@ -1,9 +1,10 @@
 /**
  * The index-management repository: what the lifecycle (sweep, `npm run indices`, `npm run retention`) asks of
  * the day indices as indices — their list, sizes and blocks, sealing and deleting them, ISM's view of them.
- * Failures pass through as the client reports them: the scripts print their messages.
+ * An OpenSearch that cannot answer is StoreUnavailable (storageFailure); other failures pass through as the
+ * client reports them: the scripts print their messages.
  */
-import { statusOf, type Store } from './client.ts';
+import { guarded, statusOf, type Store } from './client.ts';
 import {
   AUDIT_INDEX_PATTERN,
   AUDIT_INDEX_PREFIX,
@@ -27,13 +28,15 @@ export interface IndexStats {
 
 /** Every index matching `pattern`, closed and hidden ones included, with its document count and size. */
 export async function indexStats(store: Store, pattern: string): Promise<IndexStats[]> {
-  const res = await store.cat.indices({
-    index: pattern,
-    format: 'json',
-    bytes: 'b',
-    h: 'index,docs.count,store.size',
-    expand_wildcards: 'all',
-  } as never);
+  const res = await guarded(
+    store.cat.indices({
+      index: pattern,
+      format: 'json',
+      bytes: 'b',
+      h: 'index,docs.count,store.size',
+      expand_wildcards: 'all',
+    } as never),
+  );
   const rows = (res.body as unknown as { index: string; 'docs.count': string; 'store.size': string }[]) ?? [];
   return rows.map((r) => ({
     index: r.index,
@@ -44,12 +47,14 @@ export async function indexStats(store: Store, pattern: string): Promise<IndexSt
 
 /** The names of the open indices matching `pattern`. */
 export async function openIndexNames(store: Store, pattern: string): Promise<string[]> {
-  const res = await store.cat.indices({
-    index: pattern,
-    format: 'json',
-    h: 'index',
-    expand_wildcards: 'open',
-  } as never);
+  const res = await guarded(
+    store.cat.indices({
+      index: pattern,
+      format: 'json',
+      h: 'index',
+      expand_wildcards: 'open',
+    } as never),
+  );
   return ((res.body ?? []) as unknown as { index: string }[]).map((r) => r.index);
 }
 
@@ -62,12 +67,14 @@ export async function writeBlockedIndices(
   pattern: string,
   { ignoreMissing = false } = {},
 ): Promise<Set<string>> {
-  const res = await store.indices.getSettings({
-    index: pattern,
-    name: 'index.blocks.*',
-    flat_settings: true,
-    ...(ignoreMissing ? { allow_no_indices: true, ignore_unavailable: true } : {}),
-  });
+  const res = await guarded(
+    store.indices.getSettings({
+      index: pattern,
+      name: 'index.blocks.*',
+      flat_settings: true,
+      ...(ignoreMissing ? { allow_no_indices: true, ignore_unavailable: true } : {}),
+    }),
+  );
   const body = res.body as Record<string, { settings: Record<string, string> }>;
   return new Set(
     Object.entries(body)
@@ -94,12 +101,14 @@ export async function indicesRefusingWrites(store: Store, indices: string[]): Pr
     }),
   );
   try {
-    const res = await store.indices.getSettings({
-      index: [...new Set([...indices, ...monthOf.values()])].join(','),
-      name: 'index.blocks.*',
-      ignore_unavailable: true,
-      allow_no_indices: true,
-    });
+    const res = await guarded(
+      store.indices.getSettings({
+        index: [...new Set([...indices, ...monthOf.values()])].join(','),
+        name: 'index.blocks.*',
+        ignore_unavailable: true,
+        allow_no_indices: true,
+      }),
+    );
     body = res.body as typeof body;
   } catch (err) {
     if (statusOf(err) === 404) return new Set();
@@ -130,16 +139,18 @@ export async function deleteIndex(store: Store, index: string): Promise<void> {
  * one segment is the smallest and fastest form to keep it in.
  */
 export async function sealIndex(store: Store, index: string): Promise<void> {
-  await store.indices.addBlock({ index, block: 'write' });
-  await store.indices.forcemerge({ index, max_num_segments: 1 }, LONG_CALL);
+  await guarded(store.indices.addBlock({ index, block: 'write' }));
+  await guarded(store.indices.forcemerge({ index, max_num_segments: 1 }, LONG_CALL));
 }
 
 /** Ledger entries matching `query`, counted per day index they name (for the unsealed column of the list). */
 export async function ledgerEntriesPerIndex(store: Store, query: object): Promise<Map<string, number>> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: { size: 0, query, aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } } },
-  } as never);
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: { size: 0, query, aggs: { byIndex: { terms: { field: 'index', size: 10_000 } } } },
+    } as never),
+  );
   const buckets = ((res.body as { aggregations?: { byIndex?: { buckets?: unknown } } }).aggregations?.byIndex
     ?.buckets ?? []) as { key: string; doc_count: number }[];
   return new Map(buckets.map((b) => [b.key, b.doc_count]));
@@ -147,14 +158,16 @@ export async function ledgerEntriesPerIndex(store: Store, query: object): Promis
 
 /** Makes every acknowledged write to `indices` visible to searches. */
 export async function refreshIndices(store: Store, indices: string[]): Promise<void> {
-  await store.indices.refresh({ index: indices.join(',') });
+  await guarded(store.indices.refresh({ index: indices.join(',') }));
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** ISM's explanation of each index matching `pattern`, by index name (only where the plugin exists). */
 export async function ismExplain(store: Store, pattern: string): Promise<Record<string, Json>> {
-  const res = await store.transport.request({ method: 'GET', path: `/_plugins/_ism/explain/${pattern}` });
+  const res = await guarded(
+    store.transport.request({ method: 'GET', path: `/_plugins/_ism/explain/${pattern}` }),
+  );
   return res.body as Record<string, Json>;
 }
 
@@ -163,11 +176,13 @@ export async function ismExplain(store: Store, pattern: string): Promise<Record<
  * running the version an index started with); returns how many it switched.
  */
 export async function ismChangePolicy(store: Store, pattern: string, policyId: string): Promise<number> {
-  const res = await store.transport.request({
-    method: 'POST',
-    path: `/_plugins/_ism/change_policy/${pattern}`,
-    body: { policy_id: policyId },
-  });
+  const res = await guarded(
+    store.transport.request({
+      method: 'POST',
+      path: `/_plugins/_ism/change_policy/${pattern}`,
+      body: { policy_id: policyId },
+    }),
+  );
   return (res.body as { updated_indices?: number }).updated_indices ?? 0;
 }
 
@@ -200,12 +215,14 @@ function monthsIn(answer: AliasesAnswer): MonthIndexInfo[] {
 
 /** The month indices of the days `pattern` (an audit pattern) names, with their day aliases. */
 export async function monthIndices(store: Store, pattern: string): Promise<MonthIndexInfo[]> {
-  const res = await store.indices.getAlias({
-    index: monthPattern(pattern),
-    expand_wildcards: 'all',
-    ignore_unavailable: true,
-    allow_no_indices: true,
-  });
+  const res = await guarded(
+    store.indices.getAlias({
+      index: monthPattern(pattern),
+      expand_wildcards: 'all',
+      ignore_unavailable: true,
+      allow_no_indices: true,
+    }),
+  );
   return monthsIn(res.body as AliasesAnswer);
 }
 
@@ -226,7 +243,7 @@ const layouts = new WeakMap<Store, { at: number; layout: Promise<Layout> }>();
  */
 async function changingLayout<T>(store: Store, change: () => Promise<T>): Promise<T> {
   try {
-    return await change();
+    return await guarded(change());
   } finally {
     layouts.delete(store);
   }
@@ -236,9 +253,11 @@ async function readLayout(store: Store): Promise<Layout> {
   let res;
   try {
     // This node's own view (no round trip to the cluster manager, which may be being elected), briefly.
-    res = await store.indices.getAlias(
-      { index: AUDIT_INDEX_PATTERN, ignore_unavailable: true, allow_no_indices: true, local: true },
-      { requestTimeout: 2_000, maxRetries: 0 },
+    res = await guarded(
+      store.indices.getAlias(
+        { index: AUDIT_INDEX_PATTERN, ignore_unavailable: true, allow_no_indices: true, local: true },
+        { requestTimeout: 2_000, maxRetries: 0 },
+      ),
     );
   } catch {
     return { monthOfDay: new Map(), months: [] }; // reads go through the day aliases, as they always can
@@ -293,25 +312,27 @@ export async function readTargets(store: Store, index: string): Promise<string> 
  * it exists already.
  */
 export async function createMonthIndex(store: Store, index: string): Promise<boolean> {
-  const res = await store.indices.getIndexTemplate({ name: TEMPLATE_NAME });
+  const res = await guarded(store.indices.getIndexTemplate({ name: TEMPLATE_NAME }));
   const template = (
     res.body as {
       index_templates: { index_template: { template: { settings?: object; mappings?: object } } }[];
     }
   ).index_templates[0]!.index_template.template;
   try {
-    await store.indices.create({
-      index,
-      body: {
-        settings: {
-          ...template.settings,
-          'index.hidden': true,
-          'index.append_only.enabled': false,
-          'index.refresh_interval': '-1',
+    await guarded(
+      store.indices.create({
+        index,
+        body: {
+          settings: {
+            ...template.settings,
+            'index.hidden': true,
+            'index.append_only.enabled': false,
+            'index.refresh_interval': '-1',
+          },
+          mappings: template.mappings ?? {},
         },
-        mappings: template.mappings ?? {},
-      },
-    });
+      }),
+    );
     return true;
   } catch (err) {
     const type = (err as { meta?: { body?: { error?: { type?: string } } } }).meta?.body?.error?.type;
@@ -326,20 +347,22 @@ export async function createMonthIndex(store: Store, index: string): Promise<boo
  * goes on writing after its caller gave up.
  */
 export async function copyIndex(store: Store, from: string, to: string, signal?: AbortSignal): Promise<void> {
-  const started = await store.reindex({
-    refresh: true,
-    wait_for_completion: false,
-    body: {
-      conflicts: 'proceed',
-      source: { index: from, size: 5000 },
-      dest: { index: to, op_type: 'create' },
-    },
-  });
+  const started = await guarded(
+    store.reindex({
+      refresh: true,
+      wait_for_completion: false,
+      body: {
+        conflicts: 'proceed',
+        source: { index: from, size: 5000 },
+        dest: { index: to, op_type: 'create' },
+      },
+    }),
+  );
   const task = (started.body as { task: string }).task;
   try {
     for (;;) {
       signal?.throwIfAborted();
-      const res = await store.tasks.get({ task_id: task });
+      const res = await guarded(store.tasks.get({ task_id: task }));
       const body = res.body as {
         completed: boolean;
         error?: { reason?: string };
@@ -358,7 +381,7 @@ export async function copyIndex(store: Store, from: string, to: string, signal?:
       return;
     }
   } catch (err) {
-    await store.tasks.cancel({ task_id: task }).catch(() => undefined);
+    await guarded(store.tasks.cancel({ task_id: task })).catch(() => undefined);
     throw err;
   }
 }
@@ -366,7 +389,7 @@ export async function copyIndex(store: Store, from: string, to: string, signal?:
 /** Cancels every copy into `index` still running (one an earlier build left behind), and waits for them to end. */
 export async function cancelCopiesInto(store: Store, index: string): Promise<void> {
   for (let attempt = 0; attempt < 30; attempt++) {
-    const res = await store.tasks.list({ actions: '*reindex', detailed: true });
+    const res = await guarded(store.tasks.list({ actions: '*reindex', detailed: true }));
     const nodes = (
       res.body as { nodes?: Record<string, { tasks: Record<string, { description?: string }> }> }
     ).nodes;
@@ -376,7 +399,7 @@ export async function cancelCopiesInto(store: Store, index: string): Promise<voi
         .map(([id]) => id),
     );
     if (ids.length === 0) return;
-    for (const id of ids) await store.tasks.cancel({ task_id: id }).catch(() => undefined);
+    for (const id of ids) await guarded(store.tasks.cancel({ task_id: id })).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1000));
   }
   throw new Error(`copies into ${index} are still running after being cancelled`);
@@ -387,12 +410,12 @@ export async function ensureWriteBlocked(store: Store, indices: string[]): Promi
   if (indices.length === 0) return;
   const blocked = await writeBlockedIndices(store, indices.join(','), { ignoreMissing: true });
   for (const index of indices)
-    if (!blocked.has(index)) await store.indices.addBlock({ index, block: 'write' });
+    if (!blocked.has(index)) await guarded(store.indices.addBlock({ index, block: 'write' }));
 }
 
 /** How many documents `index` holds (searchable ones: refresh first). */
 export async function countDocs(store: Store, index: string, query?: object): Promise<number> {
-  const res = await store.count({ index, ...(query ? { body: { query } } : {}) });
+  const res = await guarded(store.count({ index, ...(query ? { body: { query } } : {}) }));
   return (res.body as { count: number }).count;
 }
 
@@ -452,17 +475,19 @@ export async function removeDayAliases(store: Store, month: string, names: strin
  * for the delete, puts it back, and merges the deleted documents away.
  */
 export async function deleteMonthDocsBefore(store: Store, month: string, beforeMs: number): Promise<number> {
-  await store.indices.putSettings({ index: month, body: { 'index.blocks.write': false } });
+  await guarded(store.indices.putSettings({ index: month, body: { 'index.blocks.write': false } }));
   let deleted: number;
   try {
-    const res = await store.deleteByQuery(
-      {
-        index: month,
-        refresh: true,
-        conflicts: 'proceed',
-        body: { query: { range: { createdAt: { lt: new Date(beforeMs).toISOString() } } } },
-      },
-      LONG_CALL,
+    const res = await guarded(
+      store.deleteByQuery(
+        {
+          index: month,
+          refresh: true,
+          conflicts: 'proceed',
+          body: { query: { range: { createdAt: { lt: new Date(beforeMs).toISOString() } } } },
+        },
+        LONG_CALL,
+      ),
     );
     const body = res.body as { deleted?: number; failures?: { cause?: { reason?: string } }[] };
     if (body.failures?.length) {
@@ -472,9 +497,9 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
     }
     deleted = body.deleted ?? 0;
   } finally {
-    await store.indices.addBlock({ index: month, block: 'write' });
+    await guarded(store.indices.addBlock({ index: month, block: 'write' }));
   }
-  await store.indices.forcemerge({ index: month, only_expunge_deletes: true }, LONG_CALL);
+  await guarded(store.indices.forcemerge({ index: month, only_expunge_deletes: true }, LONG_CALL));
   await changingLayout(store, () =>
     store.indices.deleteAlias({ index: month, name: expiringMarker(month) }, { ignore: [404] }),
   );
@@ -483,13 +508,15 @@ export async function deleteMonthDocsBefore(store: Store, month: string, beforeM
 
 /** A month index's documents per day index of their createdAt. */
 export async function docsPerDay(store: Store, month: string): Promise<Map<string, number>> {
-  const res = await store.search({
-    index: month,
-    body: {
-      size: 0,
-      aggs: { days: { date_histogram: { field: 'createdAt', fixed_interval: '1d', min_doc_count: 1 } } },
-    },
-  });
+  const res = await guarded(
+    store.search({
+      index: month,
+      body: {
+        size: 0,
+        aggs: { days: { date_histogram: { field: 'createdAt', fixed_interval: '1d', min_doc_count: 1 } } },
+      },
+    }),
+  );
   const buckets = ((res.body as { aggregations?: { days?: { buckets?: unknown } } }).aggregations?.days
     ?.buckets ?? []) as { key: number; doc_count: number }[];
   return new Map(buckets.map((b) => [dayIndex(new Date(b.key)), b.doc_count]));

@@ -2,7 +2,7 @@
  * The sealer's queries of the ledger for its walk and its in-memory path (src/integrity/sealer/): spans,
  * histograms and windows of the unmarked entries after a cursor, and the counts that prove what a range holds.
  */
-import type { Store } from './client.ts';
+import { guarded, type Store } from './client.ts';
 import { MARKED, unmarkedBetween, type LedgerEntry, type SealCursor } from './ledger.ts';
 import { INTERNAL } from './names.ts';
 
@@ -13,17 +13,19 @@ export async function unmarkedTotals(
   cursor: SealCursor | undefined,
   last: SealCursor,
 ): Promise<{ count: number; sum: number }> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: true,
-      query: {
-        bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] },
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: true,
+        query: {
+          bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] },
+        },
+        aggs: { ids: { sum: { field: 'idHash' } } },
       },
-      aggs: { ids: { sum: { field: 'idHash' } } },
-    },
-  } as never);
+    } as never),
+  );
   const body = res.body as unknown as {
     hits: { total: { value: number } };
     aggregations: { ids: { value: number } };
@@ -42,17 +44,19 @@ export async function spanTotals(
   cursor: SealCursor | undefined,
   lastKey: SealCursor,
 ): Promise<{ span: number; unmarked: number }> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: true,
-      query: spanQuery(orgId, acceptedAt),
-      aggs: {
-        batch: { filter: unmarkedBetween(cursor, lastKey) },
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: true,
+        query: spanQuery(orgId, acceptedAt),
+        aggs: {
+          batch: { filter: unmarkedBetween(cursor, lastKey) },
+        },
       },
-    },
-  } as never);
+    } as never),
+  );
   const l = res.body as unknown as {
     hits: { total: { value: number } };
     aggregations: { batch: { doc_count: number } };
@@ -95,15 +99,17 @@ export async function walkSpan(
   cursor: SealCursor | undefined,
   window: WalkWindow,
 ): Promise<{ first: number; last: number } | undefined> {
-  const span = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: false,
-      query: walkQuery(orgId, cursor, window),
-      aggs: { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
-    },
-  } as never);
+  const span = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: false,
+        query: walkQuery(orgId, cursor, window),
+        aggs: { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
+      },
+    } as never),
+  );
   const { first, last } = (
     span.body as unknown as {
       aggregations: { first: { value: number | null }; last: { value: number | null } };
@@ -121,24 +127,26 @@ export async function walkHistogram(
   window: WalkWindow,
   bucket: { intervalMs: number; offsetMs: number },
 ): Promise<{ key: number; doc_count: number }[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: false,
-      query: walkQuery(orgId, cursor, window),
-      aggs: {
-        t: {
-          date_histogram: {
-            field: 'acceptedAt',
-            fixed_interval: `${bucket.intervalMs}ms`,
-            offset: `${bucket.offsetMs}ms`,
-            min_doc_count: 1,
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size: 0,
+        track_total_hits: false,
+        query: walkQuery(orgId, cursor, window),
+        aggs: {
+          t: {
+            date_histogram: {
+              field: 'acceptedAt',
+              fixed_interval: `${bucket.intervalMs}ms`,
+              offset: `${bucket.offsetMs}ms`,
+              min_doc_count: 1,
+            },
           },
         },
       },
-    },
-  } as never);
+    } as never),
+  );
   return (
     (res.body as unknown as { aggregations?: { t: { buckets: { key: number; doc_count: number }[] } } })
       .aggregations?.t.buckets ?? []
@@ -157,23 +165,25 @@ export async function walkEntries(
   size: number,
   sorted = false,
 ): Promise<LedgerEntry[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size,
-      query: walkQuery(orgId, cursor, window),
-      track_total_hits: false,
-      ...(!sorted
-        ? { sort: ['_doc'] }
-        : {
-            sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
-            ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
-          }),
-    },
-    // Only the sources, whole: a batch is thousands of hits, and picking fields out of each source costs
-    // OpenSearch more than sending the few it does not need; parsing hit metadata would cost us more.
-    filter_path: ['hits.hits._source'],
-  });
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size,
+        query: walkQuery(orgId, cursor, window),
+        track_total_hits: false,
+        ...(!sorted
+          ? { sort: ['_doc'] }
+          : {
+              sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+              ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
+            }),
+      },
+      // Only the sources, whole: a batch is thousands of hits, and picking fields out of each source costs
+      // OpenSearch more than sending the few it does not need; parsing hit metadata would cost us more.
+      filter_path: ['hits.hits._source'],
+    }),
+  );
   return ((res.body as { hits?: { hits: { _source: LedgerEntry }[] } }).hits?.hits ?? []).map(
     (h) => h._source,
   );

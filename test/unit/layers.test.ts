@@ -43,7 +43,7 @@ const isHttp = (m: string) => m.startsWith('http/');
 /** Modules that answer requests: the routers, and the composition root that mounts them. */
 const isRouter = (m: string) => /(^|\/|-)routes\.ts$/.test(m) || ['app.ts', 'server.ts'].includes(m);
 /** Modules every layer may use: they import nothing above themselves. */
-const SHARED = ['errors.ts', 'config.ts', 'events/schema.ts'];
+const SHARED = ['errors.ts', 'config.ts', 'events/schema.ts', 'startup-error.ts'];
 
 describe('layers of src/', () => {
   it('finds the modules and their imports', () => {
@@ -54,6 +54,10 @@ describe('layers of src/', () => {
 
   it('the store imports only the store and the shared modules', () => {
     expect(violations((from, to) => isStore(from) && !isStore(to) && !SHARED.includes(to))).to.deep.equal([]);
+  });
+
+  it('src/http never imports src/store: the domain stands between them', () => {
+    expect(violations((from, to) => isHttp(from) && isStore(to))).to.deep.equal([]);
   });
 
   it('only the routers, the composition root and src/http/ itself import src/http/', () => {
