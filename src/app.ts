@@ -1,9 +1,9 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
-import type { AppContext } from './context.ts';
 import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/routes.ts';
 import { errors, toApiError, type ApiError } from './http/errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
+import type { HttpContext } from './http/http-context.ts';
 import { requestDeadline } from './http/deadline.ts';
 import { healthRouter } from './http/health.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
@@ -20,13 +20,14 @@ import { createLogger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { storageFailure } from './store/client.ts';
 
-export function buildApp(given: AppContext): express.Express {
+export function buildApp(given: HttpContext): express.Express {
   // On the caller's context, so keys it creates reach the same cache the app's authentication uses.
-  given.authGuard ??= new AuthGuard(given.cfg.authFailuresPerMinute);
+  const guard = (given.authGuard ??= new AuthGuard(given.cfg.authFailuresPerMinute));
+  given.onKeyCreated ??= (id) => guard.keyCreated(id);
   // Tests and scripts may build an app without a logger or metrics: it gets its own.
   const log = given.log ?? createLogger(given.cfg.logLevel);
   const metrics = given.metrics ?? new Metrics();
-  const ctx: AppContext = { ...given, log, metrics };
+  const ctx: HttpContext = { ...given, log, metrics };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);

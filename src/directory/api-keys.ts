@@ -91,7 +91,7 @@ export async function createApiKey(
   ]);
   // A fresh random id: a conflict here would mean a colliding id, which 64 random bits make a non-event.
   if (!(await apiKeyDocs.write(ctx.store, record, undefined))) throw concurrentChange(`API key ${id}`);
-  ctx.authGuard?.keyCreated(id);
+  ctx.onKeyCreated?.(id);
   return { id, key, record: publicKey(record) };
 }
 

@@ -10,7 +10,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN, toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
@@ -90,7 +90,7 @@ const cursorFingerprint = (orgId: string) => fingerprintOf({ checkpoints: true, 
 const EVENT_ID = new RegExp(ID_PATTERN);
 const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
-export function integrityRouter(ctx: AppContext): Router {
+export function integrityRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const keys = new KeyringSource(ctx.cfg);
   const noteOf = (head: TreeHead) => servedNote(head, keys.get(), ctx.cfg.logOrigin);

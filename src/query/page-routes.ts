@@ -9,6 +9,7 @@
 import { Type } from '@sinclair/typebox';
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
@@ -67,7 +68,7 @@ async function scopedFilters(
   return { filters: await resolveFilters(ctx, scope, request), scope };
 }
 
-export function pageReadRouter(ctx: AppContext): Router {
+export function pageReadRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const router = Router();
 

@@ -7,7 +7,7 @@
  *   one entry, and hiding it would be an unexplained 404.
  */
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
@@ -26,7 +26,7 @@ import { findEntry, searchPage } from './search.ts';
  */
 const EVENT_ID_PATH = new RegExp(`^/(${ID_PATTERN.replace(/^\^/, '').replace(/\$$/, '')})$`);
 
-export function readRouter(ctx: AppContext): Router {
+export function readRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const secret = cursorSecret(ctx.cfg);
   const router = Router();
