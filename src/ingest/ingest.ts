@@ -24,18 +24,16 @@ import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/l
 import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import {
-  claimEntry,
-  createEvent,
   failedForNow,
-  getEvents,
-  replaceEntry,
   retryLater,
   writeCall,
   writeDocs,
   writeEach,
   type DocVersion,
-  dayExists,
-} from '../store/events.ts';
+} from '../store/bulk-writes.ts';
+import { getEvents, dayExists } from '../store/event-lookups.ts';
+import { createEvent } from '../store/events.ts';
+import { claimEntry, replaceEntry } from '../store/ledger.ts';
 import { getEntriesOf } from '../store/ledger.ts';
 import { eventDocId } from '../store/names.ts';
 import { refusedEvent, releaseClaims } from './release.ts';

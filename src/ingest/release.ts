@@ -4,7 +4,8 @@
  */
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { releaseEntry, writeDocs, type DocVersion, type WriteResult } from '../store/events.ts';
+import { writeDocs, type DocVersion, type WriteResult } from '../store/bulk-writes.ts';
+import { releaseEntry } from '../store/ledger.ts';
 import { InvariantViolation } from '../errors.ts';
 
 /**

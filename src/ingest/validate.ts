@@ -14,7 +14,7 @@ import { constructorKey, LONE_SURROGATE, loneSurrogate, MAX_DEPTH, protoKey, too
 import { dayAgeDays } from '../lifecycle/age.ts';
 import type { Store } from '../store/client.ts';
 import { orgDocs } from '../store/directory.ts';
-import { indicesRefusingWrites } from '../store/indices.ts';
+import { indicesRefusingWrites } from '../store/index-blocks.ts';
 import { dayIndex } from '../store/names.ts';
 import { ajv } from '../validation.ts';
 

@@ -17,7 +17,13 @@
 import { DEFAULT_LOG_ORIGIN } from '../config.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { countEvents, dayExists, getEvents, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
+import {
+  countEvents,
+  dayExists,
+  getEvents,
+  refreshIntegrity,
+  scanOrgEvents,
+} from '../store/event-lookups.ts';
 import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
 import { pastRetention, type RetentionInEffect } from '../lifecycle/retention-setting.ts';

@@ -15,22 +15,19 @@
 import type { Config } from '../config.ts';
 import { Lease } from '../integrity/lease.ts';
 import type { Store } from '../store/client.ts';
+import { deleteIndex, ensureWriteBlocked, sealIndex } from '../store/index-blocks.ts';
+import { countDocs, refreshIndices } from '../store/index-stats.ts';
 import {
   cancelCopiesInto,
   copyIndex,
-  countDocs,
   createMonthIndex,
   dayFilter,
-  deleteIndex,
   deleteMonthDocsBefore,
-  ensureWriteBlocked,
-  refreshIndices,
   removeDayAliases,
-  sealIndex,
   swapDaysIntoMonth,
   type MonthDay,
-  type MonthIndexInfo,
-} from '../store/indices.ts';
+} from '../store/month-indices.ts';
+import type { MonthIndexInfo } from '../store/read-layout.ts';
 import { dayOfIndex, monthIndex, monthOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
 import { InvariantViolation } from '../errors.ts';

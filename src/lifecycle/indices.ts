@@ -10,15 +10,9 @@ import { sealCursors } from '../integrity/seals.ts';
 import { hasIsm } from '../store/bootstrap.ts';
 import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
-import {
-  docsPerDay,
-  indexStats,
-  ismExplain,
-  monthIndices,
-  ledgerEntriesPerIndex,
-  refreshIndices,
-  writeBlockedIndices,
-} from '../store/indices.ts';
+import { ismExplain, writeBlockedIndices } from '../store/index-blocks.ts';
+import { indexStats, ledgerEntriesPerIndex, refreshIndices } from '../store/index-stats.ts';
+import { docsPerDay, monthIndices } from '../store/month-indices.ts';
 import {
   AUDIT_INDEX_PATTERN,
   AUDIT_INDEX_PREFIX,

@@ -7,7 +7,7 @@
 import type { Config } from '../config.ts';
 import { applyTemplates, desiredPolicy, hasIsm, type Change } from '../store/bootstrap.ts';
 import type { Store } from '../store/client.ts';
-import { ismChangePolicy } from '../store/indices.ts';
+import { ismChangePolicy } from '../store/index-blocks.ts';
 import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID } from '../store/names.ts';
 import { checkIndexPattern, listDayIndices, type DayIndexInfo } from './indices.ts';
 import { retentionInEffect, storeRetention } from './retention-setting.ts';

@@ -10,13 +10,9 @@
  */
 import type { Config } from '../config.ts';
 import { isUnavailable, type Store } from '../store/client.ts';
-import {
-  deleteIndex,
-  monthIndices,
-  openIndexNames,
-  sealIndex,
-  writeBlockedIndices,
-} from '../store/indices.ts';
+import { deleteIndex, sealIndex, writeBlockedIndices } from '../store/index-blocks.ts';
+import { openIndexNames } from '../store/index-stats.ts';
+import { monthIndices } from '../store/month-indices.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
 import { dayAgeDays } from './age.ts';
 import { sweepMonths } from './consolidate.ts';

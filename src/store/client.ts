@@ -73,6 +73,12 @@ export interface CallOptions {
   requestTimeout?: number;
 }
 
+/**
+ * For calls that rewrite an index (force merge, copy, delete by query): they take as long as the index is big
+ * (a month of events: minutes), and a retry would only start the same work again.
+ */
+export const LONG_CALL = { requestTimeout: 30 * 60_000, maxRetries: 0 };
+
 /** A document to read by multi-get: its index and id, and optionally which `_source` fields to return. */
 export interface DocRef {
   _index: string;

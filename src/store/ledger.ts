@@ -3,6 +3,7 @@
  * entries and every cast of its answers. What an entry means, and why the sealer's cursor is safe, is told in
  * src/integrity/ledger.ts.
  */
+import type { DocVersion, DocWrite } from './bulk-writes.ts';
 import { allBuckets, type CallOptions, getMany, getSource, guarded, type Store } from './client.ts';
 import { eventDocId, INTERNAL } from './names.ts';
 import { scanSources, type AcceptedWindow, orgAccepted } from './scan.ts';
@@ -236,3 +237,32 @@ export function scanEntries(store: Store, orgId: string, window: AcceptedWindow)
     { eventId: 'asc' },
   ]);
 }
+
+// --- The write path's writes of an entry ------------------------------------------------------------------
+
+/** The write that claims an event's ledger entry: fails (409) when the id is taken. */
+export const claimEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'create',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/** The write that replaces a ledger entry this request holds (a renewed acceptedAt; any mark dropped). */
+export const replaceEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'index',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/**
+ * The write that frees an event's id in the ledger; with `ifVersion`, only while the entry is still the one
+ * that write stored (a concurrent attempt that renewed it since keeps it: 409).
+ */
+export const releaseEntry = (orgId: string, eventId: string, ifVersion?: DocVersion): DocWrite => ({
+  op: 'delete',
+  index: INTERNAL.ledger,
+  id: eventDocId(orgId, eventId),
+  ...(ifVersion ? { ifVersion } : {}),
+});

@@ -24,7 +24,7 @@ export const MONTH_INDEX_PREFIX = 'audit-month-';
 /**
  * `audit-month-YYYY.MM`: the month index that the sealed days of a month are consolidated into. Its name is
  * outside the audit pattern on purpose: only its filtered day aliases (named like the day indices they
- * replaced, see lifecycle/consolidate.ts) and reads that know it is swapped in (store/indices.ts,
+ * replaced, see lifecycle/consolidate.ts) and reads that know it is swapped in (store/read-layout.ts,
  * readTargets) reach it, so nothing sees it before its days are swapped in.
  */
 export function monthIndex(date: Date | string): string {

@@ -10,7 +10,7 @@
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
 import type { Store } from '../store/client.ts';
-import { getEvents } from '../store/events.ts';
+import { getEvents } from '../store/event-lookups.ts';
 import { getEntries } from '../store/ledger.ts';
 import { getSealEventIds } from '../store/seals.ts';
 

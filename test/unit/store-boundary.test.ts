@@ -5,8 +5,11 @@
 import { expect } from 'chai';
 import { StoreUnavailable } from '../../src/errors.ts';
 import { allBuckets, createStore, getSource, type Store } from '../../src/store/client.ts';
-import { countOverTime, findEventIndex, oldestCreatedAt, topValues } from '../../src/store/events.ts';
-import * as indices from '../../src/store/indices.ts';
+import { findEventIndex } from '../../src/store/event-lookups.ts';
+import { countOverTime, oldestCreatedAt, topValues } from '../../src/store/events.ts';
+import * as indices from '../../src/store/index-blocks.ts';
+import * as stats from '../../src/store/index-stats.ts';
+import * as months from '../../src/store/month-indices.ts';
 
 async function failureOf(p: Promise<unknown>): Promise<unknown> {
   try {
@@ -35,15 +38,15 @@ describe('the storage boundary', () => {
     ['findEventIndex', () => findEventIndex(store, 'org', 'id')],
     ['getSource', () => getSource(store, day, 'id')],
     ['allBuckets', () => allBuckets(store, day, 'orgId')],
-    ['indexStats', () => indices.indexStats(store, day)],
+    ['indexStats', () => stats.indexStats(store, day)],
     ['writeBlockedIndices', () => indices.writeBlockedIndices(store, day)],
     ['indicesRefusingWrites', () => indices.indicesRefusingWrites(store, [day])],
     ['sealIndex', () => indices.sealIndex(store, day)],
     ['deleteIndex', () => indices.deleteIndex(store, day)],
     ['ismExplain', () => indices.ismExplain(store, day)],
-    ['monthIndices', () => indices.monthIndices(store, day)],
-    ['countDocs', () => indices.countDocs(store, day)],
-    ['docsPerDay', () => indices.docsPerDay(store, 'audit-logs-month-2026.01')],
+    ['monthIndices', () => months.monthIndices(store, day)],
+    ['countDocs', () => stats.countDocs(store, day)],
+    ['docsPerDay', () => months.docsPerDay(store, 'audit-logs-month-2026.01')],
   ];
   for (const [name, call] of calls) {
     it(`${name} reports an unreachable OpenSearch as StoreUnavailable`, async () => {

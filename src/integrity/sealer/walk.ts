@@ -7,7 +7,7 @@
  * the seal's `skipped` and marked `waiting` afterwards, for the late pass (late.ts).
  */
 import type { StoredEvent } from '../../events/schema.ts';
-import { countEventsInSpan, countStoredPairs, getEvents } from '../../store/events.ts';
+import { countEventsInSpan, countStoredPairs, getEvents } from '../../store/event-lookups.ts';
 import type { LedgerEntry, SealCursor } from '../../store/ledger.ts';
 import {
   spanTotals,
