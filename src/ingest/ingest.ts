@@ -19,7 +19,8 @@
 import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { InvariantViolation, StoreUnavailable } from '../errors.ts';
-import { pastRetention, retentionInEffect } from '../lifecycle/retention-setting.ts';
+import { pastRetention } from '../days.ts';
+import { retentionInEffect } from '../lifecycle/retention-setting.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
 import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';

@@ -5,13 +5,19 @@
  * say: clock skew, metadata size, the key's org, a sealed day by age); `checkStorage` asks OpenSearch what only
  * it knows (does the org exist, is the day's index write-blocked). Every rejection names the field at fault.
  */
+import { dayAgeDays } from '../days.ts';
 import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
-import { DIRECTORY_ID_PATTERN } from '../directory/schemas.ts';
 import { describe } from '../events/catalogue.ts';
-import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
+import {
+  DIRECTORY_ID_PATTERN,
+  EventInput,
+  ID_PATTERN,
+  MAX_FUTURE_SKEW_MS,
+  METADATA_MAX_BYTES,
+  type StoredEvent,
+} from '../events/schema.ts';
 import { constructorKey, LONE_SURROGATE, loneSurrogate, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
-import { dayAgeDays } from '../lifecycle/age.ts';
 import type { Store } from '../store/client.ts';
 import { orgDocs } from '../store/directory.ts';
 import { indicesRefusingWrites } from '../store/index-blocks.ts';
@@ -101,10 +107,12 @@ function jsonType(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
+const EVENT_ID = new RegExp(ID_PATTERN);
+
 /** The producer's id when it is one we could answer with, else ''. */
 export function usableId(input: unknown): string {
   const id = input && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
-  return typeof id === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? id : '';
+  return typeof id === 'string' && EVENT_ID.test(id) ? id : '';
 }
 
 /** The pure checks; on success the stored document (acceptedAt = now) and its day index. */

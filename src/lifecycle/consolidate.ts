@@ -13,6 +13,7 @@
  * index is dropped and built again.
  */
 import type { Config } from '../config.ts';
+import { DAY_MS, dayAgeDays } from '../days.ts';
 import { Lease } from '../integrity/lease.ts';
 import type { Store } from '../store/client.ts';
 import { deleteIndex, ensureWriteBlocked, sealIndex } from '../store/index-blocks.ts';
@@ -29,10 +30,8 @@ import {
 } from '../store/month-indices.ts';
 import type { MonthIndexInfo } from '../store/read-layout.ts';
 import { dayOfIndex, monthIndex, monthOfIndex } from '../store/names.ts';
-import { dayAgeDays } from './age.ts';
 import { InvariantViolation } from '../errors.ts';
 
-const DAY_MS = 86_400_000;
 /** Long enough for any one day copy; the lease is renewed between copies. */
 const LEASE_TTL_MS = 60 * 60_000;
 

@@ -5,10 +5,10 @@
  * sweep applies, so the table says what the sweep will do next and when.
  */
 import type { Config } from '../config.ts';
+import { DAY_MS, dayAgeDays } from '../days.ts';
 import { pendingClause } from '../integrity/ledger.ts';
 import { sealCursors } from '../integrity/seals.ts';
 import { hasIsm } from '../store/bootstrap.ts';
-import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
 import { ismExplain, writeBlockedIndices } from '../store/index-blocks.ts';
 import { indexStats, ledgerEntriesPerIndex, refreshIndices } from '../store/index-stats.ts';
@@ -20,8 +20,6 @@ import {
   INTERNAL,
   monthOfIndex,
 } from '../store/names.ts';
-
-const DAY_MS = 86_400_000;
 
 export type LifecycleState = 'hot' | 'sealed' | 'delete';
 

@@ -3,6 +3,7 @@
  * src/query-string.ts), and its normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
  * spellings of the same question (`action=b,a` / `action=a&action=b`) are the same query.
  */
+import { DAY_MS } from '../days.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { InvalidInput } from '../errors.ts';
 import { ACTION_PATTERN, ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../events/schema.ts';
@@ -65,7 +66,6 @@ export interface ListRequest {
   cursor?: string;
 }
 
-const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** What each list parameter must be, said when its value is refused (the stream and the page reuse them). */
