@@ -19,7 +19,7 @@ import type { Member } from '../src/directory/schemas.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import { buildSearch } from '../src/query/build.ts';
-import { parseListQuery } from '../src/query/params.ts';
+import { parseListQuery } from '../src/query/query-params.ts';
 import { generateEvents, seedWindow } from './lib/seed/events.ts';
 import { seed, withRetry } from './lib/seed/run.ts';
 import { buildWorld } from './lib/seed/world.ts';

@@ -1,18 +1,18 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
-import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/routes.ts';
-import { errors, toApiError, type ApiError } from './http/errors.ts';
+import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/directory-routes.ts';
+import { errors, toApiError, type ApiError } from './http/api-errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
 import type { HttpContext } from './http/http-context.ts';
 import { requestDeadline } from './http/deadline.ts';
-import { healthRouter } from './http/health.ts';
+import { healthRouter } from './http/health-routes.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
-import { ingestRouter } from './ingest/routes.ts';
-import { integrityRouter } from './integrity/routes.ts';
+import { ingestRouter } from './ingest/ingest-routes.ts';
+import { integrityRouter } from './integrity/integrity-routes.ts';
 import { pageReadRouter } from './query/page-routes.ts';
-import { readRouter } from './query/routes.ts';
-import { streamRouter } from './stream/routes.ts';
-import { uiRouter } from './ui/routes.ts';
+import { readRouter } from './query/read-routes.ts';
+import { streamRouter } from './stream/stream-routes.ts';
+import { uiRouter } from './ui/ui-routes.ts';
 import { authenticator } from './http/auth.ts';
 import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';

@@ -1,6 +1,6 @@
 /**
  * The errors the domain and the storage layer raise. They say what went wrong in the domain's words; only
- * src/http/errors.ts decides which API code and status each becomes (`toApiError`). This module imports
+ * src/http/api-errors.ts decides which API code and status each becomes (`toApiError`). This module imports
  * nothing, so every layer may use it.
  */
 

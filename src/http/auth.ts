@@ -11,7 +11,7 @@ import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { findApiKey } from '../directory/api-keys.ts';
 import { parseKey, secretMatches, tokensEqual } from '../directory/keys.ts';
 import type { Principal } from '../directory/principal.ts';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 import type { HttpContext } from './http-context.ts';
 import { InvariantViolation } from '../errors.ts';
 

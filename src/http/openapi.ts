@@ -7,13 +7,18 @@ import type { TSchema } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import * as D from '../directory/schemas.ts';
 import { AuditEntry, EventInput, ID_PATTERN } from '../events/schema.ts';
-import { MAX_EVENTS } from '../ingest/routes.ts';
+import { MAX_EVENTS } from '../ingest/ingest-routes.ts';
 import { Checkpoint } from '../integrity/checkpoint.ts';
-import { CheckpointQuery, ConsistencyQuery, ProofQuery, SignedCheckpointQuery } from '../integrity/routes.ts';
+import {
+  CheckpointQuery,
+  ConsistencyQuery,
+  ProofQuery,
+  SignedCheckpointQuery,
+} from '../integrity/integrity-routes.ts';
 import { ExportQuery, FacetsQuery, HistogramQuery } from '../query/page-routes.ts';
-import { ListQuery } from '../query/params.ts';
-import { StreamQuery } from '../stream/params.ts';
-import { ApiError, errors } from './errors.ts';
+import { ListQuery } from '../query/query-params.ts';
+import { StreamQuery } from '../stream/stream-params.ts';
+import { ApiError, errors } from './api-errors.ts';
 
 type Json = Record<string, unknown>;
 

@@ -11,7 +11,7 @@ import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
 import { StartupError, redact } from '../startup-error.ts';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 
 export interface SharedRateLimitStore {
   store: Store;

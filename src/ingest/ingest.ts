@@ -34,8 +34,8 @@ import {
 } from '../store/bulk-writes.ts';
 import { getEvents, dayExists } from '../store/event-lookups.ts';
 import { createEvent } from '../store/events.ts';
-import { claimEntry, replaceEntry } from '../store/ledger.ts';
-import { getEntriesOf } from '../store/ledger.ts';
+import { claimEntry, replaceEntry } from '../store/ledger-store.ts';
+import { getEntriesOf } from '../store/ledger-store.ts';
 import { eventDocId } from '../store/names.ts';
 import { refusedEvent, releaseClaims } from './release.ts';
 import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';

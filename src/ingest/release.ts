@@ -5,7 +5,7 @@
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { writeDocs, type DocVersion, type WriteResult } from '../store/bulk-writes.ts';
-import { releaseEntry } from '../store/ledger.ts';
+import { releaseEntry } from '../store/ledger-store.ts';
 import { InvariantViolation } from '../errors.ts';
 
 /**

@@ -24,7 +24,7 @@ import {
   refreshIntegrity,
   scanOrgEvents,
 } from '../store/event-lookups.ts';
-import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
+import { countEntries, getEntries, scanEntries } from '../store/ledger-store.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
 import { pastRetention, type RetentionRule } from '../days.ts';
 import { checkChain, type Problem } from './chain.ts';

@@ -8,7 +8,7 @@ import type { ReadScope } from '../directory/access.ts';
 import { isDestructive } from '../events/catalogue.ts';
 import { MAX_FUTURE_SKEW_MS } from '../events/schema.ts';
 import { buildQuery, indicesFor } from './build.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 import type { Store } from '../store/client.ts';
 import { countOverTime, oldestCreatedAt, topValues } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN } from '../store/names.ts';

@@ -9,7 +9,7 @@ import type { ReadScope } from '../directory/access.ts';
 import { departedLookups } from '../directory/membership.ts';
 import type { EventSearch } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange } from '../store/names.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 
 /** Newest first; `id` breaks ties between events of the same millisecond, so the order is total. */
 export const SORT = [{ createdAt: { order: 'desc' } }, { id: { order: 'desc' } }] as const;

@@ -13,12 +13,12 @@ import type { HttpContext } from '../http/http-context.ts';
 import { readScope, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { queryParser } from '../query-string.ts';
 import { facets, histogram } from './aggregations.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format.ts';
 import { streamExport } from '../http/export-stream.ts';
-import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './params.ts';
+import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './query-params.ts';
 import { resolveFilters } from './filters.ts';
 import { iterateEntries } from './search.ts';
 

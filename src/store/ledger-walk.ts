@@ -3,7 +3,7 @@
  * histograms and windows of the unmarked entries after a cursor, and the counts that prove what a range holds.
  */
 import { guarded, type Store } from './client.ts';
-import { MARKED, unmarkedBetween, type LedgerEntry, type SealCursor } from './ledger.ts';
+import { MARKED, unmarkedBetween, type LedgerEntry, type SealCursor } from './ledger-store.ts';
 import { INTERNAL } from './names.ts';
 
 /** The count and idHash sum of the org's unmarked entries with keys in (cursor, last]. */

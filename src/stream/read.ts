@@ -11,8 +11,8 @@ import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts'
 import type { ReadScope } from '../directory/access.ts';
 import type { Store } from '../store/client.ts';
 import { getEvents } from '../store/event-lookups.ts';
-import { getEntries } from '../store/ledger.ts';
-import { getSealEventIds } from '../store/seals.ts';
+import { getEntries } from '../store/ledger-store.ts';
+import { getSealEventIds } from '../store/seal-store.ts';
 
 export interface StreamPosition {
   /** The seal holding the next entry to deliver (the first seal is 1). */

@@ -5,7 +5,7 @@ import { verifyOrg } from '../../src/integrity/verify.ts';
 import { checkEvent, type Accepted } from '../../src/ingest/validate.ts';
 import type { RunningService } from '../../src/server.ts';
 import { writeDocs } from '../../src/store/bulk-writes.ts';
-import { claimEntry } from '../../src/store/ledger.ts';
+import { claimEntry } from '../../src/store/ledger-store.ts';
 import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
 import { ledgerEntry, postEvents } from '../fixtures/ingest.ts';

@@ -16,7 +16,7 @@ function documentedErrors(): Map<string, number> {
 }
 
 describe('docs/api.md documents the error catalogue', () => {
-  it('has a row with the right status and a meaning for every code of src/http/errors.ts', () => {
+  it('has a row with the right status and a meaning for every code of src/http/api-errors.ts', () => {
     const documented = documentedErrors();
     const missing: string[] = [];
     for (const [status, codes] of catalogueCodes()) {

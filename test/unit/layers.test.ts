@@ -48,7 +48,7 @@ const SHARED = ['errors.ts', 'config.ts', 'events/schema.ts', 'startup-error.ts'
 describe('layers of src/', () => {
   it('finds the modules and their imports', () => {
     const graph = importGraph();
-    expect(graph.get('app.ts')).to.include('http/errors.ts');
+    expect(graph.get('app.ts')).to.include('http/api-errors.ts');
     expect(graph.get('store/events.ts')).to.include('store/client.ts');
   });
 

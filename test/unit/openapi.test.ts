@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { catalogueCodes, openApiDocument } from '../../src/http/openapi.ts';
 import { registeredRoutes } from '../../src/http/route-table.ts';
 import { createStore } from '../../src/store/client.ts';
-import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
 import { checkResponse } from '../openapi-check.ts';
 
 describe('OpenAPI document', () => {

@@ -1,7 +1,7 @@
 import { errors as osErrors } from '@opensearch-project/opensearch';
 import { expect } from 'chai';
 import { StorageFull } from '../../src/errors.ts';
-import { toApiError } from '../../src/http/errors.ts';
+import { toApiError } from '../../src/http/api-errors.ts';
 import { createStore, isStorageFull, storageFailure } from '../../src/store/client.ts';
 
 describe('the OpenSearch client', () => {

@@ -92,7 +92,7 @@ function ismLifecycle(explained: Json | undefined): Lifecycle {
 
 const ORGS_PER_QUERY = 50;
 
-/** Ledger entries not in a seal yet, per day index (see ledger.ts for what "not in a seal" means). */
+/** Ledger entries not in a seal yet, per day index (see integrity/ledger.ts for what "not in a seal" means). */
 async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
   await refreshIndices(store, [INTERNAL.ledger, INTERNAL.seals]);
   const cursors = await sealCursors(store);

@@ -11,12 +11,12 @@ import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { noQuery } from '../query-string.ts';
 import { cursorSecret } from '../tokens.ts';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { resolveFilters } from './filters.ts';
-import { parseListQuery } from './params.ts';
+import { parseListQuery } from './query-params.ts';
 import { findEntry, searchPage } from './search.ts';
 
 /**

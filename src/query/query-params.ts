@@ -52,7 +52,7 @@ export interface ListFilters {
   /** Inclusive bounds on createdAt. */
   start?: Date;
   end?: Date;
-  /** Whether events of members who have left the org are included (already resolved, see routes.ts). */
+  /** Whether events of members who have left the org are included (already resolved, see filters.ts). */
   includeDeparted: boolean;
   /** Free text, trimmed; absent when blank. */
   search?: string;

@@ -14,12 +14,18 @@ import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN, toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { noQuery, queryParser } from '../query-string.ts';
 import { eventInScope } from '../query/search.ts';
-import { checkpointsAfter } from '../store/seals.ts';
+import { checkpointsAfter } from '../store/seal-store.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
-import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHead } from '../store/tree.ts';
+import {
+  getTreeHead,
+  getTreeHeads,
+  newestTreeHead,
+  treeHeadOfSize,
+  type TreeHead,
+} from '../store/tile-store.ts';
 import { checkpointOf } from './checkpoint.ts';
 import { canonical, leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';

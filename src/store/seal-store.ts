@@ -1,6 +1,6 @@
 /** The seals repository (index INTERNAL.seals): every query of the seal documents, every cast of the answers. */
 import { allBuckets, getMany, getSource, guarded, statusOf, type Store } from './client.ts';
-import type { SealCursor } from './ledger.ts';
+import type { SealCursor } from './ledger-store.ts';
 import { INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { sealId, unpackSeal, type Checkpoint, type Seal, type SealDoc, type SealHead } from './seal-doc.ts';
 

@@ -4,7 +4,7 @@
  * Date ranges and free text do not: a SIEM follows everything in acceptance order and filters on its side.
  */
 import { Type } from '@sinclair/typebox';
-import { LIST_HINTS, LIST_PARAMS, ListQuery, sortedUnique } from '../query/params.ts';
+import { LIST_HINTS, LIST_PARAMS, ListQuery, sortedUnique } from '../query/query-params.ts';
 import { queryParser } from '../query-string.ts';
 import type { StreamFilters } from './read.ts';
 

@@ -13,9 +13,9 @@ import type { HttpContext } from '../http/http-context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
-import { parseStreamQuery } from './params.ts';
+import { parseStreamQuery } from './stream-params.ts';
 import { readStream, STREAM_START, type StreamFilters, type StreamPosition } from './read.ts';
 
 const CURSOR_VERSION = 's1';

@@ -10,7 +10,7 @@ import type { HttpContext } from '../http/http-context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { readBody } from '../http/body-reading.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { scanJson, type JsonProblem } from '../json-scan.ts';
 import { requireUtf8Charset, utf8Text } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';

@@ -6,7 +6,7 @@
 import express, { Router, type ErrorRequestHandler, type Request } from 'express';
 import type { HttpContext } from '../http/http-context.ts';
 import { authenticator } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { verifyStrictJson } from '../http/strict-json.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
 import { putMember, removeMember, syncMembers } from './members.ts';
