@@ -87,6 +87,10 @@ describe('layers of src/', () => {
     expect(both).to.deep.equal([]);
   });
 
+  it('only config.ts reads the environment: nothing else imports its variable parsers', () => {
+    expect(violations((from, to) => to === 'env-values.ts' && from !== 'config.ts')).to.deep.equal([]);
+  });
+
   it('nothing in src/ imports the tools or the tests', () => {
     expect(violations((_from, to) => to.startsWith('..'))).to.deep.equal([]);
   });
