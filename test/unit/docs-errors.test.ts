@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { catalogueCodes } from '../../src/http/openapi.ts';
+import { catalogueCodes } from '../../src/http/openapi-parts.ts';
 
 /** The rows of the error table in docs/api.md: `| status | `code` | when |`. */
 function documentedErrors(): Map<string, number> {
