@@ -1,5 +1,5 @@
 /**
- * The SIEM stream (../shared/design/ledger.md, "Stream"): an org's entries in the order they were sealed,
+ * The SIEM stream (docs/api.md, "SIEM stream"): an org's entries in the order they were sealed,
  * which is their acceptance order (an entry whose event was written late is in a later, "late" seal). The position is `(seq, leaf)`: the next leaf to deliver in the seal `seq`.
  * Seals are numbered without gaps and never change, and each lists its event ids in leaf order, so walking
  * seal after seal, leaf after leaf, visits every sealed entry exactly once, whatever its createdAt. An entry
