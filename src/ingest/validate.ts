@@ -12,6 +12,7 @@ import { describe } from '../events/catalogue.ts';
 import {
   DIRECTORY_ID_PATTERN,
   EventInput,
+  ID_MAX_LENGTH,
   ID_PATTERN,
   MAX_FUTURE_SKEW_MS,
   METADATA_MAX_BYTES,
@@ -51,18 +52,24 @@ export interface CheckOptions {
   sealAfterDays: number;
 }
 
-/** Field-specific sentences for schema failures; anything else gets ajv's own words after the field name. */
+const { action, resourceType, actorEmail } = EventInput.properties;
+const idRule = (field: string) =>
+  `${field} must be 1-${ID_MAX_LENGTH} characters of letters, digits, "_", ".", ":" or "-"`;
+/**
+ * Field-specific sentences for schema failures, with the schema's own limits; anything else gets ajv's own
+ * words after the field name.
+ */
 const FIELD_RULES: Record<string, string> = {
-  orgId: 'orgId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  id: 'id must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  actorId: 'actorId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  workspaceId: 'workspaceId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  orgId: idRule('orgId'),
+  id: idRule('id'),
+  actorId: idRule('actorId'),
+  workspaceId: idRule('workspaceId'),
   action:
     'action must be "resource.action": lowercase letters, digits and "_" in two or more dot-separated parts ' +
-    '(e.g. "workflow.created"), at most 128 characters',
-  resourceType: 'resourceType must be 1-64 lowercase letters, digits or "_" (e.g. "workflow")',
+    `(e.g. "workflow.created"), at most ${action.maxLength} characters`,
+  resourceType: `resourceType must be ${resourceType.minLength}-${resourceType.maxLength} lowercase letters, digits or "_" (e.g. "workflow")`,
   createdAt: 'createdAt must be an ISO 8601 date-time with a time zone, e.g. "2024-05-01T12:00:00.000Z"',
-  actorEmail: 'actorEmail must be an email address of at most 320 characters',
+  actorEmail: `actorEmail must be an email address of at most ${actorEmail.maxLength} characters`,
   ipAddress: 'ipAddress must be an IPv4 or IPv6 address',
   metadata: 'metadata must be a JSON object',
 };
