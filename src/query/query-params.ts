@@ -89,6 +89,22 @@ export function sortedUnique(list: string | undefined): string[] | undefined {
   return list === undefined ? undefined : [...new Set(list.split(','))].sort();
 }
 
+/** The action and resourceType filters, as the list and the stream both take them. */
+export function typeFilters(q: Pick<ListQuery, 'action' | 'resourceType'>) {
+  return {
+    ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
+    ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
+  };
+}
+
+/** The workspaceId and actorId filters, as the list and the stream both take them. */
+export function whoFilters(q: Pick<ListQuery, 'workspaceId' | 'actorId'>) {
+  return {
+    ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
+    ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+  };
+}
+
 const parseQuery = queryParser(ListQuery, { hints: LIST_HINTS, lists: LIST_PARAMS });
 
 /** Validates and normalizes a parsed query string (values are strings, or arrays when a name repeats). */
@@ -111,11 +127,9 @@ export function listRequestOf(q: Omit<ListQuery, 'limit' | 'cursor'>): Omit<List
   const search = q.search?.trim();
   return {
     filters: {
-      ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
-      ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
+      ...typeFilters(q),
       ...(q.resourceId !== undefined ? { resourceId: q.resourceId } : {}),
-      ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
-      ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+      ...whoFilters(q),
       ...(start ? { start } : {}),
       ...(end ? { end } : {}),
       includeDeparted: q.includeDeparted ?? false,

@@ -13,24 +13,12 @@ export async function unmarkedTotals(
   cursor: SealCursor | undefined,
   last: SealCursor,
 ): Promise<{ count: number; sum: number }> {
-  const res = await guarded(
-    store.search({
-      index: INTERNAL.ledger,
-      body: {
-        size: 0,
-        track_total_hits: true,
-        query: {
-          bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] },
-        },
-        aggs: { ids: { sum: { field: 'idHash' } } },
-      },
-    } as never),
+  const { total, aggregations } = await ledgerTotals<{ ids: { value: number } }>(
+    store,
+    { bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] } },
+    { ids: { sum: { field: 'idHash' } } },
   );
-  const body = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { ids: { value: number } };
-  };
-  return { count: body.hits.total.value, sum: body.aggregations.ids.value };
+  return { count: total, sum: aggregations.ids.value };
 }
 
 /**
@@ -44,24 +32,28 @@ export async function spanTotals(
   cursor: SealCursor | undefined,
   lastKey: SealCursor,
 ): Promise<{ span: number; unmarked: number }> {
+  const { total, aggregations } = await ledgerTotals<{ batch: { doc_count: number } }>(
+    store,
+    spanQuery(orgId, acceptedAt),
+    { batch: { filter: unmarkedBetween(cursor, lastKey) } },
+  );
+  return { span: total, unmarked: aggregations.batch.doc_count };
+}
+
+/** How many ledger entries match `query` (exactly), with the aggregations `aggs` asks for over them. */
+async function ledgerTotals<A>(
+  store: Store,
+  query: object,
+  aggs: object,
+): Promise<{ total: number; aggregations: A }> {
   const res = await guarded(
     store.search({
       index: INTERNAL.ledger,
-      body: {
-        size: 0,
-        track_total_hits: true,
-        query: spanQuery(orgId, acceptedAt),
-        aggs: {
-          batch: { filter: unmarkedBetween(cursor, lastKey) },
-        },
-      },
+      body: { size: 0, track_total_hits: true, query, aggs },
     } as never),
   );
-  const l = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { batch: { doc_count: number } };
-  };
-  return { span: l.hits.total.value, unmarked: l.aggregations.batch.doc_count };
+  const body = res.body as unknown as { hits: { total: { value: number } }; aggregations: A };
+  return { total: body.hits.total.value, aggregations: body.aggregations };
 }
 
 /** Query: the org's documents with an acceptedAt in [first, last] (ledger entries, or events). */
