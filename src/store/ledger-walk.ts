@@ -13,12 +13,12 @@ export async function unmarkedTotals(
   cursor: SealCursor | undefined,
   last: SealCursor,
 ): Promise<{ count: number; sum: number }> {
-  const { total, aggregations } = await ledgerTotals<{ ids: { value: number } }>(
+  const { total, aggregations } = await aggregateLedger<{ ids: { value: number } }>(
     store,
     { bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] } },
     { ids: { sum: { field: 'idHash' } } },
   );
-  return { count: total, sum: aggregations.ids.value };
+  return { count: total, sum: aggregations!.ids.value };
 }
 
 /**
@@ -32,28 +32,32 @@ export async function spanTotals(
   cursor: SealCursor | undefined,
   lastKey: SealCursor,
 ): Promise<{ span: number; unmarked: number }> {
-  const { total, aggregations } = await ledgerTotals<{ batch: { doc_count: number } }>(
+  const { total, aggregations } = await aggregateLedger<{ batch: { doc_count: number } }>(
     store,
     spanQuery(orgId, acceptedAt),
     { batch: { filter: unmarkedBetween(cursor, lastKey) } },
   );
-  return { span: total, unmarked: aggregations.batch.doc_count };
+  return { span: total, unmarked: aggregations!.batch.doc_count };
 }
 
-/** How many ledger entries match `query` (exactly), with the aggregations `aggs` asks for over them. */
-async function ledgerTotals<A>(
+/**
+ * The aggregations `aggs` asks for over the ledger entries matching `query`, and how many match (exactly when
+ * `countAll`, else 0): every count and span the sealer reads of the ledger.
+ */
+async function aggregateLedger<A>(
   store: Store,
   query: object,
   aggs: object,
-): Promise<{ total: number; aggregations: A }> {
+  countAll = true,
+): Promise<{ total: number; aggregations: A | undefined }> {
   const res = await guarded(
     store.search({
       index: INTERNAL.ledger,
-      body: { size: 0, track_total_hits: true, query, aggs },
+      body: { size: 0, track_total_hits: countAll, query, aggs },
     } as never),
   );
-  const body = res.body as unknown as { hits: { total: { value: number } }; aggregations: A };
-  return { total: body.hits.total.value, aggregations: body.aggregations };
+  const body = res.body as unknown as { hits: { total?: { value: number } }; aggregations?: A };
+  return { total: body.hits.total?.value ?? 0, aggregations: body.aggregations };
 }
 
 /** Query: the org's documents with an acceptedAt in [first, last] (ledger entries, or events). */
@@ -91,22 +95,14 @@ export async function walkSpan(
   cursor: SealCursor | undefined,
   window: WalkWindow,
 ): Promise<{ first: number; last: number } | undefined> {
-  const span = await guarded(
-    store.search({
-      index: INTERNAL.ledger,
-      body: {
-        size: 0,
-        track_total_hits: false,
-        query: walkQuery(orgId, cursor, window),
-        aggs: { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
-      },
-    } as never),
+  type Span = { first: { value: number | null }; last: { value: number | null } };
+  const { aggregations } = await aggregateLedger<Span>(
+    store,
+    walkQuery(orgId, cursor, window),
+    { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
+    false,
   );
-  const { first, last } = (
-    span.body as unknown as {
-      aggregations: { first: { value: number | null }; last: { value: number | null } };
-    }
-  ).aggregations;
+  const { first, last } = aggregations!;
   if (first.value === null || last.value === null) return undefined;
   return { first: first.value, last: last.value };
 }
@@ -119,30 +115,22 @@ export async function walkHistogram(
   window: WalkWindow,
   bucket: { intervalMs: number; offsetMs: number },
 ): Promise<{ key: number; doc_count: number }[]> {
-  const res = await guarded(
-    store.search({
-      index: INTERNAL.ledger,
-      body: {
-        size: 0,
-        track_total_hits: false,
-        query: walkQuery(orgId, cursor, window),
-        aggs: {
-          t: {
-            date_histogram: {
-              field: 'acceptedAt',
-              fixed_interval: `${bucket.intervalMs}ms`,
-              offset: `${bucket.offsetMs}ms`,
-              min_doc_count: 1,
-            },
-          },
+  const { aggregations } = await aggregateLedger<{ t: { buckets: { key: number; doc_count: number }[] } }>(
+    store,
+    walkQuery(orgId, cursor, window),
+    {
+      t: {
+        date_histogram: {
+          field: 'acceptedAt',
+          fixed_interval: `${bucket.intervalMs}ms`,
+          offset: `${bucket.offsetMs}ms`,
+          min_doc_count: 1,
         },
       },
-    } as never),
+    },
+    false,
   );
-  return (
-    (res.body as unknown as { aggregations?: { t: { buckets: { key: number; doc_count: number }[] } } })
-      .aggregations?.t.buckets ?? []
-  );
+  return aggregations?.t.buckets ?? [];
 }
 
 /**
