@@ -6,7 +6,7 @@ import { formatTable, intFlag, runCli, stringFlag } from './lib/cli.ts';
 import { connectForScript } from './lib/connect.ts';
 import { loadConfig } from '../src/config.ts';
 import { searchPage } from '../src/query/search.ts';
-import type { ListFilters } from '../src/query/params.ts';
+import type { ListFilters } from '../src/query/query-params.ts';
 import { membershipDocs } from '../src/store/directory.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-departed.ts --org <id> [--runs R] [--word W] [--common C]

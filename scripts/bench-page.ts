@@ -14,7 +14,7 @@ import { writeBenchResult } from './lib/bench/results.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN } from '../src/store/names.ts';
 import { KEY_STORAGE, launchChromium } from './lib/chromium.ts';
-import { PAGE_PATH } from '../src/ui/routes.ts';
+import { PAGE_PATH } from '../src/ui/ui-routes.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-page.ts [--events N] [--days D] [--runs R] [--org ID]
 

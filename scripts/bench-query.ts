@@ -2,6 +2,7 @@
  * `npx tsx scripts/bench-query.ts`: reads at retention scale, the service beside the same question asked as raw
  * DSL and beside the PostgreSQL design (and its pg_trgm variant), in one run over the same events.
  */
+import { DAY_MS } from '../src/days.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -18,7 +19,7 @@ import type { Member } from '../src/directory/schemas.ts';
 import type { StoredEvent } from '../src/events/schema.ts';
 import { ingestEvents } from '../src/ingest/ingest.ts';
 import { buildSearch } from '../src/query/build.ts';
-import { parseListQuery } from '../src/query/params.ts';
+import { parseListQuery } from '../src/query/query-params.ts';
 import { generateEvents, seedWindow } from './lib/seed/events.ts';
 import { seed, withRetry } from './lib/seed/run.ts';
 import { buildWorld } from './lib/seed/world.ts';
@@ -41,7 +42,6 @@ OpenSearch request, in PostgreSQL, and with pg_trgm. Then measures writes: W fre
 through the ingest path vs raw _bulk of the same documents into an
 identically mapped index. Prints one table and writes bench/results/query.json.`;
 
-const DAY_MS = 86_400_000;
 const SHARES = [0.5, 0.25, 0.15, 0.1];
 const PG_BIN = fs.existsSync('/usr/lib/postgresql')
   ? path.join('/usr/lib/postgresql', fs.readdirSync('/usr/lib/postgresql').sort().pop()!, 'bin')

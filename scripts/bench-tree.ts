@@ -20,7 +20,7 @@ import { merkleRootOf } from '../src/integrity/merkle.ts';
 import { extendOrgTree } from '../src/integrity/org-tree.ts';
 import { Sealer, sealerOptions } from '../src/integrity/sealer/sealer.ts';
 import { loadSigningKey } from '../src/integrity/signing.ts';
-import { createSeal } from '../src/store/seals.ts';
+import { createSeal } from '../src/store/seal-store.ts';
 import { INTERNAL } from '../src/store/names.ts';
 import type { Store } from '../src/store/client.ts';
 import { writeBenchResult } from './lib/bench/results.ts';

@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.ts';
 import { getOrg } from '../src/directory/orgs.ts';
 import { exportFormatFor, exportToFile, statePath } from './lib/export.ts';
 import { InvalidInput } from '../src/errors.ts';
-import { parseListQuery } from '../src/query/params.ts';
+import { parseListQuery } from '../src/query/query-params.ts';
 import { connectForScript } from './lib/connect.ts';
 
 const HELP = `Usage: npm run export -- --org <id> --out FILE [--format ndjson|csv] [filters] [--resume]

@@ -1,7 +1,7 @@
 /** `npm run indices`: the audit day indices with docs, size, lifecycle state and step, write block, seals. */
 import { formatTable, runCli, stringFlag } from './lib/cli.ts';
 import { loadConfig } from '../src/config.ts';
-import { explainIndex, listDayIndices, type DayIndexInfo } from '../src/lifecycle/indices.ts';
+import { explainIndex, listDayIndices, type DayIndexInfo } from '../src/lifecycle/index-listing.ts';
 import { retentionInEffect, type RetentionInEffect } from '../src/lifecycle/retention-setting.ts';
 import { connectForScript } from './lib/connect.ts';
 

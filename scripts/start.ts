@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { LocalEngine } from './lib/engine/engine.ts';
 import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from './lib/first-run.ts';
 import { startService } from '../src/server.ts';
-import { PAGE_PATH } from '../src/ui/routes.ts';
+import { PAGE_PATH } from '../src/ui/ui-routes.ts';
 import path from 'node:path';
 
 const HELP = `Usage: npm start [-- --demo] [-- --keep-engine]

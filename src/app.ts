@@ -1,31 +1,33 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
-import type { AppContext } from './context.ts';
-import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/routes.ts';
-import { errors, toApiError, type ApiError } from './http/errors.ts';
+import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/directory-routes.ts';
+import { errors, toApiError, type ApiError } from './http/api-errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
+import type { HttpContext } from './http/http-context.ts';
 import { requestDeadline } from './http/deadline.ts';
-import { healthRouter } from './http/health.ts';
+import { healthRouter } from './http/health-routes.ts';
 import { apiRateLimit } from './http/rate-limit.ts';
-import { ingestRouter } from './ingest/routes.ts';
-import { integrityRouter } from './integrity/routes.ts';
+import { ingestRouter } from './ingest/ingest-routes.ts';
+import { integrityRouter } from './integrity/integrity-routes.ts';
 import { pageReadRouter } from './query/page-routes.ts';
-import { readRouter } from './query/routes.ts';
-import { streamRouter } from './stream/routes.ts';
-import { uiRouter } from './ui/routes.ts';
+import { readRouter } from './query/read-routes.ts';
+import { streamRouter } from './stream/stream-routes.ts';
+import { uiRouter } from './ui/ui-routes.ts';
 import { authenticator } from './http/auth.ts';
 import { logOf, observeRequests } from './http/observe.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { createLogger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
+import { storageFailure } from './store/client.ts';
 
-export function buildApp(given: AppContext): express.Express {
+export function buildApp(given: HttpContext): express.Express {
   // On the caller's context, so keys it creates reach the same cache the app's authentication uses.
-  given.authGuard ??= new AuthGuard(given.cfg.authFailuresPerMinute);
+  const guard = (given.authGuard ??= new AuthGuard(given.cfg.authFailuresPerMinute));
+  given.onKeyCreated ??= (id) => guard.keyCreated(id);
   // Tests and scripts may build an app without a logger or metrics: it gets its own.
   const log = given.log ?? createLogger(given.cfg.logLevel);
   const metrics = given.metrics ?? new Metrics();
-  const ctx: AppContext = { ...given, log, metrics };
+  const ctx: HttpContext = { ...given, log, metrics };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -73,7 +75,11 @@ export function buildApp(given: AppContext): express.Express {
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (res.headersSent) return; // answered already (requestDeadline): nobody is waiting for this outcome
-  let apiError = toApiError(err, req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write');
+  // The store says what a raw client error that reached here means (storage unavailable, or full).
+  let apiError = toApiError(
+    storageFailure(err),
+    req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write',
+  );
   if (!apiError) {
     const bodyError = bodyParserError(err, String(req.headers['content-encoding'] ?? ''));
     if (bodyError) apiError = bodyError;

@@ -6,6 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bool, ConfigError, num, str, type Env } from './env-values.ts';
+
+export { ConfigError } from './env-values.ts';
 
 /** The checkout: the parent of this module's folder, whether run as src/config.ts or bundled in dist/start.mjs. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -114,35 +117,6 @@ function logLevel(env: Env): LogLevel {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${v}")`);
   }
   return v as LogLevel;
-}
-
-export class ConfigError extends Error {}
-
-type Env = Record<string, string | undefined>;
-
-function bool(env: Env, name: string, dflt = false): boolean {
-  const v = env[name];
-  if (v === undefined || v === '') return dflt;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw new ConfigError(`${name} must be "true" or "false" (got "${v}")`);
-}
-
-function num(env: Env, name: string, dflt: number, min: number, max: number, integer = true): number {
-  const v = env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min || n > max) {
-    throw new ConfigError(
-      `${name} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max} (got "${v}")`,
-    );
-  }
-  return n;
-}
-
-function str(env: Env, name: string): string | undefined {
-  const v = env[name];
-  return v === undefined || v === '' ? undefined : v;
 }
 
 export const DEFAULT_LOG_ORIGIN = 'localhost/audit-logs';

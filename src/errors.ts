@@ -1,6 +1,6 @@
 /**
  * The errors the domain and the storage layer raise. They say what went wrong in the domain's words; only
- * src/http/errors.ts decides which API code and status each becomes (`toApiError`). This module imports
+ * src/http/api-errors.ts decides which API code and status each becomes (`toApiError`). This module imports
  * nothing, so every layer may use it.
  */
 
@@ -76,3 +76,9 @@ export class StorageFull extends StoreUnavailable {}
 
 /** What is stored does not match its seals. */
 export class IntegrityBroken extends Error {}
+
+/**
+ * Something the code relies on did not hold (a stored tile missing, a write the service owns refused, a
+ * capacity it sized exceeded): a defect or a damaged store, never the caller's fault. Answered as a 500.
+ */
+export class InvariantViolation extends Error {}

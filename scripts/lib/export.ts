@@ -15,7 +15,7 @@ import type { Store } from '../../src/store/client.ts';
 import { countMatching as countEventsMatching } from '../../src/store/events.ts';
 import { buildQuery, indicesFor } from '../../src/query/build.ts';
 import { queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
-import type { ListFilters } from '../../src/query/params.ts';
+import type { ListFilters } from '../../src/query/query-params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
 import {
   CSV_HEADER,

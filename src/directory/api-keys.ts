@@ -91,8 +91,16 @@ export async function createApiKey(
   ]);
   // A fresh random id: a conflict here would mean a colliding id, which 64 random bits make a non-event.
   if (!(await apiKeyDocs.write(ctx.store, record, undefined))) throw concurrentChange(`API key ${id}`);
-  ctx.authGuard?.keyCreated(id);
+  ctx.onKeyCreated?.(id);
   return { id, key, record: publicKey(record) };
+}
+
+/** A key's stored record (its hash included, to check a secret against), or undefined when there is none. */
+export async function findApiKey(
+  ctx: Pick<AppContext, 'store'>,
+  id: string,
+): Promise<ApiKeyRecord | undefined> {
+  return (await apiKeyDocs.get(ctx.store, id))?.doc;
 }
 
 /** The org's keys (any kind, revoked ones included), without their hashes. */

@@ -19,6 +19,7 @@ import {
   type Versioned,
 } from '../store/directory.ts';
 import type { Membership } from './schemas.ts';
+import { InvariantViolation } from '../errors.ts';
 
 const MAX_ATTEMPTS = 50;
 
@@ -75,7 +76,10 @@ export async function syncMembership(ctx: AppContext, orgId: string, userId: str
       next[holder]!.departed = next[holder]!.departed.filter((u) => u !== userId);
     if (holder < 0 && wantDeparted) {
       const room = next.find((d) => d.departed.length < DEPARTED_PER_DOC);
-      if (!room) throw new Error(`org "${orgId}" has more departed members than the lookup documents hold`);
+      if (!room)
+        throw new InvariantViolation(
+          `org "${orgId}" has more departed members than the lookup documents hold`,
+        );
       room.departed = [...room.departed, userId].sort();
     }
     if (await writeLookups(ctx, orgId, prev, next)) return;
@@ -98,7 +102,7 @@ export async function rebuildMembership(ctx: AppContext, orgId: string): Promise
     const members = (await memberDocs.list(ctx.store, orgId)).map((v) => v.doc);
     const departed = members.filter((m) => m.leftAt).map((m) => m.userId);
     if (departed.length > DEPARTED_DOCS * DEPARTED_PER_DOC)
-      throw new Error(`org "${orgId}" has more departed members than the lookup documents hold`);
+      throw new InvariantViolation(`org "${orgId}" has more departed members than the lookup documents hold`);
     const next = Array.from({ length: DEPARTED_DOCS }, (_, i) => ({
       orgId,
       current: i === 0 ? members.filter((m) => !m.leftAt).map((m) => m.userId) : [],

@@ -1,5 +1,6 @@
 /** Organizations (index `audit-internal-orgs`, `_id` = orgId): name and plan. */
 import type { AppContext } from '../context.ts';
+import { DAY_MS } from '../days.ts';
 import { NotFound } from '../errors.ts';
 import { orgDocs } from '../store/directory.ts';
 import { OPERATOR_ORG_ID, recordDirectoryEvents } from './audit.ts';
@@ -7,8 +8,6 @@ import { concurrentChange } from './conflict.ts';
 import { changedFields } from './diff.ts';
 import { ensureMembership } from './membership.ts';
 import type { Org, OrgBody } from './schemas.ts';
-
-const DAY_MS = 86_400_000;
 
 export async function getOrg(ctx: AppContext, orgId: string): Promise<Org | undefined> {
   return (await orgDocs.get(ctx.store, orgId))?.doc;

@@ -3,14 +3,9 @@
  * them) with the TypeScript types derived from them; the stored records come from src/store/directory-records.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DIRECTORY_ID_PATTERN } from '../events/schema.ts';
 import { PlanSchema, RoleSchema, type Role } from '../store/directory-records.ts';
 
-/**
- * Org, workspace and user ids. A subset of the event id pattern (so they fit `orgId` / `workspaceId` /
- * `actorId` of events) that must start with a letter or digit: ids starting with `_` are reserved for the
- * service (see OPERATOR_ORG_ID).
- */
-export const DIRECTORY_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$';
 const DirectoryId = Type.String({ pattern: DIRECTORY_ID_PATTERN });
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 

@@ -1,5 +1,5 @@
 /**
- * The event catalogue: every event type a producer emits today (../shared/spec/event-catalogue.md) as data,
+ * The event catalogue: every event type a producer emits today, as data,
  * which of them are destructive, and the human description written when a producer sends none.
  * The service accepts any well-formed type; the catalogue only makes the known ones read well.
  */

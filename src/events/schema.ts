@@ -5,7 +5,14 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 /** Ids: org, workspace, actor, event (the idempotency key). */
-export const ID_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
+export const ID_MAX_LENGTH = 128;
+export const ID_PATTERN = `^[A-Za-z0-9_.:-]{1,${ID_MAX_LENGTH}}$`;
+/**
+ * Org, workspace and user ids. A subset of the event id pattern (so they fit `orgId` / `workspaceId` /
+ * `actorId` of events) that must start with a letter or digit: ids starting with `_` are reserved for the
+ * service (see OPERATOR_ORG_ID in directory/audit.ts).
+ */
+export const DIRECTORY_ID_PATTERN = `^[A-Za-z0-9][A-Za-z0-9_.:-]{0,${ID_MAX_LENGTH - 1}}$`;
 /** `resource.action`, lowercase, digits and `_`, two or more dot-separated parts. */
 export const ACTION_PATTERN = '^[a-z0-9_]+(\\.[a-z0-9_]+)+$';
 export const RESOURCE_TYPE_PATTERN = '^[a-z0-9_]+$';

@@ -8,22 +8,23 @@
 import type { RequestHandler, Response } from 'express';
 import passport from 'passport';
 import { Strategy as BearerStrategy } from 'passport-http-bearer';
-import type { AppContext } from '../context.ts';
+import { findApiKey } from '../directory/api-keys.ts';
 import { parseKey, secretMatches, tokensEqual } from '../directory/keys.ts';
 import type { Principal } from '../directory/principal.ts';
-import { apiKeyDocs } from '../store/directory.ts';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
+import type { HttpContext } from './http-context.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export type { Principal } from '../directory/principal.ts';
 
 /** Looks an API key up; undefined when unknown, revoked or wrong. */
-export async function resolveApiKey(ctx: AppContext, token: string): Promise<Principal | undefined> {
+export async function resolveApiKey(ctx: HttpContext, token: string): Promise<Principal | undefined> {
   const parsed = parseKey(token);
   if (!parsed) return undefined;
   const guard = ctx.authGuard;
   if (guard?.unknownKeys.has(parsed.id)) return undefined;
   if (guard) guard.lookups++;
-  const rec = (await apiKeyDocs.get(ctx.store, parsed.id))?.doc;
+  const rec = await findApiKey(ctx, parsed.id);
   if (!rec) guard?.unknownKeys.add(parsed.id);
   if (!rec || rec.revokedAt || !secretMatches(parsed.secret, rec.hash)) return undefined;
   switch (rec.kind) {
@@ -52,7 +53,7 @@ export async function resolveApiKey(ctx: AppContext, token: string): Promise<Pri
 type Strategy = 'api-key' | 'operator';
 
 /** One passport instance per app, so tests can run several apps in one process. */
-function makePassport(ctx: AppContext): passport.PassportStatic {
+function makePassport(ctx: HttpContext): passport.PassportStatic {
   const p = new passport.Passport() as unknown as passport.PassportStatic;
   p.use(
     'api-key',
@@ -74,7 +75,7 @@ function makePassport(ctx: AppContext): passport.PassportStatic {
 }
 
 /** Middleware factory: `auth('api-key')` / `auth('operator')` put the principal in `res.locals.principal`. */
-export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestHandler {
+export function authenticator(ctx: HttpContext): (strategy: Strategy) => RequestHandler {
   const p = makePassport(ctx);
   const guard = ctx.authGuard;
   return (strategy) => async (req, res, next) => {
@@ -104,6 +105,6 @@ export function authenticator(ctx: AppContext): (strategy: Strategy) => RequestH
 
 export function principalOf(res: Response): Principal {
   const p = res.locals.principal as Principal | undefined;
-  if (!p) throw new Error('principalOf called on a route without authentication');
+  if (!p) throw new InvariantViolation('principalOf called on a route without authentication');
   return p;
 }

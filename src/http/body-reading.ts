@@ -7,7 +7,7 @@
 import express, { type RequestHandler } from 'express';
 import { keyOf, type Capacity } from './concurrency.ts';
 import { pauseDeadline } from './deadline.ts';
-import { errors, type ApiError } from './errors.ts';
+import { errors, type ApiError } from './api-errors.ts';
 
 export interface BodyLimits {
   maxBytes: number;

@@ -7,7 +7,7 @@
  */
 import type { RequestHandler, Response } from 'express';
 import { principalOf } from './auth.ts';
-import type { ApiError } from './errors.ts';
+import type { ApiError } from './api-errors.ts';
 
 export class Capacity {
   private used = 0;

@@ -4,7 +4,7 @@
  * Streams that have started answering are not cut.
  */
 import type { RequestHandler, Response } from 'express';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 import { logOf } from './observe.ts';
 
 /** Stops the request's deadline; the function returned starts it again, in full, from that moment. */

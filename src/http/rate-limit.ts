@@ -10,8 +10,8 @@ import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { createClient } from 'redis';
-import { StartupError, redact } from '../store/connection.ts';
-import { errors } from './errors.ts';
+import { StartupError, redact } from '../startup-error.ts';
+import { errors } from './api-errors.ts';
 
 export interface SharedRateLimitStore {
   store: Store;

@@ -1,7 +1,7 @@
 /** Request bodies as text, and the strict JSON check (json-scan.ts) for the bodies express.json parses. */
 import { isUtf8 } from 'node:buffer';
 import { loneSurrogate, loneSurrogateAt, scanJson } from '../json-scan.ts';
-import { errors } from './errors.ts';
+import { errors } from './api-errors.ts';
 
 /** A request body as text, refusing bytes that are not UTF-8 (decoding would replace them silently). */
 export function utf8Text(body: Buffer): string {

@@ -1,6 +1,6 @@
 /**
  * The write path: validated events go into their day index exactly once, through the ledger
- * (../shared/design/ledger.md). One ledger document per event (eventDocId, index INTERNAL.ledger)
+ * (integrity/ledger.ts). One ledger document per event (eventDocId, index INTERNAL.ledger)
  * is the single place that knows every id already taken, whatever day a retry lands on.
  *
  * Per request:
@@ -18,48 +18,38 @@
  */
 import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
-import { StoreUnavailable } from '../errors.ts';
-import { pastRetention, retentionInEffect } from '../lifecycle/retention-setting.ts';
-import { ledgerEntryOf, LEDGER_FRESH_MS, type LedgerEntry } from '../integrity/ledger.ts';
+import { InvariantViolation, StoreUnavailable } from '../errors.ts';
+import { ledgerEntryOf, LEDGER_FRESH_MS } from '../integrity/ledger.ts';
 import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import {
-  claimEntry,
-  createEvent,
   failedForNow,
-  getEvents,
-  replaceEntry,
   retryLater,
   writeCall,
   writeDocs,
   writeEach,
   type DocVersion,
-  dayExists,
-} from '../store/events.ts';
-import { getEntriesOf } from '../store/ledger.ts';
+} from '../store/bulk-writes.ts';
+import { getEvents } from '../store/event-lookups.ts';
+import { createEvent } from '../store/events.ts';
+import { claimEntry, replaceEntry } from '../store/ledger-store.ts';
 import { eventDocId } from '../store/names.ts';
+import {
+  heldByOtherOrg,
+  unfinished,
+  type IngestOutcome,
+  type IngestResult,
+  type Pending,
+  type WriteCtx,
+} from './outcomes.ts';
 import { refusedEvent, releaseClaims } from './release.ts';
 import { checkEvent, checkStorage, type Accepted, type Rejection } from './validate.ts';
-
-export interface IngestResult {
-  id: string;
-  status: 'created' | 'duplicate' | 'rejected';
-  error?: string;
-}
-
-/** A result plus the field at fault, for the single-event form of the route (a 400 naming `param`). */
-export interface IngestOutcome extends IngestResult {
-  param?: string;
-}
 
 /** How an ingest is called: the key's bound org, and when it must have finished (epoch ms; default: none). */
 export interface IngestOptions {
   boundOrgId?: string;
   deadline?: number;
 }
-
-/** The write path's context: every OpenSearch call it makes must finish by `deadline`. */
-type WriteCtx = AppContext & { deadline: number };
 
 export async function ingestEvents(
   ctx: AppContext,
@@ -121,8 +111,6 @@ export async function ingestWithDetail(
   for (const [outcome, n] of byOutcome) appCtx.metrics?.ingestEvents.inc({ outcome }, n);
   return out.map((o) => o!);
 }
-
-type Pending = { i: number; event: Accepted };
 
 async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map<number, IngestOutcome>> {
   const out = new Map<number, IngestOutcome>();
@@ -265,77 +253,13 @@ async function renew<T extends { doc: StoredEvent; index: string }>(
       ctx.deadline,
     );
     const bad = items.find((item) => item.status !== 200 && item.status !== 201);
-    if (bad) throw new Error(`could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`);
+    if (bad)
+      throw new InvariantViolation(
+        `could not renew ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`,
+      );
     if (Date.now() - sentAt <= LEDGER_FRESH_MS)
       return renewed.map((c, k) => ({ ...c, claim: items[k]!.version }));
     // OpenSearch is this slow: nothing was acknowledged, the client's retry finishes these ids.
     if (attempt === 3) throw new StoreUnavailable('ledger writes stayed slower than the sealer allows');
   }
-}
-
-/** Of the taken ids, those whose event is missing from its index (with their ledger entries); the rest are duplicates. */
-async function unfinished(
-  ctx: WriteCtx,
-  taken: Pending[],
-  out: Map<number, IngestOutcome>,
-): Promise<{ p: Pending; entry: LedgerEntry }[]> {
-  if (taken.length === 0) return [];
-  const ledger = await getEntriesOf(
-    ctx.store,
-    taken.map(({ event: { doc } }) => ({ orgId: doc.orgId, eventId: doc.id })),
-    { call: writeCall(ctx.deadline) },
-  );
-  const withEntry: { p: Pending; entry: LedgerEntry }[] = [];
-  taken.forEach((p, k) => {
-    const entry = ledger[k];
-    // Released between our create and this read (a concurrent attempt was rejected): report it as a retry would see it.
-    if (!entry)
-      out.set(p.i, {
-        id: p.event.doc.id,
-        status: 'rejected',
-        error: 'id: a concurrent attempt with this id was rejected; retry',
-      });
-    else withEntry.push({ p, entry });
-  });
-  // A missing day index is an event that is not there; other failures throw, never a guess (getMany).
-  const events =
-    withEntry.length === 0
-      ? []
-      : await getEvents<{ orgId: string }>(
-          ctx.store,
-          withEntry.map(({ entry }) => ({
-            index: entry.index,
-            orgId: entry.orgId,
-            eventId: entry.eventId,
-            fields: ['orgId'],
-          })),
-          writeCall(ctx.deadline),
-        );
-
-  const missing: { p: Pending; entry: LedgerEntry }[] = [];
-  const retention = events.includes(undefined) ? await retentionInEffect(ctx.store, ctx.cfg) : undefined;
-  // A day past retention whose index is gone: the event may have existed, and its index must not be
-  // re-created. Where the day is still there, a missing event is an unfinished attempt to finish.
-  const gone = new Map<string, boolean>();
-  for (const [k, w] of withEntry.entries()) {
-    if (events[k] !== undefined || !retention || gone.has(w.entry.index)) continue;
-    if (pastRetention(retention, new Date(w.entry.createdAt), new Date()))
-      gone.set(w.entry.index, !(await dayExists(ctx.store, w.entry.index)));
-  }
-  withEntry.forEach((w, k) => {
-    if (events[k] === undefined && !gone.get(w.entry.index)) missing.push(w);
-    else out.set(w.p.i, { id: w.p.event.doc.id, status: 'duplicate' });
-  });
-  return missing;
-}
-
-function heldByOtherOrg(id: string, index: string): IngestOutcome {
-  return {
-    id,
-    status: 'rejected',
-    param: 'id',
-    error:
-      `id: "${id}" is taken in ${index} by an event of another organization stored before ids with ":" ` +
-      'were told apart; send this event with another id',
-  };
 }

@@ -4,7 +4,9 @@
  */
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { releaseEntry, writeDocs, type DocVersion, type WriteResult } from '../store/events.ts';
+import { writeDocs, type DocVersion, type WriteResult } from '../store/bulk-writes.ts';
+import { releaseEntry } from '../store/ledger-store.ts';
+import { InvariantViolation } from '../errors.ts';
 
 /**
  * Frees the ledger entries of events this request could not store, each only as the version this request
@@ -21,7 +23,10 @@ export async function releaseClaims(
     deadline,
   );
   const bad = deleted.find((item) => ![200, 404, 409].includes(item.status));
-  if (bad) throw new Error(`could not release ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`);
+  if (bad)
+    throw new InvariantViolation(
+      `could not release ledger entry ${bad.id}: ${bad.error?.reason ?? bad.status}`,
+    );
 }
 
 /** The answer for an event OpenSearch refused for good (not for now: those fail the whole request). */

@@ -5,16 +5,23 @@
  * say: clock skew, metadata size, the key's org, a sealed day by age); `checkStorage` asks OpenSearch what only
  * it knows (does the org exist, is the day's index write-blocked). Every rejection names the field at fault.
  */
+import { dayAgeDays } from '../days.ts';
 import type { ErrorObject } from 'ajv';
 import { monotonicFactory } from 'ulid';
-import { DIRECTORY_ID_PATTERN } from '../directory/schemas.ts';
 import { describe } from '../events/catalogue.ts';
-import { EventInput, MAX_FUTURE_SKEW_MS, METADATA_MAX_BYTES, type StoredEvent } from '../events/schema.ts';
+import {
+  DIRECTORY_ID_PATTERN,
+  EventInput,
+  ID_MAX_LENGTH,
+  ID_PATTERN,
+  MAX_FUTURE_SKEW_MS,
+  METADATA_MAX_BYTES,
+  type StoredEvent,
+} from '../events/schema.ts';
 import { constructorKey, LONE_SURROGATE, loneSurrogate, MAX_DEPTH, protoKey, tooDeep } from '../json-scan.ts';
-import { dayAgeDays } from '../lifecycle/age.ts';
 import type { Store } from '../store/client.ts';
 import { orgDocs } from '../store/directory.ts';
-import { indicesRefusingWrites } from '../store/indices.ts';
+import { indicesRefusingWrites } from '../store/index-blocks.ts';
 import { dayIndex } from '../store/names.ts';
 import { ajv } from '../validation.ts';
 
@@ -45,18 +52,24 @@ export interface CheckOptions {
   sealAfterDays: number;
 }
 
-/** Field-specific sentences for schema failures; anything else gets ajv's own words after the field name. */
+const { action, resourceType, actorEmail } = EventInput.properties;
+const idRule = (field: string) =>
+  `${field} must be 1-${ID_MAX_LENGTH} characters of letters, digits, "_", ".", ":" or "-"`;
+/**
+ * Field-specific sentences for schema failures, with the schema's own limits; anything else gets ajv's own
+ * words after the field name.
+ */
 const FIELD_RULES: Record<string, string> = {
-  orgId: 'orgId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  id: 'id must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  actorId: 'actorId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
-  workspaceId: 'workspaceId must be 1-128 characters of letters, digits, "_", ".", ":" or "-"',
+  orgId: idRule('orgId'),
+  id: idRule('id'),
+  actorId: idRule('actorId'),
+  workspaceId: idRule('workspaceId'),
   action:
     'action must be "resource.action": lowercase letters, digits and "_" in two or more dot-separated parts ' +
-    '(e.g. "workflow.created"), at most 128 characters',
-  resourceType: 'resourceType must be 1-64 lowercase letters, digits or "_" (e.g. "workflow")',
+    `(e.g. "workflow.created"), at most ${action.maxLength} characters`,
+  resourceType: `resourceType must be ${resourceType.minLength}-${resourceType.maxLength} lowercase letters, digits or "_" (e.g. "workflow")`,
   createdAt: 'createdAt must be an ISO 8601 date-time with a time zone, e.g. "2024-05-01T12:00:00.000Z"',
-  actorEmail: 'actorEmail must be an email address of at most 320 characters',
+  actorEmail: `actorEmail must be an email address of at most ${actorEmail.maxLength} characters`,
   ipAddress: 'ipAddress must be an IPv4 or IPv6 address',
   metadata: 'metadata must be a JSON object',
 };
@@ -101,10 +114,12 @@ function jsonType(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
 }
 
+const EVENT_ID = new RegExp(ID_PATTERN);
+
 /** The producer's id when it is one we could answer with, else ''. */
 export function usableId(input: unknown): string {
   const id = input && typeof input === 'object' ? (input as { id?: unknown }).id : undefined;
-  return typeof id === 'string' && /^[A-Za-z0-9_.:-]{1,128}$/.test(id) ? id : '';
+  return typeof id === 'string' && EVENT_ID.test(id) ? id : '';
 }
 
 /** The pure checks; on success the stored document (acceptedAt = now) and its day index. */

@@ -12,7 +12,7 @@
 import { canonical, sha256 } from './leaf.ts';
 import type { Keyring } from './keyring.ts';
 import { signPayload, verifyPayload, type PublicKeyInfo, type SigningKey } from './signing.ts';
-import { Checkpoint, type SealCore } from '../store/seal-doc.ts';
+import { Checkpoint, SealCore } from '../store/seal-doc.ts';
 import { ajv } from '../validation.ts';
 
 // The seal document's shape and packing belong to the store; re-exported for the domain's readers.
@@ -40,41 +40,19 @@ export function parseCheckpoint(value: unknown): Checkpoint {
   return value;
 }
 
+/** `value` with only the fields `schema` lists, in its order: the fields of a checkpoint are the schema's. */
+function fieldsOf<T>(schema: { properties: object }, value: object): T {
+  const v = value as Record<string, unknown>;
+  return Object.fromEntries(Object.keys(schema.properties).map((k) => [k, v[k]])) as T;
+}
+
 export function sealHashOf(core: SealCore): string {
-  const { orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt } = core;
-  return sha256(
-    canonical({ orgId, seq, count, firstAcceptedAt, lastAcceptedAt, root, prevSealHash, sealedAt }),
-  ).toString('hex');
+  return sha256(canonical(fieldsOf<SealCore>(SealCore, core))).toString('hex');
 }
 
 /** The checkpoint part of a seal (drops the lists and anything else). */
 export function checkpointOf(seal: Checkpoint): Checkpoint {
-  const {
-    orgId,
-    seq,
-    count,
-    firstAcceptedAt,
-    lastAcceptedAt,
-    root,
-    prevSealHash,
-    sealedAt,
-    sealHash,
-    keyId,
-    signature,
-  } = seal;
-  return {
-    orgId,
-    seq,
-    count,
-    firstAcceptedAt,
-    lastAcceptedAt,
-    root,
-    prevSealHash,
-    sealedAt,
-    sealHash,
-    keyId,
-    signature,
-  };
+  return fieldsOf<Checkpoint>(Checkpoint, seal);
 }
 
 function signedBytes(cp: Omit<Checkpoint, 'signature'>): string {

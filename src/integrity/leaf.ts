@@ -14,6 +14,7 @@
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditEntry, StoredEvent } from '../events/schema.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export const LEAF_PREFIX = 0x00;
 export const NODE_PREFIX = 0x01;
@@ -21,7 +22,8 @@ export const NODE_PREFIX = 0x01;
 /** RFC 8785 canonical JSON. */
 export function canonical(value: unknown): string {
   const s = canonicalize(value);
-  if (s === undefined) throw new Error('value cannot be canonicalized (undefined or a function)');
+  if (s === undefined)
+    throw new InvariantViolation('value cannot be canonicalized (undefined or a function)');
   return s;
 }
 
@@ -100,7 +102,7 @@ export function storedHashOf(doc: StoredEvent): string {
 /** Hex leaf hash of an entry as the API returns it and the hex storedHash. */
 export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
   const stored = Buffer.from(storedHashHex, 'hex');
-  if (stored.length !== 32) throw new Error('storedHash must be 64 hex characters');
+  if (stored.length !== 32) throw new InvariantViolation('storedHash must be 64 hex characters');
   return sha256(Buffer.from([LEAF_PREFIX]), canonical(entry), stored).toString('hex');
 }
 

@@ -7,7 +7,7 @@
  * whose clocks differ by more than the TTL may both believe they lead, which costs work, not safety.
  */
 import type { Store } from '../store/client.ts';
-import { deleteLease, readLease, writeLease, type LeaseDoc } from '../store/lease.ts';
+import { deleteLease, readLease, writeLease, type LeaseDoc } from '../store/lease-store.ts';
 
 export class Lease {
   private readonly id: string;

@@ -17,11 +17,11 @@
  * the difference (1 s).
  */
 import type { StoredEvent } from '../events/schema.ts';
-import type { LedgerEntry, SealCursor } from '../store/ledger.ts';
+import type { LedgerEntry, SealCursor } from '../store/ledger-store.ts';
 import type { EventHashes } from './leaf.ts';
 
 // The entry's document and its queries belong to the store; re-exported for the domain's readers.
-export { pendingClause, type LedgerDoc, type LedgerEntry, type SealCursor } from '../store/ledger.ts';
+export { pendingClause, type LedgerDoc, type LedgerEntry, type SealCursor } from '../store/ledger-store.ts';
 
 /** The write path renews `acceptedAt` when storing the ledger entry took longer than this. */
 export const LEDGER_FRESH_MS = 1000;

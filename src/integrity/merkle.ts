@@ -4,6 +4,7 @@
  * leaves given here are already leaf hashes (leaf.ts); inner nodes are SHA-256(0x01 ‖ left ‖ right).
  */
 import { NODE_PREFIX, sha256, sha256Into } from './leaf.ts';
+import { InvariantViolation } from '../errors.ts';
 
 const NODE = Buffer.from([NODE_PREFIX]);
 
@@ -37,7 +38,7 @@ export function packLeaves(leaves: string[], ids?: string[]): Buffer {
   const packed = Buffer.allocUnsafe(leaves.length * 32);
   leaves.forEach((l, k) => {
     if (packed.write(l, k * 32, 'hex') !== 32 || l.length !== 64)
-      throw new Error(`leaf ${ids ? `of ${ids[k]}` : k} is not 64 hex characters`);
+      throw new InvariantViolation(`leaf ${ids ? `of ${ids[k]}` : k} is not 64 hex characters`);
   });
   return packed;
 }
@@ -49,7 +50,8 @@ export function packLeaves(leaves: string[], ids?: string[]): Buffer {
  */
 export function merkleRootOf(packed: Buffer): Buffer {
   let n = packed.length / 32;
-  if (n === 0 || !Number.isInteger(n)) throw new Error('a Merkle tree needs at least one 32-byte leaf');
+  if (n === 0 || !Number.isInteger(n))
+    throw new InvariantViolation('a Merkle tree needs at least one 32-byte leaf');
   const level = Buffer.from(packed); // overwritten in place: node i of a level goes where its left child was read
   const pair = Buffer.allocUnsafe(65);
   pair[0] = NODE_PREFIX;
@@ -68,7 +70,7 @@ export function merkleRootOf(packed: Buffer): Buffer {
 /** The audit path (sibling hashes, leaf to root) of leaf `index`: RFC 6962 PATH(m, D[n]). */
 export function auditPath(leaves: string[], index: number): string[] {
   if (!Number.isInteger(index) || index < 0 || index >= leaves.length)
-    throw new Error(`leaf index ${index} out of range`);
+    throw new InvariantViolation(`leaf index ${index} out of range`);
   const bufs = toBuffers(leaves);
   const path: Buffer[] = [];
   const walk = (m: number, from: number, to: number): void => {

@@ -7,7 +7,7 @@
  */
 import { IntegrityBroken } from '../errors.ts';
 import type { Store } from '../store/client.ts';
-import { getSeal, iterateSeals } from '../store/seals.ts';
+import { getSeal, iterateSeals } from '../store/seal-store.ts';
 import type { Seal } from '../store/seal-doc.ts';
 import {
   createTreeHead,
@@ -16,7 +16,7 @@ import {
   newestTreeHead,
   putTiles,
   type TreeHead,
-} from '../store/tree.ts';
+} from '../store/tile-store.ts';
 import { sealSignedInWindow, type Checkpoint } from './checkpoint.ts';
 import type { Keyring, KeySource } from './keyring.ts';
 import { merkleRootOf, packLeaves } from './merkle.ts';
@@ -35,7 +35,7 @@ import type { PublicKeyInfo, SigningKey } from './signing.ts';
 import { appendToTiles, edgeTiles, nodesFromTiles, tileKey, tilesHolding } from './tiles.ts';
 import { consistencyProof, inclusionProof, nodesNeeded, treeRoot, type NodeSource } from './tree.ts';
 
-export type { TreeHead } from '../store/tree.ts';
+export type { TreeHead } from '../store/tile-store.ts';
 
 /** The log's name for an org: the checkpoint's origin line and its key name. */
 export const logName = (origin: string, orgId: string) => `${origin}/${orgId}`;

@@ -1,12 +1,19 @@
-/** Where an org's entries are sealed, and how many are not yet (the seals themselves: src/store/seals.ts). */
+/** Where an org's entries are sealed, and how many are not yet (the seals themselves: src/store/seal-store.ts). */
 import type { Store } from '../store/client.ts';
-import { countPending, type LedgerDoc } from '../store/ledger.ts';
-import { getSeal, newestSeal, refreshSeals, walkSealsSpanning } from '../store/seals.ts';
+import { countPending, type LedgerDoc } from '../store/ledger-store.ts';
+import { getSeal, newestSeal, refreshSeals, walkSealsSpanning } from '../store/seal-store.ts';
 import { unpackSeal, type Seal } from '../store/seal-doc.ts';
 import { atOrBefore } from './ledger.ts';
 
 // Reading the seals is the store's; re-exported for the domain's readers.
-export { getSeal, getSealHead, iterateSeals, newestSeal, sealCursors, SEAL_LISTS } from '../store/seals.ts';
+export {
+  getSeal,
+  getSealHead,
+  iterateSeals,
+  newestSeal,
+  sealCursors,
+  SEAL_LISTS,
+} from '../store/seal-store.ts';
 
 /**
  * Where a ledger entry is sealed: its seal and leaf; 'pending' while no seal is due to hold it; 'missing'

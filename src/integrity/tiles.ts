@@ -9,6 +9,7 @@
  */
 import { merkleRootOf } from './merkle.ts';
 import type { NodeId, NodeSource } from './tree.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 2 ** TILE_HEIGHT;
@@ -43,7 +44,7 @@ export function nodesFromTiles(tiles: Map<string, Buffer>): NodeSource {
     const { tile, from, count } = placeOf({ level, index });
     const hashes = tiles.get(tileKey(tile));
     if (!hashes || hashes.length < (from + count) * 32)
-      throw new Error(`tree node ${level}/${index} is not stored (tile ${tileKey(tile)})`);
+      throw new InvariantViolation(`tree node ${level}/${index} is not stored (tile ${tileKey(tile)})`);
     const run = hashes.subarray(from * 32, (from + count) * 32);
     return count === 1 ? Buffer.from(run) : merkleRootOf(run);
   };
@@ -63,7 +64,7 @@ export function edgeTiles(size: number): TileId[] {
  * append, is cut back). Full tiles of a level become the nodes appended to the level above.
  */
 export function appendToTiles(size: number, leaves: Buffer, edge: Map<string, Buffer>): Tile[] {
-  if (leaves.length % 32 !== 0) throw new Error('leaves must be 32 bytes each');
+  if (leaves.length % 32 !== 0) throw new InvariantViolation('leaves must be 32 bytes each');
   const changed: Tile[] = [];
   let values: Buffer = leaves;
   for (let level = 0; values.length > 0; level++) {
@@ -77,7 +78,9 @@ export function appendToTiles(size: number, leaves: Buffer, edge: Map<string, Bu
       if (start > 0) {
         const stored = edge.get(tileKey({ level, index }));
         if (!stored || stored.length < start * 32)
-          throw new Error(`tile ${level}/${index} is shorter than the tree of ${size} leaves needs`);
+          throw new InvariantViolation(
+            `tile ${level}/${index} is shorter than the tree of ${size} leaves needs`,
+          );
         head = stored.subarray(0, start * 32);
       }
       const hashes = Buffer.concat([head, values.subarray(off, off + take * 32)]);

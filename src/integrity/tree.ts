@@ -8,6 +8,7 @@
  * not steer the walk), the caller fetches exactly those, the second computes with them.
  */
 import { NODE_PREFIX, sha256 } from './leaf.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export type NodeId = { level: number; index: number };
 /** Answers a stored node; throws when it is not stored (a tree smaller than asked, or lost tiles). */
@@ -32,7 +33,7 @@ export function rangeNodes(lo: number, hi: number): NodeId[] {
     let level = 0;
     while (2 ** (level + 1) <= hi - lo) level++;
     const size = 2 ** level;
-    if (lo % size !== 0) throw new Error(`range [${lo}, ${hi}) is not aligned`);
+    if (lo % size !== 0) throw new InvariantViolation(`range [${lo}, ${hi}) is not aligned`);
     out.push({ level, index: lo / size });
     lo += size;
   }

@@ -5,8 +5,8 @@
  */
 import { toEntry, type StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { findEventIndex, getEvents } from '../store/events.ts';
-import { getEntries, type LedgerDoc } from '../store/ledger.ts';
+import { findEventIndex, getEvents } from '../store/event-lookups.ts';
+import { getEntries, type LedgerDoc } from '../store/ledger-store.ts';
 import { short, type Problem } from './chain.ts';
 import type { Checkpoint, Seal } from './checkpoint.ts';
 import { leafHashOf, storedHashOf } from './leaf.ts';

@@ -6,7 +6,7 @@
  * is a rewritten tree.
  */
 import type { Store } from '../store/client.ts';
-import { getTreeHeads, type TreeHead } from '../store/tree.ts';
+import { getTreeHeads, type TreeHead } from '../store/tile-store.ts';
 import { windowOf, type Problem } from './chain.ts';
 import type { Keyring } from './keyring.ts';
 import { checkpointText, verifyNote } from './note.ts';

@@ -17,10 +17,16 @@
 import { DEFAULT_LOG_ORIGIN } from '../config.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
-import { countEvents, dayExists, getEvents, refreshIntegrity, scanOrgEvents } from '../store/events.ts';
-import { countEntries, getEntries, scanEntries } from '../store/ledger.ts';
+import {
+  countEvents,
+  dayExists,
+  getEvents,
+  refreshIntegrity,
+  scanOrgEvents,
+} from '../store/event-lookups.ts';
+import { countEntries, getEntries, scanEntries } from '../store/ledger-store.ts';
 import type { AcceptedWindow } from '../store/scan.ts';
-import { pastRetention, type RetentionInEffect } from '../lifecycle/retention-setting.ts';
+import { pastRetention, type RetentionRule } from '../days.ts';
 import { checkChain, type Problem } from './chain.ts';
 import { checkpointOf, type Checkpoint } from './checkpoint.ts';
 import { iterateSeals } from './seals.ts';
@@ -44,7 +50,7 @@ export interface VerifyOptions {
    * The retention in effect (lifecycle/retention-setting.ts): a sealed event of a day past it, or of a day
    * retention has deleted, whose day is gone, was deleted by design, not by someone.
    */
-  retention?: Pick<RetentionInEffect, 'days' | 'deletedThrough'>;
+  retention?: RetentionRule;
   /** Checkpoints witnesses cosigned for the org (witnessed.ts): the tree must pass through each. */
   witnessed?: Witnessed[];
   /** AUDIT_LOG_ORIGIN, which names the org's log in its checkpoints. */

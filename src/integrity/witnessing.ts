@@ -16,7 +16,7 @@ import {
   refreshTreeHeads,
   setCosignatures,
   type TreeHead,
-} from '../store/tree.ts';
+} from '../store/tile-store.ts';
 import { Lease } from './lease.ts';
 import { addSignatureLines, parseVerifierKey, verifyNote, type NoteVerifier } from './note.ts';
 import { proveConsistency } from './org-tree.ts';

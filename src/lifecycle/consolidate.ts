@@ -13,28 +13,25 @@
  * index is dropped and built again.
  */
 import type { Config } from '../config.ts';
+import { DAY_MS, dayAgeDays } from '../days.ts';
 import { Lease } from '../integrity/lease.ts';
 import type { Store } from '../store/client.ts';
+import { deleteIndex, ensureWriteBlocked, sealIndex } from '../store/index-blocks.ts';
+import { countDocs, refreshIndices } from '../store/index-stats.ts';
 import {
   cancelCopiesInto,
   copyIndex,
-  countDocs,
   createMonthIndex,
   dayFilter,
-  deleteIndex,
   deleteMonthDocsBefore,
-  ensureWriteBlocked,
-  refreshIndices,
   removeDayAliases,
-  sealIndex,
   swapDaysIntoMonth,
   type MonthDay,
-  type MonthIndexInfo,
-} from '../store/indices.ts';
+} from '../store/month-indices.ts';
+import type { MonthIndexInfo } from '../store/read-layout.ts';
 import { dayOfIndex, monthIndex, monthOfIndex } from '../store/names.ts';
-import { dayAgeDays } from './age.ts';
+import { InvariantViolation } from '../errors.ts';
 
-const DAY_MS = 86_400_000;
 /** Long enough for any one day copy; the lease is renewed between copies. */
 const LEASE_TTL_MS = 60 * 60_000;
 
@@ -167,7 +164,9 @@ async function consolidateMonths(
         const expected = await countDocs(store, index);
         const copied = await countDocs(store, name, dayFilter(dayOf(index)));
         if (copied !== expected) {
-          throw new Error(`${name} holds ${copied} events of ${index}, which has ${expected}; days kept`);
+          throw new InvariantViolation(
+            `${name} holds ${copied} events of ${index}, which has ${expected}; days kept`,
+          );
         }
       }
       await sealIndex(store, name);

@@ -4,6 +4,7 @@
  * is stored. The service reads it at every lifecycle sweep; a script once per run.
  */
 import type { Config } from '../config.ts';
+import type { RetentionRule } from '../days.ts';
 import type { Store } from '../store/client.ts';
 import {
   raiseDeletedThrough,
@@ -12,16 +13,12 @@ import {
   writeRetentionSetting,
 } from '../store/settings.ts';
 import { dayOfIndex } from '../store/names.ts';
-import { dayAgeDays } from './age.ts';
 
-export interface RetentionInEffect {
-  days: number;
+export interface RetentionInEffect extends RetentionRule {
   /** `cluster`: set with `npm run retention`; `environment`: AUDIT_RETENTION_DAYS (or its default). */
   source: 'cluster' | 'environment';
   /** When the cluster's setting was last changed. */
   changedAt?: string;
-  /** The newest day retention has deleted (`YYYY-MM-DD`): an event of a day up to it may be gone by design. */
-  deletedThrough?: string;
 }
 
 export async function retentionInEffect(
@@ -59,15 +56,4 @@ export async function recordRetentionDeletes(store: Store, deletedIndices: strin
     .filter((d): d is string => d !== undefined)
     .sort();
   if (days.length > 0) await raiseDeletedThrough(store, days[days.length - 1]!);
-}
-
-/** Whether an event created at `createdAt` falls in a day that retention deletes or has deleted. */
-export function pastRetention(
-  retention: Pick<RetentionInEffect, 'days' | 'deletedThrough'>,
-  createdAt: Date,
-  now: Date,
-): boolean {
-  if (dayAgeDays(createdAt, now) >= retention.days) return true;
-  const day = createdAt.toISOString().slice(0, 10);
-  return retention.deletedThrough !== undefined && day <= retention.deletedThrough;
 }

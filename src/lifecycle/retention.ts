@@ -7,9 +7,9 @@
 import type { Config } from '../config.ts';
 import { applyTemplates, desiredPolicy, hasIsm, type Change } from '../store/bootstrap.ts';
 import type { Store } from '../store/client.ts';
-import { ismChangePolicy } from '../store/indices.ts';
+import { ismChangePolicy } from '../store/index-blocks.ts';
 import { AUDIT_INDEX_PATTERN, ISM_POLICY_ID } from '../store/names.ts';
-import { checkIndexPattern, listDayIndices, type DayIndexInfo } from './indices.ts';
+import { checkIndexPattern, listDayIndices, type DayIndexInfo } from './index-listing.ts';
 import { retentionInEffect, storeRetention } from './retention-setting.ts';
 import { sweepLifecycle, type SweepReport } from './sweep.ts';
 

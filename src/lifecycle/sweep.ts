@@ -9,16 +9,12 @@
  * one month index. Idempotent: a second run changes nothing.
  */
 import type { Config } from '../config.ts';
+import { dayAgeDays } from '../days.ts';
 import { isUnavailable, type Store } from '../store/client.ts';
-import {
-  deleteIndex,
-  monthIndices,
-  openIndexNames,
-  sealIndex,
-  writeBlockedIndices,
-} from '../store/indices.ts';
+import { deleteIndex, sealIndex, writeBlockedIndices } from '../store/index-blocks.ts';
+import { openIndexNames } from '../store/index-stats.ts';
+import { monthIndices } from '../store/month-indices.ts';
 import { AUDIT_INDEX_PATTERN, dayOfIndex } from '../store/names.ts';
-import { dayAgeDays } from './age.ts';
 import { sweepMonths } from './consolidate.ts';
 import { recordRetentionDeletes, retentionInEffect } from './retention-setting.ts';
 import type { Logger } from '../observe/log.ts';

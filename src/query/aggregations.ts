@@ -3,11 +3,12 @@
  * filters, same departed-member rule): events over time (histogram) and the actions / resource types an org has
  * (facets, for the filter menus).
  */
+import { DAY_MS } from '../days.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { isDestructive } from '../events/catalogue.ts';
 import { MAX_FUTURE_SKEW_MS } from '../events/schema.ts';
 import { buildQuery, indicesFor } from './build.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 import type { Store } from '../store/client.ts';
 import { countOverTime, oldestCreatedAt, topValues } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN } from '../store/names.ts';
@@ -22,12 +23,12 @@ const INTERVALS: [string, number][] = [
   ['3h', 3 * 3600e3],
   ['6h', 6 * 3600e3],
   ['12h', 12 * 3600e3],
-  ['1d', 86400e3],
-  ['2d', 2 * 86400e3],
-  ['7d', 7 * 86400e3],
-  ['30d', 30 * 86400e3],
-  ['90d', 90 * 86400e3],
-  ['365d', 365 * 86400e3],
+  ['1d', DAY_MS],
+  ['2d', 2 * DAY_MS],
+  ['7d', 7 * DAY_MS],
+  ['30d', 30 * DAY_MS],
+  ['90d', 90 * DAY_MS],
+  ['365d', 365 * DAY_MS],
 ];
 export const MAX_BUCKETS = 60;
 

@@ -3,12 +3,13 @@
  * list API, `iterateEntries` (export, stream) and the admin page's histogram, so every reader applies the
  * same tenant filter and the same rules. Pure: store/events.ts runs what this builds.
  */
+import { DAY_MS } from '../days.ts';
 import { MAX_FUTURE_SKEW_MS, PUBLIC_FIELDS } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { departedLookups } from '../directory/membership.ts';
 import type { EventSearch } from '../store/events.ts';
 import { AUDIT_INDEX_PATTERN, indicesForRange } from '../store/names.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 
 /** Newest first; `id` breaks ties between events of the same millisecond, so the order is total. */
 export const SORT = [{ createdAt: { order: 'desc' } }, { id: { order: 'desc' } }] as const;
@@ -72,7 +73,6 @@ export function indicesFor(filters: ListFilters): string {
   return indicesForRange(start, end);
 }
 
-const DAY_MS = 86_400_000;
 const dayStart = (ms: number) => Math.floor(ms / DAY_MS) * DAY_MS;
 
 /**

@@ -8,7 +8,7 @@
 import type { ReadScope } from '../directory/access.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { fingerprintOf, signToken, verifyToken } from '../tokens.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 
 const VERSION = 'c1';
 const ID_RE = new RegExp(ID_PATTERN);

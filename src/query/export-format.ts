@@ -2,6 +2,7 @@
  * The export formats, CSV and NDJSON, shared by the page's download (http/export-stream.ts) and the export
  * script: the same rows either way.
  */
+import { stringify } from 'csv-stringify/sync';
 import { PUBLIC_FIELDS, type AuditEntry } from '../events/schema.ts';
 
 export const EXPORT_FORMATS = {
@@ -19,20 +20,33 @@ export type ExportFormat = keyof typeof EXPORT_FORMATS;
 const FORMULA_START = /^[=+\-@;|\s\u180E\u200B-\u200D\u2060\uFF1D\uFF0B\uFF0D\uFF20]/;
 
 /**
- * One CSV cell (RFC 4180). A cell a spreadsheet could run as a formula gets a leading apostrophe, so an
- * attacker-chosen description cannot execute when an admin opens the export (the CLI export writes the same rows).
+ * A cell's text: JSON for what is not a string, empty for none. A cell a spreadsheet could run as a formula gets
+ * a leading apostrophe, so an attacker-chosen description cannot execute when an admin opens the export (the
+ * CLI export writes the same rows).
  */
-export function csvCell(value: unknown): string {
+function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
-  let s = typeof value === 'string' ? value : JSON.stringify(value);
-  if (FORMULA_START.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  const s = typeof value === 'string' ? value : JSON.stringify(value);
+  return FORMULA_START.test(s) ? `'${s}` : s;
 }
 
-export const CSV_HEADER = `${PUBLIC_FIELDS.join(',')}\r\n`;
+/** RFC 4180 records: CRLF line ends, and a cell holding a lone CR or LF is quoted too. */
+const CSV_OPTIONS = { record_delimiter: '\r\n', quoted_match: /[\r\n]/ };
+
+/** One CSV record of these cells, written by csv-stringify over our formula guard. */
+function csvLine(values: readonly unknown[]): string {
+  return stringify([values.map(cellText)], CSV_OPTIONS);
+}
+
+/** One CSV cell as it stands in a record. */
+export function csvCell(value: unknown): string {
+  return csvLine([value]).slice(0, -2);
+}
+
+export const CSV_HEADER = csvLine(PUBLIC_FIELDS);
 
 export function csvRow(entry: AuditEntry): string {
-  return `${PUBLIC_FIELDS.map((f) => csvCell(entry[f])).join(',')}\r\n`;
+  return csvLine(PUBLIC_FIELDS.map((f) => entry[f]));
 }
 
 /**

@@ -9,7 +9,7 @@ import type { AppContext } from '../context.ts';
 import { workspaceExists, type ReadScope } from '../directory/access.ts';
 import { getMember } from '../directory/members.ts';
 import { InvalidInput } from '../errors.ts';
-import type { ListFilters, ListRequest } from './params.ts';
+import type { ListFilters, ListRequest } from './query-params.ts';
 
 /**
  * Checks the filters that name directory objects, and resolves whether departed members' events are shown.

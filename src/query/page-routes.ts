@@ -9,15 +9,16 @@
 import { Type } from '@sinclair/typebox';
 import { Router, type Request, type Response } from 'express';
 import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { queryParser } from '../query-string.ts';
 import { facets, histogram } from './aggregations.ts';
 import { EXPORT_FORMATS, type ExportFormat } from './export-format.ts';
 import { streamExport } from '../http/export-stream.ts';
-import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './params.ts';
+import { LIST_HINTS, LIST_PARAMS, ListQuery, listRequestOf, type ListFilters } from './query-params.ts';
 import { resolveFilters } from './filters.ts';
 import { iterateEntries } from './search.ts';
 
@@ -67,7 +68,7 @@ async function scopedFilters(
   return { filters: await resolveFilters(ctx, scope, request), scope };
 }
 
-export function pageReadRouter(ctx: AppContext): Router {
+export function pageReadRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const router = Router();
 

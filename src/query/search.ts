@@ -2,12 +2,13 @@
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { Store } from '../store/client.ts';
 import { membershipDocs } from '../store/directory.ts';
-import { getEvents, searchEvents, type EventHit } from '../store/events.ts';
-import { getEntry, type LedgerDoc } from '../store/ledger.ts';
+import { getEvents } from '../store/event-lookups.ts';
+import { searchEvents, type EventHit } from '../store/events.ts';
+import { getEntry, type LedgerDoc } from '../store/ledger-store.ts';
 import type { ReadScope } from '../directory/access.ts';
 import { buildFind, buildSearch, readWindows } from './build.ts';
 import type { SortKey } from './cursor.ts';
-import type { ListFilters } from './params.ts';
+import type { ListFilters } from './query-params.ts';
 
 export interface Page {
   entries: AuditEntry[];

@@ -58,11 +58,26 @@ export function storageFailure(err: unknown): unknown {
   return isUnavailable(err) ? new StoreUnavailable(String(err), { cause: err }) : err;
 }
 
+/** The outcome of a call to OpenSearch, its failure as the storage layer reports it (storageFailure). */
+export async function guarded<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    throw storageFailure(err);
+  }
+}
+
 /** Per-call transport options (a write's remaining deadline, no client retries). */
 export interface CallOptions {
   maxRetries?: number;
   requestTimeout?: number;
 }
+
+/**
+ * For calls that rewrite an index (force merge, copy, delete by query): they take as long as the index is big
+ * (a month of events: minutes), and a retry would only start the same work again.
+ */
+export const LONG_CALL = { requestTimeout: 30 * 60_000, maxRetries: 0 };
 
 /** A document to read by multi-get: its index and id, and optionally which `_source` fields to return. */
 export interface DocRef {
@@ -173,7 +188,7 @@ export async function getSource<T>(
     return (res.body as { _source: T })._source;
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
-    throw err;
+    throw storageFailure(err);
   }
 }
 
@@ -191,23 +206,25 @@ export async function allBuckets<B extends { key: Record<string, string> }>(
   const out: B[] = [];
   let after: Record<string, string> | undefined;
   for (;;) {
-    const res = await store.search({
-      index,
-      body: {
-        size: 0,
-        query,
-        aggs: {
-          all: {
-            composite: {
-              size: 1000,
-              sources: [{ [field]: { terms: { field } } }],
-              ...(after ? { after } : {}),
+    const res = await guarded(
+      store.search({
+        index,
+        body: {
+          size: 0,
+          query,
+          aggs: {
+            all: {
+              composite: {
+                size: 1000,
+                sources: [{ [field]: { terms: { field } } }],
+                ...(after ? { after } : {}),
+              },
+              ...(aggs ? { aggs } : {}),
             },
-            ...(aggs ? { aggs } : {}),
           },
         },
-      },
-    } as never);
+      } as never),
+    );
     const agg = (
       res.body as unknown as { aggregations: { all: { buckets: B[]; after_key?: Record<string, string> } } }
     ).aggregations.all;

@@ -7,6 +7,8 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { errors as osErrors, type Client, type ClientOptions } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { parseNodes, type Config, type OpenSearchAccess } from '../config.ts';
+import { StoreUnavailable } from '../errors.ts';
+import { redact, StartupError } from '../startup-error.ts';
 
 /** Everything the client needs to connect: where (nodes) and how (credentials, TLS, signing). */
 export type ConnectionConfig = OpenSearchAccess;
@@ -43,25 +45,6 @@ export function clientOptions(conn: ConnectionConfig): ClientOptions {
   return opts;
 }
 
-/** `text` with every credential of `conn` (user:password in a URL, OPENSEARCH_PASSWORD) masked. */
-export function redact(text: string, conn?: Pick<ConnectionConfig, 'nodes' | 'password'>): string {
-  let out = text.replace(/(\/\/)[^/@\s]*@/g, '$1***@');
-  const secrets = [conn?.password, ...(conn?.nodes ?? []).map((n) => passwordOf(n))].filter(
-    (s): s is string => !!s && s.length >= 3,
-  );
-  for (const s of secrets) out = out.split(s).join('***');
-  return out;
-}
-
-function passwordOf(url: string): string | undefined {
-  try {
-    const u = new URL(url);
-    return u.password ? decodeURIComponent(u.password) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** The nodes for messages, credentials masked. */
 export function describeNodes(conn: Pick<ConnectionConfig, 'nodes' | 'password'>): string {
   return redact(conn.nodes.join(','), conn);
@@ -85,9 +68,6 @@ export async function checkConnection(store: Client, conn: ConnectionConfig): Pr
   await store.info();
   await store.cluster.health();
 }
-
-/** A start-up failure, said in one line that names the variable to fix. */
-export class StartupError extends Error {}
 
 /**
  * The security plugin's action name for each call the service makes at start-up and while running, for a 403
@@ -128,8 +108,11 @@ const TLS_PROBLEM =
   /certificate|self[- ]signed|altnames|unable to verify|issuer|wrong version number|ssl|tls|handshake/i;
 
 /** `err` from connecting and applying the templates at start-up, as a StartupError naming what to fix. */
-export function startupError(err: unknown, conn: ConnectionConfig): Error {
-  if (err instanceof StartupError) return err;
+export function startupError(reported: unknown, conn: ConnectionConfig): Error {
+  if (reported instanceof StartupError) return reported;
+  // What the client itself said, under a storage failure: it tells which variable to fix.
+  const err =
+    reported instanceof StoreUnavailable && reported.cause !== undefined ? reported.cause : reported;
   const where = describeNodes(conn);
   const detail = redact(err instanceof Error ? err.message : String(err), conn).replace(/\s*\n\s*/g, ' ');
   const line = (text: string) => new StartupError(redact(text, conn));

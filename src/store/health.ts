@@ -1,5 +1,5 @@
 /** What the service reports of OpenSearch at `GET /healthz`: never a credential or a node URL. */
-import type { Store } from './client.ts';
+import { guarded, type Store } from './client.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL, MONTH_INDEX_PREFIX } from './names.ts';
 
 export interface EngineHealth {
@@ -17,10 +17,10 @@ const PROBE = { requestTimeout: 5000, maxRetries: 0 };
  */
 export async function engineHealth(store: Store, serverless: boolean): Promise<EngineHealth> {
   if (serverless) {
-    await store.indices.exists({ index: INTERNAL.service }, PROBE);
+    await guarded(store.indices.exists({ index: INTERNAL.service }, PROBE));
     return { status: 'serverless' };
   }
-  const [info, health] = await Promise.all([store.info({}, PROBE), store.cluster.health({}, PROBE)]);
+  const [info, health] = await guarded(Promise.all([store.info({}, PROBE), store.cluster.health({}, PROBE)]));
   return {
     status: health.body.status,
     version: info.body.version.number,
@@ -35,16 +35,18 @@ export async function engineHealth(store: Store, serverless: boolean): Promise<E
  */
 export async function diskBlockedIndices(store: Store, serverless: boolean): Promise<string[]> {
   if (serverless) return [];
-  const res = await store.indices.getSettings(
-    {
-      index: [...Object.values(INTERNAL), AUDIT_INDEX_PATTERN, `${MONTH_INDEX_PREFIX}*`].join(','),
-      name: 'index.blocks.read_only_allow_delete',
-      flat_settings: true,
-      expand_wildcards: 'all',
-      allow_no_indices: true,
-      ignore_unavailable: true,
-    },
-    PROBE,
+  const res = await guarded(
+    store.indices.getSettings(
+      {
+        index: [...Object.values(INTERNAL), AUDIT_INDEX_PATTERN, `${MONTH_INDEX_PREFIX}*`].join(','),
+        name: 'index.blocks.read_only_allow_delete',
+        flat_settings: true,
+        expand_wildcards: 'all',
+        allow_no_indices: true,
+        ignore_unavailable: true,
+      },
+      PROBE,
+    ),
   );
   const body = res.body as Record<string, { settings?: Record<string, string> }>;
   return Object.entries(body)

@@ -2,8 +2,8 @@
  * The sealer's queries of the ledger for its walk and its in-memory path (src/integrity/sealer/): spans,
  * histograms and windows of the unmarked entries after a cursor, and the counts that prove what a range holds.
  */
-import type { Store } from './client.ts';
-import { MARKED, unmarkedBetween, type LedgerEntry, type SealCursor } from './ledger.ts';
+import { guarded, type Store } from './client.ts';
+import { MARKED, unmarkedBetween, type LedgerEntry, type SealCursor } from './ledger-store.ts';
 import { INTERNAL } from './names.ts';
 
 /** The count and idHash sum of the org's unmarked entries with keys in (cursor, last]. */
@@ -13,22 +13,12 @@ export async function unmarkedTotals(
   cursor: SealCursor | undefined,
   last: SealCursor,
 ): Promise<{ count: number; sum: number }> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: true,
-      query: {
-        bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] },
-      },
-      aggs: { ids: { sum: { field: 'idHash' } } },
-    },
-  } as never);
-  const body = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { ids: { value: number } };
-  };
-  return { count: body.hits.total.value, sum: body.aggregations.ids.value };
+  const { total, aggregations } = await aggregateLedger<{ ids: { value: number } }>(
+    store,
+    { bool: { filter: [{ term: { orgId } }, unmarkedBetween(cursor, last)] } },
+    { ids: { sum: { field: 'idHash' } } },
+  );
+  return { count: total, sum: aggregations!.ids.value };
 }
 
 /**
@@ -42,22 +32,32 @@ export async function spanTotals(
   cursor: SealCursor | undefined,
   lastKey: SealCursor,
 ): Promise<{ span: number; unmarked: number }> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: true,
-      query: spanQuery(orgId, acceptedAt),
-      aggs: {
-        batch: { filter: unmarkedBetween(cursor, lastKey) },
-      },
-    },
-  } as never);
-  const l = res.body as unknown as {
-    hits: { total: { value: number } };
-    aggregations: { batch: { doc_count: number } };
-  };
-  return { span: l.hits.total.value, unmarked: l.aggregations.batch.doc_count };
+  const { total, aggregations } = await aggregateLedger<{ batch: { doc_count: number } }>(
+    store,
+    spanQuery(orgId, acceptedAt),
+    { batch: { filter: unmarkedBetween(cursor, lastKey) } },
+  );
+  return { span: total, unmarked: aggregations!.batch.doc_count };
+}
+
+/**
+ * The aggregations `aggs` asks for over the ledger entries matching `query`, and how many match (exactly when
+ * `countAll`, else 0): every count and span the sealer reads of the ledger.
+ */
+async function aggregateLedger<A>(
+  store: Store,
+  query: object,
+  aggs: object,
+  countAll = true,
+): Promise<{ total: number; aggregations: A | undefined }> {
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: { size: 0, track_total_hits: countAll, query, aggs },
+    } as never),
+  );
+  const body = res.body as unknown as { hits: { total?: { value: number } }; aggregations?: A };
+  return { total: body.hits.total?.value ?? 0, aggregations: body.aggregations };
 }
 
 /** Query: the org's documents with an acceptedAt in [first, last] (ledger entries, or events). */
@@ -95,20 +95,14 @@ export async function walkSpan(
   cursor: SealCursor | undefined,
   window: WalkWindow,
 ): Promise<{ first: number; last: number } | undefined> {
-  const span = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: false,
-      query: walkQuery(orgId, cursor, window),
-      aggs: { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
-    },
-  } as never);
-  const { first, last } = (
-    span.body as unknown as {
-      aggregations: { first: { value: number | null }; last: { value: number | null } };
-    }
-  ).aggregations;
+  type Span = { first: { value: number | null }; last: { value: number | null } };
+  const { aggregations } = await aggregateLedger<Span>(
+    store,
+    walkQuery(orgId, cursor, window),
+    { first: { min: { field: 'acceptedAt' } }, last: { max: { field: 'acceptedAt' } } },
+    false,
+  );
+  const { first, last } = aggregations!;
   if (first.value === null || last.value === null) return undefined;
   return { first: first.value, last: last.value };
 }
@@ -121,28 +115,22 @@ export async function walkHistogram(
   window: WalkWindow,
   bucket: { intervalMs: number; offsetMs: number },
 ): Promise<{ key: number; doc_count: number }[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size: 0,
-      track_total_hits: false,
-      query: walkQuery(orgId, cursor, window),
-      aggs: {
-        t: {
-          date_histogram: {
-            field: 'acceptedAt',
-            fixed_interval: `${bucket.intervalMs}ms`,
-            offset: `${bucket.offsetMs}ms`,
-            min_doc_count: 1,
-          },
+  const { aggregations } = await aggregateLedger<{ t: { buckets: { key: number; doc_count: number }[] } }>(
+    store,
+    walkQuery(orgId, cursor, window),
+    {
+      t: {
+        date_histogram: {
+          field: 'acceptedAt',
+          fixed_interval: `${bucket.intervalMs}ms`,
+          offset: `${bucket.offsetMs}ms`,
+          min_doc_count: 1,
         },
       },
     },
-  } as never);
-  return (
-    (res.body as unknown as { aggregations?: { t: { buckets: { key: number; doc_count: number }[] } } })
-      .aggregations?.t.buckets ?? []
+    false,
   );
+  return aggregations?.t.buckets ?? [];
 }
 
 /**
@@ -157,23 +145,25 @@ export async function walkEntries(
   size: number,
   sorted = false,
 ): Promise<LedgerEntry[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size,
-      query: walkQuery(orgId, cursor, window),
-      track_total_hits: false,
-      ...(!sorted
-        ? { sort: ['_doc'] }
-        : {
-            sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
-            ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
-          }),
-    },
-    // Only the sources, whole: a batch is thousands of hits, and picking fields out of each source costs
-    // OpenSearch more than sending the few it does not need; parsing hit metadata would cost us more.
-    filter_path: ['hits.hits._source'],
-  });
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size,
+        query: walkQuery(orgId, cursor, window),
+        track_total_hits: false,
+        ...(!sorted
+          ? { sort: ['_doc'] }
+          : {
+              sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+              ...(cursor ? { search_after: [Date.parse(cursor.acceptedAt), cursor.eventId] } : {}),
+            }),
+      },
+      // Only the sources, whole: a batch is thousands of hits, and picking fields out of each source costs
+      // OpenSearch more than sending the few it does not need; parsing hit metadata would cost us more.
+      filter_path: ['hits.hits._source'],
+    }),
+  );
   return ((res.body as { hits?: { hits: { _source: LedgerEntry }[] } }).hits?.hits ?? []).map(
     (h) => h._source,
   );

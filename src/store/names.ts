@@ -1,4 +1,5 @@
 /** Index names. Audit events live in one index per UTC day; internal data in `audit-internal-*`. */
+import { DAY_MS } from '../days.ts';
 
 export const AUDIT_INDEX_PREFIX = 'audit-logs-';
 export const AUDIT_INDEX_PATTERN = `${AUDIT_INDEX_PREFIX}*`;
@@ -24,7 +25,7 @@ export const MONTH_INDEX_PREFIX = 'audit-month-';
 /**
  * `audit-month-YYYY.MM`: the month index that the sealed days of a month are consolidated into. Its name is
  * outside the audit pattern on purpose: only its filtered day aliases (named like the day indices they
- * replaced, see lifecycle/consolidate.ts) and reads that know it is swapped in (store/indices.ts,
+ * replaced, see lifecycle/consolidate.ts) and reads that know it is swapped in (store/read-layout.ts,
  * readTargets) reach it, so nothing sees it before its days are swapped in.
  */
 export function monthIndex(date: Date | string): string {
@@ -71,11 +72,11 @@ export function dayIndexOfHit(index: string, createdAt: string | undefined): str
 export function indicesForRange(start?: Date, end?: Date, maxDays = 100): string {
   if (!start || !end) return AUDIT_INDEX_PATTERN;
   // Whole days since the epoch: Date.UTC would read the years 0-99 as 1900-1999.
-  const first = Math.floor(start.getTime() / 86_400_000) * 86_400_000;
-  const days = Math.floor((end.getTime() - first) / 86_400_000) + 1;
+  const first = Math.floor(start.getTime() / DAY_MS) * DAY_MS;
+  const days = Math.floor((end.getTime() - first) / DAY_MS) + 1;
   if (days > maxDays) return AUDIT_INDEX_PATTERN;
   const names: string[] = [];
-  for (let i = 0; i < Math.max(days, 0); i++) names.push(dayIndex(new Date(first + i * 86_400_000)));
+  for (let i = 0; i < Math.max(days, 0); i++) names.push(dayIndex(new Date(first + i * DAY_MS)));
   return names.join(',');
 }
 

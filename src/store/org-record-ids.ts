@@ -9,7 +9,7 @@
  */
 import type { Change } from './bootstrap.ts';
 import { StoreUnavailable } from '../errors.ts';
-import { searchWhole, type Store } from './client.ts';
+import { guarded, searchWhole, type Store } from './client.ts';
 import { eventDocId, INTERNAL, orgRecordId } from './names.ts';
 import { sealId } from './seal-doc.ts';
 
@@ -87,12 +87,13 @@ export async function migrateOrgRecordIds(store: Store): Promise<Change[]> {
   return changes;
 }
 
-const refreshKinds = (store: Store) => store.indices.refresh({ index: KINDS.map((k) => k.index).join(',') });
+const refreshKinds = (store: Store) =>
+  guarded(store.indices.refresh({ index: KINDS.map((k) => k.index).join(',') }));
 
 /** Orgs with `:` in their id and no done marker. */
 async function orgsToCheck(store: Store): Promise<string[]> {
   // An org written moments ago is not searchable before a refresh, and would be left with its old ids.
-  await store.indices.refresh({ index: INTERNAL.orgs });
+  await guarded(store.indices.refresh({ index: INTERNAL.orgs }));
   const orgIds: string[] = [];
   let after: unknown[] | undefined;
   for (;;) {
@@ -112,18 +113,20 @@ async function orgsToCheck(store: Store): Promise<string[]> {
     after = hits[hits.length - 1]!.sort;
   }
   if (orgIds.length === 0) return [];
-  const res = await store.mget({
-    index: INTERNAL.service,
-    body: { ids: orgIds.map(markerId) },
-    _source: false,
-  });
+  const res = await guarded(
+    store.mget({
+      index: INTERNAL.service,
+      body: { ids: orgIds.map(markerId) },
+      _source: false,
+    }),
+  );
   const found = (res.body as { docs: { found?: boolean }[] }).docs.map((d) => d.found === true);
   return orgIds.filter((_, i) => !found[i]);
 }
 
 async function markDone(store: Store, orgId: string): Promise<void> {
   const body = { kind: 'record-ids-done', value: { orgId, at: new Date().toISOString() } };
-  await store.index({ index: INTERNAL.service, id: markerId(orgId), body });
+  await guarded(store.index({ index: INTERNAL.service, id: markerId(orgId), body }));
 }
 
 /** One pass over the org's records of one kind: each one not under its id is copied there, then deleted. */
@@ -154,7 +157,7 @@ async function migrateKind(store: Store, orgId: string, kind: RecordKind): Promi
 type BulkItem = { status: number; error?: { type?: string; reason?: string } };
 
 async function bulk(store: Store, body: object[]): Promise<BulkItem[]> {
-  const res = await store.bulk({ body });
+  const res = await guarded(store.bulk({ body }));
   return (res.body as { items: Record<string, BulkItem>[] }).items.map((it) => Object.values(it)[0]!);
 }
 

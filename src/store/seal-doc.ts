@@ -4,7 +4,7 @@
  * seal is hashed, chained and signed is told in src/integrity/checkpoint.ts.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SealCursor } from './ledger.ts';
+import type { SealCursor } from './ledger-store.ts';
 import { orgRecordId } from './names.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });

@@ -2,7 +2,7 @@
  * Cluster-wide lifecycle settings, two documents in INTERNAL.service: the retention an operator set (what every
  * instance and script reads), and how far retention has deleted (so a deleted day is never taken for tampering).
  */
-import { getSource, statusOf, type Store } from './client.ts';
+import { getSource, guarded, statusOf, type Store } from './client.ts';
 import { INTERNAL } from './names.ts';
 
 /** The documents' ids in INTERNAL.service. */
@@ -20,7 +20,9 @@ export async function readRetentionSetting(store: Store): Promise<RetentionSetti
 }
 
 export async function writeRetentionSetting(store: Store, setting: RetentionSetting): Promise<void> {
-  await store.index({ index: INTERNAL.service, id: RETENTION_ID, body: { kind: 'setting', value: setting } });
+  await guarded(
+    store.index({ index: INTERNAL.service, id: RETENTION_ID, body: { kind: 'setting', value: setting } }),
+  );
 }
 
 /** The newest day (`YYYY-MM-DD`) retention has deleted, if it has deleted any. */
@@ -35,7 +37,7 @@ export async function raiseDeletedThrough(store: Store, day: string): Promise<vo
   for (let attempt = 0; attempt < 5; attempt++) {
     let current: { day: string; seqNo: number; primaryTerm: number } | undefined;
     try {
-      const res = await store.get({ index: INTERNAL.service, id: DELETED_THROUGH_ID });
+      const res = await guarded(store.get({ index: INTERNAL.service, id: DELETED_THROUGH_ID }));
       const b = res.body as { _source: { value: { day: string } }; _seq_no: number; _primary_term: number };
       current = { day: b._source.value.day, seqNo: b._seq_no, primaryTerm: b._primary_term };
     } catch (err) {
@@ -43,15 +45,17 @@ export async function raiseDeletedThrough(store: Store, day: string): Promise<vo
     }
     if (current && current.day >= day) return;
     try {
-      if (!current) await store.create({ index: INTERNAL.service, id: DELETED_THROUGH_ID, body });
+      if (!current) await guarded(store.create({ index: INTERNAL.service, id: DELETED_THROUGH_ID, body }));
       else
-        await store.index({
-          index: INTERNAL.service,
-          id: DELETED_THROUGH_ID,
-          body,
-          if_seq_no: current.seqNo,
-          if_primary_term: current.primaryTerm,
-        });
+        await guarded(
+          store.index({
+            index: INTERNAL.service,
+            id: DELETED_THROUGH_ID,
+            body,
+            if_seq_no: current.seqNo,
+            if_primary_term: current.primaryTerm,
+          }),
+        );
       return;
     } catch (err) {
       if (statusOf(err) !== 409) throw err; // another instance wrote first: read again

@@ -6,7 +6,8 @@
  * sees every write before it. The directory repositories (directory.ts) are built on these; failures to reach
  * OpenSearch become StoreUnavailable.
  */
-import { statusOf, storageFailure, type Store } from './client.ts';
+import { guarded, statusOf, storageFailure, type Store } from './client.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export interface Versioned<T> {
   doc: T;
@@ -21,7 +22,7 @@ export async function getVersioned<T>(
   id: string,
 ): Promise<Versioned<T> | undefined> {
   try {
-    const { body } = await store.get({ index, id });
+    const { body } = await guarded(store.get({ index, id }));
     return { doc: body._source as T, seqNo: body._seq_no!, primaryTerm: body._primary_term! };
   } catch (err) {
     if (statusOf(err) === 404) return undefined;
@@ -41,14 +42,16 @@ export async function writeIfUnchanged<T>(
   prev: Versioned<unknown> | undefined,
 ): Promise<boolean> {
   try {
-    await store.index({
-      index,
-      id,
-      body: doc as Record<string, unknown>,
-      ...(prev
-        ? { if_seq_no: prev.seqNo, if_primary_term: prev.primaryTerm }
-        : { op_type: 'create' as const }),
-    });
+    await guarded(
+      store.index({
+        index,
+        id,
+        body: doc as Record<string, unknown>,
+        ...(prev
+          ? { if_seq_no: prev.seqNo, if_primary_term: prev.primaryTerm }
+          : { op_type: 'create' as const }),
+      }),
+    );
     return true;
   } catch (err) {
     if (statusOf(err) === 409) return false;
@@ -74,21 +77,23 @@ export async function writeAllIfUnchanged<T>(
     const chunk = writes.slice(i, i + WRITE_BATCH);
     let body;
     try {
-      ({ body } = await store.bulk({
-        body: chunk.flatMap((w) => [
-          w.prev
-            ? {
-                index: {
-                  _index: index,
-                  _id: w.id,
-                  if_seq_no: w.prev.seqNo,
-                  if_primary_term: w.prev.primaryTerm,
-                },
-              }
-            : { create: { _index: index, _id: w.id } },
-          w.doc,
-        ]),
-      } as never));
+      ({ body } = await guarded(
+        store.bulk({
+          body: chunk.flatMap((w) => [
+            w.prev
+              ? {
+                  index: {
+                    _index: index,
+                    _id: w.id,
+                    if_seq_no: w.prev.seqNo,
+                    if_primary_term: w.prev.primaryTerm,
+                  },
+                }
+              : { create: { _index: index, _id: w.id } },
+            w.doc,
+          ]),
+        } as never),
+      ));
     } catch (err) {
       throw storageFailure(err);
     }
@@ -96,7 +101,8 @@ export async function writeAllIfUnchanged<T>(
     for (const item of items) {
       const r = Object.values(item)[0]!;
       if (r.status === 409) conflicts++;
-      else if (r.error) throw new Error(`writing a ${what} document failed: ${JSON.stringify(r.error)}`);
+      else if (r.error)
+        throw new InvariantViolation(`writing a ${what} document failed: ${JSON.stringify(r.error)}`);
     }
   }
   return conflicts;
@@ -119,23 +125,25 @@ export async function listVersionedOfOrg<T>(
   let after: unknown[] | undefined;
   try {
     // Search sees only refreshed documents, and writes do not wait for a refresh: this one makes them all seen.
-    await store.indices.refresh({ index });
+    await guarded(store.indices.refresh({ index }));
   } catch (err) {
     throw storageFailure(err);
   }
   for (;;) {
     let body;
     try {
-      ({ body } = await store.search({
-        index,
-        body: {
-          size: PAGE,
-          query: { term: { orgId } },
-          seq_no_primary_term: true,
-          sort: [{ [sortField]: 'asc' }],
-          ...(after ? { search_after: after } : {}),
-        } as never,
-      }));
+      ({ body } = await guarded(
+        store.search({
+          index,
+          body: {
+            size: PAGE,
+            query: { term: { orgId } },
+            seq_no_primary_term: true,
+            sort: [{ [sortField]: 'asc' }],
+            ...(after ? { search_after: after } : {}),
+          } as never,
+        }),
+      ));
     } catch (err) {
       throw storageFailure(err);
     }

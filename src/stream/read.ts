@@ -1,5 +1,5 @@
 /**
- * The SIEM stream (../shared/design/ledger.md, "Stream"): an org's entries in the order they were sealed,
+ * The SIEM stream (docs/api.md, "SIEM stream"): an org's entries in the order they were sealed,
  * which is their acceptance order (an entry whose event was written late is in a later, "late" seal). The position is `(seq, leaf)`: the next leaf to deliver in the seal `seq`.
  * Seals are numbered without gaps and never change, and each lists its event ids in leaf order, so walking
  * seal after seal, leaf after leaf, visits every sealed entry exactly once, whatever its createdAt. An entry
@@ -10,9 +10,9 @@
 import { toEntry, type AuditEntry, type StoredEvent } from '../events/schema.ts';
 import type { ReadScope } from '../directory/access.ts';
 import type { Store } from '../store/client.ts';
-import { getEvents } from '../store/events.ts';
-import { getEntries } from '../store/ledger.ts';
-import { getSealEventIds } from '../store/seals.ts';
+import { getEvents } from '../store/event-lookups.ts';
+import { getEntries } from '../store/ledger-store.ts';
+import { getSealEventIds } from '../store/seal-store.ts';
 
 export interface StreamPosition {
   /** The seal holding the next entry to deliver (the first seal is 1). */

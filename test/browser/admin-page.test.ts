@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { PUBLIC_FIELDS, type AuditEntry } from '../../src/events/schema.ts';
 import { dayIndex } from '../../src/store/names.ts';
-import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
 import { uniqueId } from '../helpers.ts';
 import { rewriteDayIndex, sealAll, uniqueDay } from '../fixtures/integrity.ts';
 import {

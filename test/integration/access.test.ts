@@ -7,7 +7,7 @@ import { putMember, removeMember } from '../../src/directory/members.ts';
 import { putOrg } from '../../src/directory/orgs.ts';
 import type { Plan, Role } from '../../src/directory/schemas.ts';
 import { putWorkspace } from '../../src/directory/workspaces.ts';
-import { toApiError, type ApiError } from '../../src/http/errors.ts';
+import { toApiError, type ApiError } from '../../src/http/api-errors.ts';
 import { resolveApiKey, type Principal } from '../../src/http/auth.ts';
 import { applyTemplates } from '../../src/store/bootstrap.ts';
 import { testConfig, testStore, uniqueId } from '../helpers.ts';

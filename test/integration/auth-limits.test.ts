@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { buildApp } from '../../src/app.ts';
-import type { AppContext } from '../../src/context.ts';
+import type { HttpContext } from '../../src/http/http-context.ts';
 import { AuthGuard } from '../../src/http/auth-guard.ts';
 import { seedOrg, testConfig, testStore } from '../helpers.ts';
 
@@ -22,14 +22,14 @@ describe('authentication limits', function () {
   const servers: Server[] = [];
 
   /** A service of its own (its own guard, limit 30 failures a minute), so no other test shares its counts. */
-  async function service(): Promise<{ url: string; guard: AuthGuard; ctx: AppContext }> {
+  async function service(): Promise<{ url: string; guard: AuthGuard; ctx: HttpContext }> {
     const cfg = testConfig({
       AUDIT_ADMIN_TOKEN: TOKEN,
       AUDIT_LOGS_ENABLED: 'true',
       AUDIT_AUTH_FAILURES_PER_MINUTE: '30',
     });
     const guard = new AuthGuard(cfg.authFailuresPerMinute);
-    const ctx: AppContext = { cfg, store, authGuard: guard };
+    const ctx: HttpContext = { cfg, store, authGuard: guard };
     const server = buildApp(ctx).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     servers.push(server);

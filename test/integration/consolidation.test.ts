@@ -7,8 +7,9 @@
 import { expect } from 'chai';
 import { Lease } from '../../src/integrity/lease.ts';
 import { verifyOrg, type VerifyReport } from '../../src/integrity/verify.ts';
-import { listDayIndices } from '../../src/lifecycle/indices.ts';
-import { dayFilter, readTargets, removeDayAliases } from '../../src/store/indices.ts';
+import { listDayIndices } from '../../src/lifecycle/index-listing.ts';
+import { dayFilter, removeDayAliases } from '../../src/store/month-indices.ts';
+import { readTargets } from '../../src/store/read-layout.ts';
 import { sweepLifecycle, type SweepOptions } from '../../src/lifecycle/sweep.ts';
 import { uniqueId } from '../helpers.ts';
 import { sealAll, testKey } from '../fixtures/integrity.ts';

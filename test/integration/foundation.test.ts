@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyTemplates, desiredTemplate, hasIsm, TEMPLATES_DIR } from '../../src/store/bootstrap.ts';
-import { createMonthIndex } from '../../src/store/indices.ts';
+import { createMonthIndex } from '../../src/store/month-indices.ts';
 import { dayIndex, ISM_POLICY_ID, TEMPLATE_NAME } from '../../src/store/names.ts';
 import { startService } from '../../src/server.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { DayIndexInfo } from '../../src/lifecycle/indices.ts';
+import type { DayIndexInfo } from '../../src/lifecycle/index-listing.ts';
 import { runScript } from '../scripts.ts';
 import { testStore } from '../helpers.ts';
 

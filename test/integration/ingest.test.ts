@@ -1,3 +1,4 @@
+import { DAY_MS } from '../../src/days.ts';
 import { expect } from 'chai';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '../../src/app.ts';
@@ -15,7 +16,6 @@ import { dayIndex, eventDocId, INTERNAL } from '../../src/store/names.ts';
 import { seedIngestKey, seedOrg, startTestService, testConfig, uniqueId } from '../helpers.ts';
 import { countEvents, ledgerEntry, mappingFieldCount, postEvents, type Posted } from '../fixtures/ingest.ts';
 
-const DAY_MS = 86_400_000;
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
 describe('ingest: POST /api/v1/audit-logs', () => {

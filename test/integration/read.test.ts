@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
-import { parseListQuery } from '../../src/query/params.ts';
+import { parseListQuery } from '../../src/query/query-params.ts';
 import { iterateEntries, sortKeyOf } from '../../src/query/search.ts';
-import { getEvents } from '../../src/store/events.ts';
-import { getEntry } from '../../src/store/ledger.ts';
+import { getEvents } from '../../src/store/event-lookups.ts';
+import { getEntry } from '../../src/store/ledger-store.ts';
 import { sealAll } from '../fixtures/integrity.ts';
 import {
   createOrg,

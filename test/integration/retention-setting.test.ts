@@ -2,6 +2,7 @@
  * One retention for the whole cluster: `npm run retention` stores it, and every script and every instance's
  * lifecycle sweep reads it, so a deletion by retention is never a verify finding.
  */
+import { DAY_MS } from '../../src/days.ts';
 import { expect } from 'chai';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +15,6 @@ import { testConfig, TEST_SIGNING_KEY_PEM, uniqueId } from '../helpers.ts';
 import { runScript } from '../scripts.ts';
 import { ingestSample, integrityCtx, sealAll } from '../fixtures/integrity.ts';
 
-const DAY_MS = 86_400_000;
 const today = Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate());
 const daysAgo = (n: number) => new Date(today - n * DAY_MS).toISOString().slice(0, 10);
 

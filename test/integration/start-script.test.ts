@@ -12,7 +12,7 @@ import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
 import { startService } from '../../src/server.ts';
 import { ADMIN_TOKEN_FILE, checkOwnEngine, localSetup, seedDemo } from '../../scripts/lib/first-run.ts';
 import { serviceNodeArgs } from '../../scripts/service-args.ts';
-import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
 import {
   opensearchUrl,
   seedIngestKey,

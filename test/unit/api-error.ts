@@ -1,4 +1,4 @@
-import { ApiError, toApiError } from '../../src/http/errors.ts';
+import { ApiError, toApiError } from '../../src/http/api-errors.ts';
 
 /**
  * The API's answer to what `fn` throws: an ApiError, or a domain error as the HTTP layer maps it (any other

@@ -25,6 +25,12 @@ describe('integrity: signed checkpoints', () => {
     sealedAt: '2026-01-02T03:04:15.000Z',
   };
 
+  it('hashes exactly the seal core: a seal stored before still has the same sealHash', () => {
+    expect(sealHashOf({ ...core, extra: 1 } as SealCore)).to.equal(
+      '53a8e7bb15cf62f888d23fc87324332a671b79531dc05e01b60ef30c107ce4af',
+    );
+  });
+
   it('signs with Ed25519 and verifies under the same public key only', () => {
     const cp = signCheckpoint(core, key);
     expect(cp.keyId).to.match(/^[0-9a-f]{16}$/);

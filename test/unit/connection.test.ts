@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseNodes } from '../../src/config.ts';
 import { TEMPLATES_DIR } from '../../src/store/bootstrap.ts';
-import { PERMISSIONS, clientOptions, connectionConfig, redact } from '../../src/store/connection.ts';
+import { redact } from '../../src/startup-error.ts';
+import { PERMISSIONS, clientOptions, connectionConfig } from '../../src/store/connection.ts';
 
 describe('connection options', () => {
   it('takes one node URL or a comma-separated list', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config.ts';
-import { catalogueCodes } from '../../src/http/openapi.ts';
+import { catalogueCodes } from '../../src/http/openapi-parts.ts';
 
 /** The rows of the error table in docs/api.md: `| status | `code` | when |`. */
 function documentedErrors(): Map<string, number> {
@@ -16,7 +16,7 @@ function documentedErrors(): Map<string, number> {
 }
 
 describe('docs/api.md documents the error catalogue', () => {
-  it('has a row with the right status and a meaning for every code of src/http/errors.ts', () => {
+  it('has a row with the right status and a meaning for every code of src/http/api-errors.ts', () => {
     const documented = documentedErrors();
     const missing: string[] = [];
     for (const [status, codes] of catalogueCodes()) {

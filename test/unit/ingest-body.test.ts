@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { errorOf } from './api-error.ts';
-import { MAX_EVENTS, parseJsonBody, parseNdjsonBody } from '../../src/ingest/routes.ts';
+import { MAX_EVENTS, parseJsonBody, parseNdjsonBody } from '../../src/ingest/ingest-routes.ts';
 
 const ev = { action: 'file.uploaded', resourceType: 'file' };
 

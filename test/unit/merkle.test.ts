@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
+import { InvariantViolation } from '../../src/errors.ts';
 import { auditPath, merkleRoot, rootFromAuditPath, verifyInclusion } from '../../src/integrity/merkle.ts';
 import {
   canonical,
@@ -195,5 +196,16 @@ describe('integrity: leaves', () => {
     for (const salt of salts) expect(Buffer.from(salt, 'base64url')).to.have.length(16);
     expect(salts[0]).to.match(/^[A-Za-z0-9_-]{22}$/);
     expect(new Set(salts).size).to.equal(salts.length);
+  });
+});
+
+describe('invariants of the Merkle code', () => {
+  it('a proof for a leaf that is not in the tree is an InvariantViolation, named as before', () => {
+    const leaves = [sha256('a').toString('hex'), sha256('b').toString('hex')];
+    expect(() => auditPath(leaves, 2)).to.throw(InvariantViolation, 'leaf index 2 out of range');
+    expect(() => merkleRoot([])).to.throw(
+      InvariantViolation,
+      'a Merkle tree needs at least one 32-byte leaf',
+    );
   });
 });

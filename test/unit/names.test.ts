@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DIRECTORY_ID_PATTERN } from '../../src/directory/schemas.ts';
+import { DIRECTORY_ID_PATTERN } from '../../src/events/schema.ts';
 import { ID_PATTERN } from '../../src/events/schema.ts';
 import { dayIndex, dayOfIndex, indicesForRange, orgRecordId } from '../../src/store/names.ts';
 

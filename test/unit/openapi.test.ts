@@ -5,10 +5,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import { catalogueCodes, openApiDocument } from '../../src/http/openapi.ts';
+import { catalogueCodes } from '../../src/http/openapi-parts.ts';
+import { openApiDocument } from '../../src/http/openapi.ts';
 import { registeredRoutes } from '../../src/http/route-table.ts';
 import { createStore } from '../../src/store/client.ts';
-import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
 import { checkResponse } from '../openapi-check.ts';
 
 describe('OpenAPI document', () => {

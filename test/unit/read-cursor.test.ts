@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { decodeCursor, encodeCursor, queryFingerprint, type SortKey } from '../../src/query/cursor.ts';
-import { parseListQuery } from '../../src/query/params.ts';
+import { parseListQuery } from '../../src/query/query-params.ts';
 import { errorOf } from './api-error.ts';
 
 const SECRET = 'unit-test-secret';

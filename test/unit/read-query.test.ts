@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { buildQuery, buildSearch, indicesFor, readWindows } from '../../src/query/build.ts';
-import { parseListQuery } from '../../src/query/params.ts';
+import { parseListQuery } from '../../src/query/query-params.ts';
 
 const filters = (q: Record<string, string>) => parseListQuery(q).filters;
 

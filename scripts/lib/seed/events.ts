@@ -5,6 +5,7 @@
  * weekly rhythm (working hours of the org's time zone, quiet weekends). Events come out in createdAt order,
  * one at a time, so memory stays flat for any count.
  */
+import { DAY_MS } from '../../../src/days.ts';
 import { ulid } from 'ulid';
 import { EVENT_CATALOGUE } from '../../../src/events/catalogue.ts';
 import type { EventInput } from '../../../src/events/schema.ts';
@@ -12,8 +13,6 @@ import { Prng, WeightedPicker } from './prng.ts';
 import type { SeedPerson, SeedWorld } from './world.ts';
 
 const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
-
 /** How often each resource's events happen relative to others (default 0.5). */
 const RESOURCE_WEIGHT: Record<string, number> = {
   workflow: 30,

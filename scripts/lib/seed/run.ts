@@ -6,12 +6,13 @@
  * the same arguments finishes it: what already exists is answered `duplicate`, never written twice.
  */
 import type { AppContext } from '../../../src/context.ts';
+import { dayAgeDays } from '../../../src/days.ts';
 import { DirectoryAuditError } from '../../../src/directory/audit.ts';
 import { removeMember, syncMembers } from '../../../src/directory/members.ts';
 import { putOrg } from '../../../src/directory/orgs.ts';
 import { putWorkspace } from '../../../src/directory/workspaces.ts';
-import { ingestEvents, type IngestResult } from '../../../src/ingest/ingest.ts';
-import { dayAgeDays } from '../../../src/lifecycle/age.ts';
+import { ingestEvents } from '../../../src/ingest/ingest.ts';
+import type { IngestResult } from '../../../src/ingest/outcomes.ts';
 import { withRetentionInEffect } from '../../../src/lifecycle/retention-setting.ts';
 import { isUnavailable } from '../../../src/store/client.ts';
 import { defaultUntil, generateEvents, seedWindow } from './events.ts';

@@ -5,13 +5,13 @@
  * `missingEventGraceMs`, are held back and reported instead.
  */
 import type { StoredEvent } from '../../events/schema.ts';
-import { markEntries, waitingEntries } from '../../store/ledger.ts';
-import { refreshSeals, sealListsSpanning } from '../../store/seals.ts';
+import { markEntries, waitingEntries } from '../../store/ledger-store.ts';
+import { refreshSeals, sealListsSpanning } from '../../store/seal-store.ts';
 import type { SealHead } from '../checkpoint.ts';
 import { leafOfEvent } from '../leaf.ts';
 import { compareKeys } from '../ledger.ts';
 import { batchOf } from '../written.ts';
-import type { OrgResult, Sealing } from './options.ts';
+import type { OrgResult, Sealing } from './sealer-context.ts';
 import { createSeal, markLate } from './seal.ts';
 import { eventsOfEntries } from './walk.ts';
 

@@ -6,7 +6,7 @@ import { unmarkedTotals } from '../../store/ledger-walk.ts';
 import type { SealHead } from '../checkpoint.ts';
 import { idHashOf } from '../ledger.ts';
 import { keyAt, sliceBatch } from '../written.ts';
-import type { OrgResult, Sealing } from './options.ts';
+import type { OrgResult, Sealing } from './sealer-context.ts';
 import { createSeal } from './seal.ts';
 
 /**

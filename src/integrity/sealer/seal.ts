@@ -3,12 +3,12 @@
  * entries of a late seal `sealed` with its seq and leaf. A sealer that dies between the two leaves the marks to
  * repairMarks, which the next round runs on the newest seal before anything else.
  */
-import { countMarkedWith, getEntries, markEntries } from '../../store/ledger.ts';
-import { createSeal as createSealDoc } from '../../store/seals.ts';
+import { countMarkedWith, getEntries, markEntries } from '../../store/ledger-store.ts';
+import { createSeal as createSealDoc } from '../../store/seal-store.ts';
 import { packSeal, signCheckpoint, type SealHead } from '../checkpoint.ts';
 import { merkleRootOf } from '../merkle.ts';
 import type { EntryBatch } from '../written.ts';
-import type { Sealing } from './options.ts';
+import type { Sealing } from './sealer-context.ts';
 
 /** Creates the next seal of the org over a batch of entries in key order (their first and last set its span). */
 export async function createSeal(

@@ -24,9 +24,9 @@
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
-import { orgsWithEntries, refreshLedger } from '../../store/ledger.ts';
+import { orgsWithEntries, refreshLedger } from '../../store/ledger-store.ts';
 import { eventDocId } from '../../store/names.ts';
-import { newestSeal } from '../../store/seals.ts';
+import { newestSeal } from '../../store/seal-store.ts';
 import { IntegrityBroken } from '../../errors.ts';
 import { sealHashOf } from '../checkpoint.ts';
 import { fixedKeys, type KeySource } from '../keyring.ts';
@@ -38,11 +38,17 @@ import { Lease } from '../lease.ts';
 import type { SigningKey } from '../signing.ts';
 import { sealLate } from './late.ts';
 import { sealWritten } from './memory.ts';
-import type { Ctx, Held, OrgResult, RoundResult, SealerOptions, Sealing } from './options.ts';
+import type { Ctx, Held, OrgResult, RoundResult, SealerOptions, Sealing } from './sealer-context.ts';
 import { repairMarks } from './seal.ts';
 import { walkUntil } from './walk.ts';
 
-export { sealerOptions, type Held, type OrgResult, type RoundResult, type SealerOptions } from './options.ts';
+export {
+  sealerOptions,
+  type Held,
+  type OrgResult,
+  type RoundResult,
+  type SealerOptions,
+} from './sealer-context.ts';
 export { allStored, type Sealable } from './walk.ts';
 
 export class Sealer {

@@ -7,8 +7,8 @@
  * the seal's `skipped` and marked `waiting` afterwards, for the late pass (late.ts).
  */
 import type { StoredEvent } from '../../events/schema.ts';
-import { countEventsInSpan, countStoredPairs, getEvents } from '../../store/events.ts';
-import type { LedgerEntry, SealCursor } from '../../store/ledger.ts';
+import { countEventsInSpan, countStoredPairs, getEvents } from '../../store/event-lookups.ts';
+import type { LedgerEntry, SealCursor } from '../../store/ledger-store.ts';
 import {
   spanTotals,
   walkEntries,
@@ -21,7 +21,7 @@ import type { SealHead } from '../checkpoint.ts';
 import { leafOfEvent } from '../leaf.ts';
 import { atOrBefore, compareKeys } from '../ledger.ts';
 import { batchOf } from '../written.ts';
-import type { OrgResult, Sealing } from './options.ts';
+import type { OrgResult, Sealing } from './sealer-context.ts';
 import { createSeal, markWaiting } from './seal.ts';
 
 /**

@@ -5,20 +5,14 @@
  * sweep applies, so the table says what the sweep will do next and when.
  */
 import type { Config } from '../config.ts';
+import { DAY_MS, dayAgeDays } from '../days.ts';
 import { pendingClause } from '../integrity/ledger.ts';
 import { sealCursors } from '../integrity/seals.ts';
 import { hasIsm } from '../store/bootstrap.ts';
-import { dayAgeDays } from './age.ts';
 import type { Store } from '../store/client.ts';
-import {
-  docsPerDay,
-  indexStats,
-  ismExplain,
-  monthIndices,
-  ledgerEntriesPerIndex,
-  refreshIndices,
-  writeBlockedIndices,
-} from '../store/indices.ts';
+import { ismExplain, writeBlockedIndices } from '../store/index-blocks.ts';
+import { indexStats, ledgerEntriesPerIndex, refreshIndices } from '../store/index-stats.ts';
+import { docsPerDay, monthIndices } from '../store/month-indices.ts';
 import {
   AUDIT_INDEX_PATTERN,
   AUDIT_INDEX_PREFIX,
@@ -26,8 +20,6 @@ import {
   INTERNAL,
   monthOfIndex,
 } from '../store/names.ts';
-
-const DAY_MS = 86_400_000;
 
 export type LifecycleState = 'hot' | 'sealed' | 'delete';
 
@@ -100,7 +92,7 @@ function ismLifecycle(explained: Json | undefined): Lifecycle {
 
 const ORGS_PER_QUERY = 50;
 
-/** Ledger entries not in a seal yet, per day index (see ledger.ts for what "not in a seal" means). */
+/** Ledger entries not in a seal yet, per day index (see integrity/ledger.ts for what "not in a seal" means). */
 async function unsealedByIndex(store: Store): Promise<Map<string, number>> {
   await refreshIndices(store, [INTERNAL.ledger, INTERNAL.seals]);
   const cursors = await sealCursors(store);

@@ -7,16 +7,16 @@
  *   one entry, and hiding it would be an unexplained 404.
  */
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { noQuery } from '../query-string.ts';
 import { cursorSecret } from '../tokens.ts';
 import { decodeCursor, encodeCursor, queryFingerprint } from './cursor.ts';
 import { resolveFilters } from './filters.ts';
-import { parseListQuery } from './params.ts';
+import { parseListQuery } from './query-params.ts';
 import { findEntry, searchPage } from './search.ts';
 
 /**
@@ -26,7 +26,7 @@ import { findEntry, searchPage } from './search.ts';
  */
 const EVENT_ID_PATH = new RegExp(`^/(${ID_PATTERN.replace(/^\^/, '').replace(/\$$/, '')})$`);
 
-export function readRouter(ctx: AppContext): Router {
+export function readRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const secret = cursorSecret(ctx.cfg);
   const router = Router();

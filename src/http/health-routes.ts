@@ -1,22 +1,17 @@
 /**
  * `GET /healthz`: 200 when OpenSearch answers, 503 otherwise; with the cluster's name, node count and status
- * (store/health.ts). 200 `degraded` when OpenSearch answers but refuses writes for lack of disk space: reads
+ * (observe/storage-health.ts). 200 `degraded` when OpenSearch answers but refuses writes for lack of disk space: reads
  * are still served, so a load balancer keeps the instance, while a monitor sees that ingest is failing.
  */
 import { Router } from 'express';
 import type { AppContext } from '../context.ts';
-import { isServerless } from '../store/connection.ts';
-import { diskBlockedIndices, engineHealth } from '../store/health.ts';
+import { storageHealth } from '../observe/storage-health.ts';
 
-export function healthRouter({ cfg, store }: AppContext): Router {
+export function healthRouter(ctx: AppContext): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
-    const serverless = isServerless(cfg.opensearch);
     try {
-      const [opensearch, full] = await Promise.all([
-        engineHealth(store, serverless),
-        diskBlockedIndices(store, serverless),
-      ]);
+      const { opensearch, diskBlocked: full } = await storageHealth(ctx);
       if (full.length === 0) {
         res.json({ status: 'ok', opensearch });
         return;

@@ -3,7 +3,8 @@
  * entries and every cast of its answers. What an entry means, and why the sealer's cursor is safe, is told in
  * src/integrity/ledger.ts.
  */
-import { allBuckets, getMany, getSource, type CallOptions, type Store } from './client.ts';
+import type { DocVersion, DocWrite } from './bulk-writes.ts';
+import { allBuckets, type CallOptions, getMany, getSource, guarded, type Store } from './client.ts';
 import { eventDocId, INTERNAL } from './names.ts';
 import { scanSources, type AcceptedWindow, orgAccepted } from './scan.ts';
 import { StoreUnavailable } from '../errors.ts';
@@ -97,7 +98,7 @@ export function pendingClause(orgId: string, cursor: SealCursor | undefined): ob
 
 /** Makes every entry written so far searchable. */
 export async function refreshLedger(store: Store): Promise<void> {
-  await store.indices.refresh({ index: INTERNAL.ledger });
+  await guarded(store.indices.refresh({ index: INTERNAL.ledger }));
 }
 
 /** How many of the org's entries are not in a seal yet (after a refresh, so it is exact at that moment). */
@@ -107,7 +108,9 @@ export async function countPending(
   cursor: SealCursor | undefined,
 ): Promise<number> {
   await refreshLedger(store);
-  const res = await store.count({ index: INTERNAL.ledger, body: { query: pendingClause(orgId, cursor) } });
+  const res = await guarded(
+    store.count({ index: INTERNAL.ledger, body: { query: pendingClause(orgId, cursor) } }),
+  );
   return (res.body as { count: number }).count;
 }
 
@@ -127,25 +130,29 @@ export async function orgsWithEntries(store: Store, since?: string): Promise<str
 
 /** The first `size` of the org's entries waiting for a late seal, in key order. */
 export async function waitingEntries(store: Store, orgId: string, size: number): Promise<LedgerDoc[]> {
-  const res = await store.search({
-    index: INTERNAL.ledger,
-    body: {
-      size,
-      query: { bool: { filter: [{ term: { orgId } }, WAITING] } },
-      sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
-    },
-  });
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.ledger,
+      body: {
+        size,
+        query: { bool: { filter: [{ term: { orgId } }, WAITING] } },
+        sort: [{ acceptedAt: 'asc' }, { eventId: 'asc' }],
+      },
+    }),
+  );
   return (res.body as { hits: { hits: { _source: LedgerDoc }[] } }).hits.hits.map((h) => h._source);
 }
 
 /** How many of the org's entries are marked as sealed in seal `seq`. */
 export async function countMarkedWith(store: Store, orgId: string, seq: number): Promise<number> {
-  const res = await store.count({
-    index: INTERNAL.ledger,
-    body: {
-      query: { bool: { filter: [{ term: { orgId } }, { term: { 'seal.seq': seq } }] } },
-    },
-  });
+  const res = await guarded(
+    store.count({
+      index: INTERNAL.ledger,
+      body: {
+        query: { bool: { filter: [{ term: { orgId } }, { term: { 'seal.seq': seq } }] } },
+      },
+    }),
+  );
   return (res.body as { count: number }).count;
 }
 
@@ -196,14 +203,16 @@ export async function markEntries(
   what: string,
 ): Promise<void> {
   if (marks.length === 0) return;
-  const res = await store.bulk({
-    // A concurrent re-stamp by the write path replaces the entry: apply the mark to the entry as it is then.
-    body: marks.flatMap(([eventId, doc]) => [
-      { update: { _index: INTERNAL.ledger, _id: eventDocId(orgId, eventId), retry_on_conflict: 5 } },
-      { doc },
-    ]) as never,
-    refresh,
-  });
+  const res = await guarded(
+    store.bulk({
+      // A concurrent re-stamp by the write path replaces the entry: apply the mark to the entry as it is then.
+      body: marks.flatMap(([eventId, doc]) => [
+        { update: { _index: INTERNAL.ledger, _id: eventDocId(orgId, eventId), retry_on_conflict: 5 } },
+        { doc },
+      ]) as never,
+      refresh,
+    }),
+  );
   const b = res.body as {
     errors: boolean;
     items: Record<string, { _id: string; status: number; error?: { reason?: string } }>[];
@@ -215,7 +224,9 @@ export async function markEntries(
 
 /** How many of the org's entries were accepted in the window. */
 export async function countEntries(store: Store, orgId: string, window: AcceptedWindow): Promise<number> {
-  const res = await store.count({ index: INTERNAL.ledger, body: { query: orgAccepted(orgId, window) } });
+  const res = await guarded(
+    store.count({ index: INTERNAL.ledger, body: { query: orgAccepted(orgId, window) } }),
+  );
   return (res.body as { count: number }).count;
 }
 
@@ -226,3 +237,32 @@ export function scanEntries(store: Store, orgId: string, window: AcceptedWindow)
     { eventId: 'asc' },
   ]);
 }
+
+// --- The write path's writes of an entry ------------------------------------------------------------------
+
+/** The write that claims an event's ledger entry: fails (409) when the id is taken. */
+export const claimEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'create',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/** The write that replaces a ledger entry this request holds (a renewed acceptedAt; any mark dropped). */
+export const replaceEntry = (entry: LedgerEntry): DocWrite => ({
+  op: 'index',
+  index: INTERNAL.ledger,
+  id: eventDocId(entry.orgId, entry.eventId),
+  doc: entry,
+});
+
+/**
+ * The write that frees an event's id in the ledger; with `ifVersion`, only while the entry is still the one
+ * that write stored (a concurrent attempt that renewed it since keeps it: 409).
+ */
+export const releaseEntry = (orgId: string, eventId: string, ifVersion?: DocVersion): DocWrite => ({
+  op: 'delete',
+  index: INTERNAL.ledger,
+  id: eventDocId(orgId, eventId),
+  ...(ifVersion ? { ifVersion } : {}),
+});

@@ -1,6 +1,6 @@
 /** The seals repository (index INTERNAL.seals): every query of the seal documents, every cast of the answers. */
-import { allBuckets, getMany, getSource, statusOf, type Store } from './client.ts';
-import type { SealCursor } from './ledger.ts';
+import { allBuckets, getMany, getSource, guarded, statusOf, type Store } from './client.ts';
+import type { SealCursor } from './ledger-store.ts';
 import { INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { sealId, unpackSeal, type Checkpoint, type Seal, type SealDoc, type SealHead } from './seal-doc.ts';
 
@@ -11,7 +11,7 @@ export const SEAL_LISTS = ['eventIds', ...PACKED_LISTS];
 
 /** Makes every seal written so far searchable. */
 export async function refreshSeals(store: Store): Promise<void> {
-  await store.indices.refresh({ index: INTERNAL.seals });
+  await guarded(store.indices.refresh({ index: INTERNAL.seals }));
 }
 
 export async function getSeal(store: Store, orgId: string, seq: number): Promise<Seal | undefined> {
@@ -39,12 +39,14 @@ export async function getSealEventIds(
 /** Creates a seal document under its seq; false when one is there already (another sealer took the seq). */
 export async function createSeal(store: Store, doc: SealDoc): Promise<boolean> {
   try {
-    await store.create({
-      index: INTERNAL.seals,
-      id: sealId(doc.orgId, doc.seq),
-      body: doc,
-      // No refresh needed: newestSeal() finds a seal not yet searchable with a realtime GET of the next seq.
-    });
+    await guarded(
+      store.create({
+        index: INTERNAL.seals,
+        id: sealId(doc.orgId, doc.seq),
+        body: doc,
+        // No refresh needed: newestSeal() finds a seal not yet searchable with a realtime GET of the next seq.
+      }),
+    );
     return true;
   } catch (err) {
     if (statusOf(err) === 409) return false;
@@ -57,10 +59,12 @@ export async function createSeal(store: Store, doc: SealDoc): Promise<boolean> {
  * catch a seal written since, so a sealer never builds on a stale head.
  */
 export async function newestSeal(store: Store, orgId: string): Promise<SealHead | undefined> {
-  const res = await store.search({
-    index: INTERNAL.seals,
-    body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
-  });
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.seals,
+      body: { size: 1, query: { term: { orgId } }, sort: [{ seq: 'desc' }], _source: false },
+    }),
+  );
   const hits = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits;
   let seq = hits[0]?.sort[0] ?? 0;
   let seal = seq > 0 ? await getSealHead(store, orgId, seq) : undefined;
@@ -80,15 +84,17 @@ export async function* iterateSeals(
 ): AsyncGenerator<Seal> {
   let after = opts.afterSeq ?? 0;
   for (;;) {
-    const res = await store.search({
-      index: INTERNAL.seals,
-      body: {
-        size: opts.pageSize ?? 200,
-        query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
-        sort: [{ seq: 'asc' }],
-        ...(opts.withLists ? {} : { _source: { excludes: SEAL_LISTS } }),
-      },
-    });
+    const res = await guarded(
+      store.search({
+        index: INTERNAL.seals,
+        body: {
+          size: opts.pageSize ?? 200,
+          query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
+          sort: [{ seq: 'asc' }],
+          ...(opts.withLists ? {} : { _source: { excludes: SEAL_LISTS } }),
+        },
+      }),
+    );
     const hits = (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits;
     for (const h of hits) yield opts.withLists ? unpackSeal(h._source) : (h._source as unknown as Seal);
     if (hits.length < (opts.pageSize ?? 200)) return;
@@ -103,37 +109,41 @@ export async function checkpointsAfter(
   after: number,
   size: number,
 ): Promise<Checkpoint[]> {
-  const found = await store.search({
-    index: INTERNAL.seals,
-    body: {
-      size,
-      query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
-      sort: [{ seq: 'asc' }],
-      _source: { excludes: SEAL_LISTS },
-    },
-  });
+  const found = await guarded(
+    store.search({
+      index: INTERNAL.seals,
+      body: {
+        size,
+        query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
+        sort: [{ seq: 'asc' }],
+        _source: { excludes: SEAL_LISTS },
+      },
+    }),
+  );
   return (found.body as { hits: { hits: { _source: Checkpoint }[] } }).hits.hits.map((h) => h._source);
 }
 
 /** The first 20 walk seals (not late ones) of the org that search finds spanning `acceptedAt`, in seq order. */
 export async function walkSealsSpanning(store: Store, orgId: string, acceptedAt: string): Promise<SealDoc[]> {
-  const res = await store.search({
-    index: INTERNAL.seals,
-    body: {
-      size: 20,
-      query: {
-        bool: {
-          filter: [
-            { term: { orgId } },
-            { range: { firstAcceptedAt: { lte: acceptedAt } } },
-            { range: { lastAcceptedAt: { gte: acceptedAt } } },
-          ],
-          must_not: [{ term: { late: true } }],
+  const res = await guarded(
+    store.search({
+      index: INTERNAL.seals,
+      body: {
+        size: 20,
+        query: {
+          bool: {
+            filter: [
+              { term: { orgId } },
+              { range: { firstAcceptedAt: { lte: acceptedAt } } },
+              { range: { lastAcceptedAt: { gte: acceptedAt } } },
+            ],
+            must_not: [{ term: { late: true } }],
+          },
         },
+        sort: [{ seq: 'asc' }],
       },
-      sort: [{ seq: 'asc' }],
-    },
-  });
+    }),
+  );
   return (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits.map((h) => h._source);
 }
 
@@ -154,16 +164,18 @@ export async function* sealListsSpanning(
       },
     }));
     for (let after: number | undefined; ;) {
-      const res = await store.search({
-        index: INTERNAL.seals,
-        body: {
-          size: page,
-          query: { bool: { filter: [{ term: { orgId } }], should, minimum_should_match: 1 } },
-          sort: [{ seq: 'asc' }],
-          _source: ['seq', 'eventIds'],
-          ...(after === undefined ? {} : { search_after: [after] }),
-        },
-      });
+      const res = await guarded(
+        store.search({
+          index: INTERNAL.seals,
+          body: {
+            size: page,
+            query: { bool: { filter: [{ term: { orgId } }], should, minimum_should_match: 1 } },
+            sort: [{ seq: 'asc' }],
+            _source: ['seq', 'eventIds'],
+            ...(after === undefined ? {} : { search_after: [after] }),
+          },
+        }),
+      );
       const hits = (res.body as { hits: { hits: { _source: { seq: number; eventIds: string[] } }[] } }).hits
         .hits;
       for (const { _source: seal } of hits) yield seal;

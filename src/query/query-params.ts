@@ -3,6 +3,7 @@
  * src/query-string.ts), and its normalization into `ListFilters` — the form the query builder and the cursor binding both use, so two
  * spellings of the same question (`action=b,a` / `action=a&action=b`) are the same query.
  */
+import { DAY_MS } from '../days.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { InvalidInput } from '../errors.ts';
 import { ACTION_PATTERN, ID_PATTERN, RESOURCE_TYPE_PATTERN } from '../events/schema.ts';
@@ -51,7 +52,7 @@ export interface ListFilters {
   /** Inclusive bounds on createdAt. */
   start?: Date;
   end?: Date;
-  /** Whether events of members who have left the org are included (already resolved, see routes.ts). */
+  /** Whether events of members who have left the org are included (already resolved, see filters.ts). */
   includeDeparted: boolean;
   /** Free text, trimmed; absent when blank. */
   search?: string;
@@ -65,7 +66,6 @@ export interface ListRequest {
   cursor?: string;
 }
 
-const DAY_MS = 86_400_000;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** What each list parameter must be, said when its value is refused (the stream and the page reuse them). */
@@ -87,6 +87,22 @@ export const LIST_HINTS: Record<keyof ListQuery, string> = {
 
 export function sortedUnique(list: string | undefined): string[] | undefined {
   return list === undefined ? undefined : [...new Set(list.split(','))].sort();
+}
+
+/** The action and resourceType filters, as the list and the stream both take them. */
+export function typeFilters(q: Pick<ListQuery, 'action' | 'resourceType'>) {
+  return {
+    ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
+    ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
+  };
+}
+
+/** The workspaceId and actorId filters, as the list and the stream both take them. */
+export function whoFilters(q: Pick<ListQuery, 'workspaceId' | 'actorId'>) {
+  return {
+    ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
+    ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+  };
 }
 
 const parseQuery = queryParser(ListQuery, { hints: LIST_HINTS, lists: LIST_PARAMS });
@@ -111,11 +127,9 @@ export function listRequestOf(q: Omit<ListQuery, 'limit' | 'cursor'>): Omit<List
   const search = q.search?.trim();
   return {
     filters: {
-      ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
-      ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
+      ...typeFilters(q),
       ...(q.resourceId !== undefined ? { resourceId: q.resourceId } : {}),
-      ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
-      ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
+      ...whoFilters(q),
       ...(start ? { start } : {}),
       ...(end ? { end } : {}),
       includeDeparted: q.includeDeparted ?? false,

@@ -4,8 +4,9 @@
  * signed checkpoint note, with the witnesses' cosignature lines as they come). What they mean is told in
  * src/integrity/tiles.ts and src/integrity/org-tree.ts.
  */
-import { allBuckets, getMany, getSource, statusOf, storageFailure, type Store } from './client.ts';
+import { allBuckets, getMany, getSource, guarded, statusOf, storageFailure, type Store } from './client.ts';
 import { INTERNAL, orgRecordId } from './names.ts';
+import { InvariantViolation } from '../errors.ts';
 
 export type TileRef = { level: number; index: number };
 export type StoredTile = TileRef & { hashes: Buffer };
@@ -52,11 +53,12 @@ export async function putTiles(store: Store, orgId: string, tiles: StoredTile[])
     { orgId, level: t.level, index: t.index, hashes: t.hashes.toString('base64') },
   ]);
   try {
-    const res = await store.bulk({ body });
+    const res = await guarded(store.bulk({ body }));
     const failed = (res.body as { errors: boolean; items: { index: { error?: unknown } }[] }).items.find(
       (i) => i.index.error,
     );
-    if (failed) throw new Error(`a tree tile was not written: ${JSON.stringify(failed.index.error)}`);
+    if (failed)
+      throw new InvariantViolation(`a tree tile was not written: ${JSON.stringify(failed.index.error)}`);
   } catch (err) {
     throw storageFailure(err);
   }
@@ -65,7 +67,7 @@ export async function putTiles(store: Store, orgId: string, tiles: StoredTile[])
 /** Creates the head of a seal's tree; false when it exists already (an earlier, interrupted attempt). */
 export async function createTreeHead(store: Store, head: TreeHead): Promise<boolean> {
   try {
-    await store.create({ index: INTERNAL.treeHeads, id: headId(head.orgId, head.seq), body: head });
+    await guarded(store.create({ index: INTERNAL.treeHeads, id: headId(head.orgId, head.seq), body: head }));
     return true;
   } catch (err) {
     if (statusOf(err) === 409) return false;
@@ -106,11 +108,13 @@ export async function setCosignatures(
   lines: string[],
 ): Promise<void> {
   try {
-    await store.update({
-      index: INTERNAL.treeHeads,
-      id: headId(orgId, seq),
-      body: { doc: { cosignatures: lines } },
-    });
+    await guarded(
+      store.update({
+        index: INTERNAL.treeHeads,
+        id: headId(orgId, seq),
+        body: { doc: { cosignatures: lines } },
+      }),
+    );
   } catch (err) {
     throw storageFailure(err);
   }
@@ -119,7 +123,7 @@ export async function setCosignatures(
 /** Makes every tree head written so far searchable. */
 export async function refreshTreeHeads(store: Store): Promise<void> {
   try {
-    await store.indices.refresh({ index: INTERNAL.treeHeads });
+    await guarded(store.indices.refresh({ index: INTERNAL.treeHeads }));
   } catch (err) {
     throw storageFailure(err);
   }
@@ -167,13 +171,15 @@ export async function treeHeadOfSize(
 ): Promise<TreeHead | undefined> {
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
-      const res = await store.search({
-        index: INTERNAL.treeHeads,
-        body: { size: 1, query: { bool: { filter: [{ term: { orgId } }, { term: { size } }] } } },
-      });
+      const res = await guarded(
+        store.search({
+          index: INTERNAL.treeHeads,
+          body: { size: 1, query: { bool: { filter: [{ term: { orgId } }, { term: { size } }] } } },
+        }),
+      );
       const hit = (res.body as { hits: { hits: { _source: TreeHead }[] } }).hits.hits[0];
       if (hit) return hit._source;
-      if (attempt === 0) await store.indices.refresh({ index: INTERNAL.treeHeads });
+      if (attempt === 0) await guarded(store.indices.refresh({ index: INTERNAL.treeHeads }));
     }
     return undefined;
   } catch (err) {

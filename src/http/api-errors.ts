@@ -11,10 +11,10 @@ import {
   InvalidCursor,
   InvalidInput,
   NotFound,
+  StorageFull,
   StoreUnavailable,
   UnknownParameter,
 } from '../errors.ts';
-import { isStorageFull, isUnavailable } from '../store/client.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -267,7 +267,7 @@ export function toApiError(err: unknown, during: 'read' | 'write'): ApiError | u
       : errors.forbidden(err.message, err.param);
   }
   if (err instanceof IntegrityBroken) return errors.integrityBroken(err.message);
-  if (isStorageFull(err)) return errors.storageFull(during);
-  if (err instanceof StoreUnavailable || isUnavailable(err)) return errors.storageUnavailable(during);
+  if (err instanceof StorageFull) return errors.storageFull(during);
+  if (err instanceof StoreUnavailable) return errors.storageUnavailable(during);
   return undefined;
 }

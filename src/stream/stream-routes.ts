@@ -9,13 +9,13 @@
  * hide entries depending on who is a member at the time of reading.
  */
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope, workspaceExists, type ReadScope } from '../directory/access.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
-import { parseStreamQuery } from './params.ts';
+import { parseStreamQuery } from './stream-params.ts';
 import { readStream, STREAM_START, type StreamFilters, type StreamPosition } from './read.ts';
 
 const CURSOR_VERSION = 's1';
@@ -41,7 +41,7 @@ function decodePosition(secret: string, cursor: string, fp: string): StreamPosit
   return { seq, leaf };
 }
 
-export function streamRouter(ctx: AppContext): Router {
+export function streamRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const secret = cursorSecret(ctx.cfg);
   const router = Router();

@@ -2,7 +2,7 @@
  * The lease documents (`lease:<name>` in INTERNAL.service), read and written only with optimistic concurrency:
  * what src/integrity/lease.ts builds a leader lease on.
  */
-import { statusOf, type Store } from './client.ts';
+import { guarded, statusOf, type Store } from './client.ts';
 import { INTERNAL } from './names.ts';
 
 export interface LeaseDoc {
@@ -20,7 +20,7 @@ export interface LeaseRead {
 
 export async function readLease(store: Store, id: string): Promise<LeaseRead | undefined> {
   try {
-    const res = await store.get({ index: INTERNAL.service, id });
+    const res = await guarded(store.get({ index: INTERNAL.service, id }));
     const b = res.body as { _source: LeaseDoc; _seq_no: number; _primary_term: number };
     return { doc: b._source, seqNo: b._seq_no, primaryTerm: b._primary_term };
   } catch (err) {
@@ -41,16 +41,18 @@ export async function writeLease(
 ): Promise<boolean> {
   try {
     if (!current) {
-      await store.create({ index: INTERNAL.service, id, body });
+      await guarded(store.create({ index: INTERNAL.service, id, body }));
       return true;
     }
-    await store.index({
-      index: INTERNAL.service,
-      id,
-      body,
-      if_seq_no: current.seqNo,
-      if_primary_term: current.primaryTerm,
-    });
+    await guarded(
+      store.index({
+        index: INTERNAL.service,
+        id,
+        body,
+        if_seq_no: current.seqNo,
+        if_primary_term: current.primaryTerm,
+      }),
+    );
     return true;
   } catch (err) {
     if (statusOf(err) === 409) return false; // another instance wrote first
@@ -61,12 +63,14 @@ export async function writeLease(
 /** Deletes the lease if it is still the version read (else, or when gone, does nothing). */
 export async function deleteLease(store: Store, id: string, current: LeaseRead): Promise<void> {
   try {
-    await store.delete({
-      index: INTERNAL.service,
-      id,
-      if_seq_no: current.seqNo,
-      if_primary_term: current.primaryTerm,
-    });
+    await guarded(
+      store.delete({
+        index: INTERNAL.service,
+        id,
+        if_seq_no: current.seqNo,
+        if_primary_term: current.primaryTerm,
+      }),
+    );
   } catch (err) {
     if (statusOf(err) !== 409 && statusOf(err) !== 404) throw err;
   }

@@ -10,16 +10,22 @@
  */
 import { Type } from '@sinclair/typebox';
 import { Router } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { readScope } from '../directory/access.ts';
 import { ID_PATTERN, toEntry } from '../events/schema.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { noQuery, queryParser } from '../query-string.ts';
 import { eventInScope } from '../query/search.ts';
-import { checkpointsAfter } from '../store/seals.ts';
+import { checkpointsAfter } from '../store/seal-store.ts';
 import { cursorSecret, fingerprintOf, signToken, verifyToken } from '../tokens.ts';
-import { getTreeHead, getTreeHeads, newestTreeHead, treeHeadOfSize, type TreeHead } from '../store/tree.ts';
+import {
+  getTreeHead,
+  getTreeHeads,
+  newestTreeHead,
+  treeHeadOfSize,
+  type TreeHead,
+} from '../store/tile-store.ts';
 import { checkpointOf } from './checkpoint.ts';
 import { canonical, leafOfEvent } from './leaf.ts';
 import { auditPath } from './merkle.ts';
@@ -90,7 +96,7 @@ const cursorFingerprint = (orgId: string) => fingerprintOf({ checkpoints: true, 
 const EVENT_ID = new RegExp(ID_PATTERN);
 const isSeq = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 1;
 
-export function integrityRouter(ctx: AppContext): Router {
+export function integrityRouter(ctx: HttpContext): Router {
   const auth = authenticator(ctx)('api-key');
   const keys = new KeyringSource(ctx.cfg);
   const noteOf = (head: TreeHead) => servedNote(head, keys, ctx.cfg.logOrigin);

@@ -6,11 +6,11 @@
  */
 import { Router } from 'express';
 import { MIMEType } from 'node:util';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { authenticator, principalOf } from '../http/auth.ts';
 import { readBody } from '../http/body-reading.ts';
 import { admit, Capacity } from '../http/concurrency.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { scanJson, type JsonProblem } from '../json-scan.ts';
 import { requireUtf8Charset, utf8Text } from '../http/strict-json.ts';
 import { ingestWithDetail } from './ingest.ts';
@@ -89,7 +89,7 @@ export function parseNdjsonBody(text: string): ParsedBody {
   return { events, single: false, refused };
 }
 
-export function ingestRouter(ctx: AppContext): Router {
+export function ingestRouter(ctx: HttpContext): Router {
   const router = Router();
   const auth = authenticator(ctx);
   const { ingestConcurrency, ingestMemoryMb, ingestBodyTimeoutMs, ingestReadBufferBytes } = ctx.cfg;

@@ -4,7 +4,7 @@
  * Date ranges and free text do not: a SIEM follows everything in acceptance order and filters on its side.
  */
 import { Type } from '@sinclair/typebox';
-import { LIST_HINTS, LIST_PARAMS, ListQuery, sortedUnique } from '../query/params.ts';
+import { LIST_HINTS, LIST_PARAMS, ListQuery, typeFilters, whoFilters } from '../query/query-params.ts';
 import { queryParser } from '../query-string.ts';
 import type { StreamFilters } from './read.ts';
 
@@ -37,12 +37,7 @@ export interface StreamRequest {
 export function parseStreamQuery(raw: Record<string, unknown>): StreamRequest {
   const q = parseQuery(raw);
   return {
-    filters: {
-      ...(q.action !== undefined ? { actions: sortedUnique(q.action) } : {}),
-      ...(q.resourceType !== undefined ? { resourceTypes: sortedUnique(q.resourceType) } : {}),
-      ...(q.workspaceId !== undefined ? { workspaceId: q.workspaceId } : {}),
-      ...(q.actorId !== undefined ? { actorId: q.actorId } : {}),
-    },
+    filters: { ...typeFilters(q), ...whoFilters(q) },
     limit: q.limit,
     ...(q.cursor !== undefined ? { cursor: q.cursor } : {}),
   };

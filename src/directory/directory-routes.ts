@@ -4,9 +4,9 @@
  * that was never given a token exposes no directory surface at all.
  */
 import express, { Router, type ErrorRequestHandler, type Request } from 'express';
-import type { AppContext } from '../context.ts';
+import type { HttpContext } from '../http/http-context.ts';
 import { authenticator } from '../http/auth.ts';
-import { errors } from '../http/errors.ts';
+import { errors } from '../http/api-errors.ts';
 import { verifyStrictJson } from '../http/strict-json.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
 import { putMember, removeMember, syncMembers } from './members.ts';
@@ -42,7 +42,7 @@ function jsonBody(req: Request, optional = false): unknown {
   throw errors.invalidBody('Send the body as a JSON object with "Content-Type: application/json".');
 }
 
-export function adminRouter(ctx: AppContext): Router {
+export function adminRouter(ctx: HttpContext): Router {
   const router = Router();
   router.use((_req, _res, next) => next(ctx.cfg.adminToken ? undefined : errors.operatorApiDisabled()));
   router.use(authenticator(ctx)('operator'));
