@@ -42,8 +42,10 @@ describe('key rotation (npm run keys) on a running service', function () {
   const env = () => ({ AUDIT_STATE_DIR: svc.ctx.cfg.stateDir, AUDIT_SIGNING_KEY: TEST_SIGNING_KEY_PEM });
   const keys = (...args: string[]) => runScript('keys', args, env());
   const verify = (...args: string[]) => runScript('verify', ['--org', org.orgId, ...args], env());
-  const checkpoint = async (query = '') =>
-    (await get(svc.url, `${API}/checkpoint${query}`, org.keys.owner)).text;
+  const checkpoint = async (query = '') => {
+    const res = await get(svc.url, `${API}/checkpoint${query}`, org.keys.owner);
+    return res.status === 200 ? res.text : '';
+  };
   const publicKey = async () =>
     (await get(svc.url, `${API}/public-key`, org.keys.owner)).body as KeyView & { keys: KeyView[] };
 
@@ -66,7 +68,10 @@ describe('key rotation (npm run keys) on a running service', function () {
       if (note && sizeOf(note) >= before + n) return note;
       await sleep(200);
     }
-    throw new Error(`the sealer did not seal ${n} new events within 30 s`);
+    const last = await get(svc.url, `${API}/checkpoint`, org.keys.owner);
+    throw new Error(
+      `the sealer did not seal ${n} new events within 30 s (from size ${before}; now ${last.status} ${last.text})`,
+    );
   }
 
   /** examples/monitor.mjs, the customer's monitor, keeping its state in `state`. */
@@ -85,7 +90,7 @@ describe('key rotation (npm run keys) on a running service', function () {
     );
 
   before(async () => {
-    svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '1', LOG_LEVEL: 'warn' });
+    svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '1' });
     org = await createOrg(svc.ctx);
     await ingestAndSeal(3);
     // Two customers pin the log's key now; one of them will sleep through the overlap.
