@@ -23,8 +23,11 @@ export interface ServerFiles {
 export type Handler = (req: IncomingMessage, body: Buffer, res: ServerResponse) => void | Promise<void>;
 
 export class HttpsStandIn {
-  /** Faults answered, first in first out, to the next requests (before anything else is checked). */
-  readonly faults: Fault[] = [];
+  /**
+   * Faults answered, first in first out, to the next requests (before anything else is checked); a
+   * `'pass'` lets its request through, so a fault can hit the second request of a batch.
+   */
+  readonly faults: Array<Fault | 'pass'> = [];
   /** Every request seen, faults included. */
   requests = 0;
 
@@ -50,7 +53,7 @@ export class HttpsStandIn {
         });
         req.on('end', () => {
           const fault = stand.faults.shift();
-          if (fault) {
+          if (fault && fault !== 'pass') {
             const headers: Record<string, string> = { 'Content-Type': 'application/json' };
             if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
             res.writeHead(fault.status, headers).end(JSON.stringify(fault.body ?? { fault: fault.status }));

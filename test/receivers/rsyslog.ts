@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 export interface Rsyslog {
@@ -19,9 +20,18 @@ export interface Rsyslog {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+
+/** Starts rsyslogd on `port` (0: any free port). */
 export async function startRsyslog(
   dir: string,
   files: { ca: string; cert: string; key: string },
+  port = 0,
 ): Promise<Rsyslog> {
   const out = path.join(dir, 'received.log');
   const portFile = path.join(dir, 'port');
@@ -37,7 +47,7 @@ export async function startRsyslog(
   maxMessageSize="256k"
 )
 module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
-input(type="imtcp" port="0" address="127.0.0.1" listenPortFileName="${portFile}")
+input(type="imtcp" port="${port}" address="127.0.0.1" listenPortFileName="${portFile}")
 template(name="raw" type="string" string="%rawmsg%\\n")
 action(type="omfile" file="${out}" template="raw")
 `,
@@ -50,12 +60,13 @@ action(type="omfile" file="${out}" template="raw")
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const deadline = Date.now() + 15_000;
-  let port = 0;
-  while (!port) {
+  let bound = 0;
+  while (!bound) {
     if (child.exitCode !== null) throw new Error(`rsyslogd exited (${child.exitCode}): ${stderr}`);
     if (Date.now() > deadline) throw new Error(`rsyslogd did not listen: ${stderr}`);
     const text = fs.existsSync(portFile) ? fs.readFileSync(portFile, 'utf8').trim() : '';
-    if (/^\d+$/.test(text) && text !== '0') port = Number(text);
+    if (/^\d+$/.test(text) && text !== '0') bound = Number(text);
+    else if (port && (await listening(port))) bound = port;
     else await sleep(50);
   }
   const messages = () =>
@@ -66,7 +77,7 @@ action(type="omfile" file="${out}" template="raw")
           .filter((l) => l !== '')
       : [];
   return {
-    port,
+    port: bound,
     messages,
     async waitFor(n, timeoutMs = 10_000) {
       const until = Date.now() + timeoutMs;
