@@ -106,13 +106,13 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
 
 /**
  * A non-2xx answer as a failed SendResult. 408, 429 and 5xx are retried (honouring Retry-After); any other
- * 4xx (401/403 credentials, 404 wrong URL, 400/413 a payload the receiver refuses) will be answered the
- * same again, so the stream turns `failing` with the receiver's words in `lastError`.
+ * answer (401/403 credentials, 404 or a redirect: a wrong URL, 400/413 a payload the receiver refuses) will
+ * be the same again, so the stream turns `failing` with the receiver's words in `lastError`.
  */
-export function failedAnswer(reply: Reply, what: string): SendResult {
+export function failedAnswer(reply: Reply, what: string): Extract<SendResult, { ok: false }> {
   const words = reply.body.replace(/\s+/g, ' ').trim().slice(0, 300);
   const error = `${what} answered ${reply.status}${words ? `: ${words}` : ''}`;
-  const retryable = reply.status === 408 || reply.status === 429 || reply.status >= 500 || reply.status < 400;
+  const retryable = reply.status === 408 || reply.status === 429 || reply.status >= 500;
   const after = retryAfterMs(reply.headers);
   return {
     ok: false,

@@ -106,6 +106,8 @@ export function createSplunkHecDestination(settings: SplunkHecSettings, deps: De
       wait = Math.min(wait * 2, ACK_MAX_POLL_MS);
       const reply = await post(ackUrl, JSON.stringify({ acks: pending }), giveUp);
       if (!isReply(reply)) return reply;
+      // A restarted HEC forgets channels and ack ids (400 "Invalid data channel"): sending again recovers.
+      if (reply.status === 400) return { ...failedAnswer(reply, 'HEC ack'), retryable: true };
       if (reply.status !== 200) return failedAnswer(reply, 'HEC ack');
       const acks = parseJson(reply.body)?.acks as Record<string, unknown> | undefined;
       if (!acks || typeof acks !== 'object') {

@@ -151,6 +151,17 @@ describe('push destinations against their receivers', function () {
       expect(hec.received).to.have.length(1);
     });
 
+    it('with ack, a HEC that restarted while the batch waited makes it retried, not failing', async () => {
+      hec = await SplunkHecStandIn.start(files, { token: 't', ack: true, ackDelayMs: 5_000 });
+      const dest = track(createSplunkHecDestination({ url: hec.url, token: 't', ack: true, ca }, deps));
+      const sent = dest.send(batchOf([entry()]), never());
+      while (hec.received.length === 0) await new Promise((r) => setTimeout(r, 10));
+      hec.restart();
+      const r = expectFailure(await sent);
+      expect(r).to.include({ retryable: true, status: 400 });
+      expect(r.error).to.match(/Invalid data channel/);
+    });
+
     it('429 and 503 are retried after Retry-After; 401 and a wrong token are not', async () => {
       hec = await SplunkHecStandIn.start(files, { token: 'right' });
       const dest = track(createSplunkHecDestination({ url: hec.url, token: 'right', ca }, deps));

@@ -69,6 +69,13 @@ export class SplunkHecStandIn {
   holdAcks = false;
   private nextAckId = 0;
   private readonly ackedAt = new Map<string, number>();
+  private readonly channels = new Set<string>();
+
+  /** Forgets every channel and ack id, as a restarted HEC does. */
+  restart(): void {
+    this.channels.clear();
+    this.ackedAt.clear();
+  }
 
   private constructor(
     readonly http: HttpsStandIn,
@@ -158,6 +165,7 @@ export class SplunkHecStandIn {
       for (const envelope of envelopes) this.received.push({ envelope });
       return answer(res, 200, { text: 'Success', code: 0 });
     }
+    this.channels.add(String(channel));
     const ackId = this.nextAckId++;
     this.ackedAt.set(`${channel}/${ackId}`, Date.now() + (this.options.ackDelayMs ?? 300));
     for (const envelope of envelopes) this.received.push({ envelope, ackId, channel: String(channel) });
@@ -174,6 +182,7 @@ export class SplunkHecStandIn {
     if (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id))) {
       return answer(res, 400, { text: 'Invalid data format', code: 6 });
     }
+    if (!this.channels.has(channel)) return answer(res, 400, { text: 'Invalid data channel', code: 11 });
     this.ackQueries += 1;
     const acks: Record<string, boolean> = {};
     for (const id of ids as number[]) acks[String(id)] = this.isAcked(channel, id);

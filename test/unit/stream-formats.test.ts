@@ -32,7 +32,8 @@ describe('push stream formats', () => {
   it('retries 408, 429 and 5xx answers, not the other 4xx', () => {
     const answer = (status: number) => failedAnswer({ status, headers: {}, body: 'no' }, 'R');
     for (const s of [408, 429, 500, 502, 503]) expect(answer(s), String(s)).to.include({ retryable: true });
-    for (const s of [400, 401, 403, 404, 413]) expect(answer(s), String(s)).to.include({ retryable: false });
+    for (const s of [301, 400, 401, 403, 404, 413])
+      expect(answer(s), String(s)).to.include({ retryable: false });
     expect(answer(404).ok ? '' : answer(404)).to.include({ error: 'R answered 404: no' });
   });
 
