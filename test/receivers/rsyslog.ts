@@ -44,7 +44,7 @@ export async function startRsyslog(
   DefaultNetstreamDriverCAFile="${files.ca}"
   DefaultNetstreamDriverCertFile="${files.cert}"
   DefaultNetstreamDriverKeyFile="${files.key}"
-  maxMessageSize="256k"
+  maxMessageSize="128k"
 )
 module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")
 input(type="imtcp" port="${port}" address="127.0.0.1" listenPortFileName="${portFile}")
