@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { datadogLog } from '../../src/delivery/datadog.ts';
+import { DatadogSettings, datadogLog } from '../../src/delivery/datadog.ts';
 import { failedAnswer, packBySize, retryAfterMs } from '../../src/delivery/https-post.ts';
-import { octetFrame, syslogMessage } from '../../src/delivery/syslog.ts';
+import { SplunkHecSettings } from '../../src/delivery/splunk-hec.ts';
+import { octetFrame, syslogMessage, SyslogSettings } from '../../src/delivery/syslog.ts';
 import type { AuditEntry } from '../../src/events/schema.ts';
+import { validator } from '../../src/validation.ts';
 
 const entry = (createdAt: string, over: Partial<AuditEntry> = {}): AuditEntry => ({
   id: 'evt_1',
@@ -63,5 +65,33 @@ describe('push stream formats', () => {
     expect(JSON.parse(msg.slice(msg.indexOf('{')))).to.deep.equal(entry('2026-12-04T12:00:00.000Z'));
     const frame = octetFrame('<110>1 é');
     expect(frame.toString('utf8')).to.equal('9 <110>1 é');
+  });
+});
+
+describe('push destination settings', () => {
+  const hec = validator(SplunkHecSettings);
+  const dd = validator(DatadogSettings);
+  const syslog = validator(SyslogSettings);
+
+  it('take the documented settings', () => {
+    expect(() => hec({ url: 'https://splunk.example.com:8088', token: 't', index: 'audit', sourcetype: '_json', ack: true })).not.to.throw(); // prettier-ignore
+    expect(() => dd({ url: 'https://http-intake.logs.datadoghq.eu', apiKey: 'k', service: 's', tags: ['env:prod'] })).not.to.throw(); // prettier-ignore
+    expect(() => syslog({ host: 'syslog.example.com', port: 6514, ca: '-----BEGIN CERTIFICATE-----\nx' })).not.to.throw(); // prettier-ignore
+  });
+
+  it('refuse plain HTTP, unknown fields and tags Datadog would split', () => {
+    const param = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return (err as { param?: string }).param;
+      }
+      return 'accepted';
+    };
+    expect(param(() => hec({ url: 'http://splunk.example.com:8088', token: 't' }))).to.equal('url');
+    expect(param(() => dd({ url: 'https://x', apiKey: 'k', site: 'eu' }))).to.equal('site');
+    expect(param(() => dd({ url: 'https://x', apiKey: 'k', tags: ['a:b,c:d'] }))).to.equal('tags.0');
+    expect(param(() => syslog({ host: 'h', port: 0 }))).to.equal('port');
+    expect(param(() => syslog({ host: 'h', port: 6514, ca: 'not a pem' }))).to.equal('ca');
   });
 });
