@@ -188,6 +188,26 @@ describe('push destinations against their receivers', function () {
       expect(hec.received).to.have.length(0);
     });
 
+    it('a slow, hung-up or stopped receiver is retried; the same destination delivers once it is back', async () => {
+      hec = await SplunkHecStandIn.start(files, { token: 't' });
+      const dest = track(createSplunkHecDestination({ url: hec.url, token: 't', ca }, deps));
+      hec.http.faults.push({ delayMs: 3_000 }, { hangUp: true });
+      const slow = expectFailure(await dest.send(batchOf([entry()]), AbortSignal.timeout(500)));
+      expect(slow).to.include({ retryable: true });
+      expect(slow.error).to.match(/deadline/);
+      const hungUp = expectFailure(await dest.send(batchOf([entry()]), never()));
+      expect(hungUp.retryable, hungUp.error).to.equal(true);
+      const port = Number(new URL(hec.url).port);
+      await hec.close();
+      const down = expectFailure(await dest.send(batchOf([entry()]), never()));
+      expect(down.retryable).to.equal(true);
+      expect(down.error).to.match(/ECONNREFUSED/);
+      hec = await SplunkHecStandIn.start(files, { token: 't' }, port);
+      const e = entry();
+      expect((await dest.send(batchOf([e]), never())).ok).to.equal(true);
+      expect(hec.received.map((x) => x.envelope.event)).to.deep.equal([e]);
+    });
+
     it('the stand-in refuses what HEC refuses', async () => {
       hec = await SplunkHecStandIn.start(files, { token: 't', ack: true });
       const at = `${hec.url}/services/collector/event`;

@@ -34,10 +34,13 @@ export class DatadogStandIn {
     return this.http.url;
   }
 
-  static async start(files: ServerFiles, apiKey: string): Promise<DatadogStandIn> {
+  static async start(files: ServerFiles, apiKey: string, port = 0): Promise<DatadogStandIn> {
     let self: DatadogStandIn | undefined;
-    const http = await HttpsStandIn.start(files, INTAKE_MAX_BYTES + 1, (req, body, res) =>
-      self!.handle(req, body, res),
+    const http = await HttpsStandIn.start(
+      files,
+      INTAKE_MAX_BYTES + 1,
+      (req, body, res) => self!.handle(req, body, res),
+      port,
     );
     self = new DatadogStandIn(http, apiKey);
     return self;

@@ -86,10 +86,13 @@ export class SplunkHecStandIn {
     return this.http.url;
   }
 
-  static async start(files: ServerFiles, options: HecOptions): Promise<SplunkHecStandIn> {
+  static async start(files: ServerFiles, options: HecOptions, port = 0): Promise<SplunkHecStandIn> {
     let self: SplunkHecStandIn | undefined;
-    const http = await HttpsStandIn.start(files, MAX_CONTENT_LENGTH, (req, body, res) =>
-      self!.handle(req, body, res),
+    const http = await HttpsStandIn.start(
+      files,
+      MAX_CONTENT_LENGTH,
+      (req, body, res) => self!.handle(req, body, res),
+      port,
     );
     self = new SplunkHecStandIn(http, options);
     return self;
