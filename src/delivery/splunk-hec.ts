@@ -33,7 +33,7 @@ export const SplunkHecSettings = Type.Object(
 );
 export type SplunkHecSettings = Static<typeof SplunkHecSettings>;
 
-/** HEC's default `max_content_length` is 1 MB; a batch larger than that goes as several requests. */
+/** Splunk Cloud's HEC takes at most 1 MB a request (Enterprise's `max_content_length` may allow more). */
 const MAX_REQUEST_BYTES = 1_000_000;
 const MAX_BATCH = 1000;
 const DEFAULT_SOURCETYPE = '_json';

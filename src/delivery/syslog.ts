@@ -122,7 +122,7 @@ export function createSyslogDestination(settings: SyslogSettings, deps: Destinat
       try {
         if (!socket || socket.destroyed || !socket.writable) socket = await connect(signal);
         await write(socket, data, signal);
-        return { ok: true, reply: `${batch.entries.length} messages written to ${where}` };
+        return { ok: true, reply: `${batch.entries.length} message(s) written to ${where}` };
       } catch (err) {
         drop();
         return connectionFailure(err, where, signal);

@@ -1,6 +1,6 @@
 /**
  * A contract stand-in for Splunk's HTTP Event Collector (no Splunk can run here), strict where HEC is:
- * `Authorization: Splunk <token>` (401 missing or malformed, 403 wrong), the 1 MB default max content
+ * `Authorization: Splunk <token>` (401 missing or malformed, 403 wrong), Splunk Cloud's 1 MB max content
  * length (413), a body of concatenated JSON envelopes whose keys are HEC's (`time`, `host`, `source`,
  * `sourcetype`, `index`, `fields`, `event`), a non-blank `event`, a known `index`; HEC's answers
  * (`{"text", "code"}`). With `ack` (the token has indexer acknowledgement) every request must name a
