@@ -10,17 +10,23 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { AuditEntry } from '../events/schema.ts';
 import type { Batch, Destination, DestinationDeps, SendResult } from './destination.ts';
-import { failedAnswer, isReply, packBySize, receiverAgent, tryPost } from './https-post.ts';
+import {
+  failedAnswer,
+  HttpsUrl,
+  unusableDestination,
+  isReply,
+  packBySize,
+  receiverAgent,
+  tryPost,
+} from './https-post.ts';
 import { PrivateCa } from './receiver-tls.ts';
 
 export const DatadogSettings = Type.Object(
   {
-    url: Type.String({
-      pattern: '^https://[^/?#]+/?$',
-      maxLength: 2048,
-      description:
-        "the site's log intake, e.g. https://http-intake.logs.datadoghq.eu (/api/v2/logs is added)",
-    }),
+    url: HttpsUrl(
+      false,
+      "the site's log intake, e.g. https://http-intake.logs.datadoghq.eu (/api/v2/logs is added)",
+    ),
     apiKey: Type.String({ minLength: 1, maxLength: 256, description: 'Datadog API key (write-only)' }),
     service: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     tags: Type.Optional(
@@ -65,7 +71,9 @@ export function datadogLog(
 
 /** A Datadog Logs destination for one site (`url`) and API key. */
 export function createDatadogDestination(settings: DatadogSettings, deps: DestinationDeps): Destination {
-  const url = new URL(`${settings.url.replace(/\/+$/, '')}/api/v2/logs`);
+  const intake = `${settings.url.replace(/\/+$/, '')}/api/v2/logs`;
+  if (!URL.canParse(intake)) return unusableDestination(`url is not a valid URL: ${settings.url}`);
+  const url = new URL(intake);
   const agent = receiverAgent(deps.allowPrivate, settings.ca);
   const headers = {
     'DD-API-KEY': settings.apiKey,

@@ -3,16 +3,34 @@
  * through the address guard, TLS verification is always on, the answer is read up to a bound (a hostile
  * receiver cannot fill our memory), and an answer's status becomes the SendResult the delivery loop acts on.
  */
+import { Type } from '@sinclair/typebox';
 import type { IncomingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { assertLiteralAllowed, guardedLookup } from './address-guard.ts';
-import type { SendResult } from './destination.ts';
+import type { Destination, SendResult } from './destination.ts';
 import { connectionFailure } from './receiver-tls.ts';
 
 /** Enough of an answer to show in `…/test` and `lastError`; the rest is read and dropped. */
 const REPLY_LIMIT = 16 * 1024;
 /** A connection silent this long is dropped (the loop's signal bounds the whole send besides). */
 const IDLE_TIMEOUT_MS = 60_000;
+
+const PORT = '(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})';
+const HOST = '([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.?|\\[[0-9A-Fa-f:.]+\\])';
+
+/**
+ * An `https://` URL of a receiver: a host name or IP (no credentials in it), an optional port, and a path
+ * when `withPath`; nothing a WHATWG URL parser would refuse, so a saved setting always makes a URL.
+ */
+export function HttpsUrl(withPath: boolean, description: string) {
+  const path = withPath ? '(/[^\\s?#]*)?' : '/?';
+  return Type.String({ pattern: `^https://${HOST}(:${PORT})?${path}$`, maxLength: 2048, description });
+}
+
+/** A destination whose settings cannot make a request (a URL the schema let through but URL refuses). */
+export function unusableDestination(error: string): Destination {
+  return { maxBatch: 1, send: async () => ({ ok: false, retryable: false, error }), close: async () => {} };
+}
 
 export interface Reply {
   status: number;

@@ -8,17 +8,23 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { randomUUID } from 'node:crypto';
 import type { Batch, Destination, DestinationDeps, SendResult } from './destination.ts';
-import { failedAnswer, isReply, packBySize, receiverAgent, tryPost } from './https-post.ts';
+import {
+  failedAnswer,
+  HttpsUrl,
+  unusableDestination,
+  isReply,
+  packBySize,
+  receiverAgent,
+  tryPost,
+} from './https-post.ts';
 import { PrivateCa } from './receiver-tls.ts';
 
 export const SplunkHecSettings = Type.Object(
   {
-    url: Type.String({
-      pattern: '^https://[^/?#]+(/[^?#]*)?$',
-      maxLength: 2048,
-      description:
-        'HEC base URL, e.g. https://splunk.example.com:8088 (the path /services/collector/event is added)',
-    }),
+    url: HttpsUrl(
+      true,
+      'HEC base URL, e.g. https://splunk.example.com:8088 (/services/collector/event is added)',
+    ),
     token: Type.String({ minLength: 1, maxLength: 256, description: 'HEC token (write-only)' }),
     index: Type.Optional(
       Type.String({ minLength: 1, maxLength: 80, pattern: '^[a-zA-Z0-9_][a-zA-Z0-9_-]*$' }),
@@ -65,6 +71,7 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 /** A Splunk HEC destination; `ack: true` needs a token with indexer acknowledgement enabled. */
 export function createSplunkHecDestination(settings: SplunkHecSettings, deps: DestinationDeps): Destination {
   const base = settings.url.replace(/\/+$/, '');
+  if (!URL.canParse(base)) return unusableDestination(`url is not a valid URL: ${settings.url}`);
   const eventUrl = new URL(`${base}/services/collector/event`);
   const agent = receiverAgent(deps.allowPrivate, settings.ca);
   // One stable channel per destination instance: HEC keeps ack ids per channel.

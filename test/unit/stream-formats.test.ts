@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { DatadogSettings, datadogLog } from '../../src/delivery/datadog.ts';
+import { createDatadogDestination, DatadogSettings, datadogLog } from '../../src/delivery/datadog.ts';
 import { failedAnswer, packBySize, retryAfterMs } from '../../src/delivery/https-post.ts';
-import { SplunkHecSettings } from '../../src/delivery/splunk-hec.ts';
+import { createSplunkHecDestination, SplunkHecSettings } from '../../src/delivery/splunk-hec.ts';
 import { octetFrame, syslogMessage, SyslogSettings } from '../../src/delivery/syslog.ts';
 import type { AuditEntry } from '../../src/events/schema.ts';
 import { validator } from '../../src/validation.ts';
@@ -74,9 +74,34 @@ describe('push destination settings', () => {
   const syslog = validator(SyslogSettings);
 
   it('take the documented settings', () => {
+    for (const url of [
+      'https://a.example:8088/',
+      'https://[::1]:8088/x/y',
+      'https://splunk:65535',
+      'https://h.example.',
+    ]) {
+      expect(() => hec({ url, token: 't' }), url).not.to.throw();
+      expect(() => new URL(url), url).not.to.throw();
+    }
     expect(() => hec({ url: 'https://splunk.example.com:8088', token: 't', index: 'audit', sourcetype: '_json', ack: true })).not.to.throw(); // prettier-ignore
     expect(() => dd({ url: 'https://http-intake.logs.datadoghq.eu', apiKey: 'k', service: 's', tags: ['env:prod'] })).not.to.throw(); // prettier-ignore
     expect(() => syslog({ host: 'syslog.example.com', port: 6514, ca: '-----BEGIN CERTIFICATE-----\nx' })).not.to.throw(); // prettier-ignore
+  });
+
+  it('make a destination that fails, never throws, for a URL only the URL parser refuses', async () => {
+    const url = 'https://[:::]:8088';
+    expect(() => hec({ url, token: 't' })).not.to.throw();
+    const deps = { allowPrivate: false, hostName: 'h' };
+    for (const dest of [
+      createSplunkHecDestination({ url, token: 't' }, deps),
+      createDatadogDestination({ url, apiKey: 'k' }, deps),
+    ]) {
+      const r = await dest.send(
+        { id: 'b', orgId: 'o', entries: [entry('2026-12-04T12:00:00Z')] },
+        new AbortController().signal,
+      );
+      expect(r).to.deep.equal({ ok: false, retryable: false, error: `url is not a valid URL: ${url}` });
+    }
   });
 
   it('refuse plain HTTP, unknown fields and tags Datadog would split', () => {
@@ -91,6 +116,12 @@ describe('push destination settings', () => {
     expect(param(() => hec({ url: 'http://splunk.example.com:8088', token: 't' }))).to.equal('url');
     expect(param(() => dd({ url: 'https://x', apiKey: 'k', site: 'eu' }))).to.equal('site');
     expect(param(() => dd({ url: 'https://x', apiKey: 'k', tags: ['a:b,c:d'] }))).to.equal('tags.0');
+    expect(param(() => hec({ url: 'https://user:secret@splunk.example.com', token: 't' }))).to.equal('url');
+    expect(param(() => hec({ url: 'https://splunk.example.com:65536', token: 't' }))).to.equal('url');
+    expect(param(() => hec({ url: 'https://spl unk', token: 't' }))).to.equal('url');
+    expect(
+      param(() => dd({ url: 'https://http-intake.logs.datadoghq.com/api/v2/logs', apiKey: 'k' })),
+    ).to.equal('url');
     expect(param(() => syslog({ host: 'h', port: 0 }))).to.equal('port');
     expect(param(() => syslog({ host: 'h', port: 6514, ca: 'not a pem' }))).to.equal('ca');
   });
