@@ -11,13 +11,12 @@ import zlib from 'node:zlib';
 import type { AuditEntry } from '../events/schema.ts';
 import type { Batch, Destination, DestinationDeps, SendResult } from './destination.ts';
 import {
-  failedAnswer,
   HttpsUrl,
-  unusableDestination,
-  isReply,
   packBySize,
+  postParts,
   receiverAgent,
   tryPost,
+  unusableDestination,
 } from './https-post.ts';
 import { PrivateCa } from './receiver-tls.ts';
 
@@ -88,15 +87,13 @@ export function createDatadogDestination(settings: DatadogSettings, deps: Destin
         JSON.stringify(datadogLog(e, batch.orgId, settings, deps.hostName, now)),
       );
       const parts = packBySize(logs, DATADOG_MAX_BYTES, DATADOG_MAX_LOGS);
-      let last = '';
-      for (const part of parts) {
-        const body = await gzip(`[${part.join(',')}]`);
-        const reply = await tryPost(url, agent, headers, body, signal, deps.allowPrivate);
-        if (!isReply(reply)) return reply;
-        if (reply.status < 200 || reply.status > 299) return failedAnswer(reply, 'Datadog');
-        last = `${reply.status} ${reply.body.trim()}`.trim();
-      }
-      return { ok: true, reply: parts.length > 1 ? `${last} (${parts.length} requests)` : last };
+      const post = async (part: string[]) =>
+        tryPost(url, agent, headers, await gzip(`[${part.join(',')}]`), signal, deps.allowPrivate);
+      const replies = await postParts(parts, post, 'Datadog');
+      if (!Array.isArray(replies)) return replies;
+      const last = replies.at(-1)!;
+      const words = `${last.status} ${last.body.trim()}`.trim();
+      return { ok: true, reply: replies.length > 1 ? `${words} (${replies.length} requests)` : words };
     },
     async close() {
       agent.destroy();

@@ -163,3 +163,30 @@ export function packBySize(items: string[], maxBytes: number, maxCount: number):
   if (current.length > 0) parts.push(current);
   return parts;
 }
+
+/**
+ * Sends the parts in order, one request each. A part answered 413 (a proxy or receiver with a lower limit
+ * than documented) is halved and its halves sent in its place, so the batch still goes through; a single
+ * item answered 413 fails. Resolves with the accepted answers, or the first failure.
+ */
+export async function postParts(
+  parts: string[][],
+  post: (part: string[]) => Promise<Reply | SendResult>,
+  what: string,
+): Promise<Reply[] | SendResult> {
+  const queue = [...parts];
+  const accepted: Reply[] = [];
+  while (queue.length > 0) {
+    const part = queue.shift()!;
+    const reply = await post(part);
+    if (!isReply(reply)) return reply;
+    if (reply.status === 413 && part.length > 1) {
+      const half = Math.ceil(part.length / 2);
+      queue.unshift(part.slice(0, half), part.slice(half));
+      continue;
+    }
+    if (reply.status < 200 || reply.status > 299) return failedAnswer(reply, what);
+    accepted.push(reply);
+  }
+  return accepted;
+}

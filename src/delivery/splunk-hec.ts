@@ -11,11 +11,12 @@ import type { Batch, Destination, DestinationDeps, SendResult } from './destinat
 import {
   failedAnswer,
   HttpsUrl,
-  unusableDestination,
   isReply,
   packBySize,
+  postParts,
   receiverAgent,
   tryPost,
+  unusableDestination,
 } from './https-post.ts';
 import { PrivateCa } from './receiver-tls.ts';
 
@@ -133,25 +134,22 @@ export function createSplunkHecDestination(settings: SplunkHecSettings, deps: De
     maxBatch: MAX_BATCH,
     async send(batch: Batch, signal: AbortSignal): Promise<SendResult> {
       const envelopes = batch.entries.map((e) => envelope(batch.orgId, e));
+      const parts = packBySize(envelopes, MAX_REQUEST_BYTES, MAX_BATCH);
+      const replies = await postParts(parts, (part) => post(eventUrl, part.join('\n'), signal), 'HEC');
+      if (!Array.isArray(replies)) return replies;
+      const last = replies.at(-1)!.body.trim();
       const ackIds: number[] = [];
-      let last = '';
-      for (const part of packBySize(envelopes, MAX_REQUEST_BYTES, MAX_BATCH)) {
-        const reply = await post(eventUrl, part.join('\n'), signal);
-        if (!isReply(reply)) return reply;
-        if (reply.status < 200 || reply.status > 299) return failedAnswer(reply, 'HEC');
-        last = reply.body.trim();
-        if (settings.ack) {
-          const ackId = parseJson(reply.body)?.ackId;
-          if (typeof ackId !== 'number') {
-            return {
-              ok: false,
-              retryable: false,
-              status: reply.status,
-              error: 'ack is on but HEC answered no ackId: enable indexer acknowledgement on the HEC token',
-            };
-          }
-          ackIds.push(ackId);
+      for (const reply of settings.ack ? replies : []) {
+        const ackId = parseJson(reply.body)?.ackId;
+        if (typeof ackId !== 'number') {
+          return {
+            ok: false,
+            retryable: false,
+            status: reply.status,
+            error: 'ack is on but HEC answered no ackId: enable indexer acknowledgement on the HEC token',
+          };
         }
+        ackIds.push(ackId);
       }
       if (!settings.ack) return { ok: true, reply: last };
       const acked = await awaitAcks(ackIds, signal);

@@ -127,6 +127,19 @@ describe('push destinations against their receivers', function () {
       );
     });
 
+    it('halves a request a receiver with a lower limit answers 413, until it goes through', async () => {
+      hec = await SplunkHecStandIn.start(files, { token: 't', maxContentLength: 150_000 });
+      const entries = Array.from({ length: 20 }, () => entry({ metadata: { blob: 'x'.repeat(30_000) } }));
+      const dest = track(createSplunkHecDestination({ url: hec.url, token: 't', ca }, deps));
+      expect((await dest.send(batchOf(entries), never())).ok).to.equal(true);
+      expect(hec.received.map((x) => (x.envelope.event as AuditEntry).id)).to.deep.equal(
+        entries.map((e) => e.id),
+      );
+      const big = entry({ metadata: { blob: 'x'.repeat(160_000) } });
+      const r = expectFailure(await dest.send(batchOf([big]), never()));
+      expect(r).to.include({ retryable: false, status: 413 });
+    });
+
     it('with ack, answers ok only once every request of the batch is acknowledged', async () => {
       hec = await SplunkHecStandIn.start(files, { token: 't', ack: true, ackDelayMs: 700 });
       const dest = track(createSplunkHecDestination({ url: hec.url, token: 't', ack: true, ca }, deps));
@@ -313,6 +326,14 @@ describe('push destinations against their receivers', function () {
       const r = expectFailure(await sent);
       expect(r).to.include({ retryable: true, status: 503 });
       expect(dd.received.length).to.be.greaterThan(0).and.lessThan(1000);
+    });
+
+    it('halves a request a proxy with a lower limit answers 413', async () => {
+      dd = await DatadogStandIn.start(files, 'k', 0, 100_000);
+      const entries = Array.from({ length: 40 }, () => entry({ metadata: { blob: 'y'.repeat(10_000) } }));
+      const dest = track(createDatadogDestination({ url: dd.url, apiKey: 'k', ca }, deps));
+      expect((await dest.send(batchOf(entries), never())).ok).to.equal(true);
+      expect(dd.received.map((l) => (l.audit as { id: string }).id)).to.deep.equal(entries.map((e) => e.id));
     });
 
     it('429 with Retry-After is retryable; a wrong API key is not', async () => {

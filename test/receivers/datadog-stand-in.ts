@@ -28,13 +28,20 @@ export class DatadogStandIn {
   private constructor(
     readonly http: HttpsStandIn,
     private readonly apiKey: string,
+    private readonly maxBytes: number,
   ) {}
 
   get url(): string {
     return this.http.url;
   }
 
-  static async start(files: ServerFiles, apiKey: string, port = 0): Promise<DatadogStandIn> {
+  /** `maxBytes`: a lower limit than Datadog's (a proxy in front of it), on the uncompressed body. */
+  static async start(
+    files: ServerFiles,
+    apiKey: string,
+    port = 0,
+    maxBytes = INTAKE_MAX_BYTES,
+  ): Promise<DatadogStandIn> {
     let self: DatadogStandIn | undefined;
     const http = await HttpsStandIn.start(
       files,
@@ -42,7 +49,7 @@ export class DatadogStandIn {
       (req, body, res) => self!.handle(req, body, res),
       port,
     );
-    self = new DatadogStandIn(http, apiKey);
+    self = new DatadogStandIn(http, apiKey, maxBytes);
     return self;
   }
 
@@ -58,7 +65,7 @@ export class DatadogStandIn {
     const encoding = req.headers['content-encoding'];
     let raw: Buffer;
     try {
-      if (encoding === 'gzip') raw = zlib.gunzipSync(body, { maxOutputLength: INTAKE_MAX_BYTES + 1 });
+      if (encoding === 'gzip') raw = zlib.gunzipSync(body, { maxOutputLength: this.maxBytes + 1 });
       else if (encoding === undefined || encoding === 'identity') raw = body;
       else return fail(415, `unsupported Content-Encoding ${encoding}`);
     } catch (err) {
@@ -66,7 +73,7 @@ export class DatadogStandIn {
         return fail(413, 'payload above 5 MB');
       return fail(400, 'the body is not gzip');
     }
-    if (raw.length > INTAKE_MAX_BYTES) return fail(413, 'payload above 5 MB');
+    if (raw.length > this.maxBytes) return fail(413, `payload above ${this.maxBytes} bytes`);
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw.toString('utf8'));

@@ -24,6 +24,8 @@ export interface HecOptions {
   ack?: boolean;
   ackDelayMs?: number;
   indexes?: string[];
+  /** Bytes a request may carry (a Splunk Enterprise or a proxy set lower than Splunk Cloud's 1 MB). */
+  maxContentLength?: number;
 }
 
 const ENVELOPE_KEYS = new Set(['time', 'host', 'source', 'sourcetype', 'index', 'fields', 'event']);
@@ -90,7 +92,7 @@ export class SplunkHecStandIn {
     let self: SplunkHecStandIn | undefined;
     const http = await HttpsStandIn.start(
       files,
-      MAX_CONTENT_LENGTH,
+      options.maxContentLength ?? MAX_CONTENT_LENGTH,
       (req, body, res) => self!.handle(req, body, res),
       port,
     );
