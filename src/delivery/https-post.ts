@@ -20,7 +20,7 @@ const HOST = '([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.?|\\[[0-9A-Fa-f:.]+\\])';
 
 /**
  * An `https://` URL of a receiver: a host name or IP (no credentials in it), an optional port, and a path
- * when `withPath`; nothing a WHATWG URL parser would refuse, so a saved setting always makes a URL.
+ * when `withPath`. Only a malformed IPv6 literal gets past it to be refused by the URL parser (see below).
  */
 export function HttpsUrl(withPath: boolean, description: string) {
   const path = withPath ? '(/[^\\s?#]*)?' : '/?';
@@ -50,7 +50,7 @@ export function receiverAgent(allowPrivate: boolean, ca?: string): https.Agent {
 }
 
 /** POSTs `body`; resolves with the answer, rejects when no answer came (refused address, TLS, network, abort). */
-export function postTo(
+function postTo(
   url: URL,
   agent: https.Agent,
   headers: Record<string, string>,
