@@ -445,6 +445,8 @@ describe('push destinations against their receivers', function () {
       expect((await dest.send(batchOf([entry()]), never())).ok).to.equal(true);
       await rsyslog.waitFor(1);
       await rsyslog.stop();
+      // The service learns of the closed connection from its socket (syslog has no acks to tell it sooner).
+      await new Promise((r) => setTimeout(r, 200));
       const down = expectFailure(await dest.send(batchOf([entry()]), never()));
       expect(down.retryable).to.equal(true);
       rsyslog = await startRsyslog(fs.mkdtempSync(path.join(dir, 'rsyslog-')), files, rsyslog.port);
