@@ -227,6 +227,11 @@ export async function replayStream(call: StreamCall, id: string, body: ReplayBod
   }
   await record(call, doc, 'audit_stream.replayed', { cursor, body }, { ...body, cursor });
   const updatedAt = new Date().toISOString();
-  const next = await mutateStream(call.ctx.store, id, (d) => ({ ...d, cursor, updatedAt }));
+  const next = await mutateStream(call.ctx.store, id, (d) => ({
+    ...d,
+    cursor,
+    updatedAt,
+    replayedAt: updatedAt,
+  }));
   return streamView(call.ctx.store, call.env.secrets, next ?? doc);
 }

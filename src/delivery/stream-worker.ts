@@ -5,6 +5,7 @@
  * time of the next attempt.
  */
 import crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
 import type { AppContext } from '../context.ts';
 import { recordDirectoryEvents } from '../directory/audit.ts';
 import type { Lease } from '../integrity/lease.ts';
@@ -20,9 +21,17 @@ const FAILING_AFTER_MS = 60_000;
 const BASE_BACKOFF_MS = 1000;
 export const SERVICE_ACTOR = { actorName: 'Audit log service' };
 
-/** The batch id: the same for the same stream and first position, so every retry of a batch carries it. */
-export const batchId = (streamId: string, from: StreamPosition) =>
-  crypto.createHash('sha256').update(`${streamId}|${from.seq}|${from.leaf}`).digest('hex').slice(0, 32);
+/**
+ * The batch id: the same for the same stream, filter and first position (and so the same entries: a batch
+ * never reaches past its seal), so every retry of a batch carries it. A replay starts new ids: a receiver
+ * that drops batches it has seen does not drop the replayed ones.
+ */
+export const batchId = (doc: Pick<StreamDoc, 'id' | 'filter' | 'replayedAt'>, from: StreamPosition) =>
+  crypto
+    .createHash('sha256')
+    .update(`${doc.id}|${doc.replayedAt ?? ''}|${canonicalize(doc.filter)}|${from.seq}|${from.leaf}`)
+    .digest('hex')
+    .slice(0, 32);
 
 const samePosition = (a: StreamPosition, b: StreamPosition) => a.seq === b.seq && a.leaf === b.leaf;
 
@@ -77,6 +86,8 @@ export class StreamWorker {
         },
         from,
         destination.maxBatch,
+        undefined,
+        true,
       );
       if (page.entries.length === 0) {
         // Only filtered-out entries: nothing to send, but the cursor moves past them.
@@ -87,7 +98,7 @@ export class StreamWorker {
       if (!(await this.lease.acquire())) return { kind: 'stopped' };
       const signal = AbortSignal.any([stop, AbortSignal.timeout(this.env.cfg.sendTimeoutMs)]);
       const result = await destination.send(
-        { id: batchId(doc.id, from), orgId: doc.orgId, entries: page.entries },
+        { id: batchId(doc, from), orgId: doc.orgId, entries: page.entries },
         signal,
       );
       if (!result.ok) {

@@ -32,6 +32,8 @@ export interface StreamDoc {
   lastDeliveredAt?: string;
   lastError?: string;
   failingSince?: string;
+  /** The last replay: part of every batch id since, so a replayed batch is not mistaken for a re-sent one. */
+  replayedAt?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -89,6 +89,11 @@ export async function readStream(
   from: StreamPosition,
   limit: number,
   maxScan = 10_000,
+  /**
+   * Stop at the end of the seal `from` is in: the page then depends on `from` alone (seals never change), so
+   * a push stream re-reading the same position gets the same batch, whatever was sealed since.
+   */
+  withinSeal = false,
 ): Promise<StreamPage> {
   const entries: AuditEntry[] = [];
   let { seq, leaf } = from;
@@ -109,6 +114,7 @@ export async function readStream(
     if (leaf >= ids.length) {
       seq++;
       leaf = 0;
+      if (withinSeal) break;
     }
   }
   // Stopped by the limit or the scan budget: whether more is sealed is not known without another look.

@@ -88,6 +88,11 @@ describe('webhook streams: delivery', function () {
     });
     expect(s).to.include({ status: 'active', lagSeconds: 0, lastError: null });
     expect(Date.parse(s.lastDeliveredAt)).to.be.greaterThan(Date.now() - 60_000);
+    const metrics = await (
+      await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(metrics).to.include(`audit_stream_delivered_total{stream="${streamId}"} ${expected.length}`);
+    expect(metrics).to.include(`audit_stream_lag_seconds{stream="${streamId}"} 0`);
   });
 
   it('resumes after the receiver was down, with nothing missing and no entry twice', async () => {
@@ -123,6 +128,22 @@ describe('webhook streams: delivery', function () {
     expect(retry.at - throttled.at).to.be.at.least(1900);
   });
 
+  it('re-sends exactly the same batch under the same webhook-id, even when more was sealed meanwhile', async () => {
+    let refuse = true;
+    receiver.reply = () => (refuse ? { status: 503 } : undefined);
+    await ingest(svc.ctx, org.orgId, events(5, 'f'));
+    await expectedEntries(svc.ctx, org.orgId);
+    const refused = await waitFor('a refused attempt', () => receiver.attempts.find((a) => a.status === 503));
+    await ingest(svc.ctx, org.orgId, events(5, 'g'));
+    await expectedEntries(svc.ctx, org.orgId);
+    refuse = false;
+    const expected = await allDelivered();
+    receiver.reply = undefined;
+    expect(receiver.ids()).to.deep.equal(expected);
+    const accepted = receiver.attempts.find((a) => a.webhookId === refused.webhookId && a.status === 200);
+    expect(accepted?.ids).to.deep.equal(refused.ids);
+  });
+
   it('a 401 makes the stream failing with lastError naming the cause; resume after the fix delivers all', async () => {
     receiver.reply = () => ({ status: 401, body: 'bad token' });
     await ingest(svc.ctx, org.orgId, events(3, 'd'));
@@ -156,6 +177,8 @@ describe('webhook streams: delivery', function () {
     expect(receiver.ids()).to.deep.equal(expected);
 
     const total = receiver.allIds().length;
+    const sentBefore = new Set(receiver.batches.map((b) => b.webhookId));
+    const batchesBefore = receiver.batches.length;
     const replay = await api(svc, 'POST', `/${streamId}/replay`, org.keys.owner, {
       cursor: { seq: 1, leaf: 0 },
     });
@@ -163,14 +186,19 @@ describe('webhook streams: delivery', function () {
     const again = await expectedEntries(svc.ctx, org.orgId);
     await waitFor('the replay', () => receiver.allIds().length >= total + again.length - 5);
     expect(receiver.allIds().slice(total, total + 1500)).to.deep.equal(again.slice(0, 1500).map((e) => e.id));
+    // Replayed batches have new ids: a receiver dropping batches it has seen keeps them.
+    const replayed = receiver.batches.slice(batchesBefore);
+    expect(replayed.filter((b) => sentBefore.has(b.webhookId))).to.deep.equal([]);
   });
 
   it('answers a test event with the receiver reply', async () => {
     const res = await api(svc, 'POST', `/${streamId}/test`, org.keys.owner);
     expect(res.body).to.include({ ok: true, error: null });
     expect(res.body.reply).to.equal('200 ok');
-    const last = receiver.batches[receiver.batches.length - 1]!;
-    expect(last.entries[0]).to.include({ action: 'audit_stream.tested', resourceId: streamId });
+    // Sent outside the stream: its own batch, not a position of the cursor.
+    const test = receiver.batches.find((b) => b.webhookId.startsWith('test_'))!;
+    expect(test.entries).to.have.length(1);
+    expect(test.entries[0]).to.include({ action: 'audit_stream.tested', resourceId: streamId });
   });
 });
 
