@@ -42,6 +42,23 @@ export function backoffMs(failures: number, maxMs: number, retryAfterMs?: number
   return retryAfterMs !== undefined ? Math.max(retryAfterMs, Math.min(jittered, 1000)) : jittered;
 }
 
+/**
+ * Runs `send` with a signal that aborts on `stop` or after `ms`. A plain timer, not AbortSignal.timeout
+ * combined with AbortSignal.any: Node 20 may collect such a combined signal, and then it never fires.
+ */
+async function withDeadline<T>(stop: AbortSignal, ms: number, send: (signal: AbortSignal) => Promise<T>) {
+  const ctl = new AbortController();
+  const abort = () => ctl.abort(new DOMException('The send timed out', 'TimeoutError'));
+  const timer = setTimeout(abort, ms);
+  stop.addEventListener('abort', abort, { once: true });
+  try {
+    return await send(ctl.signal);
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', abort);
+  }
+}
+
 export interface WorkerHooks {
   /** The destination for this version of the stream's configuration (cached by the caller). */
   destination(doc: StreamDoc): Destination | undefined;
@@ -96,10 +113,8 @@ export class StreamWorker {
         continue;
       }
       if (!(await this.lease.acquire())) return { kind: 'stopped' };
-      const signal = AbortSignal.any([stop, AbortSignal.timeout(this.env.cfg.sendTimeoutMs)]);
-      const result = await destination.send(
-        { id: batchId(doc, from), orgId: doc.orgId, entries: page.entries },
-        signal,
+      const result = await withDeadline(stop, this.env.cfg.sendTimeoutMs, (signal) =>
+        destination.send({ id: batchId(doc, from), orgId: doc.orgId, entries: page.entries }, signal),
       );
       if (!result.ok) {
         if (stop.aborted) return { kind: 'stopped' };

@@ -261,3 +261,56 @@ describe('webhook streams: private addresses and disabling', function () {
     expect((await api(svc, 'POST', `/${streamId}/resume`, org.keys.owner)).body.status).to.equal('active');
   });
 });
+
+describe('webhook streams: a slow receiver', function () {
+  this.timeout(120_000);
+  let svc: ReadService;
+  let org: TestOrg;
+  let slow: WebhookReceiver;
+  let fast: WebhookReceiver;
+  const ids: string[] = [];
+
+  before(async () => {
+    svc = await startReadService({
+      AUDIT_STREAM_ALLOW_PRIVATE: 'true',
+      AUDIT_STREAM_POLL_SECONDS: '0.2',
+      AUDIT_STREAM_SEND_TIMEOUT_SECONDS: '5',
+      AUDIT_SEAL_INTERVAL_SECONDS: '1',
+    });
+    org = await createOrg(svc.ctx);
+    slow = await new WebhookReceiver(newSecret()).start();
+    slow.delayMs = 60_000;
+    fast = await new WebhookReceiver(newSecret()).start();
+    for (const r of [slow, fast]) {
+      const res = await api(svc, 'POST', '', org.keys.owner, {
+        type: 'webhook',
+        name: r === slow ? 'slow' : 'fast',
+        settings: { url: r.url, secret: r.secret },
+      });
+      ids.push(res.body.id);
+    }
+  });
+  after(async () => {
+    for (const id of ids) await api(svc, 'DELETE', `/${id}`, org.keys.owner);
+    await svc?.close();
+    await slow?.stop();
+    await fast?.stop();
+  });
+
+  it('delays only its own stream: another stream of the org is delivered at once', async () => {
+    const expected = (await expectedEntries(svc.ctx, org.orgId)).map((e) => e.id);
+    await waitFor('the fast receiver', () => fast.ids().length >= expected.length, 20_000);
+    await ingest(svc.ctx, org.orgId, events(10, 'h'));
+    const sealed = await expectedEntries(svc.ctx, org.orgId);
+    const t0 = Date.now();
+    await waitFor('the new entries at the fast receiver', () => fast.ids().length >= sealed.length, 20_000);
+    expect(Date.now() - t0, 'ms after sealing').to.be.below(2500);
+    expect(fast.ids()).to.deep.equal(sealed.map((e) => e.id));
+    expect(slow.batches).to.deep.equal([]);
+    const s = await waitFor('the slow stream to time out', async () => {
+      const s = (await api(svc, 'GET', `/${ids[0]}`, org.keys.owner)).body;
+      return s.lastError && s;
+    });
+    expect(s.lastError).to.match(/did not answer in time/);
+  });
+});
