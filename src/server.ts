@@ -127,6 +127,7 @@ export async function startService(
     delivered: (stream, n) => metrics.streamDelivered.inc({ stream }, n),
     failed: (stream, retryable) => metrics.streamFailures.inc({ stream, retryable: String(retryable) }),
     lag: (stream, seconds) => metrics.streamLag.set({ stream }, seconds),
+    dropped: (stream) => metrics.streamLag.remove({ stream }),
   });
   streams.start();
   const sweep =

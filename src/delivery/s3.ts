@@ -47,7 +47,7 @@ export function s3Destination(settings: S3Settings, deps: DestinationDeps): Dest
   });
   const what = `S3 bucket ${settings.bucket}`;
   return {
-    maxBatch: 5000,
+    maxBatch: 2000,
     async send(batch: Batch, signal: AbortSignal): Promise<SendResult> {
       try {
         if (settings.endpoint) checkedUrl(settings.endpoint, deps.allowPrivate);

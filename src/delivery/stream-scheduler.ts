@@ -16,7 +16,7 @@ import { lagSeconds } from './stream-view.ts';
 import { StreamWorker, type RunOutcome } from './stream-worker.ts';
 
 /** Most streams one instance delivers at once: bounds memory (one batch each) and connections. */
-const MAX_CONCURRENT = 32;
+const MAX_CONCURRENT = 16;
 
 interface Held {
   lease: Lease;
@@ -33,6 +33,8 @@ export interface SchedulerHooks {
   delivered(streamId: string, count: number): void;
   failed(streamId: string, retryable: boolean): void;
   lag(streamId: string, seconds: number): void;
+  /** The stream is no longer delivered here (paused, deleted, or taken by another instance). */
+  dropped(streamId: string): void;
 }
 
 export class StreamScheduler {
@@ -119,12 +121,16 @@ export class StreamScheduler {
   private async renew(id: string, h: Held, now: number): Promise<boolean> {
     const ok = await h.lease.acquire(now).catch(() => false);
     if (ok) h.renewedAt = now;
-    else if (!h.running) this.held.delete(id); // another instance delivers it
+    else if (!h.running) {
+      this.held.delete(id); // another instance delivers it
+      this.hooks.dropped(id);
+    }
     return ok;
   }
 
   private async drop(id: string, h: Held): Promise<void> {
     this.held.delete(id);
+    this.hooks.dropped(id);
     await h.destination?.destination.close();
     await h.lease.release().catch(() => undefined);
   }

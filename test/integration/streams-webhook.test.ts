@@ -165,6 +165,11 @@ describe('webhook streams: delivery', function () {
     await ingest(svc.ctx, org.orgId, events(20, 'e'));
     await expectedEntries(svc.ctx, org.orgId);
     await sleep(1500);
+    // A paused stream is no longer delivered here: its lag leaves the metrics.
+    const metrics = await (
+      await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(metrics).not.to.include(`audit_stream_lag_seconds{stream="${streamId}"}`);
     // Only what is recorded about the pause itself may not have been sent: nothing after it is.
     expect(
       receiver
