@@ -5,7 +5,11 @@
  * with nothing missing; pause, resume and replay do what they say; private addresses are refused unless allowed.
  */
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 import { expectedEntries, waitFor } from '../fixtures/streams.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
@@ -317,5 +321,83 @@ describe('webhook streams: a slow receiver', function () {
       return s.lastError && s;
     });
     expect(s.lastError).to.match(/did not answer in time/);
+  });
+});
+
+describe('webhook streams: TLS', function () {
+  this.timeout(120_000);
+  let svc: ReadService;
+  let org: TestOrg;
+  let receiver: WebhookReceiver;
+  let cert: string;
+  const ids: string[] = [];
+
+  before(async () => {
+    // A self-signed certificate for 127.0.0.1: trusted only where it is given as the stream's CA.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+    const key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
+    svc = await startReadService({
+      AUDIT_STREAM_ALLOW_PRIVATE: 'true',
+      AUDIT_STREAM_POLL_SECONDS: '0.2',
+      AUDIT_STREAM_MAX_BACKOFF_SECONDS: '1',
+      AUDIT_SEAL_INTERVAL_SECONDS: '1',
+    });
+    org = await createOrg(svc.ctx);
+    receiver = await new WebhookReceiver(newSecret(), { key, cert }).start();
+  });
+  after(async () => {
+    for (const id of ids) await api(svc, 'DELETE', `/${id}`, org.keys.owner);
+    await svc?.close();
+    await receiver?.stop();
+  });
+
+  it('verifies the receiver certificate always; a stream that names its CA is delivered', async () => {
+    const untrusted = await api(svc, 'POST', '', org.keys.owner, {
+      type: 'webhook',
+      name: 'untrusted',
+      settings: { url: receiver.url, secret: receiver.secret },
+    });
+    ids.push(untrusted.body.id);
+    const refused = await waitFor('a refused certificate', async () => {
+      const s = (await api(svc, 'GET', `/${untrusted.body.id}`, org.keys.owner)).body;
+      return s.lastError && s;
+    });
+    expect(refused.lastError).to.match(/SELF_SIGNED|UNABLE_TO_VERIFY/);
+    expect(receiver.batches).to.deep.equal([]);
+    await api(svc, 'POST', `/${untrusted.body.id}/pause`, org.keys.owner);
+
+    const trusted = await api(svc, 'POST', '', org.keys.owner, {
+      type: 'webhook',
+      name: 'trusted',
+      settings: { url: receiver.url, secret: receiver.secret, ca: cert },
+    });
+    expect(trusted.status, JSON.stringify(trusted.body)).to.equal(201);
+    expect(trusted.body.settings.ca).to.equal(cert);
+    ids.push(trusted.body.id);
+    const expected = (await expectedEntries(svc.ctx, org.orgId)).map((e) => e.id);
+    await waitFor('delivery over TLS', () => receiver.ids().length >= expected.length);
+    expect(receiver.ids()).to.deep.equal(expected);
   });
 });
