@@ -19,7 +19,7 @@ import {
 import { STREAM_START } from '../stream/read.ts';
 import { AddressRefused } from './address-guard.ts';
 import type { StreamType } from './destination.ts';
-import { DESTINATIONS, type StreamEnv } from './destinations.ts';
+import type { StreamEnv } from './destinations.ts';
 import { checkedUrl } from './guarded-http.ts';
 import { mutateStream, requireStream } from './stream-docs.ts';
 import { SECRET_FIELDS, type PatchBody, type ReplayBody, type StreamInput } from './stream-schemas.ts';
@@ -45,16 +45,6 @@ function checkReachable(env: StreamEnv, settings: Record<string, unknown>): void
       if (err instanceof AddressRefused) throw new InvalidInput(err.message, `settings.${field}`, 'body');
       throw new InvalidInput(`"settings.${field}" is not a URL.`, `settings.${field}`, 'body');
     }
-  }
-}
-
-function checkDelivered(type: StreamType): void {
-  if (!DESTINATIONS[type]) {
-    throw new InvalidInput(
-      `Streams of type "${type}" cannot be delivered by this server version yet; see docs/streams.md.`,
-      'type',
-      'body',
-    );
   }
 }
 
@@ -97,7 +87,6 @@ async function record(
 
 export async function createStream(call: StreamCall, body: unknown) {
   const input = validateStreamInput(body);
-  checkDelivered(input.type);
   let generated: string | undefined;
   if (input.type === 'webhook' && input.settings.secret === undefined) {
     generated = newWebhookSecret();

@@ -136,11 +136,11 @@ export class StreamScheduler {
   }
 
   /** The destination for the stream's current configuration; rebuilt when it changed. */
-  private destinationOf(h: Held, doc: StreamDoc): Destination | undefined {
+  private destinationOf(h: Held, doc: StreamDoc): Destination {
     if (h.destination?.version === doc.updatedAt) return h.destination.destination;
     void h.destination?.destination.close();
     const destination = openDestination(this.env, doc);
-    h.destination = destination && { version: doc.updatedAt, destination };
+    h.destination = { version: doc.updatedAt, destination };
     return destination;
   }
 

@@ -5,7 +5,10 @@
  */
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
 import { ID_PATTERN } from '../events/schema.ts';
+import { DatadogSettings } from './datadog.ts';
 import type { StreamType } from './destination.ts';
+import { SplunkHecSettings } from './splunk-hec.ts';
+import { SyslogSettings } from './syslog.ts';
 
 export const STREAM_TYPES: readonly StreamType[] = ['webhook', 'splunk_hec', 'datadog', 's3', 'syslog'];
 
@@ -23,21 +26,9 @@ export const SETTINGS: Record<StreamType, TSchema> = {
     secret: Type.Optional(Type.String({ pattern: '^whsec_[A-Za-z0-9+/]{32,}={0,2}$', maxLength: 200 })),
     ca: Type.Optional(Ca),
   }),
-  // splunk_hec, datadog and syslog: accepted by the API, delivered once their factory is in destinations.ts.
-  splunk_hec: object({
-    url: Url,
-    token: Secret,
-    index: Type.Optional(Text()),
-    sourcetype: Type.Optional(Text()),
-    ack: Type.Optional(Type.Boolean()),
-    ca: Type.Optional(Ca),
-  }),
-  datadog: object({
-    url: Url,
-    apiKey: Secret,
-    service: Type.Optional(Text()),
-    tags: Type.Optional(Type.Array(Text(), { maxItems: 100 })),
-  }),
+  // Each destination declares its own settings where it speaks its receiver's protocol.
+  splunk_hec: SplunkHecSettings,
+  datadog: DatadogSettings,
   s3: object({
     endpoint: Type.Optional(Url),
     region: Type.String({ pattern: '^[a-z0-9-]{1,64}$' }),
@@ -48,11 +39,7 @@ export const SETTINGS: Record<StreamType, TSchema> = {
     forcePathStyle: Type.Optional(Type.Boolean()),
     ca: Type.Optional(Ca),
   }),
-  syslog: object({
-    host: Type.String({ pattern: '^[A-Za-z0-9.:\\[\\]-]{1,255}$' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    ca: Type.Optional(Ca),
-  }),
+  syslog: SyslogSettings,
 };
 
 /** Settings that are write-only: encrypted at rest, answered only as a hint. */

@@ -61,7 +61,7 @@ async function withDeadline<T>(stop: AbortSignal, ms: number, send: (signal: Abo
 
 export interface WorkerHooks {
   /** The destination for this version of the stream's configuration (cached by the caller). */
-  destination(doc: StreamDoc): Destination | undefined;
+  destination(doc: StreamDoc): Destination;
   delivered(doc: StreamDoc, count: number): void;
   failed(doc: StreamDoc, result: Extract<SendResult, { ok: false }>): void;
 }
@@ -87,12 +87,6 @@ export class StreamWorker {
       const doc = found?.doc;
       if (!doc || (doc.status !== 'active' && doc.status !== 'failing')) return { kind: 'stopped' };
       const destination = this.hooks.destination(doc);
-      if (!destination)
-        return this.fail(doc, {
-          ok: false,
-          retryable: false,
-          error: `no destination delivers type "${doc.type}"`,
-        });
       const from = doc.cursor;
       const page = await readStream(
         store,

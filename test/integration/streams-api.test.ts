@@ -170,7 +170,7 @@ describe('push streams API', function () {
     expect(loop.body.error).to.match(/loopback, private or link-local/);
   });
 
-  it('accepts every type of the API; one not delivered by this build is refused on `type`', async () => {
+  it('accepts every type of the API, each with its own settings, secrets answered as hints', async () => {
     const s3 = await call('POST', '/api/v1/audit-logs/streams', org.keys.owner, {
       type: 's3',
       name: 'archive',
@@ -191,13 +191,36 @@ describe('push streams API', function () {
     });
     expect(s3.body.secretHints).to.deep.equal({ secretAccessKey: '…y123' });
     expect(s3.body.filter).to.deep.equal({ actions: ['workflow.*', 'api_key.created'] });
-    const syslog = await call('POST', '/api/v1/audit-logs/streams', org.keys.owner, {
-      type: 'syslog',
-      name: 'rsyslog',
-      settings: { host: 'logs.example.com', port: 6514 },
-    });
-    expect(syslog.status, syslog.text).to.equal(400);
-    expect(syslog.body).to.include({ code: 'invalid_body', param: 'type' });
+    const others: [Json, Json][] = [
+      [
+        {
+          type: 'splunk_hec',
+          name: 'splunk',
+          settings: { url: 'https://splunk.example.com:8088', token: 'hec-token-1234', ack: true },
+        },
+        { token: '…1234' },
+      ],
+      [
+        {
+          type: 'datadog',
+          name: 'dd',
+          settings: {
+            url: 'https://http-intake.logs.datadoghq.eu',
+            apiKey: 'dd-api-key-5678',
+            tags: ['env:prod'],
+          },
+        },
+        { apiKey: '…5678' },
+      ],
+      [{ type: 'syslog', name: 'rsyslog', settings: { host: 'logs.example.com', port: 6514 } }, {}],
+    ];
+    for (const [body, hints] of others) {
+      const res = await call('POST', '/api/v1/audit-logs/streams', org.keys.owner, body);
+      expect(res.status, res.text).to.equal(201);
+      created.push({ orgId: org.orgId, id: res.body.id });
+      expect(res.body.secretHints).to.deep.equal(hints);
+      for (const secret of ['hec-token-1234', 'dd-api-key-5678']) expect(res.text).not.to.include(secret);
+    }
     const badPort = await call('POST', '/api/v1/audit-logs/streams', org.keys.owner, {
       type: 'syslog',
       name: 'rsyslog',
