@@ -1,5 +1,7 @@
 /** Builds the Express app from its parts. Tests build it the same way, against a real OpenSearch. */
 import express, { type ErrorRequestHandler } from 'express';
+import { adminStreamsRouter, streamsRouter } from './delivery/delivery-routes.ts';
+import { streamEnv } from './delivery/destinations.ts';
 import { adminRouter, isMemberSync, MEMBER_SYNC_TIMEOUT_MS } from './directory/directory-routes.ts';
 import { errors, toApiError, type ApiError } from './http/api-errors.ts';
 import { AuthGuard } from './http/auth-guard.ts';
@@ -57,6 +59,8 @@ export function buildApp(given: HttpContext): express.Express {
   const syncDeadline = requestDeadline(Math.max(ctx.cfg.requestTimeoutMs, MEMBER_SYNC_TIMEOUT_MS));
   app.use('/api/v1', (req, res, next) => (isMemberSync(req) ? syncDeadline : deadline)(req, res, next));
   // Capability routers are mounted here, each owning its paths under /api/v1.
+  const streams = streamEnv(ctx.cfg);
+  app.use('/api/v1/admin', adminStreamsRouter(ctx, streams)); // push streams of an org, for the operator
   app.use('/api/v1/admin', adminRouter(ctx));
   // Routers with a fixed word under /api/v1/audit-logs (/stream, /histogram, /integrity/..., /:id/proof) go
   // ABOVE the read router: its GET /:id takes any single segment of event-id characters, so `stream` too.
@@ -65,6 +69,7 @@ export function buildApp(given: HttpContext): express.Express {
   app.use(uiRouter(ctx)); // the admin page
   app.use('/api/v1/audit-logs', pageReadRouter(ctx)); // the page's /histogram, /facets, /export
   app.use('/api/v1/audit-logs', streamRouter(ctx)); // GET /stream, above the read router's /:id
+  app.use('/api/v1/audit-logs', streamsRouter(ctx, streams)); // push streams, above the read router's /:id
   app.use('/api/v1/audit-logs', integrityRouter(ctx)); // /integrity/..., /:id/proof, above the read router
   app.use('/api/v1/audit-logs', readRouter(ctx));
 

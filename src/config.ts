@@ -2,13 +2,20 @@
  * Configuration: the one place that reads `process.env`. Everything else receives a `Config`.
  * Each variable is validated here so a typo fails at start-up with a message naming it.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bool, ConfigError, num, str, type Env } from './env-values.ts';
+import {
+  bool,
+  ConfigError,
+  num,
+  openSearchAccess,
+  str,
+  type Env,
+  type OpenSearchAccess,
+} from './env-values.ts';
 
-export { ConfigError } from './env-values.ts';
+export { ConfigError, parseNodes, type OpenSearchAccess } from './env-values.ts';
 
 /** The checkout: the parent of this module's folder, whether run as src/config.ts or bundled in dist/start.mjs. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,20 +34,6 @@ export interface EngineConfig {
   /** ISM job interval in minutes (the plugin's minimum is 1). */
   ismJobIntervalMinutes: number;
   ismJitter: number;
-}
-
-/** How to reach and authenticate to OpenSearch, besides the node URLs (see docs/deploying.md). */
-export interface OpenSearchAccess {
-  /** OPENSEARCH_URL split into its nodes (empty when unset). */
-  nodes: string[];
-  username?: string;
-  password?: string;
-  /** PEM contents of OPENSEARCH_CA_CERT, OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY. */
-  ca?: string;
-  clientCert?: string;
-  clientKey?: string;
-  /** SigV4 signing (Amazon OpenSearch Service `es` or Serverless `aoss`) with the AWS default credentials. */
-  aws?: { region: string; service: 'es' | 'aoss' };
 }
 
 export interface Config {
@@ -106,6 +99,25 @@ export interface Config {
   /** pino level of the service's JSON logs (`silent` turns them off). */
   logLevel: LogLevel;
   engine: EngineConfig;
+  streams: StreamsConfig;
+}
+
+/** Push streams: what each instance delivers, and how. */
+export interface StreamsConfig {
+  /** Loopback, private and link-local receivers (and plain http://) allowed; cloud metadata never. */
+  allowPrivate: boolean;
+  /** A stream failing this long is disabled. */
+  disableAfterMs: number;
+  /** AES-256-GCM key (32 bytes, base64) for the streams' secret settings; else generated into the state dir. */
+  key?: string;
+  /** How often each instance looks for streams to deliver. */
+  pollMs: number;
+  /** A stream's delivery lease: another instance takes a stream over within this after its holder died. */
+  leaseMs: number;
+  /** Longest one send may take before it counts as failed. */
+  sendTimeoutMs: number;
+  /** Longest wait between retries of a failing stream. */
+  maxBackoffMs: number;
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -173,66 +185,20 @@ function defaultEngineDir(env: Env): string {
   return path.join(base, 'audit-log-service');
 }
 
-/** Node URLs of OPENSEARCH_URL; credentials inside a URL never appear in the error. */
-export function parseNodes(value: string | undefined): string[] {
-  if (!value) return [];
-  const nodes = value
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
-  for (const n of nodes) {
-    if (!/^https?:\/\/[^/]+/.test(n) || !URL.canParse(n)) {
-      throw new ConfigError(
-        `OPENSEARCH_URL must be an http(s) URL such as http://127.0.0.1:9200, or a comma-separated list of them (got "${n.replace(/\/\/[^/@]*@/, '//***@')}")`,
-      );
-    }
+function streamsConfig(env: Env): StreamsConfig {
+  const key = str(env, 'AUDIT_STREAM_KEY');
+  if (key !== undefined && Buffer.from(key, 'base64').length !== 32) {
+    throw new ConfigError('AUDIT_STREAM_KEY must be 32 bytes in base64 (openssl rand -base64 32)');
   }
-  if (nodes.length === 0) throw new ConfigError('OPENSEARCH_URL has no node URL');
-  return nodes;
-}
-
-function pemFile(env: Env, name: string): string | undefined {
-  const file = str(env, name);
-  if (!file) return undefined;
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`${name}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? err})`);
-  }
-  if (!pem.includes('-----BEGIN ')) throw new ConfigError(`${name}: ${file} is not a PEM file`);
-  return pem;
-}
-
-function openSearchAccess(env: Env): OpenSearchAccess {
-  const access: OpenSearchAccess = {
-    nodes: parseNodes(str(env, 'OPENSEARCH_URL')),
-    username: str(env, 'OPENSEARCH_USERNAME'),
-    password: str(env, 'OPENSEARCH_PASSWORD'),
-    ca: pemFile(env, 'OPENSEARCH_CA_CERT'),
-    clientCert: pemFile(env, 'OPENSEARCH_CLIENT_CERT'),
-    clientKey: pemFile(env, 'OPENSEARCH_CLIENT_KEY'),
+  return {
+    allowPrivate: bool(env, 'AUDIT_STREAM_ALLOW_PRIVATE'),
+    disableAfterMs: num(env, 'AUDIT_STREAM_DISABLE_AFTER_HOURS', 72, 0.001, 8760, false) * 3_600_000,
+    key,
+    pollMs: num(env, 'AUDIT_STREAM_POLL_SECONDS', 2, 0.05, 3600, false) * 1000,
+    leaseMs: num(env, 'AUDIT_STREAM_LEASE_SECONDS', 15, 1, 3600, false) * 1000,
+    sendTimeoutMs: num(env, 'AUDIT_STREAM_SEND_TIMEOUT_SECONDS', 30, 0.1, 600, false) * 1000,
+    maxBackoffMs: num(env, 'AUDIT_STREAM_MAX_BACKOFF_SECONDS', 300, 0.1, 86400, false) * 1000,
   };
-  if ((access.username === undefined) !== (access.password === undefined)) {
-    throw new ConfigError('OPENSEARCH_USERNAME and OPENSEARCH_PASSWORD must be set together');
-  }
-  if ((access.clientCert === undefined) !== (access.clientKey === undefined)) {
-    throw new ConfigError('OPENSEARCH_CLIENT_CERT and OPENSEARCH_CLIENT_KEY must be set together');
-  }
-  const region = str(env, 'OPENSEARCH_AWS_REGION');
-  const service = str(env, 'OPENSEARCH_AWS_SERVICE') ?? 'es';
-  if (service !== 'es' && service !== 'aoss') {
-    throw new ConfigError(`OPENSEARCH_AWS_SERVICE must be "es" or "aoss" (got "${service}")`);
-  }
-  if (region) {
-    if (access.username) {
-      throw new ConfigError('OPENSEARCH_AWS_REGION (SigV4) and OPENSEARCH_USERNAME cannot be used together');
-    }
-    access.aws = { region, service };
-  } else if (str(env, 'OPENSEARCH_AWS_SERVICE')) {
-    throw new ConfigError('OPENSEARCH_AWS_SERVICE needs OPENSEARCH_AWS_REGION');
-  }
-  return access;
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -296,5 +262,6 @@ export function loadConfig(env: Env = process.env): Config {
       ismJobIntervalMinutes: num(env, 'AUDIT_ENGINE_ISM_INTERVAL_MINUTES', 5, 1, 1440),
       ismJitter: num(env, 'AUDIT_ENGINE_ISM_JITTER', 0.6, 0, 1, false),
     },
+    streams: streamsConfig(env),
   };
 }

@@ -8,6 +8,8 @@ import { KeyringSource } from './integrity/keyring.ts';
 import { servedNote } from './integrity/org-tree.ts';
 import { Written } from './integrity/written.ts';
 import { startLifecycleSweep } from './lifecycle/sweep.ts';
+import { streamEnv } from './delivery/destinations.ts';
+import { StreamScheduler } from './delivery/stream-scheduler.ts';
 import { createLogger, type Logger } from './observe/log.ts';
 import { Metrics } from './observe/metrics.ts';
 import { sharedRateLimitStore, type SharedRateLimitStore } from './http/rate-limit.ts';
@@ -119,6 +121,15 @@ export async function startService(
         )
       : undefined;
   witnessing?.start();
+  const streamLog = log.child({ job: 'streams' });
+  const streams = new StreamScheduler({ cfg, store, written, log, metrics }, streamEnv(cfg), {
+    log: (m) => streamLog.warn(m),
+    delivered: (stream, n) => metrics.streamDelivered.inc({ stream }, n),
+    failed: (stream, retryable) => metrics.streamFailures.inc({ stream, retryable: String(retryable) }),
+    lag: (stream, seconds) => metrics.streamLag.set({ stream }, seconds),
+    dropped: (stream) => metrics.streamLag.remove({ stream }),
+  });
+  streams.start();
   const sweep =
     cfg.lifecycleSweepMs > 0
       ? startLifecycleSweep(store, cfg, log.child({ job: 'lifecycle' }), (a) =>
@@ -148,7 +159,7 @@ export async function startService(
     metrics,
     async close(drainMs = 7000) {
       // HTTP first: no new connections from here on; the jobs finish their current run meanwhile.
-      await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop(), witnessing?.stop()]);
+      await Promise.all([drain(drainMs), sweep?.stop(), sealer?.stop(), witnessing?.stop(), streams.stop()]);
       await shared?.close();
       await store.close();
     },
@@ -156,6 +167,7 @@ export async function startService(
       void sweep?.stop();
       sealer?.halt();
       void witnessing?.stop();
+      streams.halt();
       server.close();
       server.closeAllConnections();
       await shared?.close();

@@ -37,13 +37,23 @@ export interface ChangeBasis {
 
 export class DirectoryAuditError extends Error {}
 
+/** Who made the change: the operator unless a member (or the service itself) is named. */
+export interface ChangeActor {
+  actorId?: string;
+  actorName: string;
+  actorEmail?: string;
+}
+
+const OPERATOR_ACTOR: ChangeActor = { actorName: OPERATOR_ACTOR_NAME };
+
 export async function recordDirectoryEvents(
   ctx: AppContext,
   orgId: string | undefined,
   basis: ChangeBasis,
   events: DirectoryEvent[],
+  actor: ChangeActor = OPERATOR_ACTOR,
 ): Promise<void> {
-  await recordDirectoryChanges(ctx, orgId, [{ basis, events }]);
+  await recordDirectoryChanges(ctx, orgId, [{ basis, events }], actor);
 }
 
 /** Events per ingest call when many changes are recorded at once (a member sync). */
@@ -54,6 +64,7 @@ export async function recordDirectoryChanges(
   ctx: AppContext,
   orgId: string | undefined,
   changes: { basis: ChangeBasis; events: DirectoryEvent[] }[],
+  actor: ChangeActor = OPERATOR_ACTOR,
 ): Promise<void> {
   const inputs = changes.flatMap(({ basis, events }) => {
     const version = basis.prev ? `${basis.prev.primaryTerm}:${basis.prev.seqNo}` : 'new';
@@ -65,7 +76,7 @@ export async function recordDirectoryChanges(
       resourceId: e.resourceId,
       ...(e.resourceName ? { resourceName: e.resourceName } : {}),
       ...(e.workspaceId ? { workspaceId: e.workspaceId } : {}),
-      actorName: OPERATOR_ACTOR_NAME,
+      ...actor,
       metadata: e.metadata,
       ...(ctx.directoryEventTime ? { createdAt: ctx.directoryEventTime.toISOString() } : {}),
     }));

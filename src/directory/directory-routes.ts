@@ -7,7 +7,7 @@ import express, { Router, type ErrorRequestHandler, type Request } from 'express
 import type { HttpContext } from '../http/http-context.ts';
 import { authenticator } from '../http/auth.ts';
 import { errors } from '../http/api-errors.ts';
-import { verifyStrictJson } from '../http/strict-json.ts';
+import { jsonBody, verifyStrictJson } from '../http/strict-json.ts';
 import { createApiKey, revokeApiKey } from './api-keys.ts';
 import { putMember, removeMember, syncMembers } from './members.ts';
 import { putOrg } from './orgs.ts';
@@ -33,14 +33,6 @@ export const MEMBER_SYNC_TIMEOUT_MS = 300_000;
 /** Whether a request under /api/v1 is the member sync, `PUT /admin/orgs/:orgId/members`. */
 export const isMemberSync = (req: Request) =>
   req.method === 'PUT' && /^\/admin\/orgs\/[^/]+\/members\/?$/.test(req.path);
-
-/** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
-function jsonBody(req: Request, optional = false): unknown {
-  if (req.body !== undefined) return req.body;
-  const empty = (req.headers['content-length'] ?? '0') === '0' && !req.headers['transfer-encoding'];
-  if (optional && empty) return {};
-  throw errors.invalidBody('Send the body as a JSON object with "Content-Type: application/json".');
-}
 
 export function adminRouter(ctx: HttpContext): Router {
   const router = Router();

@@ -84,7 +84,7 @@ export const eventIdParam = {
 
 export interface Op {
   summary: string;
-  tag: 'events' | 'integrity' | 'operator' | 'service';
+  tag: 'events' | 'integrity' | 'streams' | 'operator' | 'service';
   operationId: string;
   parameters?: Json[];
   body?: Json;

@@ -7,9 +7,10 @@ import { auditPaths } from './openapi-audit-paths.ts';
 import { operatorPaths } from './openapi-operator-paths.ts';
 import type { Json } from './openapi-parts.ts';
 import { schemas } from './openapi-schemas.ts';
+import { streamPaths, streamSchemas } from './openapi-streams.ts';
 
 export function openApiDocument(): Json {
-  const paths: Json = { ...auditPaths(), ...operatorPaths() };
+  const paths: Json = { ...auditPaths(), ...streamPaths(), ...operatorPaths() };
   return {
     openapi: '3.1.0',
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
@@ -24,6 +25,7 @@ export function openApiDocument(): Json {
     tags: [
       { name: 'events', description: 'Write and read audit events' },
       { name: 'integrity', description: 'Seals, checkpoints and proofs' },
+      { name: 'streams', description: 'Push streams to SIEMs and storage (docs/streams.md)' },
       { name: 'operator', description: 'Directory and keys; needs AUDIT_ADMIN_TOKEN' },
       { name: 'service', description: 'Health and this document' },
     ],
@@ -36,7 +38,7 @@ export function openApiDocument(): Json {
           description: 'The operator token, AUDIT_ADMIN_TOKEN',
         },
       },
-      schemas,
+      schemas: { ...schemas, ...streamSchemas },
     },
     paths,
   };

@@ -1,5 +1,6 @@
 /** Request bodies as text, and the strict JSON check (json-scan.ts) for the bodies express.json parses. */
 import { isUtf8 } from 'node:buffer';
+import type { Request } from 'express';
 import { loneSurrogate, loneSurrogateAt, scanJson } from '../json-scan.ts';
 import { errors } from './api-errors.ts';
 
@@ -32,4 +33,12 @@ export function verifyStrictJson(_req: unknown, _res: unknown, body: Buffer, cha
   if (problem) throw errors.invalidBody(problem.message, problem.path || undefined);
   const at = loneSurrogateAt(parsed);
   if (at !== undefined) throw errors.invalidBody(loneSurrogate(at || 'The value'), at || undefined);
+}
+
+/** The parsed JSON body; express.json leaves it undefined for another or no Content-Type. */
+export function jsonBody(req: Request, optional = false): unknown {
+  if (req.body !== undefined) return req.body;
+  const empty = (req.headers['content-length'] ?? '0') === '0' && !req.headers['transfer-encoding'];
+  if (optional && empty) return {};
+  throw errors.invalidBody('Send the body as a JSON object with "Content-Type: application/json".');
 }

@@ -54,6 +54,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly streamDelivered = new Counter({
+    name: 'audit_stream_delivered_total',
+    help: 'Entries a push stream delivered (the receiver confirmed them), by stream id',
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamFailures = new Counter({
+    name: 'audit_stream_failures_total',
+    help: 'Failed sends of a push stream, by stream id and whether they are retried',
+    labelNames: ['stream', 'retryable'] as const,
+    registers: [this.registry],
+  });
+
+  readonly streamLag = new Gauge({
+    name: 'audit_stream_lag_seconds',
+    help: "Age of the seal holding a push stream's next undelivered entry (0: caught up), by stream id",
+    labelNames: ['stream'] as const,
+    registers: [this.registry],
+  });
+
   /**
    * The cutoff (ms) of the last round this instance finished as the leading sealer; undefined while it does not
    * lead. Read at scrape time, so the lag keeps growing while rounds stall.

@@ -113,6 +113,7 @@ export const INTERNAL = {
   tree: 'audit-internal-tree',
   treeHeads: 'audit-internal-tree-heads',
   service: 'audit-internal-service',
+  streams: 'audit-internal-streams',
 } as const;
 
 /** Most clauses the store puts in one query (OpenSearch allows 1,024 by default). */

@@ -208,3 +208,19 @@ export async function sealCursors(store: Store): Promise<Map<string, SealCursor 
   }
   return out;
 }
+
+/** The seq of the org's first seal written at or after `iso` (searchable seals only), or undefined. */
+export async function firstSealSince(store: Store, orgId: string, iso: string): Promise<number | undefined> {
+  await refreshSeals(store);
+  const res = await store.search({
+    index: INTERNAL.seals,
+    body: {
+      size: 1,
+      query: { bool: { filter: [{ term: { orgId } }, { range: { sealedAt: { gte: iso } } }] } },
+      sort: [{ seq: 'asc' }],
+      _source: false,
+    },
+  });
+  const hits = (res.body as { hits: { hits: { sort: number[] }[] } }).hits.hits;
+  return hits[0]?.sort[0];
+}

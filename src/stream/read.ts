@@ -24,11 +24,17 @@ export interface StreamPosition {
 export const STREAM_START: StreamPosition = { seq: 1, leaf: 0 };
 
 export interface StreamFilters {
+  /** Exact actions; one ending in `*` matches every action starting with what precedes it. */
   actions?: string[];
   resourceTypes?: string[];
   workspaceId?: string;
   actorId?: string;
+  /** Any of these workspaces (a push stream's filter). */
+  workspaceIds?: string[];
 }
+
+const actionMatches = (actions: string[], action: string) =>
+  actions.some((a) => (a.endsWith('*') ? action.startsWith(a.slice(0, -1)) : a === action));
 
 export interface StreamPage {
   entries: AuditEntry[];
@@ -66,7 +72,8 @@ function matches(e: StoredEvent, scope: ReadScope, f: StreamFilters): boolean {
   if (scope.workspaceId !== undefined && e.workspaceId !== scope.workspaceId) return false;
   if (f.workspaceId !== undefined && e.workspaceId !== f.workspaceId) return false;
   if (f.actorId !== undefined && e.actorId !== f.actorId) return false;
-  if (f.actions && !f.actions.includes(e.action)) return false;
+  if (f.workspaceIds && !f.workspaceIds.includes(e.workspaceId ?? '')) return false;
+  if (f.actions && !actionMatches(f.actions, e.action)) return false;
   if (f.resourceTypes && !f.resourceTypes.includes(e.resourceType)) return false;
   return true;
 }
@@ -82,6 +89,11 @@ export async function readStream(
   from: StreamPosition,
   limit: number,
   maxScan = 10_000,
+  /**
+   * Stop at the end of the seal `from` is in: the page then depends on `from` alone (seals never change), so
+   * a push stream re-reading the same position gets the same batch, whatever was sealed since.
+   */
+  withinSeal = false,
 ): Promise<StreamPage> {
   const entries: AuditEntry[] = [];
   let { seq, leaf } = from;
@@ -102,6 +114,7 @@ export async function readStream(
     if (leaf >= ids.length) {
       seq++;
       leaf = 0;
+      if (withinSeal) break;
     }
   }
   // Stopped by the limit or the scan budget: whether more is sealed is not known without another look.

@@ -1,0 +1,189 @@
+/**
+ * Delivering one stream while this instance holds its lease: read from the cursor, send one batch, and only
+ * once the receiver confirmed it move the cursor past it (a conditional write that is dropped when the
+ * cursor moved meanwhile, e.g. by a replay). One batch in flight per stream; a failure ends the run with the
+ * time of the next attempt.
+ */
+import crypto from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { AppContext } from '../context.ts';
+import { recordDirectoryEvents } from '../directory/audit.ts';
+import type { Lease } from '../integrity/lease.ts';
+import { getStreamDoc, type StreamDoc } from '../store/stream-configs.ts';
+import { INTERNAL } from '../store/names.ts';
+import { readStream, type StreamPosition } from '../stream/read.ts';
+import type { Destination, SendResult } from './destination.ts';
+import type { StreamEnv } from './destinations.ts';
+import { mutateStream } from './stream-docs.ts';
+
+/** A stream whose retryable failures last this long is shown as `failing`. */
+const FAILING_AFTER_MS = 60_000;
+const BASE_BACKOFF_MS = 1000;
+export const SERVICE_ACTOR = { actorName: 'Audit log service' };
+
+/**
+ * The batch id: the same for the same stream, filter and first position (and so the same entries: a batch
+ * never reaches past its seal), so every retry of a batch carries it. A replay starts new ids: a receiver
+ * that drops batches it has seen does not drop the replayed ones.
+ */
+export const batchId = (doc: Pick<StreamDoc, 'id' | 'filter' | 'replayedAt'>, from: StreamPosition) =>
+  crypto
+    .createHash('sha256')
+    .update(`${doc.id}|${doc.replayedAt ?? ''}|${canonicalize(doc.filter)}|${from.seq}|${from.leaf}`)
+    .digest('hex')
+    .slice(0, 32);
+
+const samePosition = (a: StreamPosition, b: StreamPosition) => a.seq === b.seq && a.leaf === b.leaf;
+
+/** Exponential, capped, with full jitter over its upper half; at least what the receiver asked for. */
+export function backoffMs(failures: number, maxMs: number, retryAfterMs?: number): number {
+  const exp = Math.min(maxMs, BASE_BACKOFF_MS * 2 ** Math.min(failures - 1, 30));
+  const jittered = exp / 2 + Math.random() * (exp / 2);
+  return retryAfterMs !== undefined ? Math.max(retryAfterMs, Math.min(jittered, 1000)) : jittered;
+}
+
+/**
+ * Runs `send` with a signal that aborts on `stop` or after `ms`. A plain timer, not AbortSignal.timeout
+ * combined with AbortSignal.any: Node 20 may collect such a combined signal, and then it never fires.
+ */
+async function withDeadline<T>(stop: AbortSignal, ms: number, send: (signal: AbortSignal) => Promise<T>) {
+  const ctl = new AbortController();
+  const abort = () => ctl.abort(new DOMException('The send timed out', 'TimeoutError'));
+  const timer = setTimeout(abort, ms);
+  stop.addEventListener('abort', abort, { once: true });
+  try {
+    return await send(ctl.signal);
+  } finally {
+    clearTimeout(timer);
+    stop.removeEventListener('abort', abort);
+  }
+}
+
+export interface WorkerHooks {
+  /** The destination for this version of the stream's configuration (cached by the caller). */
+  destination(doc: StreamDoc): Destination;
+  delivered(doc: StreamDoc, count: number): void;
+  failed(doc: StreamDoc, result: Extract<SendResult, { ok: false }>): void;
+}
+
+export type RunOutcome = { kind: 'idle' } | { kind: 'failed'; retryInMs: number } | { kind: 'stopped' };
+
+export class StreamWorker {
+  failures = 0;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly env: StreamEnv,
+    private readonly id: string,
+    private readonly lease: Lease,
+    private readonly hooks: WorkerHooks,
+  ) {}
+
+  /** Delivers until caught up, a failure, the stream no longer deliverable, the lease lost, or `stop`. */
+  async run(stop: AbortSignal): Promise<RunOutcome> {
+    const store = this.ctx.store;
+    while (!stop.aborted) {
+      const found = await getStreamDoc(store, this.id);
+      const doc = found?.doc;
+      if (!doc || (doc.status !== 'active' && doc.status !== 'failing')) return { kind: 'stopped' };
+      const destination = this.hooks.destination(doc);
+      const from = doc.cursor;
+      const page = await readStream(
+        store,
+        { orgId: doc.orgId },
+        {
+          ...(doc.filter.actions ? { actions: doc.filter.actions } : {}),
+          ...(doc.filter.workspaceIds ? { workspaceIds: doc.filter.workspaceIds } : {}),
+        },
+        from,
+        destination.maxBatch,
+        undefined,
+        true,
+      );
+      if (page.entries.length === 0) {
+        // Only filtered-out entries: nothing to send, but the cursor moves past them.
+        if (!samePosition(page.next, from)) await this.advance(from, page.next, 0);
+        if (page.caughtUp) return { kind: 'idle' };
+        continue;
+      }
+      if (!(await this.lease.acquire())) return { kind: 'stopped' };
+      const result = await withDeadline(stop, this.env.cfg.sendTimeoutMs, (signal) =>
+        destination.send({ id: batchId(doc, from), orgId: doc.orgId, entries: page.entries }, signal),
+      );
+      if (!result.ok) {
+        if (stop.aborted) return { kind: 'stopped' };
+        return this.fail(doc, result);
+      }
+      this.failures = 0;
+      const after = await this.advance(from, page.next, page.entries.length);
+      if (after) this.hooks.delivered(after, page.entries.length);
+      if (page.caughtUp) return { kind: 'idle' };
+    }
+    return { kind: 'stopped' };
+  }
+
+  /** Moves the cursor from `from` to `next` (only if it is still at `from`) and records the delivery. */
+  private async advance(from: StreamPosition, next: StreamPosition, count: number) {
+    const now = new Date().toISOString();
+    return mutateStream(this.ctx.store, this.id, (d) => {
+      if (!samePosition(d.cursor, from)) return undefined;
+      const recovered = count > 0 && d.status === 'failing';
+      return {
+        ...d,
+        cursor: next,
+        ...(count > 0
+          ? {
+              delivered: d.delivered + count,
+              lastDeliveredAt: now,
+              lastError: undefined,
+              failingSince: undefined,
+            }
+          : {}),
+        ...(recovered ? { status: 'active' as const } : {}),
+      };
+    });
+  }
+
+  private async fail(doc: StreamDoc, result: Extract<SendResult, { ok: false }>): Promise<RunOutcome> {
+    this.failures++;
+    this.hooks.failed(doc, result);
+    const now = Date.now();
+    const since = doc.failingSince ? Date.parse(doc.failingSince) : now;
+    const disable = now - since >= this.env.cfg.disableAfterMs;
+    if (disable) {
+      await recordDirectoryEvents(
+        this.ctx,
+        doc.orgId,
+        {
+          index: INTERNAL.streams,
+          id: doc.id,
+          prev: undefined,
+          change: { disabledAfterFailingSince: doc.failingSince },
+        },
+        [
+          {
+            action: 'audit_stream.disabled',
+            resourceId: doc.id,
+            resourceName: doc.name,
+            metadata: { type: doc.type, failingSince: doc.failingSince ?? null, lastError: result.error },
+          },
+        ],
+        SERVICE_ACTOR,
+      );
+    }
+    const failing = !result.retryable || now - since >= FAILING_AFTER_MS;
+    await mutateStream(this.ctx.store, this.id, (d) => {
+      if (d.status !== 'active' && d.status !== 'failing') return undefined;
+      return {
+        ...d,
+        lastError: result.error,
+        failingSince: d.failingSince ?? new Date(now).toISOString(),
+        status: disable ? 'disabled' : failing ? 'failing' : d.status,
+      };
+    });
+    return {
+      kind: 'failed',
+      retryInMs: backoffMs(this.failures, this.env.cfg.maxBackoffMs, result.retryAfterMs),
+    };
+  }
+}
