@@ -37,11 +37,17 @@ export function queryString(params) {
   return s ? `?${s}` : '';
 }
 
-async function request(path, params = {}, { signal } = {}) {
+async function request(path, params = {}, { signal, method = 'GET', body } = {}) {
   let res;
   try {
     res = await fetch(`/api/v1${path}${queryString(params)}`, {
-      headers: { Authorization: `Bearer ${session.key}`, Accept: 'application/json' },
+      method,
+      headers: {
+        Authorization: `Bearer ${session.key}`,
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal,
     });
   } catch (err) {
@@ -80,6 +86,34 @@ export const api = {
   },
   async publicKey(opts) {
     return (await request('/audit-logs/integrity/public-key', {}, opts)).json();
+  },
+  /** The org's push streams: `{ data: [stream…] }`. */
+  async streams() {
+    return (await request('/audit-logs/streams')).json();
+  },
+  async streamCreate(body) {
+    return (await request('/audit-logs/streams', {}, { method: 'POST', body })).json();
+  },
+  async streamUpdate(id, body) {
+    return (
+      await request(`/audit-logs/streams/${encodeURIComponent(id)}`, {}, { method: 'PATCH', body })
+    ).json();
+  },
+  /** Sends one test event now: `{ ok, status, reply, error }`. */
+  async streamTest(id) {
+    return (
+      await request(`/audit-logs/streams/${encodeURIComponent(id)}/test`, {}, { method: 'POST' })
+    ).json();
+  },
+  async streamPause(id) {
+    return (
+      await request(`/audit-logs/streams/${encodeURIComponent(id)}/pause`, {}, { method: 'POST' })
+    ).json();
+  },
+  async streamResume(id) {
+    return (
+      await request(`/audit-logs/streams/${encodeURIComponent(id)}/resume`, {}, { method: 'POST' })
+    ).json();
   },
   /** The export as a Blob (the server streams it; the browser collects it for the download). */
   async export(params) {

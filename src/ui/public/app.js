@@ -4,6 +4,7 @@ import { debounce, el, formatCount, relativeTime, searchTerms } from './dom.js';
 import { renderHistogram } from './histogram.js';
 import { MultiSelect } from './multi-select.js';
 import { checkSealed } from './proof.js';
+import { initStreams, refresh as refreshStreams } from './streams.js';
 import { detailRow, entryRow, showIntegrity } from './table.js';
 import { apiFilters, DEFAULT_RANGE, isFiltered, RANGES, readView, writeView } from './view-state.js';
 
@@ -41,6 +42,7 @@ const resourceFilter = new MultiSelect($('resource-filter'), (values) => change(
 function showSignIn(error) {
   query.abort?.abort();
   $('viewer').hidden = true;
+  $('streams').hidden = true;
   $('session-actions').hidden = true;
   $('sign-in').hidden = false;
   const box = $('sign-in-error');
@@ -91,11 +93,34 @@ $('sign-out').addEventListener('click', () => {
 
 function showViewer() {
   $('sign-in').hidden = true;
-  $('viewer').hidden = false;
   $('session-actions').hidden = false;
+  if (location.hash === '#streams') return showStreams();
+  $('streams').hidden = true;
+  $('streams-button').setAttribute('aria-pressed', 'false');
+  $('viewer').hidden = false;
   syncControls();
   load();
 }
+
+// --- Streams (streams.js); #streams in the address keeps the view across a reload ----------------------------
+
+function showStreams() {
+  $('viewer').hidden = true;
+  $('streams').hidden = false;
+  $('streams-button').setAttribute('aria-pressed', 'true');
+  refreshStreams();
+}
+
+initStreams();
+$('streams-button').addEventListener('click', () => {
+  if (location.hash === '#streams') return;
+  history.pushState(history.state, '', `${location.pathname}${location.search}#streams`);
+  showStreams();
+});
+$('streams-back').addEventListener('click', () => {
+  history.pushState(history.state, '', `${location.pathname}${location.search}`);
+  showViewer();
+});
 
 // --- Filters -------------------------------------------------------------------------------------------------
 
@@ -159,8 +184,7 @@ $('clear-filters').addEventListener('click', () => {
 });
 window.addEventListener('popstate', () => {
   view = readView();
-  syncControls();
-  load();
+  if (session.key) showViewer();
 });
 document.addEventListener('keydown', (e) => {
   if (e.key === '/' && !['INPUT', 'SELECT', 'TEXTAREA'].includes(document.activeElement?.tagName)) {
