@@ -145,12 +145,9 @@ describe('admin page (browser)', function () {
     expect(new URL(page.url()).pathname).to.equal(PAGE_PATH);
     await page.goto(`${base}${PAGE_PATH}?${YEAR_VIEW}`);
     await waitForRowCount(page, 50);
-    expect(await page.$$eval('thead th', (th) => th.map((t) => t.textContent!.trim()))).to.deep.equal([
-      'Timestamp',
-      'Event',
-      'Description',
-      'Actor',
-    ]);
+    expect(
+      await page.$$eval('.log-table thead th', (th) => th.map((t) => t.textContent!.trim())),
+    ).to.deep.equal(['Timestamp', 'Event', 'Description', 'Actor']);
     const expected = (await apiAll(`startDate=${YEAR}-01-01&endDate=${YEAR}-12-31`)).slice(0, 50);
     expect(await rowIds(page)).to.deep.equal(expected.map((e) => e.id));
 
