@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { PAGE_PATH } from '../../src/ui/routes.ts';
+import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 import {
   createPageOrg,
