@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { AddressRefused, assertLiteralAllowed, guardedLookup } from './address-guard.ts';
 import type { SendResult } from './destination.ts';
+import { failedAnswer } from './https-post.ts';
 
 export interface GuardedAgents {
   http: http.Agent;
@@ -81,33 +82,11 @@ export function request(
   });
 }
 
-/** Retry-After as milliseconds (seconds or an HTTP date), or undefined. */
-export function retryAfterMs(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (!v) return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v.trim()) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** A reply as a SendResult: 2xx confirmed; 408, 425, 429 and 5xx retried; any other answer stops the stream. */
+/** A reply as a SendResult: 2xx confirmed, anything else as https-post.ts's failedAnswer says. */
 export function resultOf(reply: HttpReply, what: string): SendResult {
-  const text = reply.body.trim().slice(0, 300);
-  if (reply.status >= 200 && reply.status < 300) return { ok: true, reply: `${reply.status} ${text}`.trim() };
-  const retryable = [408, 425, 429].includes(reply.status) || reply.status >= 500;
-  const cause =
-    reply.status === 401 || reply.status === 403
-      ? 'the receiver refused the credentials'
-      : reply.status === 404
-        ? 'the receiver has no such endpoint'
-        : 'the receiver refused the batch';
-  return {
-    ok: false,
-    retryable,
-    status: reply.status,
-    retryAfterMs: retryAfterMs(reply.headers['retry-after']),
-    error: `${what} answered ${reply.status}${retryable ? '' : ` (${cause})`}${text ? `: ${text}` : ''}`,
-  };
+  if (reply.status >= 200 && reply.status < 300)
+    return { ok: true, reply: `${reply.status} ${reply.body.trim().slice(0, 300)}`.trim() };
+  return failedAnswer(reply, what);
 }
 
 /** A failure to connect or send as a SendResult: a refused address is final, anything else is retried. */

@@ -123,20 +123,29 @@ export function retryAfterMs(headers: IncomingHttpHeaders, now = Date.now()): nu
 }
 
 /**
- * A non-2xx answer as a failed SendResult. 408, 429 and 5xx are retried (honouring Retry-After); any other
+ * A non-2xx answer as a failed SendResult. 408, 425, 429 and 5xx are retried (honouring Retry-After); any other
  * answer (401/403 credentials, 404 or a redirect: a wrong URL, 400/413 a payload the receiver refuses) will
- * be the same again, so the stream turns `failing` with the receiver's words in `lastError`.
+ * be the same again, so the stream turns `failing` with the cause and the receiver's words in `lastError`.
  */
-export function failedAnswer(reply: Reply, what: string): Extract<SendResult, { ok: false }> {
+export function failedAnswer(
+  reply: Pick<Reply, 'status' | 'headers' | 'body'>,
+  what: string,
+): Extract<SendResult, { ok: false }> {
   const words = reply.body.replace(/\s+/g, ' ').trim().slice(0, 300);
-  const error = `${what} answered ${reply.status}${words ? `: ${words}` : ''}`;
-  const retryable = reply.status === 408 || reply.status === 429 || reply.status >= 500;
+  const retryable = [408, 425, 429].includes(reply.status) || reply.status >= 500;
+  const cause = retryable
+    ? ''
+    : reply.status === 401 || reply.status === 403
+      ? ' (the receiver refused the credentials)'
+      : reply.status === 404
+        ? ' (the receiver has no such endpoint)'
+        : '';
   const after = retryAfterMs(reply.headers);
   return {
     ok: false,
     retryable,
     status: reply.status,
-    error,
+    error: `${what} answered ${reply.status}${cause}${words ? `: ${words}` : ''}`,
     ...(retryable && after !== undefined ? { retryAfterMs: after } : {}),
   };
 }

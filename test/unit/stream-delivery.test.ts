@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { refusal } from '../../src/delivery/address-guard.ts';
-import { checkedUrl, resultOf, retryAfterMs } from '../../src/delivery/guarded-http.ts';
+import { checkedUrl, resultOf } from '../../src/delivery/guarded-http.ts';
 import { objectKey } from '../../src/delivery/s3.ts';
 import { StreamSecrets } from '../../src/delivery/stream-secrets.ts';
 import { backoffMs, batchId } from '../../src/delivery/stream-worker.ts';
@@ -25,14 +25,6 @@ describe('push stream delivery', () => {
     }
     const samples = new Set(Array.from({ length: 20 }, () => Math.round(backoffMs(3, 300_000))));
     expect(samples.size, 'jittered').to.be.greaterThan(1);
-  });
-
-  it('reads Retry-After in seconds or as an HTTP date', () => {
-    expect(retryAfterMs('3')).to.equal(3000);
-    const now = Date.parse('2026-12-04T10:00:00Z');
-    expect(retryAfterMs('Fri, 04 Dec 2026 10:00:05 GMT', now)).to.equal(5000);
-    expect(retryAfterMs('soon')).to.equal(undefined);
-    expect(retryAfterMs(undefined)).to.equal(undefined);
   });
 
   it('retries 408, 429 and 5xx; stops on 401, 403, 404 naming the cause', () => {

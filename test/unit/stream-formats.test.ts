@@ -36,7 +36,10 @@ describe('push stream formats', () => {
     for (const s of [408, 429, 500, 502, 503]) expect(answer(s), String(s)).to.include({ retryable: true });
     for (const s of [301, 400, 401, 403, 404, 413])
       expect(answer(s), String(s)).to.include({ retryable: false });
-    expect(answer(404).ok ? '' : answer(404)).to.include({ error: 'R answered 404: no' });
+    expect(answer(404).ok ? '' : answer(404)).to.include({
+      error: 'R answered 404 (the receiver has no such endpoint): no',
+    });
+    expect(answer(425)).to.include({ retryable: true });
   });
 
   it('packs items in order under both a count and a byte limit', () => {
