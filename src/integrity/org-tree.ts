@@ -7,8 +7,7 @@
  */
 import { IntegrityBroken } from '../errors.ts';
 import type { Store } from '../store/client.ts';
-import { getSeal, iterateSeals } from '../store/seal-store.ts';
-import type { Seal } from '../store/seal-doc.ts';
+import { getSealLeaves, sealLeavesAfter, type SealLeaves } from '../store/seal-store.ts';
 import {
   createTreeHead,
   getTiles,
@@ -19,7 +18,7 @@ import {
 } from '../store/tile-store.ts';
 import { sealSignedInWindow, type Checkpoint } from './checkpoint.ts';
 import type { Keyring, KeySource } from './keyring.ts';
-import { merkleRootOf, packLeaves } from './merkle.ts';
+import { merkleRootOf } from './merkle.ts';
 import {
   addSignatureLines,
   checkpointText,
@@ -123,9 +122,9 @@ export async function extendOrgTree(
     appended += 1;
     const expected = (head?.seq ?? 0) + 1;
     if (seal.seq !== expected) throw new IntegrityBroken(`org ${orgId}: seal ${expected} is missing`);
-    const leaves = packLeaves(seal.leaves);
+    const leaves = seal.packed;
     if (
-      seal.leaves.length !== seal.count ||
+      leaves.length !== 32 * seal.count ||
       merkleRootOf(leaves).toString('hex') !== seal.root ||
       !signedInWindow(seal, keys)
     )
@@ -173,17 +172,17 @@ export async function extendOrgTree(
  * The org's seals after `seq` in order: those search finds, then those written since its last refresh, by
  * realtime GET of the next seq (as newestSeal does), so a tree never lags behind a seal just made.
  */
-async function* sealsAfter(store: Store, orgId: string, seq: number): AsyncGenerator<Seal> {
-  for await (const seal of iterateSeals(store, orgId, {
-    withLists: true,
-    afterSeq: seq,
-    pageSize: SEALS_PER_PAGE,
-  })) {
+async function* sealsAfter(store: Store, orgId: string, seq: number): AsyncGenerator<SealLeaves> {
+  for await (const seal of sealLeavesAfter(store, orgId, seq, SEALS_PER_PAGE)) {
     if (seal.seq !== seq + 1) break;
     seq = seal.seq;
     yield seal;
   }
-  for (let next = await getSeal(store, orgId, seq + 1); next; next = await getSeal(store, orgId, seq + 1)) {
+  for (
+    let next = await getSealLeaves(store, orgId, seq + 1);
+    next;
+    next = await getSealLeaves(store, orgId, seq + 1)
+  ) {
     seq = next.seq;
     yield next;
   }

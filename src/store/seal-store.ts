@@ -9,6 +9,51 @@ const PACKED_LISTS = ['packedLeaves', 'storedHashRuns'];
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
 export const SEAL_LISTS = ['eventIds', ...PACKED_LISTS];
 
+/** A seal's checkpoint and its leaves as they are stored, 32 bytes each: all the org tree takes from it. */
+export type SealLeaves = Omit<SealDoc, 'eventIds' | 'packedLeaves' | 'storedHashRuns'> & { packed: Buffer };
+const NOT_FOR_TREE = ['eventIds', 'storedHashRuns'];
+const sealLeaves = (doc: SealDoc): SealLeaves => {
+  const { eventIds: _ids, packedLeaves, storedHashRuns: _runs, ...rest } = doc;
+  return { ...rest, packed: Buffer.from(typeof packedLeaves === 'string' ? packedLeaves : '', 'base64') };
+};
+
+/** The leaves of the org's seals after `afterSeq` that search finds, in seq order, a page at a time. */
+export async function* sealLeavesAfter(
+  store: Store,
+  orgId: string,
+  afterSeq: number,
+  pageSize: number,
+): AsyncGenerator<SealLeaves> {
+  let after = afterSeq;
+  for (;;) {
+    const res = await guarded(
+      store.search({
+        index: INTERNAL.seals,
+        body: {
+          size: pageSize,
+          query: { bool: { filter: [{ term: { orgId } }, { range: { seq: { gt: after } } }] } },
+          sort: [{ seq: 'asc' }],
+          _source: { excludes: NOT_FOR_TREE },
+        },
+      }),
+    );
+    const hits = (res.body as { hits: { hits: { _source: SealDoc }[] } }).hits.hits;
+    for (const h of hits) yield sealLeaves(h._source);
+    if (hits.length < pageSize) return;
+    after = hits[hits.length - 1]!._source.seq;
+  }
+}
+
+/** One seal's leaves by realtime GET (a seal written since the last refresh), or undefined. */
+export async function getSealLeaves(
+  store: Store,
+  orgId: string,
+  seq: number,
+): Promise<SealLeaves | undefined> {
+  const doc = await getSource<SealDoc>(store, INTERNAL.seals, sealId(orgId, seq), { excludes: NOT_FOR_TREE });
+  return doc && sealLeaves(doc);
+}
+
 /** Makes every seal written so far searchable. */
 export async function refreshSeals(store: Store): Promise<void> {
   await guarded(store.indices.refresh({ index: INTERNAL.seals }));
