@@ -4,13 +4,11 @@
  * though the attacker's own seals and tree are consistent again.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { runExample } from '../fixtures/examples.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../../src/config.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
 import { rebuildOrgTree, resealChain, rewriteDayIndex, testKey, uniqueDay } from '../fixtures/integrity.ts';
 import {
@@ -40,8 +38,7 @@ describe('attacker with the signing key and the database: witness and monitor ca
   const batch = (n: number, hour: number) => ingestSealed(svc.ctx, org.orgId, day, n, hour);
 
   const monitor = (state: string) =>
-    promisify(execFile)('node', [
-      path.join(PROJECT_ROOT, 'examples', 'monitor.mjs'),
+    runExample('monitor.mjs', [
       '--url',
       svc.url,
       '--key',
@@ -52,10 +49,7 @@ describe('attacker with the signing key and the database: witness and monitor ca
       witness.vkey,
       '--quorum',
       '0',
-    ]).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (err: { code: number; stderr: string }) => ({ code: err.code, out: err.stderr }),
-    );
+    ]);
   /** `npm run verify --witness`, as the operator or an auditor runs it. */
   const verifyWithWitness = () =>
     runScript('verify', ['--org', org.orgId, '--witness', `${witness.url}=${witness.vkey}`], {

@@ -3,13 +3,12 @@
  * checked offline with nothing but the API's answers.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { runExample } from '../fixtures/examples.ts';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { DEFAULT_LOG_ORIGIN, PROJECT_ROOT } from '../../src/config.ts';
+import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
 import { logVerifierKey } from '../../src/integrity/org-tree.ts';
 import { checkpointSignatureValid, type Checkpoint } from '../../src/integrity/checkpoint.ts';
 import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
@@ -136,18 +135,16 @@ describe('integrity API: public key, checkpoints, proofs', function () {
       JSON.stringify({ ...proof, entry: { ...proof.entry, actorId: 'usr_x' } }),
     );
     fs.writeFileSync(path.join(dir, 'key.json'), JSON.stringify(key));
-    const script = path.join(PROJECT_ROOT, 'examples', 'verify-proof.mjs');
     const run = (file: string) =>
-      promisify(execFile)('node', [script, path.join(dir, file), path.join(dir, 'key.json')]);
+      runExample('verify-proof.mjs', [path.join(dir, file), path.join(dir, 'key.json')]);
     const ok = await run('proof.json');
-    expect(ok.stdout).to.contain(
+    expect(ok.code, ok.out).to.equal(0);
+    expect(ok.out).to.contain(
       `entry ${ids.a} is leaf ${proof.index} of ${DEFAULT_LOG_ORIGIN}/${org.orgId} at size ${proof.size}`,
     );
-    const bad = await run('edited.json').then(
-      () => 'passed',
-      (err: { stderr: string }) => err.stderr,
-    );
-    expect(bad).to.contain('the entry is not the one that was sealed');
+    const bad = await run('edited.json');
+    expect(bad.code).to.not.equal(0);
+    expect(bad.out).to.contain('the entry is not the one that was sealed');
   });
 
   it('lists the org’s checkpoints by seq with a cursor, each signed and chained', async () => {

@@ -4,7 +4,7 @@
  * verifying, and a stolen retired key signing anew is reported. Notes are checked by Go's sumdb/note.
  */
 import { expect } from 'chai';
-import { PROJECT_ROOT } from '../../src/config.ts';
+import { runExample } from '../fixtures/examples.ts';
 import { KEY_CHANGE_GRACE_MS, KEYRING_RELOAD_MS } from '../../src/integrity/keyring.ts';
 import { resealChain, testKey } from '../fixtures/integrity.ts';
 import {
@@ -18,10 +18,8 @@ import {
 import { TEST_SIGNING_KEY_PEM, uniqueId } from '../helpers.ts';
 import { independentCheck } from '../independent/tlogcheck.ts';
 import { runScript } from '../scripts.ts';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 
 const API = '/api/v1/audit-logs/integrity';
 const sizeOf = (note: string) => Number(note.split('\n')[1]);
@@ -76,18 +74,14 @@ describe('key rotation (npm run keys) on a running service', function () {
 
   /** examples/monitor.mjs, the customer's monitor, keeping its state in `state`. */
   const monitor = (state: string) =>
-    promisify(execFile)('node', [
-      path.join(PROJECT_ROOT, 'examples', 'monitor.mjs'),
+    runExample('monitor.mjs', [
       '--url',
       svc.url,
       '--key',
       org.keys.owner,
       '--state',
       path.join(svc.ctx.cfg.stateDir, state),
-    ]).then(
-      (r) => ({ code: 0, out: r.stdout }),
-      (err: { code: number; stderr: string }) => ({ code: err.code, out: err.stderr }),
-    );
+    ]);
 
   before(async () => {
     svc = await startReadService({ AUDIT_SEAL_INTERVAL_SECONDS: '1' });
@@ -226,18 +220,7 @@ describe('key rotation (npm run keys) on a running service', function () {
       id: string;
     }[];
     const genuine = await proofOf(ids[0]!.id);
-    const tool = (file: string) =>
-      promisify(execFile)('node', [
-        path.join(PROJECT_ROOT, 'examples', 'verify-proof.mjs'),
-        file,
-        keysFile,
-      ]).then(
-        (r) => ({ code: 0, out: r.stdout }),
-        (err: { code: number; stderr: string; stdout: string }) => ({
-          code: err.code,
-          out: err.stderr + err.stdout,
-        }),
-      );
+    const tool = (file: string) => runExample('verify-proof.mjs', [file, keysFile]);
     const okFile = path.join(svc.ctx.cfg.stateDir, 'genuine.tlog-proof');
     fs.writeFileSync(okFile, genuine);
     const ok = await tool(okFile);

@@ -4,12 +4,11 @@
  * inclusion in the newest, all through the API.
  */
 import { expect } from 'chai';
-import { execFile } from 'node:child_process';
+import { runExample } from '../fixtures/examples.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { DEFAULT_LOG_ORIGIN, PROJECT_ROOT } from '../../src/config.ts';
+import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
 import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
@@ -159,15 +158,8 @@ describe('integrity: one tree per org, checked by an independent implementation'
       r.text.replace(extra!, `extra ${Buffer.from(JSON.stringify(edited)).toString('base64')}`),
     );
     fs.writeFileSync(path.join(dir, 'key.json'), JSON.stringify({ verifierKey: vkey }));
-    const run = (file: string) =>
-      promisify(execFile)('node', [
-        path.join(PROJECT_ROOT, 'examples', 'verify-proof.mjs'),
-        path.join(dir, file),
-        path.join(dir, 'key.json'),
-      ]).then(
-        (ok) => ok.stdout,
-        (err: { stderr: string }) => err.stderr,
-      );
+    const run = async (file: string) =>
+      (await runExample('verify-proof.mjs', [path.join(dir, file), path.join(dir, 'key.json')])).out;
     expect(await run('p.tlog-proof')).to.contain(`entry ${id} is leaf ${json.index} of`);
     expect(await run('edited.tlog-proof')).to.contain('the entry is not the one that was sealed');
     const bad = await get(svc.url, `/api/v1/audit-logs/${id}/proof?format=xml`, org.keys.owner);
