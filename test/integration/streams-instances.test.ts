@@ -78,7 +78,11 @@ describe('push streams on two instances', function () {
     }
     let expected = (await expectedEntries(a.ctx, org.orgId)).map((e) => e.id);
     await waitFor('the first entries', () => receiver.ids().length >= expected.length);
-    const [byA, byB] = [await deliveredBy(a), await deliveredBy(b)];
+    // The counter moves once the cursor is written, a moment after the receiver has the batch.
+    const [byA, byB] = await waitFor('the deliveries counted', async () => {
+      const counts: [number, number] = [await deliveredBy(a), await deliveredBy(b)];
+      return counts[0] + counts[1] >= expected.length && counts;
+    });
     expect(byA === 0 || byB === 0, `delivered by a: ${byA}, by b: ${byB}`).to.equal(true);
     expect(receiver.maxInFlight, 'requests at once').to.equal(1);
 
@@ -94,7 +98,7 @@ describe('push streams on two instances', function () {
     await waitFor('the entry ingested after the kill', () => receiver.ids().includes('after_kill'), 30_000);
     const tookMs = Date.now() - killedAt;
     expect(tookMs, 'takeover time').to.be.below((LEASE_SECONDS + 3) * 1000);
-    expect(await deliveredBy(survivor)).to.be.greaterThan(0);
+    await waitFor('the survivor to count its delivery', async () => (await deliveredBy(survivor)) > 0);
 
     expected = (await expectedEntries(survivor.ctx, org.orgId)).map((e) => e.id);
     await waitFor('the whole stream', () => receiver.ids().length >= expected.length);

@@ -92,11 +92,14 @@ describe('webhook streams: delivery', function () {
     });
     expect(s).to.include({ status: 'active', lagSeconds: 0, lastError: null });
     expect(Date.parse(s.lastDeliveredAt)).to.be.greaterThan(Date.now() - 60_000);
-    const metrics = await (
-      await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
-    ).text();
-    expect(metrics).to.include(`audit_stream_delivered_total{stream="${streamId}"} ${expected.length}`);
-    expect(metrics).to.include(`audit_stream_lag_seconds{stream="${streamId}"} 0`);
+    // The counter and the lag follow the cursor's write by a moment; a timeout here fails the test.
+    await waitFor('the delivery counted in /metrics', async () => {
+      const text = await (
+        await fetch(`${svc.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })
+      ).text();
+      const counted = `audit_stream_delivered_total{stream="${streamId}"} ${expected.length}`;
+      return text.includes(counted) && text.includes(`audit_stream_lag_seconds{stream="${streamId}"} 0`);
+    });
   });
 
   it('resumes after the receiver was down, with nothing missing and no entry twice', async () => {
