@@ -218,6 +218,7 @@ export async function produce(
   const tag = crypto.randomBytes(3).toString('hex');
   const count = (status: number) => stats.statuses.set(status, (stats.statuses.get(status) ?? 0) + 1);
   const one = async (p: number) => {
+    let lastRefusal = '';
     for (let b = 0; opts.running(); b++) {
       const events = Array.from({ length: opts.size }, (_, i) => ({
         id: `f${tag}-${p}-${b}-${i}`,
@@ -230,7 +231,11 @@ export async function produce(
       }));
       const body = JSON.stringify({ events });
       for (let attempt = 1; ; attempt++) {
-        if (Date.now() > opts.giveUpAt) throw new Error(`producer ${p} gave up on batch ${b}`);
+        if (Date.now() > opts.giveUpAt)
+          throw new Error(
+            `producer ${p} gave up on batch ${b}; last answer: ${lastRefusal}; ` +
+              `the service's last lines:\n${svc.output.slice(-20).join('\n')}`,
+          );
         const t0 = Date.now();
         let res: Response | undefined;
         try {
@@ -260,7 +265,7 @@ export async function produce(
         if (res && res.status !== 503 && res.status !== 429) {
           throw new Error(`unexpected answer ${res.status}: ${await res.text()}`);
         }
-        await res?.arrayBuffer();
+        lastRefusal = res ? `${res.status} ${(await res.text()).slice(0, 300)}` : 'no answer';
         stats.retries += 1;
         const after = Number(res?.headers.get('retry-after') ?? 1);
         await sleep(Math.min(2000, Math.max(200, after * 1000)));
