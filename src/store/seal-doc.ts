@@ -5,6 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { SealCursor } from './ledger-store.ts';
+import { InvariantViolation } from '../errors.ts';
 import { orgRecordId } from './names.ts';
 
 const Hex64 = Type.String({ pattern: '^[0-9a-f]{64}$' });
@@ -55,34 +56,46 @@ export type SealHead = Checkpoint & {
 };
 
 /**
- * A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)): the seal with its leaves and
- * storedHashes packed, as OpenSearch parses and stores a seal per batch of up to 10,000 events —
- * `packedLeaves`, the 32-byte leaves in a row, base64; `storedHashRuns`, [storedHash, how many leaves in a row
- * have it] (events stored before salts shared theirs within a request; salted ones each have their own).
+ * A seal document in `audit-internal-seals` (`_id` = sealId(orgId, seq)): the seal with its lists packed, as
+ * OpenSearch parses and stores a seal per batch of up to 10,000 events — `packedLeaves` and
+ * `packedStoredHashes`, the 32-byte leaves and storedHashes in a row, base64 (one JSON string each, not 10,000
+ * values). Seals written before packedStoredHashes have `storedHashRuns`, [storedHash, how many leaves in a row
+ * have it] (events stored before salts shared theirs within a request); both are read.
  */
-export type SealDoc = SealHead & { packedLeaves: string; storedHashRuns: [string, number][] };
+export type SealDoc = SealHead & {
+  packedLeaves: string;
+  packedStoredHashes?: string;
+  storedHashRuns?: [string, number][];
+};
 
-/** The seal document of a seal whose leaves are packed in a row (32 bytes each) and storedHashes listed. */
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The seal document of a seal whose leaves are packed in a row (32 bytes each), its storedHashes likewise. */
 export function packSeal(seal: SealHead & { leaves: Buffer; storedHashes: string[] }): SealDoc {
   const { leaves, storedHashes, ...rest } = seal;
-  const runs: [string, number][] = [];
-  let run: [string, number] | undefined;
-  for (const h of storedHashes) {
-    if (run?.[0] === h) run[1] += 1;
-    else runs.push((run = [h, 1]));
-  }
-  return { ...rest, packedLeaves: leaves.toString('base64'), storedHashRuns: runs };
+  const hashes = Buffer.allocUnsafe(32 * storedHashes.length);
+  storedHashes.forEach((h, k) => {
+    if (!HEX64.test(h))
+      throw new InvariantViolation(`storedHash ${k} of seal ${seal.seq} is not 64 hex digits`);
+    hashes.write(h, 32 * k, 32, 'hex');
+  });
+  return { ...rest, packedLeaves: leaves.toString('base64'), packedStoredHashes: hashes.toString('base64') };
 }
 
-/**
- * A seal from its document, lists unpacked (a trailing part of a leaf, which only an edit can leave, is kept as
- * a short hex string, so the root check fails on it).
- */
+/** 32-byte hashes packed in a row, as hex (a trailing part, which only an edit can leave, as a short string). */
+function unpackHashes(packed: unknown): string[] {
+  const bytes = Buffer.from(typeof packed === 'string' ? packed : '', 'base64');
+  const out: string[] = [];
+  for (let at = 0; at < bytes.length; at += 32) out.push(bytes.toString('hex', at, at + 32));
+  return out;
+}
+
+/** A seal from its document, lists unpacked (an edited packing reads back as lists that fail verification). */
 export function unpackSeal(doc: SealDoc): Seal {
-  const { packedLeaves, storedHashRuns, ...rest } = doc;
-  const bytes = Buffer.from(typeof packedLeaves === 'string' ? packedLeaves : '', 'base64');
-  const leaves: string[] = [];
-  for (let at = 0; at < bytes.length; at += 32) leaves.push(bytes.toString('hex', at, at + 32));
+  const { packedLeaves, packedStoredHashes, storedHashRuns, ...rest } = doc;
+  const leaves = unpackHashes(packedLeaves);
+  if (packedStoredHashes !== undefined)
+    return { ...rest, leaves, storedHashes: unpackHashes(packedStoredHashes) };
   const storedHashes: string[] = [];
   for (const [hash, n] of Array.isArray(storedHashRuns) ? storedHashRuns : [])
     for (let k = 0; k < n && storedHashes.length <= rest.count; k++) storedHashes.push(hash);

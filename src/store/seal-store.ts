@@ -5,15 +5,20 @@ import { INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
 import { sealId, unpackSeal, type Checkpoint, type Seal, type SealDoc, type SealHead } from './seal-doc.ts';
 
 /** The packed lists: what a seal's head leaves out (the sealer needs only the event ids of a late head). */
-const PACKED_LISTS = ['packedLeaves', 'storedHashRuns'];
+const PACKED_LISTS = ['packedLeaves', 'packedStoredHashes', 'storedHashRuns'];
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
 export const SEAL_LISTS = ['eventIds', ...PACKED_LISTS];
 
 /** A seal's checkpoint and its leaves as they are stored, 32 bytes each: all the org tree takes from it. */
-export type SealLeaves = Omit<SealDoc, 'eventIds' | 'packedLeaves' | 'storedHashRuns'> & { packed: Buffer };
-const NOT_FOR_TREE = ['eventIds', 'storedHashRuns'];
+export type SealLeaves = Omit<
+  SealDoc,
+  'eventIds' | 'packedLeaves' | 'packedStoredHashes' | 'storedHashRuns'
+> & {
+  packed: Buffer;
+};
+const NOT_FOR_TREE = ['eventIds', 'packedStoredHashes', 'storedHashRuns'];
 const sealLeaves = (doc: SealDoc): SealLeaves => {
-  const { eventIds: _ids, packedLeaves, storedHashRuns: _runs, ...rest } = doc;
+  const { eventIds: _ids, packedLeaves, packedStoredHashes: _hashes, storedHashRuns: _runs, ...rest } = doc;
   return { ...rest, packed: Buffer.from(typeof packedLeaves === 'string' ? packedLeaves : '', 'base64') };
 };
 

@@ -65,7 +65,7 @@ describe('integrity: signed checkpoints', () => {
     expect(sealId('org_1', 9) < sealId('org_1', 10)).to.equal(true);
   });
 
-  it("stores a seal's leaves packed and its storedHashes as runs, and reads back exactly the lists it sealed", () => {
+  it("stores a seal's leaves and storedHashes packed, and reads back exactly the lists it sealed", () => {
     const leaves = ['1', '2', '3'].map((c) => c.repeat(64));
     const storedHashes = ['b'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)];
     const seal = {
@@ -74,16 +74,35 @@ describe('integrity: signed checkpoints', () => {
       cursor: { acceptedAt: 't', eventId: 'e3' },
     };
     const doc = packSeal({ ...seal, leaves: Buffer.from(leaves.join(''), 'hex'), storedHashes });
-    expect(doc).not.to.have.any.keys('leaves', 'storedHashes');
-    expect(doc.storedHashRuns).to.deep.equal([
-      ['b'.repeat(64), 2],
-      ['c'.repeat(64), 1],
-    ]);
+    expect(doc).not.to.have.any.keys('leaves', 'storedHashes', 'storedHashRuns');
     expect(Buffer.from(doc.packedLeaves, 'base64').length).to.equal(3 * 32);
+    expect(Buffer.from(doc.packedStoredHashes!, 'base64').toString('hex')).to.equal(storedHashes.join(''));
     expect(unpackSeal(JSON.parse(JSON.stringify(doc)))).to.deep.equal({ ...seal, leaves, storedHashes });
     // Edited packings read back as lists that no longer fit the count (verification reports the seal).
     const cut = unpackSeal({ ...doc, packedLeaves: Buffer.alloc(3 * 32 + 5).toString('base64') });
     expect(cut.leaves.map((l) => l.length)).to.deep.equal([64, 64, 64, 10]);
+    const more = unpackSeal({ ...doc, packedStoredHashes: Buffer.alloc(4 * 32).toString('base64') });
+    expect(more.storedHashes.length).to.equal(4);
+    expect(() =>
+      packSeal({ ...seal, leaves: Buffer.alloc(96), storedHashes: ['B'.repeat(64), 'b', 'c'] }),
+    ).to.throw(/storedHash 0/);
+  });
+
+  it('reads the storedHashes of seals written as runs, before they were packed', () => {
+    const { packedStoredHashes: _, ...packed } = packSeal({
+      ...signCheckpoint(core, key),
+      eventIds: ['e1', 'e2', 'e3'],
+      leaves: Buffer.alloc(96),
+      storedHashes: ['b'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)],
+    });
+    const doc = {
+      ...packed,
+      storedHashRuns: [
+        ['b'.repeat(64), 2],
+        ['c'.repeat(64), 1],
+      ] as [string, number][],
+    };
+    expect(unpackSeal(doc).storedHashes).to.deep.equal(['b'.repeat(64), 'b'.repeat(64), 'c'.repeat(64)]);
     const long = unpackSeal({ ...doc, storedHashRuns: [['d'.repeat(64), 1e12]] });
     expect(long.storedHashes.length).to.equal(4);
   });
