@@ -111,22 +111,25 @@ export async function extendOrgTree(
   origin: string,
   orgId: string,
   maxSeals = Infinity,
+  made?: ReadonlyMap<number, SealLeaves>,
 ): Promise<{ head: TreeHead | undefined; complete: boolean }> {
   let head = await newestTreeHead(store, orgId);
   let size = head?.size ?? 0;
   // The tiles this extension has written or read, so the next seal's edge comes from memory.
   const known = new Map<string, Buffer>();
   let appended = 0;
-  for await (const seal of sealsAfter(store, orgId, head?.seq ?? 0)) {
+  for await (const seal of sealsAfter(store, orgId, head?.seq ?? 0, made)) {
     if (appended === maxSeals) return { head, complete: false };
     appended += 1;
     const expected = (head?.seq ?? 0) + 1;
     if (seal.seq !== expected) throw new IntegrityBroken(`org ${orgId}: seal ${expected} is missing`);
     const leaves = seal.packed;
+    // A seal this process made from these very leaves was not read back: nothing could have changed it.
     if (
-      leaves.length !== 32 * seal.count ||
-      merkleRootOf(leaves).toString('hex') !== seal.root ||
-      !signedInWindow(seal, keys)
+      made?.get(seal.seq) !== seal &&
+      (leaves.length !== 32 * seal.count ||
+        merkleRootOf(leaves).toString('hex') !== seal.root ||
+        !signedInWindow(seal, keys))
     )
       throw new IntegrityBroken(`org ${orgId}: seal ${seal.seq} does not verify; its tree stops at ${size}`);
 
@@ -169,22 +172,26 @@ export async function extendOrgTree(
 }
 
 /**
- * The org's seals after `seq` in order: those search finds, then those written since its last refresh, by
- * realtime GET of the next seq (as newestSeal does), so a tree never lags behind a seal just made.
+ * The org's seals after `seq` in order: those `made` holds (a round's own seals), else those search finds, then
+ * those written since its last refresh, by realtime GET of the next seq (as newestSeal does), so a tree never
+ * lags behind a seal just made.
  */
-async function* sealsAfter(store: Store, orgId: string, seq: number): AsyncGenerator<SealLeaves> {
-  for await (const seal of sealLeavesAfter(store, orgId, seq, SEALS_PER_PAGE)) {
-    if (seal.seq !== seq + 1) break;
+async function* sealsAfter(
+  store: Store,
+  orgId: string,
+  seq: number,
+  made?: ReadonlyMap<number, SealLeaves>,
+): AsyncGenerator<SealLeaves> {
+  if (!made?.has(seq + 1))
+    for await (const seal of sealLeavesAfter(store, orgId, seq, SEALS_PER_PAGE)) {
+      if (seal.seq !== seq + 1) break;
+      seq = seal.seq;
+      yield seal;
+    }
+  const next = async () => made?.get(seq + 1) ?? (await getSealLeaves(store, orgId, seq + 1));
+  for (let seal = await next(); seal; seal = await next()) {
     seq = seal.seq;
     yield seal;
-  }
-  for (
-    let next = await getSealLeaves(store, orgId, seq + 1);
-    next;
-    next = await getSealLeaves(store, orgId, seq + 1)
-  ) {
-    seq = next.seq;
-    yield next;
   }
 }
 

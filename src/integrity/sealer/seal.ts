@@ -8,7 +8,7 @@ import { createSeal as createSealDoc } from '../../store/seal-store.ts';
 import { packSeal, signCheckpoint, type SealHead } from '../checkpoint.ts';
 import { merkleRootOf } from '../merkle.ts';
 import type { EntryBatch } from '../written.ts';
-import type { Sealing } from './sealer-context.ts';
+import { TREE_SEALS_PER_ROUND, type Sealing } from './sealer-context.ts';
 
 /** Creates the next seal of the org over a batch of entries in key order (their first and last set its span). */
 export async function createSeal(
@@ -37,7 +37,10 @@ export async function createSeal(
   );
   const seal: SealHead = { ...checkpoint, eventIds, ...extra };
   // Created under its seq: false when another sealer took that seq.
-  return (await createSealDoc(s.ctx.store, packSeal({ ...seal, leaves, storedHashes }))) ? seal : undefined;
+  if (!(await createSealDoc(s.ctx.store, packSeal({ ...seal, leaves, storedHashes })))) return undefined;
+  const made = s.made.get(orgId) ?? s.made.set(orgId, new Map()).get(orgId)!;
+  if (made.size < TREE_SEALS_PER_ROUND) made.set(seq, { ...checkpoint, ...extra, packed: leaves });
+  return seal;
 }
 
 /** Marks entries the walk passed without their event as waiting for a late seal (404: released meanwhile). */

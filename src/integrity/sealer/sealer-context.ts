@@ -3,6 +3,7 @@ import { DEFAULT_LOG_ORIGIN } from '../../config.ts';
 import type { AppContext } from '../../context.ts';
 import { SEAL_SAFETY_MARGIN_MS } from '../ledger.ts';
 import type { KeySource } from '../keyring.ts';
+import type { SealLeaves } from '../../store/seal-store.ts';
 
 export interface SealerOptions {
   /** Most events in one seal (a seal document holds three lists of this length). */
@@ -73,4 +74,9 @@ export interface Sealing {
   readonly opts: SealerOptions;
   /** Adds a held entry to `out`, and logs it once per process. */
   report(h: Held, out: Omit<RoundResult, 'leader'>): void;
+  /** Seals this sealer made and the org's tree has not taken yet, by org and seq: the tree appends them unread. */
+  readonly made: Map<string, Map<number, SealLeaves>>;
 }
+
+/** Seals kept in `made` per org: what one round appends to a tree at most (more are read back next round). */
+export const TREE_SEALS_PER_ROUND = 10;

@@ -32,13 +32,19 @@ import { sealHashOf } from '../checkpoint.ts';
 import { fixedKeys, type KeySource } from '../keyring.ts';
 import { extendOrgTree, signedInWindow } from '../org-tree.ts';
 
-/** Seals one round appends to an org's tree at most: about 2 s of work per 10,000-leaf seal batch of 10. */
-const TREE_SEALS_PER_ROUND = 10;
 import { Lease } from '../lease.ts';
 import type { SigningKey } from '../signing.ts';
 import { sealLate } from './late.ts';
 import { sealWritten } from './memory.ts';
-import type { Ctx, Held, OrgResult, RoundResult, SealerOptions, Sealing } from './sealer-context.ts';
+import {
+  TREE_SEALS_PER_ROUND,
+  type Ctx,
+  type Held,
+  type OrgResult,
+  type RoundResult,
+  type SealerOptions,
+  type Sealing,
+} from './sealer-context.ts';
 import { repairMarks } from './seal.ts';
 import { walkUntil } from './walk.ts';
 
@@ -78,7 +84,7 @@ export class Sealer {
   ) {
     this.lease = new Lease(ctx.store, 'sealer', this.holder, opts.leaseTtlMs);
     this.keys = 'privateKey' in keys ? fixedKeys(keys) : keys;
-    this.sealing = { ctx, keys: this.keys, opts, report: (h, out) => this.report(h, out) };
+    this.sealing = { ctx, keys: this.keys, opts, report: (h, out) => this.report(h, out), made: new Map() };
   }
 
   /**
@@ -184,12 +190,15 @@ export class Sealer {
    */
   private async extendTree(orgId: string): Promise<boolean> {
     try {
+      const made = this.sealing.made.get(orgId);
+      this.sealing.made.delete(orgId);
       const { complete } = await extendOrgTree(
         this.ctx.store,
         this.keys,
         this.opts.logOrigin,
         orgId,
         TREE_SEALS_PER_ROUND,
+        made,
       );
       // A long history (an org sealed before trees existed) is taken a part per round, so sealing flows on.
       if (!complete) this.treeBehind.set(orgId, 'catching up');
