@@ -116,6 +116,8 @@ export class Service {
       },
     });
     this.child = child;
+    // An exit nobody asked for shows in the output that a failing scenario prints.
+    child.once('exit', (code, signal) => this.output.push(`[harness] service exited: ${signal ?? code}`));
     for (const s of [child.stdout!, child.stderr!]) {
       s.setEncoding('utf8');
       s.on('data', (d: string) => this.output.push(...d.split('\n').filter(Boolean)));
