@@ -1,8 +1,9 @@
 /**
  * The admin page: `/settings/enterprise/audit-logs` (and `/`, which leads there). Plain HTML, CSS and ES modules
- * in `public/`; when the first router is built (at start-up) esbuild bundles the modules in memory into one
- * minified file (one request instead of seven, served with a content hash and cached for good) — nothing
- * generated is committed or written to disk.
+ * in `public/`; when the first router is built (at start-up) esbuild bundles the modules from
+ * `public/admin-page.js` and the styles from `public/style.css` in memory into one minified file each (two
+ * requests instead of one per file, served with a content hash and cached for good) — nothing generated is
+ * committed or written to disk.
  * The event catalogue is inlined into the page, so the filters and the destructive-action badges need no extra
  * request before the first rows.
  * With NEXT_PUBLIC_AUDIT_LOGS_ENABLED off the page explains how to turn it on. The page reads data only through
@@ -27,9 +28,29 @@ function catalogueJson(): string {
   return JSON.stringify({ eventTypes, resourceTypes }).replace(/</g, '\\u003c');
 }
 
+/** One entry of `public/` bundled and minified, named by its content so that it can be cached for good. */
+interface Bundle {
+  name: string;
+  text: string;
+}
+
+function bundle(entry: string): Bundle {
+  const text = buildSync({
+    entryPoints: [path.join(HERE, 'public', entry)],
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    target: 'es2022',
+    write: false,
+  }).outputFiles[0]!.text;
+  const ext = path.extname(entry);
+  const hash = crypto.createHash('sha256').update(text).digest('hex').slice(0, 12);
+  return { name: `${path.basename(entry, ext)}.${hash}${ext}`, text };
+}
+
 interface PageAssets {
-  bundle: string;
-  bundleName: string;
+  script: Bundle;
+  style: Bundle;
   page: string;
   disabledPage: string;
 }
@@ -39,21 +60,14 @@ let assets: PageAssets | undefined;
 /** Bundled when the first router is built, not at import, so importing the module costs nothing; then kept. */
 function pageAssets(): PageAssets {
   if (assets) return assets;
-  const bundle = buildSync({
-    entryPoints: [path.join(HERE, 'public', 'app.js')],
-    bundle: true,
-    format: 'esm',
-    minify: true,
-    target: 'es2022',
-    write: false,
-  }).outputFiles[0]!.text;
-  const bundleName = `app.${crypto.createHash('sha256').update(bundle).digest('hex').slice(0, 12)}.js`;
-  const page = fs
-    .readFileSync(path.join(HERE, 'pages', 'index.html'), 'utf8')
+  const script = bundle('admin-page.js');
+  const style = bundle('style.css');
+  const read = (name: string) =>
+    fs.readFileSync(path.join(HERE, 'pages', name), 'utf8').replace('/*STYLE*/', style.name);
+  const page = read('index.html')
     .replace('/*CATALOGUE*/', () => catalogueJson())
-    .replace('/*BUNDLE*/', bundleName);
-  const disabledPage = fs.readFileSync(path.join(HERE, 'pages', 'disabled.html'), 'utf8');
-  assets = { bundle, bundleName, page, disabledPage };
+    .replace('/*BUNDLE*/', script.name);
+  assets = { script, style, page, disabledPage: read('disabled.html') };
   return assets;
 }
 
@@ -69,12 +83,17 @@ const PAGE_HEADERS = {
 
 /** The page (its read endpoints are in query/page-routes.ts). */
 export function uiRouter(ctx: AppContext): Router {
-  const { bundle, bundleName, page, disabledPage } = pageAssets();
+  const { script, style, page, disabledPage } = pageAssets();
   const router = Router();
   router.get('/', (_req, res) => res.redirect(302, PAGE_PATH));
-  router.get(`${PAGE_PATH}/assets/${bundleName}`, (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=31536000, immutable').type('js').send(bundle);
-  });
+  for (const [{ name, text }, type] of [
+    [script, 'js'],
+    [style, 'css'],
+  ] as const) {
+    router.get(`${PAGE_PATH}/assets/${name}`, (_req, res) => {
+      res.set('Cache-Control', 'public, max-age=31536000, immutable').type(type).send(text);
+    });
+  }
   router.use(
     `${PAGE_PATH}/assets`,
     express.static(path.join(HERE, 'public'), { index: false, maxAge: '10m' }),

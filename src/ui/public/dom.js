@@ -1,6 +1,9 @@
 // DOM and formatting helpers. Everything that shows API data goes through text nodes (never innerHTML), so an
 // event description such as `<img onerror=…>` is displayed, not executed.
 
+/** The page's element with this id. */
+export const $ = (id) => document.getElementById(id);
+
 /** Creates an element: `el('td', { class: 'x', title: 'y' }, child, 'text')`. */
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);

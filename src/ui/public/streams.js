@@ -2,7 +2,7 @@
 // type; send a test event; pause and resume. Everything goes through /api/v1/audit-logs/streams with the
 // signed-in key (owners and admins with a personal key; the API refuses others and the view says so).
 import { api, ApiError } from './api.js';
-import { el, formatCount, relativeTime } from './dom.js';
+import { $, el, formatCount, relativeTime } from './dom.js';
 
 /** The form's fields per destination type: [setting, label, kind], kind: text | secret | number | bool | pem. */
 const TYPES = {
@@ -56,7 +56,6 @@ const TYPES = {
 
 const STATUS_PILL = { active: 'pill-ok', paused: 'pill-wait', failing: 'pill-bad', disabled: 'pill-bad' };
 
-const $ = (id) => document.getElementById(id);
 let streams = [];
 /** The stream being edited, or undefined while adding. */
 let editing;
