@@ -49,21 +49,20 @@ export function receiverAgent(allowPrivate: boolean, ca?: string): https.Agent {
   });
 }
 
-/** POSTs `body`; resolves with the answer, rejects when no answer came (refused address, TLS, network, abort). */
-function postTo(
+/**
+ * POSTs `body` and resolves with the answer, or with a failed SendResult when no answer came (refused address,
+ * TLS, network, abort); what an answer means is left to the caller.
+ */
+export function tryPost(
   url: URL,
   agent: https.Agent,
   headers: Record<string, string>,
   body: Buffer,
   signal: AbortSignal,
   allowPrivate: boolean,
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    try {
-      assertLiteralAllowed(url.hostname, allowPrivate);
-    } catch (err) {
-      return reject(err);
-    }
+): Promise<Reply | SendResult> {
+  const answer = new Promise<Reply>((resolve, reject) => {
+    assertLiteralAllowed(url.hostname, allowPrivate);
     const req = https.request(url, {
       method: 'POST',
       agent,
@@ -91,22 +90,7 @@ function postTo(
     });
     req.end(body);
   });
-}
-
-/** POSTs and turns a missing answer into a SendResult; an answer is left to the caller. */
-export async function tryPost(
-  url: URL,
-  agent: https.Agent,
-  headers: Record<string, string>,
-  body: Buffer,
-  signal: AbortSignal,
-  allowPrivate: boolean,
-): Promise<Reply | SendResult> {
-  try {
-    return await postTo(url, agent, headers, body, signal, allowPrivate);
-  } catch (err) {
-    return connectionFailure(err, url.host, signal);
-  }
+  return answer.catch((err: unknown) => connectionFailure(err, url.host, signal));
 }
 
 export function isReply(r: Reply | SendResult): r is Reply {
