@@ -66,58 +66,28 @@ async function request(path, params = {}, { signal, method = 'GET', body } = {})
   return res;
 }
 
+/** `request`'s answer as JSON. */
+const json = async (path, params, opts) => (await request(path, params, opts)).json();
+/** The path of one stream, or of an action on it (`/test`, `/pause`, `/resume`). */
+const streamPath = (id, action = '') => `/audit-logs/streams/${encodeURIComponent(id)}${action}`;
+
 export const api = {
   /** One page of entries: `{ data, nextCursor? }`. */
-  async list(params, opts) {
-    return (await request('/audit-logs', params, opts)).json();
-  },
-  async histogram(params, opts) {
-    return (await request('/audit-logs/histogram', params, opts)).json();
-  },
-  async facets(params, opts) {
-    return (await request('/audit-logs/facets', params, opts)).json();
-  },
+  list: (params, opts) => json('/audit-logs', params, opts),
+  histogram: (params, opts) => json('/audit-logs/histogram', params, opts),
+  facets: (params, opts) => json('/audit-logs/facets', params, opts),
   /** One entry by id, as the API returns it. */
-  async entry(id, opts) {
-    return (await request(`/audit-logs/${encodeURIComponent(id)}`, {}, opts)).json();
-  },
-  async proof(id, opts) {
-    return (await request(`/audit-logs/${encodeURIComponent(id)}/proof`, {}, opts)).json();
-  },
-  async publicKey(opts) {
-    return (await request('/audit-logs/integrity/public-key', {}, opts)).json();
-  },
+  entry: (id, opts) => json(`/audit-logs/${encodeURIComponent(id)}`, {}, opts),
+  proof: (id, opts) => json(`/audit-logs/${encodeURIComponent(id)}/proof`, {}, opts),
+  publicKey: (opts) => json('/audit-logs/integrity/public-key', {}, opts),
   /** The org's push streams: `{ data: [stream…] }`. */
-  async streams() {
-    return (await request('/audit-logs/streams')).json();
-  },
-  async streamCreate(body) {
-    return (await request('/audit-logs/streams', {}, { method: 'POST', body })).json();
-  },
-  async streamUpdate(id, body) {
-    return (
-      await request(`/audit-logs/streams/${encodeURIComponent(id)}`, {}, { method: 'PATCH', body })
-    ).json();
-  },
+  streams: () => json('/audit-logs/streams'),
+  streamCreate: (body) => json('/audit-logs/streams', {}, { method: 'POST', body }),
+  streamUpdate: (id, body) => json(streamPath(id), {}, { method: 'PATCH', body }),
   /** Sends one test event now: `{ ok, status, reply, error }`. */
-  async streamTest(id) {
-    return (
-      await request(`/audit-logs/streams/${encodeURIComponent(id)}/test`, {}, { method: 'POST' })
-    ).json();
-  },
-  async streamPause(id) {
-    return (
-      await request(`/audit-logs/streams/${encodeURIComponent(id)}/pause`, {}, { method: 'POST' })
-    ).json();
-  },
-  async streamResume(id) {
-    return (
-      await request(`/audit-logs/streams/${encodeURIComponent(id)}/resume`, {}, { method: 'POST' })
-    ).json();
-  },
+  streamTest: (id) => json(streamPath(id, '/test'), {}, { method: 'POST' }),
+  streamPause: (id) => json(streamPath(id, '/pause'), {}, { method: 'POST' }),
+  streamResume: (id) => json(streamPath(id, '/resume'), {}, { method: 'POST' }),
   /** The export as a Blob (the server streams it; the browser collects it for the download). */
-  async export(params) {
-    const res = await request('/audit-logs/export', params);
-    return res.blob();
-  },
+  export: async (params) => (await request('/audit-logs/export', params)).blob(),
 };
