@@ -16,6 +16,7 @@ import { buildSync } from 'esbuild';
 import express, { Router } from 'express';
 import { PROJECT_ROOT } from '../config.ts';
 import type { AppContext } from '../context.ts';
+import { InvariantViolation } from '../errors.ts';
 import { EVENT_CATALOGUE, EVENT_TYPES, isDestructive } from '../events/catalogue.ts';
 
 export const PAGE_PATH = '/settings/enterprise/audit-logs';
@@ -48,6 +49,25 @@ function bundle(entry: string): Bundle {
   return { name: `${path.basename(entry, ext)}.${hash}${ext}`, text };
 }
 
+const SLOT = /<!-- slot: ([a-z]+) -->/g;
+
+/**
+ * A page of `pages/` in the frame both share (`pages/layout.html`: head, top bar, heading): each
+ * `<!-- slot: name -->` of the frame takes what follows the same marker in the page's file; one the page leaves
+ * out stays empty.
+ */
+function framedPage(file: string): string {
+  const read = (name: string) => fs.readFileSync(path.join(HERE, 'pages', name), 'utf8');
+  const [, ...parts] = read(file).split(SLOT);
+  const slots = new Map<string, string>();
+  for (let i = 0; i < parts.length; i += 2) slots.set(parts[i]!, parts[i + 1]!.trim());
+  const layout = read('layout.html');
+  const unknown = [...slots.keys()].filter((name) => !layout.includes(`<!-- slot: ${name} -->`));
+  if (unknown.length)
+    throw new InvariantViolation(`${file} fills slots layout.html lacks: ${unknown.join(', ')}`);
+  return layout.replace(SLOT, (_, name: string) => slots.get(name) ?? '');
+}
+
 interface PageAssets {
   script: Bundle;
   style: Bundle;
@@ -62,12 +82,12 @@ function pageAssets(): PageAssets {
   if (assets) return assets;
   const script = bundle('admin-page.js');
   const style = bundle('style.css');
-  const read = (name: string) =>
-    fs.readFileSync(path.join(HERE, 'pages', name), 'utf8').replace('/*STYLE*/', style.name);
-  const page = read('index.html')
+  const page = framedPage('index.html')
+    .replace('/*STYLE*/', style.name)
     .replace('/*CATALOGUE*/', () => catalogueJson())
     .replace('/*BUNDLE*/', script.name);
-  assets = { script, style, page, disabledPage: read('disabled.html') };
+  const disabledPage = framedPage('disabled.html').replace('/*STYLE*/', style.name);
+  assets = { script, style, page, disabledPage };
   return assets;
 }
 
