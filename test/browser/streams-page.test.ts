@@ -1,12 +1,14 @@
 /**
  * The admin page's Streams view in Chromium, at 1280 and 390 px: an owner adds a webhook stream through the
  * form, sends a test event the receiver verifies, sees events delivered and the lag, pauses and resumes it,
- * edits it without re-typing its secret, and sees a failing stream's last error. A member is told why not.
+ * edits it without re-typing its secret, trusts a private CA pasted into the form, and sees a failing stream's
+ * last error. A member is told why not.
  */
 import crypto from 'node:crypto';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { PAGE_PATH } from '../../src/ui/ui-routes.ts';
+import { selfSignedFor127 } from '../fixtures/tls-cert.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 import {
   createPageOrg,
@@ -160,6 +162,37 @@ describe('admin page: Streams view (browser)', function () {
     } finally {
       receiver.reply = undefined;
       await context.close();
+    }
+  });
+
+  it('trusts a receiver with a private CA once its certificate is pasted into the form', async () => {
+    const tls = selfSignedFor127();
+    const private_ = await new WebhookReceiver(secret, tls).start();
+    const { context, page } = await signedInPage(browser, org.owner.key);
+    try {
+      await page.goto(`${service.url}${PAGE_PATH}#streams`);
+      await page.waitForSelector('#streams:not([hidden])');
+      await page.click('#add-stream');
+      await page.fill('#stream-name', 'Private CA');
+      await page.fill('#stream-field-url', private_.url);
+      await page.fill('#stream-field-secret', secret);
+      await page.click('#stream-save');
+      await page.waitForSelector('#streams-notice:has-text("Created “Private CA”")');
+      await rowOf(page, 'Private CA').getByRole('button', { name: 'Send test event' }).click();
+      await page.waitForSelector('#streams-notice:has-text("The test event to “Private CA” failed")');
+      expect(private_.batches).to.deep.equal([]);
+
+      await rowOf(page, 'Private CA').getByRole('button', { name: 'Edit' }).click();
+      await page.fill('#stream-field-ca', tls.cert);
+      await page.click('#stream-save');
+      await page.waitForSelector('#streams-notice:has-text("Saved “Private CA”")');
+      await rowOf(page, 'Private CA').getByRole('button', { name: 'Send test event' }).click();
+      await page.waitForSelector('#streams-notice:has-text("Test event delivered to “Private CA”")');
+      expect(private_.batches.length).to.equal(1);
+      expect(private_.rejected).to.deep.equal([]);
+    } finally {
+      await context.close();
+      await private_.stop();
     }
   });
 

@@ -5,13 +5,10 @@
  * with nothing missing; pause, resume and replay do what they say; private addresses are refused unless allowed.
  */
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 import { expectedEntries, waitFor } from '../fixtures/streams.ts';
+import { selfSignedFor127 } from '../fixtures/tls-cert.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -336,31 +333,8 @@ describe('webhook streams: TLS', function () {
   const ids: string[] = [];
 
   before(async () => {
-    // A self-signed certificate for 127.0.0.1: trusted only where it is given as the stream's CA.
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webhook-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-    const key = fs.readFileSync(path.join(dir, 'key.pem'), 'utf8');
+    let key: string;
+    ({ cert, key } = selfSignedFor127());
     svc = await startReadService({
       AUDIT_STREAM_ALLOW_PRIVATE: 'true',
       AUDIT_STREAM_POLL_SECONDS: '0.2',

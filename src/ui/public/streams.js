@@ -11,6 +11,7 @@ const TYPES = {
     fields: [
       ['url', 'Endpoint URL', 'text', true],
       ['secret', 'Signing secret (whsec_…; left empty, one is generated)', 'secret'],
+      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
     ],
   },
   splunk_hec: {
@@ -21,6 +22,7 @@ const TYPES = {
       ['index', 'Index', 'text'],
       ['sourcetype', 'Source type', 'text'],
       ['ack', 'Indexer acknowledgement', 'bool'],
+      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
     ],
   },
   datadog: {
@@ -30,6 +32,7 @@ const TYPES = {
       ['apiKey', 'API key', 'secret', true],
       ['service', 'Service', 'text'],
       ['tags', 'Tags (comma-separated)', 'list'],
+      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
     ],
   },
   s3: {
