@@ -45,6 +45,7 @@ const TYPES = {
       ['accessKeyId', 'Access key id', 'text', true],
       ['secretAccessKey', 'Secret access key', 'secret', true],
       ['forcePathStyle', 'Path-style addressing', 'bool'],
+      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
     ],
   },
   syslog: {
