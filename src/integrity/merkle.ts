@@ -3,27 +3,15 @@
  * (unbalanced trees split at the largest power of two smaller than the size; no duplicated last leaf). The
  * leaves given here are already leaf hashes (leaf.ts); inner nodes are SHA-256(0x01 ‖ left ‖ right).
  */
-import { NODE_PREFIX, sha256, sha256Into } from './leaf.ts';
+import { NODE_PREFIX, sha256Into } from './leaf.ts';
 import { InvariantViolation } from '../errors.ts';
-
-const NODE = Buffer.from([NODE_PREFIX]);
-
-function node(left: Buffer, right: Buffer): Buffer {
-  return sha256(NODE, left, right);
-}
-
-/** Largest power of two strictly smaller than n (n ≥ 2). */
-function split(n: number): number {
-  let k = 1;
-  while (k * 2 < n) k *= 2;
-  return k;
-}
+import { nodeHash, split } from './tree.ts';
 
 function subtreeHash(leaves: Buffer[], from: number, to: number): Buffer {
   const n = to - from;
   if (n === 1) return leaves[from]!;
   const k = split(n);
-  return node(subtreeHash(leaves, from, from + k), subtreeHash(leaves, from + k, to));
+  return nodeHash(subtreeHash(leaves, from, from + k), subtreeHash(leaves, from + k, to));
 }
 
 const toBuffers = (hex: string[]) => hex.map((h) => Buffer.from(h, 'hex'));
@@ -105,7 +93,7 @@ export function rootFromAuditPath(
     if (sn === 0) return undefined;
     const p = Buffer.from(hex, 'hex');
     if (fn % 2 === 1 || fn === sn) {
-      r = node(p, r);
+      r = nodeHash(p, r);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
@@ -113,7 +101,7 @@ export function rootFromAuditPath(
         }
       }
     } else {
-      r = node(r, p);
+      r = nodeHash(r, p);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);

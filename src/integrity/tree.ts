@@ -19,8 +19,8 @@ const ZERO = Buffer.alloc(32);
 
 export const nodeHash = (left: Buffer, right: Buffer): Buffer => sha256(NODE, left, right);
 
-/** Largest power of two strictly smaller than n (n ≥ 2). */
-function split(n: number): number {
+/** Largest power of two strictly smaller than n (n ≥ 2): where RFC 6962 splits a tree of n leaves. */
+export function split(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
