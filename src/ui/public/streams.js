@@ -4,6 +4,9 @@
 import { api, ApiError } from './api.js';
 import { $, el, formatCount, relativeTime } from './dom.js';
 
+/** A private CA's certificate: every destination type takes one (TLS is always verified). */
+const CA_FIELD = ['ca', 'CA certificate (PEM, for a private CA)', 'pem'];
+
 /** The form's fields per destination type: [setting, label, kind], kind: text | secret | number | bool | pem. */
 const TYPES = {
   webhook: {
@@ -11,7 +14,7 @@ const TYPES = {
     fields: [
       ['url', 'Endpoint URL', 'text', true],
       ['secret', 'Signing secret (whsec_…; left empty, one is generated)', 'secret'],
-      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
+      CA_FIELD,
     ],
   },
   splunk_hec: {
@@ -22,7 +25,7 @@ const TYPES = {
       ['index', 'Index', 'text'],
       ['sourcetype', 'Source type', 'text'],
       ['ack', 'Indexer acknowledgement', 'bool'],
-      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
+      CA_FIELD,
     ],
   },
   datadog: {
@@ -32,7 +35,7 @@ const TYPES = {
       ['apiKey', 'API key', 'secret', true],
       ['service', 'Service', 'text'],
       ['tags', 'Tags (comma-separated)', 'list'],
-      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
+      CA_FIELD,
     ],
   },
   s3: {
@@ -45,16 +48,12 @@ const TYPES = {
       ['accessKeyId', 'Access key id', 'text', true],
       ['secretAccessKey', 'Secret access key', 'secret', true],
       ['forcePathStyle', 'Path-style addressing', 'bool'],
-      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
+      CA_FIELD,
     ],
   },
   syslog: {
     label: 'Syslog over TLS (RFC 5424)',
-    fields: [
-      ['host', 'Host', 'text', true],
-      ['port', 'Port', 'number', true],
-      ['ca', 'CA certificate (PEM, for a private CA)', 'pem'],
-    ],
+    fields: [['host', 'Host', 'text', true], ['port', 'Port', 'number', true], CA_FIELD],
   },
 };
 
