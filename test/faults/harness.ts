@@ -201,12 +201,13 @@ export interface ProducerStats {
 
 /**
  * `n` producers posting batches of `size` events with known ids until `running()` turns false, each retrying a
- * batch (after Retry-After, at most 2 s) until it is acknowledged; gives up with an error after `giveUpAt`.
+ * batch (after Retry-After, at most 2 s) until it is acknowledged, and waiting `pauseMs` (default 0) after each
+ * acknowledged batch; gives up with an error after `giveUpAt`.
  */
 export async function produce(
   svc: Service,
   ingestKey: string,
-  opts: { producers: number; size: number; running: () => boolean; giveUpAt: number },
+  opts: { producers: number; size: number; running: () => boolean; giveUpAt: number; pauseMs?: number },
 ): Promise<ProducerStats> {
   const stats: ProducerStats = {
     acknowledged: new Set(),
@@ -262,6 +263,7 @@ export async function produce(
             if (r.status === 'duplicate' && attempt === 1) stats.firstAttemptDuplicates += 1;
           }
           stats.batches += 1;
+          if (opts.pauseMs) await sleep(opts.pauseMs);
           break;
         }
         if (res && res.status !== 503 && res.status !== 429) {
