@@ -92,9 +92,8 @@ export class StreamScheduler {
     for (const id of ids) {
       if (this.stopping.signal.aborted) return;
       const h = this.held.get(id);
-      if (h?.running) continue;
-      if (h && h.nextAt > now) {
-        // Backing off: keep the lease, so another instance does not retry at once.
+      if (h && (h.running || h.nextAt > now)) {
+        // Sending (a send may outlast the lease) or backing off: keep the lease, so no other instance sends.
         if (now - h.renewedAt > this.env.cfg.leaseMs / 3) await this.renew(id, h, now);
         continue;
       }
