@@ -28,6 +28,12 @@ const SUITE: Record<string, { script: string; quick: string[]; full: string[] }>
   },
   // Reads at retention scale beside PostgreSQL; needs Debian's postgresql server on the machine.
   query: { script: 'bench-query.ts', quick: ['--events', '1000000'], full: ['--events', '10000000'] },
+  // Push streams: catch-up of a sealed backlog to S3 and a webhook, ingest beside a stream, latency, RSS.
+  streams: {
+    script: 'bench-streams.ts',
+    quick: ['--events', '200000', '--ingest-seconds', '30', '--latency-seconds', '60', '--rss-seconds', '30'],
+    full: ['--events', '1000000'],
+  },
 };
 
 const HELP = `Usage: npm run bench [-- --only read,seal,page] [--full] [--save-baseline]
