@@ -1,8 +1,9 @@
 /**
  * Delivering one stream while this instance holds its lease: read from the cursor, send one batch, and only
  * once the receiver confirmed it move the cursor past it (a conditional write that is dropped when the
- * cursor moved meanwhile, e.g. by a replay). One batch in flight per stream; a failure ends the run with the
- * time of the next attempt.
+ * cursor moved meanwhile, e.g. by a replay). One batch in flight per stream; while it is, the next one is
+ * read (a page depends only on its position and filter), so a backlog's reads and sends overlap. A failure
+ * ends the run with the time of the next attempt.
  */
 import crypto from 'node:crypto';
 import canonicalize from 'canonicalize';
@@ -11,7 +12,7 @@ import { recordDirectoryEvents } from '../directory/audit.ts';
 import type { Lease } from '../integrity/lease.ts';
 import { getStreamDoc, type StreamDoc } from '../store/stream-configs.ts';
 import { INTERNAL } from '../store/names.ts';
-import { readStream, type StreamPosition } from '../stream/read.ts';
+import { readStream, type StreamPage, type StreamPosition } from '../stream/read.ts';
 import type { Destination, SendResult } from './destination.ts';
 import type { StreamEnv } from './destinations.ts';
 import { mutateStream } from './stream-docs.ts';
@@ -68,8 +69,19 @@ export interface WorkerHooks {
 
 export type RunOutcome = { kind: 'idle' } | { kind: 'failed'; retryInMs: number } | { kind: 'stopped' };
 
+/** A page being read ahead, for the position, filter and size of `key`. */
+interface Ahead {
+  key: string;
+  page: Promise<StreamPage>;
+}
+
+const pageKey = (doc: Pick<StreamDoc, 'filter'>, from: StreamPosition, limit: number) =>
+  `${from.seq}|${from.leaf}|${limit}|${canonicalize(doc.filter)}`;
+
 export class StreamWorker {
   failures = 0;
+  /** When this worker last renewed its lease (0: not yet). */
+  private leaseRenewedAt = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -81,45 +93,77 @@ export class StreamWorker {
 
   /** Delivers until caught up, a failure, the stream no longer deliverable, the lease lost, or `stop`. */
   async run(stop: AbortSignal): Promise<RunOutcome> {
-    const store = this.ctx.store;
-    while (!stop.aborted) {
-      const found = await getStreamDoc(store, this.id);
-      const doc = found?.doc;
-      if (!doc || (doc.status !== 'active' && doc.status !== 'failing')) return { kind: 'stopped' };
-      const destination = this.hooks.destination(doc);
-      const from = doc.cursor;
-      const page = await readStream(
-        store,
-        { orgId: doc.orgId },
-        {
-          ...(doc.filter.actions ? { actions: doc.filter.actions } : {}),
-          ...(doc.filter.workspaceIds ? { workspaceIds: doc.filter.workspaceIds } : {}),
-        },
-        from,
-        destination.maxBatch,
-        undefined,
-        true,
-      );
-      if (page.entries.length === 0) {
-        // Only filtered-out entries: nothing to send, but the cursor moves past them.
-        if (!samePosition(page.next, from)) await this.advance(from, page.next, 0);
+    let ahead: Ahead | undefined;
+    try {
+      while (!stop.aborted) {
+        const found = await getStreamDoc(this.ctx.store, this.id);
+        const doc = found?.doc;
+        if (!doc || (doc.status !== 'active' && doc.status !== 'failing')) return { kind: 'stopped' };
+        const destination = this.hooks.destination(doc);
+        const from = doc.cursor;
+        const key = pageKey(doc, from, destination.maxBatch);
+        // The page read ahead is used only when it was read for exactly this position, filter and size.
+        const page = ahead?.key === key ? await ahead.page : await this.read(doc, from, destination.maxBatch);
+        ahead = undefined;
+        if (page.entries.length === 0) {
+          // Only filtered-out entries: nothing to send, but the cursor moves past them.
+          if (!samePosition(page.next, from)) await this.advance(from, page.next, 0);
+          if (page.caughtUp) return { kind: 'idle' };
+          continue;
+        }
+        if (!(await this.holdLease())) return { kind: 'stopped' };
+        if (!page.caughtUp) ahead = this.readAhead(doc, page.next, destination.maxBatch);
+        const result = await withDeadline(stop, this.env.cfg.sendTimeoutMs, (signal) =>
+          destination.send({ id: batchId(doc, from), orgId: doc.orgId, entries: page.entries }, signal),
+        );
+        if (!result.ok) {
+          if (stop.aborted) return { kind: 'stopped' };
+          return await this.fail(doc, result);
+        }
+        this.failures = 0;
+        const after = await this.advance(from, page.next, page.entries.length);
+        if (after) this.hooks.delivered(after, page.entries.length);
         if (page.caughtUp) return { kind: 'idle' };
-        continue;
       }
-      if (!(await this.lease.acquire())) return { kind: 'stopped' };
-      const result = await withDeadline(stop, this.env.cfg.sendTimeoutMs, (signal) =>
-        destination.send({ id: batchId(doc, from), orgId: doc.orgId, entries: page.entries }, signal),
-      );
-      if (!result.ok) {
-        if (stop.aborted) return { kind: 'stopped' };
-        return this.fail(doc, result);
-      }
-      this.failures = 0;
-      const after = await this.advance(from, page.next, page.entries.length);
-      if (after) this.hooks.delivered(after, page.entries.length);
-      if (page.caughtUp) return { kind: 'idle' };
+      return { kind: 'stopped' };
+    } finally {
+      // A page read ahead and not used: its read is let finish (its failure is of no interest).
+      await ahead?.page.catch(() => undefined);
     }
-    return { kind: 'stopped' };
+  }
+
+  private read(doc: StreamDoc, from: StreamPosition, limit: number): Promise<StreamPage> {
+    return readStream(
+      this.ctx.store,
+      { orgId: doc.orgId },
+      {
+        ...(doc.filter.actions ? { actions: doc.filter.actions } : {}),
+        ...(doc.filter.workspaceIds ? { workspaceIds: doc.filter.workspaceIds } : {}),
+      },
+      from,
+      limit,
+      undefined,
+      true,
+    );
+  }
+
+  /** Starts reading the page at `from`; a failure surfaces only if the page is used. */
+  private readAhead(doc: StreamDoc, from: StreamPosition, limit: number): Ahead {
+    const page = this.read(doc, from, limit);
+    page.catch(() => undefined);
+    return { key: pageKey(doc, from, limit), page };
+  }
+
+  /**
+   * Renews the lease before a send unless it was renewed within a third of its TTL: held that recently, it
+   * is held for two thirds of the TTL more, as after a renewal just before the send.
+   */
+  private async holdLease(): Promise<boolean> {
+    const now = Date.now();
+    if (now - this.leaseRenewedAt < this.env.cfg.leaseMs / 3) return true;
+    if (!(await this.lease.acquire(now))) return false;
+    this.leaseRenewedAt = now;
+    return true;
   }
 
   /** Moves the cursor from `from` to `next` (only if it is still at `from`) and records the delivery. */
