@@ -42,11 +42,14 @@ export interface ServiceOptions {
 /** The sealer, counted: seals written, rounds, and the lag of the leading instance. */
 class MeteredSealer extends Sealer {
   metrics?: Metrics;
+  /** Called after a round that wrote seals. */
+  onSealed?: () => void;
 
   override async round(now = Date.now()): Promise<RoundResult> {
     const m = this.metrics;
     try {
       const result = await super.round(now);
+      if (result.sealed.length > 0) this.onSealed?.();
       if (m) {
         m.sealerRounds.inc({ result: result.leader ? 'leader' : 'follower' });
         m.sealsWritten.inc(result.sealed.length);
@@ -130,6 +133,8 @@ export async function startService(
     dropped: (stream) => metrics.streamLag.remove({ stream }),
   });
   streams.start();
+  // What this instance seals is delivered without waiting for the streams' next poll.
+  if (sealer) sealer.onSealed = () => streams.wake();
   const sweep =
     cfg.lifecycleSweepMs > 0
       ? startLifecycleSweep(store, cfg, log.child({ job: 'lifecycle' }), (a) =>

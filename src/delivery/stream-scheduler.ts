@@ -2,7 +2,7 @@
  * The delivery loop every instance runs (started with the service, like witnessing): on its own timer it
  * lists the deliverable streams and delivers each one whose lease (`stream:<id>`) it holds, at most one batch
  * in flight per stream and each stream on its own promise, so a slow receiver delays only its own stream.
- * A lease is renewed while held (before every send and at every tick), so exactly one instance delivers a
+ * A lease is renewed while held (at every tick, and before a send once a third of its TTL has passed), so exactly one instance delivers a
  * stream; when that instance dies another takes the stream over within the lease's TTL.
  */
 import crypto from 'node:crypto';
@@ -43,6 +43,9 @@ export class StreamScheduler {
   private readonly stopping = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  private nextTick: (() => void) | undefined;
+  /** wake() came during a tick: the next one follows at once. */
+  private woken = false;
 
   constructor(
     private readonly ctx: AppContext,
@@ -52,14 +55,31 @@ export class StreamScheduler {
 
   start(): void {
     const tick = () => {
+      this.woken = false;
       this.ticking = this.tick()
         .catch((err: unknown) => this.hooks.log(`streams: tick failed: ${String(err)}`))
         .finally(() => {
           this.ticking = undefined;
-          if (!this.stopping.signal.aborted) this.timer = setTimeout(tick, this.env.cfg.pollMs).unref();
+          const next = this.woken ? 0 : this.env.cfg.pollMs;
+          if (!this.stopping.signal.aborted) this.timer = setTimeout(tick, next).unref();
         });
     };
+    this.nextTick = tick;
     this.timer = setTimeout(tick, 0).unref();
+  }
+
+  /**
+   * New entries were sealed (this instance's sealer says so): look for work now rather than at the next
+   * poll, so an event waits for its seal and not for the poll too. Other instances still find it by polling.
+   */
+  wake(): void {
+    if (this.stopping.signal.aborted || !this.nextTick) return;
+    if (this.ticking) {
+      this.woken = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.nextTick, 0).unref();
   }
 
   /** Orderly stop: sends in flight are aborted (their batches are sent again later), leases handed back. */
