@@ -55,6 +55,8 @@ async function freePort(): Promise<number> {
 
 export interface S3Proxy {
   endpoint: string;
+  /** The server's process id (for its CPU time). */
+  pid: number;
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
@@ -114,6 +116,7 @@ export async function startS3Proxy(): Promise<S3Proxy> {
   });
   return {
     endpoint,
+    pid: child.pid!,
     accessKeyId,
     secretAccessKey,
     region,

@@ -17,6 +17,13 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** CPU seconds (user + system) a process of this machine has used so far. */
+export function processCpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private sampler: NodeJS.Timeout | undefined;
@@ -86,9 +93,7 @@ export class ServiceProcess {
 
   /** CPU seconds (user + system) the process has used so far. */
   cpuSeconds(): number {
-    const fields = fs.readFileSync(`/proc/${this.child!.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100/s).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return processCpuSeconds(this.child!.pid!);
   }
 
   /** Warnings and errors the service logged (its last lines). */
