@@ -24,6 +24,8 @@ interface Held {
   /** Not before this time (a failed stream's backoff). */
   nextAt: number;
   renewedAt: number;
+  /** When its last run started (0: never here). */
+  startedAt: number;
   running?: Promise<void>;
   destination?: { version: string; destination: Destination };
 }
@@ -109,7 +111,9 @@ export class StreamScheduler {
       if (!wanted.has(id) && !h.running) await this.drop(id, h);
     }
     let busy = [...this.held.values()].filter((h) => h.running).length;
-    for (const id of ids) {
+    // Least recently started first: with more streams than MAX_CONCURRENT, each gets its turn.
+    const started = (id: string) => this.held.get(id)?.startedAt ?? 0;
+    for (const id of [...ids].sort((a, b) => started(a) - started(b))) {
       if (this.stopping.signal.aborted) return;
       const h = this.held.get(id);
       if (h && (h.running || h.nextAt > now)) {
@@ -121,13 +125,20 @@ export class StreamScheduler {
       const entry = h ?? this.hold(id);
       if (!(await this.renew(id, entry, now))) continue;
       busy++;
+      entry.startedAt = now;
       entry.running = this.runOnce(id, entry).finally(() => (entry.running = undefined));
     }
   }
 
   private hold(id: string): Held {
     const lease = new Lease(this.ctx.store, `stream:${id}`, this.holder, this.env.cfg.leaseMs);
-    const entry: Held = { lease, nextAt: 0, renewedAt: 0, worker: undefined as unknown as StreamWorker };
+    const entry: Held = {
+      lease,
+      nextAt: 0,
+      renewedAt: 0,
+      startedAt: 0,
+      worker: undefined as unknown as StreamWorker,
+    };
     entry.worker = new StreamWorker(this.ctx, this.env, id, lease, {
       destination: (doc) => this.destinationOf(entry, doc),
       delivered: (doc, n) => this.hooks.delivered(doc.id, n),
