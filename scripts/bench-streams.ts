@@ -160,7 +160,8 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
           console.error(`stream ${id}: ${v.status} ${v.lastError ?? ''} (waiting on)`);
         if (performance.now() - t0 > timeoutS * 1000)
           throw new Error(
-            `stream ${id} did not deliver ${target} entries within ${timeoutS} s (delivered ${v.delivered})`,
+            `stream ${id} did not deliver ${target} entries within ${timeoutS} s (delivered ${v.delivered}); ` +
+              `the service's last lines:\n${service.lastLines(20).join('\n')}`,
           );
         await sleep(250);
       }

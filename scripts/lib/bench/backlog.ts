@@ -6,6 +6,7 @@
  */
 import type { Config } from '../../../src/config.ts';
 import { putOrg } from '../../../src/directory/orgs.ts';
+import { StoreUnavailable } from '../../../src/errors.ts';
 import { ingestEvents } from '../../../src/ingest/ingest.ts';
 import { Sealer, sealerOptions } from '../../../src/integrity/sealer/sealer.ts';
 import { unsealedCount } from '../../../src/integrity/seals.ts';
@@ -60,9 +61,19 @@ export async function seedSealedBacklog(
       const n = Math.min(1000, events - from);
       next += n;
       const inputs = Array.from({ length: n }, (_, k) => benchEvent(`bk_${from + k}`, from + k));
-      const results = await ingestEvents(ctx, { boundOrgId: orgId }, inputs);
-      const bad = results.find((r) => r.status !== 'created');
-      if (bad) throw new Error(`ingest refused a backlog event: ${JSON.stringify(bad)}`);
+      // As a client would: a batch the service answered 503 (OpenSearch too slow) is sent again; its events
+      // already stored are then answered `duplicate`.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const results = await ingestEvents(ctx, { boundOrgId: orgId }, inputs);
+          const bad = results.find((r) => r.status !== 'created' && r.status !== 'duplicate');
+          if (bad) throw new Error(`ingest refused a backlog event: ${JSON.stringify(bad)}`);
+          break;
+        } catch (err) {
+          if (!(err instanceof StoreUnavailable) || attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
       progress.tick(n);
     }
   };
