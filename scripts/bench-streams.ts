@@ -366,6 +366,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         ),
       );
       const t0 = performance.now();
+      const trickle: Promise<number>[] = [];
       for (let t = 0; performance.now() - t0 < rssSeconds * 1000; t++) {
         const due = t0 + t * 100;
         const wait = due - performance.now();
@@ -373,13 +374,16 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
         // 500 events/s: 5 orgs a tick, 10 events each, round-robin.
         for (let j = 0; j < 5; j++) {
           const k = (t * 5 + j) % orgs.length;
-          void ingestBatch(
-            service.url,
-            orgs[k]!.key,
-            Array.from({ length: 10 }, (_, i) => benchEvent(`rss_${k}_${t}_${i}`, i)),
+          trickle.push(
+            ingestBatch(
+              service.url,
+              orgs[k]!.key,
+              Array.from({ length: 10 }, (_, i) => benchEvent(`rss_${k}_${t}_${i}`, i)),
+            ),
           );
         }
       }
+      await Promise.all(trickle);
       for (const o of orgs) await waitDelivered(o.orgId, o.stream, undefined, 300);
       const rss = service.rss;
       const rssMax = Math.round(Math.max(...rss));
