@@ -120,6 +120,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
   let s3: S3Proxy | undefined;
   const sink = await new WebhookSink().start();
   let service = new ServiceProcess(env, adminToken, nodeArgs);
+  const made: { orgId: string; id: string }[] = [];
   try {
     s3 = await startS3Proxy();
     await s3.createBucket('bench');
@@ -136,12 +137,15 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       const secret = `whsec_${crypto.randomBytes(24).toString('base64')}`;
       return { url: sink.route(name, secret), secret };
     };
-    const createStream = (orgId: string, type: 'webhook' | 's3', name: string) =>
-      service.admin<StreamView>('POST', `/orgs/${orgId}/streams`, {
+    const createStream = async (orgId: string, type: 'webhook' | 's3', name: string) => {
+      const created = await service.admin<StreamView>('POST', `/orgs/${orgId}/streams`, {
         type,
         name,
         settings: type === 's3' ? s3Settings(`${name}`) : webhookSettings(name),
       });
+      made.push({ orgId, id: created.id });
+      return created;
+    };
     const viewOf = (orgId: string, id: string) =>
       service.admin<StreamView>('GET', `/orgs/${orgId}/streams/${id}`);
     const newOrg = async (orgId: string) => {
@@ -396,6 +400,10 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       metrics[`service RSS, ${streamCount} streams`] = { value: rssMax, unit: 'MB', better: 'lower' };
     }
   } finally {
+    // The streams go with their receivers: left on the engine, a later run's service would keep retrying them.
+    if (service.pid)
+      for (const m of made)
+        await service.admin('DELETE', `/orgs/${m.orgId}/streams/${m.id}`).catch(() => undefined);
     await service.stop();
     await sink.stop();
     await s3?.stop();
