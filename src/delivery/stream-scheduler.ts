@@ -2,8 +2,8 @@
  * The delivery loop every instance runs (started with the service, like witnessing): on its own timer it
  * lists the deliverable streams and delivers each one whose lease (`stream:<id>`) it holds, at most one batch
  * in flight per stream and each stream on its own promise, so a slow receiver delays only its own stream.
- * A lease is renewed while held (at every tick, and before a send once a third of its TTL has passed), so exactly one instance delivers a
- * stream; when that instance dies another takes the stream over within the lease's TTL.
+ * A lease is renewed while held (at every tick, and before a send once a third of its TTL has passed), so
+ * exactly one instance delivers a stream; when that instance dies another takes it over within the lease's TTL.
  */
 import crypto from 'node:crypto';
 import os from 'node:os';
