@@ -9,7 +9,8 @@ import { benchEvent } from './backlog.ts';
 /** POSTs the events until they are acknowledged; resolves with the time of that answer (Date.now()). */
 export async function ingestBatch(url: string, key: string, events: object[]): Promise<number> {
   const body = JSON.stringify({ events });
-  for (let attempt = 1; attempt <= 100; attempt++) {
+  // Patient: under the memory gate (AUDIT_INGEST_MEMORY_MB) the service admits one request at a time.
+  for (const giveUpAt = Date.now() + 300_000; Date.now() < giveUpAt;) {
     const res = await fetch(`${url}/api/v1/audit-logs`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
@@ -28,7 +29,7 @@ export async function ingestBatch(url: string, key: string, events: object[]): P
     const wait = Math.min(Number(res.headers.get('retry-after') ?? 1), 2) * 1000;
     await new Promise((r) => setTimeout(r, wait));
   }
-  throw new Error('ingest: a batch was refused 100 times');
+  throw new Error('ingest: a batch was refused for 300 s');
 }
 
 /** `producers` loops of `size`-event batches for `seconds`: how many events were acknowledged, and when. */
