@@ -311,7 +311,8 @@ describe('stream faults', function () {
     receiver.reply = () =>
       cut ? ((cut = false), { status: 200, body: 'stored', cutAnswer: true }) : undefined;
     await waitFor('the cut answer', () => !cut, 60_000);
-    await sleep(3000);
+    // The cut batch is sent again after a backoff (up to the longest one, with jitter).
+    await waitFor('the cut batch sent again', () => receiver.attempts.length >= from + 4, 60_000);
     const acknowledged = await ingest.stop();
     const [hungUp1, hungUp2, taken, retried] = receiver.attempts.slice(from);
     expect([hungUp1!.status, hungUp2!.status]).to.deep.equal([0, 0]);
