@@ -19,7 +19,7 @@ import {
   type Versioned,
 } from '../store/directory.ts';
 import type { Membership } from './schemas.ts';
-import { InvariantViolation } from '../errors.ts';
+import { Conflict, InvariantViolation } from '../errors.ts';
 
 const MAX_ATTEMPTS = 50;
 
@@ -54,6 +54,12 @@ async function writeLookups(ctx: AppContext, orgId: string, prev: Lookups, next:
 const backoff = (attempt: number) =>
   new Promise((r) => setTimeout(r, Math.random() * 10 * Math.min(attempt, 10)));
 
+/** Other changes of the org's members kept winning: the caller's request is answered 409, safe to send again. */
+const contended = (orgId: string) =>
+  new Conflict(
+    `The members of org "${orgId}" are being changed by other requests (${MAX_ATTEMPTS} attempts); send the request again.`,
+  );
+
 /** Brings the lookup documents in line with the member document of `userId`. */
 export async function syncMembership(ctx: AppContext, orgId: string, userId: string): Promise<void> {
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
@@ -86,9 +92,7 @@ export async function syncMembership(ctx: AppContext, orgId: string, userId: str
     // Another change of this org's members won the race; back off a little (jittered) and redo it on top.
     await backoff(attempt);
   }
-  throw new Error(
-    `the membership lookup document of org "${orgId}" stayed contended for ${MAX_ATTEMPTS} attempts`,
-  );
+  throw contended(orgId);
 }
 
 /**
@@ -111,7 +115,5 @@ export async function rebuildMembership(ctx: AppContext, orgId: string): Promise
     if (await writeLookups(ctx, orgId, prev, next)) return;
     await backoff(attempt);
   }
-  throw new Error(
-    `the membership lookup document of org "${orgId}" stayed contended for ${MAX_ATTEMPTS} attempts`,
-  );
+  throw contended(orgId);
 }
