@@ -6,7 +6,6 @@ import { DAY_MS } from '../src/days.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { writeBenchResult } from './lib/bench/results.ts';
@@ -27,6 +26,7 @@ import { facets, histogram } from '../src/query/aggregations.ts';
 import { sweepLifecycle } from '../src/lifecycle/sweep.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, eventDocId, indicesForRange, TEMPLATE_NAME } from '../src/store/names.ts';
+import { freePort } from './lib/engine/engine.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-query.ts [--events N] [--days D] [--runs R] [--members M] [--departed K]
                                    [--write-events W]
@@ -64,15 +64,6 @@ async function timeRuns(runs: number, fn: () => Promise<number>): Promise<Timing
     ms.push(performance.now() - t);
   }
   return { p50: pct(ms, 0.5), p99: pct(ms, 0.99), rows };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], opts: { user?: string; input?: string } = {}): Promise<string> {

@@ -24,6 +24,7 @@ import { unsealedCount } from '../src/integrity/seals.ts';
 import { writeBenchResult } from './lib/bench/results.ts';
 import { connectForScript } from './lib/connect.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../src/store/names.ts';
+import { engineCpuSeconds } from './lib/bench/cpu.ts';
 
 const HELP = `Usage: npx tsx scripts/bench-seal.ts [--seconds S] [--rounds R] [--concurrency C] [--batch B]
                                   [--interval I] [--witness-interval W] [--no-witness] [--no-verify]
@@ -158,15 +159,9 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
 
   // CPU time used so far, in µs: this process (ingest and sealer) and the engine (all its nodes).
   const cpuNow = async () => {
-    const res = await store.nodes.stats({ metric: ['process'] });
-    const nodes = Object.values(
-      (res.body as { nodes: Record<string, { process: { cpu: { total_in_millis: number } } }> }).nodes,
-    );
+    const engine = (await engineCpuSeconds(store)) * 1e6;
     const { user, system } = process.cpuUsage();
-    return {
-      node: user + system,
-      engine: nodes.reduce((s, n) => s + n.process.cpu.total_in_millis * 1000, 0),
-    };
+    return { node: user + system, engine };
   };
 
   // Where the engine's time goes, per index: ms its threads spent indexing (with refresh and flush) and merging.

@@ -16,7 +16,8 @@ import type { Store } from '../src/store/client.ts';
 import { orgEntries, seedSealedBacklog } from './lib/bench/backlog.ts';
 import { ingestBatch, ingestFullRate, ingestSteady } from './lib/bench/http-ingest.ts';
 import { writeBenchResult, type Metric } from './lib/bench/results.ts';
-import { processCpuSeconds, ServiceProcess } from './lib/bench/service-process.ts';
+import { engineCpuSeconds, processCpuSeconds } from './lib/bench/cpu.ts';
+import { ServiceProcess } from './lib/bench/service-process.ts';
 import { WebhookSink } from './lib/bench/webhook-sink.ts';
 import { connectForScript } from './lib/connect.ts';
 import { startS3Proxy, type S3Proxy } from './lib/s3proxy.ts';
@@ -173,14 +174,11 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
 
     // CPU seconds so far of the service, the engine (all its nodes), S3Proxy and this process (the webhook receiver).
     const cpuNow = async () => {
-      const res = await store.nodes.stats({ metric: ['process'] });
-      const nodes = Object.values(
-        (res.body as { nodes: Record<string, { process: { cpu: { total_in_millis: number } } }> }).nodes,
-      );
+      const engine = await engineCpuSeconds(store);
       const { user, system } = process.cpuUsage();
       return {
         service: service.cpuSeconds(),
-        engine: nodes.reduce((n, x) => n + x.process.cpu.total_in_millis / 1000, 0),
+        engine,
         s3proxy: processCpuSeconds(s3!.pid),
         bench: (user + system) / 1e6,
       };

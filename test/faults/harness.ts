@@ -7,7 +7,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../src/config.ts';
@@ -17,19 +16,9 @@ import { createStore, type Store } from '../../src/store/client.ts';
 import { AUDIT_INDEX_PATTERN, INTERNAL } from '../../src/store/names.ts';
 import { serviceNodeArgs } from '../../scripts/service-args.ts';
 import { TEST_SIGNING_KEY_PEM } from '../helpers.ts';
+import { freePort } from '../../scripts/lib/engine/engine.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A throw-away local engine that keeps its port when it is killed and started again. */
 export class Engine {

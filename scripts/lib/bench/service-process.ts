@@ -5,24 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import { PROJECT_ROOT } from '../../../src/config.ts';
 import { serviceNodeArgs } from '../../service-args.ts';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-/** CPU seconds (user + system) a process of this machine has used so far. */
-export function processCpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100/s).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+import { processCpuSeconds } from './cpu.ts';
+import { freePort } from '../engine/engine.ts';
 
 export class ServiceProcess {
   private child: ChildProcess | undefined;
