@@ -31,7 +31,6 @@ import { IntegrityBroken } from '../../errors.ts';
 import { sealHashOf } from '../checkpoint.ts';
 import { fixedKeys, type KeySource } from '../keyring.ts';
 import { extendOrgTree, signedInWindow } from '../org-tree.ts';
-
 import { Lease } from '../lease.ts';
 import type { SigningKey } from '../signing.ts';
 import { sealLate } from './late.ts';

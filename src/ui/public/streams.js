@@ -7,7 +7,10 @@ import { $, el, formatCount, relativeTime } from './dom.js';
 /** A private CA's certificate: every destination type takes one (TLS is always verified). */
 const CA_FIELD = ['ca', 'CA certificate (PEM, for a private CA)', 'pem'];
 
-/** The form's fields per destination type: [setting, label, kind], kind: text | secret | number | bool | pem. */
+/**
+ * The form's fields per destination type: [setting, label, kind, required?], kind: text | secret | number | bool |
+ * list | pem.
+ */
 const TYPES = {
   webhook: {
     label: 'HTTPS webhook (Standard Webhooks)',
