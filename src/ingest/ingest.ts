@@ -215,7 +215,8 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
       out.set(p.i, { id: doc.id, status: 'created' });
       if (inMemory && hashed) {
         const { orgId, id: eventId, acceptedAt } = doc;
-        written.push({ orgId, eventId, acceptedAt, leaf: hashed.leaf, storedHash: hashed.storedHash });
+        const { leaf, storedHash } = hashed;
+        written.push({ orgId, eventId, acceptedAt, leaf, storedHash, index: w.index });
       }
     } else if (item.status === 409 && !heldByOther.has(w)) out.set(p.i, { id: doc.id, status: 'duplicate' });
     // Never writable (e.g. the index was sealed meanwhile, or the id is another org's there): free the id so

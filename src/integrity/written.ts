@@ -13,8 +13,11 @@
 import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
 import { packLeaves } from './merkle.ts';
 
-/** What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash. */
-export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string };
+/**
+ * What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash, and
+ * the day index its event is in.
+ */
+export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string; index: string };
 
 /**
  * About 130 bytes each (measured; 280 as one object per entry): at most this many are kept (past it, the
@@ -31,6 +34,8 @@ export interface EntryBatch {
   eventIds: string[];
   acceptedAt: string[];
   storedHashes: string[];
+  /** The day index each event is in (the same few strings, shared). */
+  indices: string[];
   leaves: Buffer;
 }
 
@@ -45,17 +50,21 @@ export function sliceBatch(b: EntryBatch, from: number, to: number): EntryBatch 
     eventIds: b.eventIds.slice(from, to),
     acceptedAt: b.acceptedAt.slice(from, to),
     storedHashes: b.storedHashes.slice(from, to),
+    indices: b.indices.slice(from, to),
     leaves: b.leaves.subarray(from * 32, to * 32),
   };
 }
 
 /** A batch of entries given one by one, with hex leaves (the walk's, from the ledger). */
-export function batchOf(entries: (SealCursor & { leaf: string; storedHash: string })[]): EntryBatch {
+export function batchOf(
+  entries: (SealCursor & { leaf: string; storedHash: string; index: string })[],
+): EntryBatch {
   const eventIds = entries.map((e) => e.eventId);
   return {
     eventIds,
     acceptedAt: entries.map((e) => e.acceptedAt),
     storedHashes: entries.map((e) => e.storedHash),
+    indices: entries.map((e) => e.index),
     leaves: packLeaves(
       entries.map((e) => e.leaf),
       eventIds,
@@ -69,6 +78,7 @@ function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
     eventIds: new Array<string>(k.length),
     acceptedAt: new Array<string>(k.length),
     storedHashes: new Array<string>(k.length),
+    indices: new Array<string>(k.length),
     leaves: Buffer.allocUnsafe(k.length * 32),
   };
   k.forEach((at, i) => {
@@ -76,6 +86,7 @@ function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
     out.eventIds[i] = c.eventIds[at]!;
     out.acceptedAt[i] = c.acceptedAt[at]!;
     out.storedHashes[i] = c.storedHashes[at]!;
+    out.indices[i] = c.indices[at]!;
     c.leaves.copy(out.leaves, i * 32, at * 32, at * 32 + 32);
   });
   return out;

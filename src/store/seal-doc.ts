@@ -60,26 +60,68 @@ export type SealHead = Checkpoint & {
  * OpenSearch parses and stores a seal per batch of up to 10,000 events — `packedLeaves` and
  * `packedStoredHashes`, the 32-byte leaves and storedHashes in a row, base64 (one JSON string each, not 10,000
  * values). Seals written before packedStoredHashes have `storedHashRuns`, [storedHash, how many leaves in a row
- * have it] (events stored before salts shared theirs within a request); both are read.
+ * have it] (events stored before salts shared theirs within a request); both are read. `dayRuns`, [day index,
+ * how many events in a row are in it], says where the events are, so that a stream reads them without their
+ * ledger entries; it is not signed (a wrong one only sends a reader to the ledger), and older seals lack it.
  */
 export type SealDoc = SealHead & {
   packedLeaves: string;
   packedStoredHashes?: string;
   storedHashRuns?: [string, number][];
+  dayRuns?: [string, number][];
 };
+
+/** Runs of equal values in a row, [value, how many]. */
+function runsOf(values: string[]): [string, number][] {
+  const runs: [string, number][] = [];
+  for (const v of values) {
+    const last = runs[runs.length - 1];
+    if (last && last[0] === v) last[1]++;
+    else runs.push([v, 1]);
+  }
+  return runs;
+}
+
+/** The day index of each of a seal's events, from its `dayRuns`; undefined when it has none or they do not fit. */
+export function dayIndicesOf(doc: Pick<SealDoc, 'dayRuns' | 'eventIds'>): string[] | undefined {
+  if (!Array.isArray(doc.dayRuns)) return undefined;
+  const out: string[] = [];
+  for (const run of doc.dayRuns) {
+    const [index, n] = Array.isArray(run) ? run : [];
+    if (
+      typeof index !== 'string' ||
+      !Number.isSafeInteger(n) ||
+      n! < 1 ||
+      out.length + n! > doc.eventIds.length
+    )
+      return undefined;
+    for (let k = 0; k < n!; k++) out.push(index);
+  }
+  return out.length === doc.eventIds.length ? out : undefined;
+}
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** The seal document of a seal whose leaves are packed in a row (32 bytes each), its storedHashes likewise. */
-export function packSeal(seal: SealHead & { leaves: Buffer; storedHashes: string[] }): SealDoc {
-  const { leaves, storedHashes, ...rest } = seal;
+/**
+ * The seal document of a seal whose leaves are packed in a row (32 bytes each), its storedHashes likewise, and
+ * the day indices of its events as runs.
+ */
+export function packSeal(
+  seal: SealHead & { leaves: Buffer; storedHashes: string[]; indices?: string[] },
+): SealDoc {
+  const { leaves, storedHashes, indices, ...rest } = seal;
   const hashes = Buffer.allocUnsafe(32 * storedHashes.length);
   storedHashes.forEach((h, k) => {
     if (!HEX64.test(h))
       throw new InvariantViolation(`storedHash ${k} of seal ${seal.seq} is not 64 hex digits`);
     hashes.write(h, 32 * k, 32, 'hex');
   });
-  return { ...rest, packedLeaves: leaves.toString('base64'), packedStoredHashes: hashes.toString('base64') };
+  return {
+    ...rest,
+    packedLeaves: leaves.toString('base64'),
+    packedStoredHashes: hashes.toString('base64'),
+    ...(indices ? { dayRuns: runsOf(indices) } : {}),
+  };
 }
 
 /** 32-byte hashes packed in a row, as hex (a trailing part, which only an edit can leave, as a short string). */
@@ -92,7 +134,7 @@ function unpackHashes(packed: unknown): string[] {
 
 /** A seal from its document, lists unpacked (an edited packing reads back as lists that fail verification). */
 export function unpackSeal(doc: SealDoc): Seal {
-  const { packedLeaves, packedStoredHashes, storedHashRuns, ...rest } = doc;
+  const { packedLeaves, packedStoredHashes, storedHashRuns, dayRuns: _, ...rest } = doc;
   const leaves = unpackHashes(packedLeaves);
   if (packedStoredHashes !== undefined)
     return { ...rest, leaves, storedHashes: unpackHashes(packedStoredHashes) };

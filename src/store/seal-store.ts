@@ -2,23 +2,38 @@
 import { allBuckets, getMany, getSource, guarded, statusOf, type Store } from './client.ts';
 import type { SealCursor } from './ledger-store.ts';
 import { INTERNAL, MAX_QUERY_CLAUSES } from './names.ts';
-import { sealId, unpackSeal, type Checkpoint, type Seal, type SealDoc, type SealHead } from './seal-doc.ts';
+import {
+  dayIndicesOf,
+  sealId,
+  unpackSeal,
+  type Checkpoint,
+  type Seal,
+  type SealDoc,
+  type SealHead,
+} from './seal-doc.ts';
 
 /** The packed lists: what a seal's head leaves out (the sealer needs only the event ids of a late head). */
-const PACKED_LISTS = ['packedLeaves', 'packedStoredHashes', 'storedHashRuns'];
+const PACKED_LISTS = ['packedLeaves', 'packedStoredHashes', 'storedHashRuns', 'dayRuns'];
 /** The lists a seal document carries besides its checkpoint (left out where only checkpoints are needed). */
 export const SEAL_LISTS = ['eventIds', ...PACKED_LISTS];
 
 /** A seal's checkpoint and its leaves as they are stored, 32 bytes each: all the org tree takes from it. */
 export type SealLeaves = Omit<
   SealDoc,
-  'eventIds' | 'packedLeaves' | 'packedStoredHashes' | 'storedHashRuns'
+  'eventIds' | 'packedLeaves' | 'packedStoredHashes' | 'storedHashRuns' | 'dayRuns'
 > & {
   packed: Buffer;
 };
-const NOT_FOR_TREE = ['eventIds', 'packedStoredHashes', 'storedHashRuns'];
+const NOT_FOR_TREE = ['eventIds', 'packedStoredHashes', 'storedHashRuns', 'dayRuns'];
 const sealLeaves = (doc: SealDoc): SealLeaves => {
-  const { eventIds: _ids, packedLeaves, packedStoredHashes: _hashes, storedHashRuns: _runs, ...rest } = doc;
+  const {
+    eventIds: _ids,
+    packedLeaves,
+    packedStoredHashes: _h,
+    storedHashRuns: _r,
+    dayRuns: _d,
+    ...rest
+  } = doc;
   return { ...rest, packed: Buffer.from(typeof packedLeaves === 'string' ? packedLeaves : '', 'base64') };
 };
 
@@ -74,16 +89,32 @@ export async function getSealHead(store: Store, orgId: string, seq: number): Pro
   return getSource<SealHead>(store, INTERNAL.seals, sealId(orgId, seq), { excludes: PACKED_LISTS });
 }
 
-/** The event ids of a seal in leaf order, or undefined when the seal does not exist (yet). */
+/**
+ * The event ids of a seal in leaf order, with the day index of each where the seal says (dayIndicesOf), or
+ * undefined when the seal does not exist (yet).
+ */
 export async function getSealEventIds(
   store: Store,
   orgId: string,
   seq: number,
-): Promise<string[] | undefined> {
-  const seal = await getSource<{ eventIds?: string[] }>(store, INTERNAL.seals, sealId(orgId, seq), {
-    includes: ['eventIds'],
-  });
-  return seal && (seal.eventIds ?? []);
+): Promise<{ eventIds: string[]; indices?: string[] } | undefined> {
+  const seal = await getSource<Pick<SealDoc, 'eventIds' | 'dayRuns'>>(
+    store,
+    INTERNAL.seals,
+    sealId(orgId, seq),
+    {
+      includes: ['eventIds', 'dayRuns'],
+    },
+  );
+  if (!seal) return undefined;
+  const eventIds = seal.eventIds ?? [];
+  const indices = dayIndicesOf({ eventIds, dayRuns: seal.dayRuns });
+  return indices ? { eventIds, indices } : { eventIds };
+}
+
+/** Whether the org's seal `seq` exists (a realtime GET that reads none of its lists). */
+export async function sealExists(store: Store, orgId: string, seq: number): Promise<boolean> {
+  return (await getSource(store, INTERNAL.seals, sealId(orgId, seq), { includes: ['seq'] })) !== undefined;
 }
 
 /** Creates a seal document under its seq; false when one is there already (another sealer took the seq). */

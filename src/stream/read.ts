@@ -12,7 +12,7 @@ import type { ReadScope } from '../directory/access.ts';
 import type { Store } from '../store/client.ts';
 import { getEvents } from '../store/event-lookups.ts';
 import { getEntries } from '../store/ledger-store.ts';
-import { getSealEventIds } from '../store/seal-store.ts';
+import { getSealEventIds, sealExists } from '../store/seal-store.ts';
 
 export interface StreamPosition {
   /** The seal holding the next entry to deliver (the first seal is 1). */
@@ -44,26 +44,43 @@ export interface StreamPage {
   caughtUp: boolean;
 }
 
-/** Event ids fetched per round trip while walking a seal. */
+/** Event ids fetched per round trip while walking a seal, and how many such round trips at once at most. */
 const CHUNK = 500;
+const PARALLEL = 4;
 
 /**
- * The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention): each
- * found through its ledger entry, which names the day index that holds it.
+ * The stored events of `eventIds` (undefined where gone, e.g. deleted with their day past retention). Each is
+ * read in the day index its seal names (`indices`, which seals made before they kept it lack), else — or when
+ * it is not there — in the index its ledger entry names: the ledger binds an id to one index, so no other
+ * copy can be found in the seal's. The seal saves reading a ledger entry per event.
  */
 async function eventsOf(
   store: Store,
   orgId: string,
   eventIds: string[],
+  indices: string[] | undefined,
 ): Promise<(StoredEvent | undefined)[]> {
-  const ledger = await getEntries(store, orgId, eventIds, ['index']);
-  const wanted = eventIds.flatMap((eventId, k) =>
-    ledger[k] ? [{ index: ledger[k]!.index, orgId, eventId }] : [],
-  );
   const found = new Map<string, StoredEvent>();
-  for (const e of await getEvents(store, wanted)) {
+  const keep = (events: (StoredEvent | undefined)[]) => {
     // The org check is tenant isolation: an id only ever counts for the org whose seal lists it.
-    if (e && e.orgId === orgId) found.set(e.id, e);
+    for (const e of events) if (e && e.orgId === orgId) found.set(e.id, e);
+  };
+  if (indices)
+    keep(
+      await getEvents(
+        store,
+        eventIds.map((eventId, k) => ({ index: indices[k]!, orgId, eventId })),
+      ),
+    );
+  const rest = eventIds.filter((id) => !found.has(id));
+  if (rest.length > 0) {
+    const ledger = await getEntries(store, orgId, rest, ['index']);
+    keep(
+      await getEvents(
+        store,
+        rest.flatMap((eventId, k) => (ledger[k] ? [{ index: ledger[k]!.index, orgId, eventId }] : [])),
+      ),
+    );
   }
   return eventIds.map((id) => found.get(id));
 }
@@ -99,16 +116,22 @@ export async function readStream(
   let { seq, leaf } = from;
   let scanned = 0;
   while (entries.length < limit && scanned < maxScan) {
-    const ids = await getSealEventIds(store, scope.orgId, seq);
-    if (!ids) return { entries, next: { seq, leaf }, caughtUp: true };
+    const seal = await getSealEventIds(store, scope.orgId, seq);
+    if (!seal) return { entries, next: { seq, leaf }, caughtUp: true };
+    const ids = seal.eventIds;
     while (leaf < ids.length && entries.length < limit && scanned < maxScan) {
-      const chunk = ids.slice(leaf, leaf + Math.min(CHUNK, maxScan - scanned));
-      const events = await eventsOf(store, scope.orgId, chunk);
-      for (const e of events) {
+      // The chunks that could fill the page, read at once (more are read only where a filter drops entries).
+      const end =
+        leaf + Math.min(limit - entries.length, maxScan - scanned, ids.length - leaf, CHUNK * PARALLEL);
+      const chunks: Promise<(StoredEvent | undefined)[]>[] = [];
+      for (let at = leaf; at < end; at += CHUNK) {
+        const to = Math.min(at + CHUNK, end);
+        chunks.push(eventsOf(store, scope.orgId, ids.slice(at, to), seal.indices?.slice(at, to)));
+      }
+      for (const e of (await Promise.all(chunks)).flat()) {
         leaf++;
         scanned++;
         if (e && matches(e, scope, filters)) entries.push(toEntry(e));
-        if (entries.length >= limit) break;
       }
     }
     if (leaf >= ids.length) {
@@ -117,7 +140,8 @@ export async function readStream(
       if (withinSeal) break;
     }
   }
-  // Stopped by the limit or the scan budget: whether more is sealed is not known without another look.
-  const more = await getSealEventIds(store, scope.orgId, seq);
-  return { entries, next: { seq, leaf }, caughtUp: !more || leaf >= more.length };
+  // Stopped by the limit or the scan budget within a seal: more is there. Past a seal's end: more is there if the
+  // next seal is.
+  const caughtUp = leaf === 0 && !(await sealExists(store, scope.orgId, seq));
+  return { entries, next: { seq, leaf }, caughtUp };
 }

@@ -7,7 +7,9 @@ import { expect } from 'chai';
 import crypto from 'node:crypto';
 import type { AuditEntry } from '../../src/events/schema.ts';
 import { PUBLIC_FIELDS } from '../../src/events/schema.ts';
-import { AUDIT_INDEX_PATTERN } from '../../src/store/names.ts';
+import { getEntries } from '../../src/store/ledger-store.ts';
+import { AUDIT_INDEX_PATTERN, INTERNAL } from '../../src/store/names.ts';
+import { dayIndicesOf, type SealDoc } from '../../src/store/seal-doc.ts';
 import { postEvents } from '../fixtures/ingest.ts';
 import { createOrg, get, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 
@@ -173,6 +175,62 @@ describe('SIEM stream: GET /api/v1/audit-logs/stream', function () {
       stop: () => true,
     });
     expect(new Set(ids)).to.deep.equal(expected);
+  });
+
+  it('reads each event in the day index its seal names, and through the ledger where a seal names none or a wrong one', async () => {
+    const whole = async () => {
+      const entries: AuditEntry[] = [];
+      let p = await page('?limit=1000');
+      for (entries.push(...p.data); !p.caughtUp; entries.push(...p.data))
+        p = await page(`?limit=1000&cursor=${encodeURIComponent(p.nextCursor)}`);
+      return entries;
+    };
+    const before = await whole();
+    await service.store.indices.refresh({ index: INTERNAL.seals });
+    const res = await service.store.search({
+      index: INTERNAL.seals,
+      body: {
+        size: 1000,
+        query: { term: { orgId: org.orgId } },
+        sort: [{ seq: 'asc' }],
+        _source: ['eventIds', 'dayRuns'],
+      },
+    } as never);
+    const seals = (
+      res.body.hits.hits as { _id: string; _source: Pick<SealDoc, 'eventIds' | 'dayRuns'> }[]
+    ).map((h) => ({ id: h._id, ...h._source }));
+    expect(seals.length).to.be.at.least(2);
+    // Every seal says where its events are, as their ledger entries do; the late ones are in other days.
+    const days = new Set<string>();
+    for (const seal of seals) {
+      const indices = dayIndicesOf(seal);
+      const ledger = await getEntries(service.store, org.orgId, seal.eventIds, ['index']);
+      expect(indices, seal.id).to.deep.equal(ledger.map((e) => e!.index));
+      for (const d of indices!) days.add(d);
+    }
+    expect(days.size, 'events in several day indices').to.be.at.least(2);
+
+    // A seal made before seals said (none), and seals naming a day that does not exist or holds other events.
+    const last = seals.length - 1;
+    const otherDay = [...days].find((d) => d !== seals[last]!.dayRuns![0]![0])!;
+    const edits: [number, SealDoc['dayRuns'] | null][] = [
+      [0, null],
+      [1, [['audit-logs-1999.01.01', seals[1]!.eventIds.length]]],
+      [last, [[otherDay, seals[last]!.eventIds.length]]],
+    ];
+    const edit = (k: number, dayRuns: SealDoc['dayRuns'] | null) =>
+      service.store.update({
+        index: INTERNAL.seals,
+        id: seals[k]!.id,
+        body: { doc: { dayRuns } },
+        refresh: true,
+      });
+    try {
+      for (const [k, dayRuns] of edits) await edit(k, dayRuns);
+      expect(await whole()).to.deep.equal(before);
+    } finally {
+      for (const [k] of edits) await edit(k, seals[k]!.dayRuns!);
+    }
   });
 
   it('binds its cursor to the scope and filters, and refuses list cursors, bad parameters and ingest keys', async () => {

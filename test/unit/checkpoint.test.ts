@@ -10,6 +10,7 @@ import {
   type SealCore,
 } from '../../src/integrity/checkpoint.ts';
 import { generateSigningKeyPem, publicKeyFromPem, signingKeyFromPem } from '../../src/integrity/signing.ts';
+import { dayIndicesOf } from '../../src/store/seal-doc.ts';
 
 describe('integrity: signed checkpoints', () => {
   const key = signingKeyFromPem(generateSigningKeyPem());
@@ -86,6 +87,37 @@ describe('integrity: signed checkpoints', () => {
     expect(() =>
       packSeal({ ...seal, leaves: Buffer.alloc(96), storedHashes: ['B'.repeat(64), 'b', 'c'] }),
     ).to.throw(/storedHash 0/);
+  });
+
+  it("keeps the day index of a seal's events as runs, and reads none from runs that do not fit its events", () => {
+    const seal = { ...signCheckpoint(core, key), eventIds: ['e1', 'e2', 'e3', 'e4'] };
+    const [a, b] = ['audit-logs-2026.12.04', 'audit-logs-2026.12.05'];
+    const doc = packSeal({ ...seal, leaves: Buffer.alloc(4 * 32), storedHashes: [], indices: [a, a, b, a] });
+    expect(doc.dayRuns).to.deep.equal([
+      [a, 2],
+      [b, 1],
+      [a, 1],
+    ]);
+    expect(dayIndicesOf(JSON.parse(JSON.stringify(doc)))).to.deep.equal([a, a, b, a]);
+    expect(unpackSeal(doc)).not.to.have.any.keys('dayRuns');
+    for (const dayRuns of [
+      undefined,
+      [[a, 3]],
+      [[a, 5]],
+      [
+        [a, 2],
+        [b, -1],
+        [a, 3],
+      ],
+      [
+        [a, 2.5],
+        [b, 1.5],
+      ],
+      [[4, 4]],
+    ])
+      expect(dayIndicesOf({ eventIds: seal.eventIds, dayRuns } as never), JSON.stringify(dayRuns)).to.equal(
+        undefined,
+      );
   });
 
   it('reads the storedHashes of seals written as runs, before they were packed', () => {

@@ -8,6 +8,7 @@ const entry = (orgId: string, eventId: string, acceptedAt: string): WrittenEntry
   acceptedAt,
   leaf: crypto.createHash('sha256').update(eventId).digest('hex'),
   storedHash: 'b'.repeat(64),
+  index: `audit-logs-${acceptedAt.slice(0, 10).replaceAll('-', '.')}`,
 });
 
 /** A batch's entries one by one, leaves in hex, as the write path gave them. */
@@ -18,6 +19,7 @@ const entriesOf = (orgId: string, b: EntryBatch): WrittenEntry[] =>
     acceptedAt: b.acceptedAt[k]!,
     leaf: b.leaves.toString('hex', k * 32, k * 32 + 32),
     storedHash: b.storedHashes[k]!,
+    index: b.indices[k]!,
   }));
 const ids = (b: EntryBatch) => b.eventIds;
 

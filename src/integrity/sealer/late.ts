@@ -34,7 +34,7 @@ export async function sealLate(s: Sealing, orgId: string, head: SealHead, out: O
     );
     const now = Date.now();
     const lateBefore = Date.parse(head.sealedAt) - s.opts.lateGraceMs;
-    const found: { eventId: string; doc: StoredEvent }[] = [];
+    const found: { eventId: string; index: string; doc: StoredEvent }[] = [];
     entries.forEach((e, k) => {
       const accepted = Date.parse(e.acceptedAt);
       if (accepted < lateBefore) {
@@ -48,7 +48,7 @@ export async function sealLate(s: Sealing, orgId: string, head: SealHead, out: O
           out,
         );
       } else if (docs[k]) {
-        found.push({ eventId: e.eventId, doc: docs[k] as StoredEvent });
+        found.push({ eventId: e.eventId, index: e.index, doc: docs[k] as StoredEvent });
       } else if (now - accepted > s.opts.missingEventGraceMs) {
         s.report(
           {
@@ -77,7 +77,7 @@ export async function sealLate(s: Sealing, orgId: string, head: SealHead, out: O
     );
     const ready = found
       .filter(({ eventId }) => !already.has(eventId))
-      .map(({ eventId, doc }) => ({ eventId, acceptedAt: doc.acceptedAt, ...leafOfEvent(doc) }))
+      .map(({ eventId, index, doc }) => ({ eventId, index, acceptedAt: doc.acceptedAt, ...leafOfEvent(doc) }))
       .sort(compareKeys);
     if (ready.length > 0) {
       const seal = await createSeal(s, orgId, batchOf(ready), head, { late: true, cursor: head.cursor });

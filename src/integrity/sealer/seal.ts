@@ -18,7 +18,7 @@ export async function createSeal(
   head: SealHead | undefined,
   extra: Pick<SealHead, 'cursor' | 'skipped' | 'late'>,
 ): Promise<SealHead | undefined> {
-  const { eventIds, acceptedAt, storedHashes, leaves } = batch;
+  const { eventIds, acceptedAt, storedHashes, indices, leaves } = batch;
   const iso = (at: string) => new Date(at).toISOString();
   const seq = (head?.seq ?? 0) + 1;
   const sealedAt = new Date().toISOString();
@@ -37,7 +37,8 @@ export async function createSeal(
   );
   const seal: SealHead = { ...checkpoint, eventIds, ...extra };
   // Created under its seq: false when another sealer took that seq.
-  if (!(await createSealDoc(s.ctx.store, packSeal({ ...seal, leaves, storedHashes })))) return undefined;
+  if (!(await createSealDoc(s.ctx.store, packSeal({ ...seal, leaves, storedHashes, indices }))))
+    return undefined;
   const made = s.made.get(orgId) ?? s.made.set(orgId, new Map()).get(orgId)!;
   if (made.size < TREE_SEALS_PER_ROUND) made.set(seq, { ...checkpoint, ...extra, packed: leaves });
   return seal;
