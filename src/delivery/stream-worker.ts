@@ -94,10 +94,12 @@ export class StreamWorker {
   /** Delivers until caught up, a failure, the stream no longer deliverable, the lease lost, or `stop`. */
   async run(stop: AbortSignal): Promise<RunOutcome> {
     let ahead: Ahead | undefined;
+    // The stream as the last cursor write stored it: as fresh as reading it again would be.
+    let stored: StreamDoc | undefined;
     try {
       while (!stop.aborted) {
-        const found = await getStreamDoc(this.ctx.store, this.id);
-        const doc = found?.doc;
+        const doc = stored ?? (await getStreamDoc(this.ctx.store, this.id))?.doc;
+        stored = undefined;
         if (!doc || (doc.status !== 'active' && doc.status !== 'failing')) return { kind: 'stopped' };
         const destination = this.hooks.destination(doc);
         const from = doc.cursor;
@@ -107,7 +109,7 @@ export class StreamWorker {
         ahead = undefined;
         if (page.entries.length === 0) {
           // Only filtered-out entries: nothing to send, but the cursor moves past them.
-          if (!samePosition(page.next, from)) await this.advance(from, page.next, 0);
+          if (!samePosition(page.next, from)) stored = await this.advance(from, page.next, 0);
           if (page.caughtUp) return { kind: 'idle' };
           continue;
         }
@@ -121,8 +123,8 @@ export class StreamWorker {
           return await this.fail(doc, result);
         }
         this.failures = 0;
-        const after = await this.advance(from, page.next, page.entries.length);
-        if (after) this.hooks.delivered(after, page.entries.length);
+        stored = await this.advance(from, page.next, page.entries.length);
+        if (stored) this.hooks.delivered(stored, page.entries.length);
         if (page.caughtUp) return { kind: 'idle' };
       }
       return { kind: 'stopped' };
