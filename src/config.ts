@@ -240,7 +240,7 @@ export function loadConfig(env: Env = process.env): Config {
     witnesses: witnesses(env),
     witnessQuorum: witnessQuorum(env),
     witnessIntervalMs: num(env, 'AUDIT_WITNESS_INTERVAL_SECONDS', 60, 1, 86400) * 1000,
-    sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 10, 1, 3600) * 1000,
+    sealIntervalMs: num(env, 'AUDIT_SEAL_INTERVAL_SECONDS', 5, 1, 3600) * 1000,
     sealing: bool(env, 'AUDIT_SEALING', true),
     indexShards: num(env, 'AUDIT_INDEX_SHARDS', 1, 1, 64),
     indexReplicas: num(env, 'AUDIT_INDEX_REPLICAS', 0, 0, 8),
