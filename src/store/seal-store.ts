@@ -89,33 +89,19 @@ export async function getSealHead(store: Store, orgId: string, seq: number): Pro
   return getSource<SealHead>(store, INTERNAL.seals, sealId(orgId, seq), { excludes: PACKED_LISTS });
 }
 
-/**
- * The event ids of a seal in leaf order, with the day index of each where the seal says (dayIndicesOf), or
- * undefined when the seal does not exist (yet).
- */
-export async function getSealEventIds(
-  store: Store,
-  orgId: string,
-  seq: number,
-): Promise<{ eventIds: string[]; indices?: string[] } | undefined> {
-  const seal = await getSource<Pick<SealDoc, 'eventIds' | 'dayRuns'>>(
-    store,
-    INTERNAL.seals,
-    sealId(orgId, seq),
-    {
-      includes: ['eventIds', 'dayRuns'],
-    },
-  );
-  if (!seal) return undefined;
-  const eventIds = seal.eventIds ?? [];
-  const indices = dayIndicesOf({ eventIds, dayRuns: seal.dayRuns });
-  return indices ? { eventIds, indices } : { eventIds };
+type SealIds = Pick<SealDoc, 'eventIds' | 'dayRuns'>;
+const SEAL_IDS = ['eventIds', 'dayRuns'];
+
+/** A seal's event ids in leaf order and, where it names them, their day indices; undefined: no such seal (yet). */
+export async function getSealEventIds(store: Store, orgId: string, seq: number) {
+  const seal = await getSource<SealIds>(store, INTERNAL.seals, sealId(orgId, seq), { includes: SEAL_IDS });
+  const eventIds = seal?.eventIds ?? [];
+  return seal && { eventIds, indices: dayIndicesOf({ eventIds, dayRuns: seal.dayRuns }) };
 }
 
 /** Whether the org's seal `seq` exists (a realtime GET that reads none of its lists). */
-export async function sealExists(store: Store, orgId: string, seq: number): Promise<boolean> {
-  return (await getSource(store, INTERNAL.seals, sealId(orgId, seq), { includes: ['seq'] })) !== undefined;
-}
+export const sealExists = async (store: Store, orgId: string, seq: number) =>
+  (await getSource(store, INTERNAL.seals, sealId(orgId, seq), { includes: ['seq'] })) !== undefined;
 
 /** Creates a seal document under its seq; false when one is there already (another sealer took the seq). */
 export async function createSeal(store: Store, doc: SealDoc): Promise<boolean> {
