@@ -9,11 +9,12 @@ import { IntegrityBroken } from '../errors.ts';
 import type { Store } from '../store/client.ts';
 import { getSealLeaves, sealLeavesAfter, type SealLeaves } from '../store/seal-store.ts';
 import {
-  createTreeHead,
+  createTreeHeads,
   getTiles,
   getTreeHead,
   newestTreeHead,
   putTiles,
+  type StoredTile,
   type TreeHead,
 } from '../store/tile-store.ts';
 import { sealSignedInWindow, type Checkpoint } from './checkpoint.ts';
@@ -103,7 +104,8 @@ const SEALS_PER_PAGE = 10;
 /**
  * Appends the org's seals that its tree does not hold yet, at most `maxSeals` of them, signing a checkpoint
  * after each; returns the newest head and whether the tree holds every seal now. Safe to repeat and to
- * interrupt (see the file's comment).
+ * interrupt (see the file's comment). The tiles and heads of up to SEALS_PER_PAGE seals are written together,
+ * tiles first: two requests, not two per seal (a tile rewritten by several seals is written once, as it ends).
  */
 export async function extendOrgTree(
   store: Store,
@@ -115,14 +117,37 @@ export async function extendOrgTree(
 ): Promise<{ head: TreeHead | undefined; complete: boolean }> {
   let head = await newestTreeHead(store, orgId);
   let size = head?.size ?? 0;
-  // The tiles this extension has written or read, so the next seal's edge comes from memory.
+  let seq = head?.seq ?? 0;
+  // The tiles this extension has computed or read, so the next seal's edge comes from memory.
   const known = new Map<string, Buffer>();
+  const tiles = new Map<string, StoredTile>();
+  let heads: TreeHead[] = [];
+  const flush = async () => {
+    if (heads.length === 0) return;
+    await putTiles(store, orgId, [...tiles.values()]);
+    tiles.clear();
+    const created = await createTreeHeads(store, heads);
+    for (const [k, next] of heads.entries()) {
+      head = next;
+      if (created[k]) continue;
+      // An interrupted extension signed this seal's head already; it must say the same.
+      const stored = await getTreeHead(store, orgId, next.seq);
+      if (stored?.root !== next.root || stored.size !== next.size)
+        throw new IntegrityBroken(
+          `org ${orgId}: the stored tree head of seal ${next.seq} disagrees with its seals`,
+        );
+      head = stored;
+    }
+    heads = [];
+  };
   let appended = 0;
-  for await (const seal of sealsAfter(store, orgId, head?.seq ?? 0, made)) {
-    if (appended === maxSeals) return { head, complete: false };
+  for await (const seal of sealsAfter(store, orgId, seq, made)) {
+    if (appended === maxSeals) {
+      await flush();
+      return { head, complete: false };
+    }
     appended += 1;
-    const expected = (head?.seq ?? 0) + 1;
-    if (seal.seq !== expected) throw new IntegrityBroken(`org ${orgId}: seal ${expected} is missing`);
+    if (seal.seq !== seq + 1) throw new IntegrityBroken(`org ${orgId}: seal ${seq + 1} is missing`);
     const leaves = seal.packed;
     // A seal this process made from these very leaves was not read back: nothing could have changed it.
     if (
@@ -130,24 +155,27 @@ export async function extendOrgTree(
       (leaves.length !== 32 * seal.count ||
         merkleRootOf(leaves).toString('hex') !== seal.root ||
         !signedInWindow(seal, keys))
-    )
+    ) {
+      await flush();
       throw new IntegrityBroken(`org ${orgId}: seal ${seal.seq} does not verify; its tree stops at ${size}`);
+    }
 
-    const edge = edgeTiles(size);
-    const missing = edge.filter((t) => !known.has(tileKey(t)));
+    const missing = edgeTiles(size).filter((t) => !known.has(tileKey(t)));
     for (const [k, v] of await getTiles(store, orgId, missing)) known.set(k, v);
-    const tiles = appendToTiles(size, leaves, known);
-    await putTiles(store, orgId, tiles);
-    for (const t of tiles) known.set(tileKey(t), t.hashes);
+    for (const t of appendToTiles(size, leaves, known)) {
+      known.set(tileKey(t), t.hashes);
+      tiles.set(tileKey(t), t);
+    }
     size += seal.count;
+    seq = seal.seq;
 
     const root = await withNodes(store, orgId, (read) => treeRoot(size, read), known);
     // The ring of this very moment, for each head: a rotation during a long extension is followed.
     const signedAt = new Date().toISOString();
     const signers = keys.get().signers(signedAt);
-    const next: TreeHead = {
+    heads.push({
       orgId,
-      seq: seal.seq,
+      seq,
       size,
       root: root.toString('base64'),
       note: signNote(
@@ -157,17 +185,10 @@ export async function extendOrgTree(
       keyId: noteKeyId(logName(origin, orgId), ED25519, signers[0]!.publicKey).toString(16).padStart(8, '0'),
       signedAt,
       cosignatures: [],
-    };
-    if (!(await createTreeHead(store, next))) {
-      // An interrupted extension signed this seal's head already; it must say the same.
-      const stored = await getTreeHead(store, orgId, seal.seq);
-      if (stored?.root !== next.root || stored.size !== size)
-        throw new IntegrityBroken(
-          `org ${orgId}: the stored tree head of seal ${seal.seq} disagrees with its seals`,
-        );
-      head = stored;
-    } else head = next;
+    });
+    if (heads.length === SEALS_PER_PAGE) await flush();
   }
+  await flush();
   return { head, complete: true };
 }
 

@@ -4,7 +4,7 @@
  * signed checkpoint note, with the witnesses' cosignature lines as they come). What they mean is told in
  * src/integrity/tiles.ts and src/integrity/org-tree.ts.
  */
-import { allBuckets, getMany, getSource, guarded, statusOf, storageFailure, type Store } from './client.ts';
+import { allBuckets, getMany, getSource, guarded, storageFailure, type Store } from './client.ts';
 import { INTERNAL, orgRecordId } from './names.ts';
 import { InvariantViolation } from '../errors.ts';
 
@@ -64,13 +64,27 @@ export async function putTiles(store: Store, orgId: string, tiles: StoredTile[])
   }
 }
 
-/** Creates the head of a seal's tree; false when it exists already (an earlier, interrupted attempt). */
-export async function createTreeHead(store: Store, head: TreeHead): Promise<boolean> {
+/**
+ * Creates the heads of seals' trees, in one request; for each, false when it exists already (an earlier,
+ * interrupted attempt).
+ */
+export async function createTreeHeads(store: Store, heads: TreeHead[]): Promise<boolean[]> {
+  if (heads.length === 0) return [];
+  const body = heads.flatMap((h) => [
+    { create: { _index: INTERNAL.treeHeads, _id: headId(h.orgId, h.seq) } },
+    h,
+  ]);
   try {
-    await guarded(store.create({ index: INTERNAL.treeHeads, id: headId(head.orgId, head.seq), body: head }));
-    return true;
+    const res = await guarded(store.bulk({ body }));
+    return (res.body as { items: { create: { status: number; error?: unknown } }[] }).items.map(
+      ({ create }) => {
+        if (create.status === 409) return false;
+        if (create.error)
+          throw new InvariantViolation(`a tree head was not written: ${JSON.stringify(create.error)}`);
+        return true;
+      },
+    );
   } catch (err) {
-    if (statusOf(err) === 409) return false;
     throw storageFailure(err);
   }
 }

@@ -12,6 +12,7 @@ import { DEFAULT_LOG_ORIGIN } from '../../src/config.ts';
 import { leafHashOf } from '../../src/integrity/leaf.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { iterateSeals } from '../../src/integrity/seals.ts';
+import { TREE_SEALS_PER_ROUND } from '../../src/integrity/sealer/sealer-context.ts';
 import { dayIndex, INTERNAL } from '../../src/store/names.ts';
 import { rebuildOrgTree, sealAll, testSealer, uniqueDay } from '../fixtures/integrity.ts';
 import {
@@ -200,17 +201,18 @@ describe('integrity: one tree per org, checked by an independent implementation'
 
   it('takes a long history a part per sealer round, so sealing is never held up by it', async () => {
     const long = await createOrg(svc.ctx);
-    for (let hour = 0; hour < 12; hour++) await ingestSealed(svc.ctx, long.orgId, day, 2, hour);
+    for (let hour = 0; hour < TREE_SEALS_PER_ROUND + 2; hour++)
+      await ingestSealed(svc.ctx, long.orgId, day, 2, hour);
     const seals = [];
     for await (const s of iterateSeals(svc.store, long.orgId)) seals.push(s);
-    expect(seals.length).to.be.greaterThan(10);
+    expect(seals.length).to.be.greaterThan(TREE_SEALS_PER_ROUND);
     const before = (await get(svc.url, CHECKPOINT, long.keys.owner)).text;
     await rebuildOrgTree(svc.ctx, long.orgId, { seal: false });
 
     const sealer = testSealer(svc.ctx);
     const first = await sealer.sealOrg(long.orgId);
     expect(first.treeCatchingUp).to.equal(true);
-    const partSize = seals.slice(0, 10).reduce((n, s) => n + s.count, 0);
+    const partSize = seals.slice(0, TREE_SEALS_PER_ROUND).reduce((n, s) => n + s.count, 0);
     expect(Number(lines((await get(svc.url, CHECKPOINT, long.keys.owner)).text)[1])).to.equal(partSize);
     for (let round = 0; round < 5 && (await sealer.sealOrg(long.orgId)).treeCatchingUp; round++);
     expect((await get(svc.url, CHECKPOINT, long.keys.owner)).text).to.equal(before);

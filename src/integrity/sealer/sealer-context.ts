@@ -79,4 +79,4 @@ export interface Sealing {
 }
 
 /** Seals kept in `made` per org: what one round appends to a tree at most (more are read back next round). */
-export const TREE_SEALS_PER_ROUND = 10;
+export const TREE_SEALS_PER_ROUND = 20;
