@@ -265,15 +265,17 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
           events += results.length;
         }
       };
-      // The sealer's rounds as in the service (Sealer.start), every periodMs until the producers are done.
+      // The sealer's rounds as in the service (Sealer.start): one every periodMs from the start of the last, at
+      // once after a longer one, until the producers are done.
       let wake = () => {};
       const sealing = (async () => {
-        while (sealer && performance.now() < end) {
+        for (let last = performance.now(); sealer && performance.now() < end;) {
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, opts.periodMs).unref();
+            setTimeout(resolve, Math.max(0, last + opts.periodMs - performance.now())).unref();
           });
           if (performance.now() >= end) break;
+          last = performance.now();
           await sealer.round().catch((err: unknown) => console.error(`sealer: round failed: ${String(err)}`));
         }
       })();

@@ -88,12 +88,16 @@ export class Sealer {
 
   /**
    * Runs a round at once (so an instance that can lead does so from its start, and its write path hands over
-   * what it stores: written.ts), then every `periodMs` until stop(). A failed round is logged and retried at
-   * the next tick; one that fails once stop() was called is not logged.
+   * what it stores: written.ts), then one every `periodMs` from the start of the last (at once after a round
+   * that took longer: a sealer behind catches up, and its write path's memory does not fill) until stop(). A
+   * failed round is logged and retried `periodMs` after it; one that fails once stop() was called is not logged.
    */
   start(): void {
     const tick = () => {
+      const startedAt = Date.now();
+      let wait = this.opts.periodMs;
       this.running = this.round()
+        .then(() => (wait = Math.max(0, startedAt + this.opts.periodMs - Date.now())))
         .catch((err: unknown) => {
           // A round cut short by the stop (the engine may be stopping with this process) is no failure to
           // report: the next leader seals what it left.
@@ -102,7 +106,7 @@ export class Sealer {
         })
         .finally(() => {
           this.running = undefined;
-          if (!this.stopped) this.timer = setTimeout(tick, this.opts.periodMs).unref();
+          if (!this.stopped) this.timer = setTimeout(tick, wait).unref();
         });
     };
     this.timer = setTimeout(tick, 0).unref();
