@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
-import { waitFor } from '../fixtures/streams.ts';
+import { streamsApi, waitFor } from '../fixtures/streams.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
 describe('push streams: latency', function () {
@@ -15,17 +15,8 @@ describe('push streams: latency', function () {
   let receiver: WebhookReceiver;
   let streamId: string | undefined;
 
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${svc.url}/api/v1/audit-logs/streams${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${org.keys.owner}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as { id: string } };
-  };
+  const api = (method: string, path: string, body?: unknown) =>
+    streamsApi(svc.url, method, path, org.keys.owner, body);
 
   before(async () => {
     svc = await startReadService({

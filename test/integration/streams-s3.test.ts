@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { AuditEntry } from '../../src/events/schema.ts';
 import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
 import { startS3Proxy, type S3Proxy } from '../fixtures/s3proxy.ts';
-import { expectedEntries, waitFor } from '../fixtures/streams.ts';
+import { expectedEntries, streamsApi, waitFor } from '../fixtures/streams.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const gunzip = promisify(zlib.gunzip);
@@ -22,17 +22,8 @@ describe('S3 streams: delivery to S3Proxy', function () {
   let org: TestOrg;
   const ids: string[] = [];
 
-  async function api(method: string, path: string, body?: unknown) {
-    const res = await fetch(`${svc.url}/api/v1/audit-logs/streams${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${org.keys.owner}`,
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  }
+  const api = (method: string, path: string, body?: unknown) =>
+    streamsApi(svc.url, method, path, org.keys.owner, body);
 
   const settings = (extra: Json = {}) => ({
     endpoint: s3.endpoint,

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import { createOrg, ingest, startReadService, type ReadService, type TestOrg } from '../fixtures/read.ts';
-import { expectedEntries, waitFor } from '../fixtures/streams.ts';
+import { expectedEntries, streamsApi, waitFor } from '../fixtures/streams.ts';
 import { selfSignedFor127 } from '../fixtures/tls-cert.ts';
 import { WebhookReceiver } from '../fixtures/webhook-receiver.ts';
 
@@ -26,15 +26,6 @@ function events(n: number, tag: string): Json[] {
   }));
 }
 
-async function api(svc: ReadService, method: string, path: string, key: string, body?: unknown) {
-  const res = await fetch(`${svc.url}/api/v1/audit-logs/streams${path}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
 describe('webhook streams: delivery', function () {
   this.timeout(120_000);
   let svc: ReadService;
@@ -42,7 +33,7 @@ describe('webhook streams: delivery', function () {
   let receiver: WebhookReceiver;
   let streamId: string;
 
-  const stream = async () => (await api(svc, 'GET', `/${streamId}`, org.keys.owner)).body;
+  const stream = async () => (await streamsApi(svc.url, 'GET', `/${streamId}`, org.keys.owner)).body;
   /** Waits until the receiver holds every entry of the org's stream, then returns the expected ids. */
   async function allDelivered(): Promise<string[]> {
     const expected = (await expectedEntries(svc.ctx, org.orgId)).map((e) => e.id);
@@ -63,7 +54,7 @@ describe('webhook streams: delivery', function () {
     });
     org = await createOrg(svc.ctx);
     receiver = await new WebhookReceiver(newSecret()).start();
-    const created = await api(svc, 'POST', '', org.keys.owner, {
+    const created = await streamsApi(svc.url, 'POST', '', org.keys.owner, {
       type: 'webhook',
       name: 'receiver',
       settings: { url: receiver.url, secret: receiver.secret },
@@ -72,7 +63,7 @@ describe('webhook streams: delivery', function () {
     streamId = created.body.id;
   });
   after(async () => {
-    if (streamId) await api(svc, 'DELETE', `/${streamId}`, org.keys.owner);
+    if (streamId) await streamsApi(svc.url, 'DELETE', `/${streamId}`, org.keys.owner);
     await svc?.close();
     await receiver?.stop();
   });
@@ -158,13 +149,17 @@ describe('webhook streams: delivery', function () {
     });
     expect(failing.lastError).to.match(/answered 401 \(the receiver refused the credentials\): bad token/);
     receiver.reply = undefined;
-    expect((await api(svc, 'POST', `/${streamId}/resume`, org.keys.owner)).body.status).to.equal('active');
+    expect((await streamsApi(svc.url, 'POST', `/${streamId}/resume`, org.keys.owner)).body.status).to.equal(
+      'active',
+    );
     const expected = await allDelivered();
     expect(receiver.ids()).to.deep.equal(expected);
   });
 
   it('pause holds delivery, resume continues from the cursor, replay sends again from a position', async () => {
-    expect((await api(svc, 'POST', `/${streamId}/pause`, org.keys.owner)).body.status).to.equal('paused');
+    expect((await streamsApi(svc.url, 'POST', `/${streamId}/pause`, org.keys.owner)).body.status).to.equal(
+      'paused',
+    );
     const before = receiver.allIds().length;
     await ingest(svc.ctx, org.orgId, events(20, 'e'));
     await expectedEntries(svc.ctx, org.orgId);
@@ -181,14 +176,14 @@ describe('webhook streams: delivery', function () {
         .slice(before)
         .filter((id) => id.startsWith('e_')),
     ).to.deep.equal([]);
-    await api(svc, 'POST', `/${streamId}/resume`, org.keys.owner);
+    await streamsApi(svc.url, 'POST', `/${streamId}/resume`, org.keys.owner);
     const expected = await allDelivered();
     expect(receiver.ids()).to.deep.equal(expected);
 
     const total = receiver.allIds().length;
     const sentBefore = new Set(receiver.batches.map((b) => b.webhookId));
     const batchesBefore = receiver.batches.length;
-    const replay = await api(svc, 'POST', `/${streamId}/replay`, org.keys.owner, {
+    const replay = await streamsApi(svc.url, 'POST', `/${streamId}/replay`, org.keys.owner, {
       cursor: { seq: 1, leaf: 0 },
     });
     expect(replay.body.cursor).to.deep.equal({ seq: 1, leaf: 0 });
@@ -201,7 +196,7 @@ describe('webhook streams: delivery', function () {
   });
 
   it('answers a test event with the receiver reply', async () => {
-    const res = await api(svc, 'POST', `/${streamId}/test`, org.keys.owner);
+    const res = await streamsApi(svc.url, 'POST', `/${streamId}/test`, org.keys.owner);
     expect(res.body).to.include({ ok: true, error: null });
     expect(res.body.reply).to.equal('200 ok');
     // Sent outside the stream: its own batch, not a position of the cursor.
@@ -230,14 +225,14 @@ describe('webhook streams: private addresses and disabling', function () {
     receiver = await new WebhookReceiver(newSecret()).start();
   });
   after(async () => {
-    if (streamId) await api(svc, 'DELETE', `/${streamId}`, org.keys.owner);
+    if (streamId) await streamsApi(svc.url, 'DELETE', `/${streamId}`, org.keys.owner);
     await svc?.close();
     await receiver?.stop();
   });
 
   it('refuses a receiver on a loopback address at connection time, names why, and disables the stream', async () => {
     // A name, not a literal: it passes when saved, and is refused when the connection resolves it.
-    const created = await api(svc, 'POST', '', org.keys.owner, {
+    const created = await streamsApi(svc.url, 'POST', '', org.keys.owner, {
       type: 'webhook',
       name: 'local',
       settings: { url: `https://localhost:${receiver.port}/hook`, secret: receiver.secret },
@@ -246,7 +241,7 @@ describe('webhook streams: private addresses and disabling', function () {
     streamId = created.body.id;
     await expectedEntries(svc.ctx, org.orgId);
     const failing = await waitFor('status failing', async () => {
-      const s = (await api(svc, 'GET', `/${streamId}`, org.keys.owner)).body;
+      const s = (await streamsApi(svc.url, 'GET', `/${streamId}`, org.keys.owner)).body;
       return s.status === 'failing' && s;
     });
     expect(failing.lastError).to.match(
@@ -257,7 +252,7 @@ describe('webhook streams: private addresses and disabling', function () {
     const disabled = await waitFor(
       'status disabled',
       async () => {
-        const s = (await api(svc, 'GET', `/${streamId}`, org.keys.owner)).body;
+        const s = (await streamsApi(svc.url, 'GET', `/${streamId}`, org.keys.owner)).body;
         return s.status === 'disabled' && s;
       },
       20_000,
@@ -267,7 +262,9 @@ describe('webhook streams: private addresses and disabling', function () {
     const event = logged.find((e) => e.action === 'audit_stream.disabled' && e.resourceId === streamId);
     expect(event, 'an audit event says the stream was disabled').to.not.equal(undefined);
     expect(event!.actorName).to.equal('Audit log service');
-    expect((await api(svc, 'POST', `/${streamId}/resume`, org.keys.owner)).body.status).to.equal('active');
+    expect((await streamsApi(svc.url, 'POST', `/${streamId}/resume`, org.keys.owner)).body.status).to.equal(
+      'active',
+    );
   });
 });
 
@@ -291,7 +288,7 @@ describe('webhook streams: a slow receiver', function () {
     slow.delayMs = 60_000;
     fast = await new WebhookReceiver(newSecret()).start();
     for (const r of [slow, fast]) {
-      const res = await api(svc, 'POST', '', org.keys.owner, {
+      const res = await streamsApi(svc.url, 'POST', '', org.keys.owner, {
         type: 'webhook',
         name: r === slow ? 'slow' : 'fast',
         settings: { url: r.url, secret: r.secret },
@@ -300,7 +297,7 @@ describe('webhook streams: a slow receiver', function () {
     }
   });
   after(async () => {
-    for (const id of ids) await api(svc, 'DELETE', `/${id}`, org.keys.owner);
+    for (const id of ids) await streamsApi(svc.url, 'DELETE', `/${id}`, org.keys.owner);
     await svc?.close();
     await slow?.stop();
     await fast?.stop();
@@ -317,7 +314,7 @@ describe('webhook streams: a slow receiver', function () {
     expect(fast.ids()).to.deep.equal(sealed.map((e) => e.id));
     expect(slow.batches).to.deep.equal([]);
     const s = await waitFor('the slow stream to time out', async () => {
-      const s = (await api(svc, 'GET', `/${ids[0]}`, org.keys.owner)).body;
+      const s = (await streamsApi(svc.url, 'GET', `/${ids[0]}`, org.keys.owner)).body;
       return s.lastError && s;
     });
     expect(s.lastError).to.match(/did not answer in time/);
@@ -345,27 +342,27 @@ describe('webhook streams: TLS', function () {
     receiver = await new WebhookReceiver(newSecret(), { key, cert }).start();
   });
   after(async () => {
-    for (const id of ids) await api(svc, 'DELETE', `/${id}`, org.keys.owner);
+    for (const id of ids) await streamsApi(svc.url, 'DELETE', `/${id}`, org.keys.owner);
     await svc?.close();
     await receiver?.stop();
   });
 
   it('verifies the receiver certificate always; a stream that names its CA is delivered', async () => {
-    const untrusted = await api(svc, 'POST', '', org.keys.owner, {
+    const untrusted = await streamsApi(svc.url, 'POST', '', org.keys.owner, {
       type: 'webhook',
       name: 'untrusted',
       settings: { url: receiver.url, secret: receiver.secret },
     });
     ids.push(untrusted.body.id);
     const refused = await waitFor('a refused certificate', async () => {
-      const s = (await api(svc, 'GET', `/${untrusted.body.id}`, org.keys.owner)).body;
+      const s = (await streamsApi(svc.url, 'GET', `/${untrusted.body.id}`, org.keys.owner)).body;
       return s.lastError && s;
     });
     expect(refused.lastError).to.match(/SELF_SIGNED|UNABLE_TO_VERIFY/);
     expect(receiver.batches).to.deep.equal([]);
-    await api(svc, 'POST', `/${untrusted.body.id}/pause`, org.keys.owner);
+    await streamsApi(svc.url, 'POST', `/${untrusted.body.id}/pause`, org.keys.owner);
 
-    const trusted = await api(svc, 'POST', '', org.keys.owner, {
+    const trusted = await streamsApi(svc.url, 'POST', '', org.keys.owner, {
       type: 'webhook',
       name: 'trusted',
       settings: { url: receiver.url, secret: receiver.secret, ca: cert },
