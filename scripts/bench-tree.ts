@@ -97,7 +97,7 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
       let prevSealHash: string | null = null;
       let seq = 0;
       const at = new Date(Date.now() - 3_600_000).toISOString();
-      const storedHash = crypto.randomBytes(32).toString('hex');
+      const storedHash = crypto.randomBytes(32);
       for (let done = 0; done < leaves; done += SEAL) {
         const batch = crypto.randomBytes(32 * SEAL);
         seq += 1;
@@ -115,11 +115,15 @@ runCli(HELP, { options: OPTIONS }, async (args) => {
           key,
         );
         const eventIds = Array.from({ length: SEAL }, (_, k) => `hist_${seq}_${k}`);
-        // One storedHash for all: its runs pack to one, so the history costs what its leaves cost.
         if (
           !(await createSeal(
             store,
-            packSeal({ ...cp, eventIds, leaves: batch, storedHashes: eventIds.map(() => storedHash) }),
+            packSeal({
+              ...cp,
+              eventIds,
+              leaves: batch,
+              storedHashes: Buffer.concat(eventIds.map(() => storedHash)),
+            }),
           ))
         )
           throw new Error(`seal ${seq} exists already`);

@@ -20,7 +20,7 @@ import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { InvariantViolation, StoreUnavailable } from '../errors.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS } from '../integrity/ledger.ts';
-import { leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
+import { hexOf, leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import {
   failedForNow,
@@ -127,9 +127,10 @@ async function writeThroughLedger(ctx: WriteCtx, claims: Pending[]): Promise<Map
   // room): then that sealer takes it from memory (written.ts), and the entry is as small as with sealing off.
   const hashed = pending.map(({ event: { doc } }) => (ctx.cfg.sealing ? leafAndJsonOf(doc) : undefined));
   const inMemory = ctx.written?.taking === true;
-  const entries = pending.map(({ event: { doc, index } }, k) =>
-    ledgerEntryOf(doc, index, inMemory ? undefined : hashed[k]),
-  );
+  const entries = pending.map(({ event: { doc, index } }, k) => {
+    const h = inMemory ? undefined : hashed[k];
+    return ledgerEntryOf(doc, index, h && { leaf: hexOf(h.leaf), storedHash: hexOf(h.storedHash) });
+  });
   const ledgerItems = await writeEach(
     ctx.store,
     entries.map((entry) => claimEntry(entry)),

@@ -108,18 +108,28 @@ export function leafHashOf(entry: AuditEntry, storedHashHex: string): string {
 
 /** An event's leaf and storedHash, hex. */
 export type EventHashes = { leaf: string; storedHash: string };
-/** ... and the stored event as JSON (leafAndJsonOf). */
-export type HashedEvent = EventHashes & { json: string };
+
+/**
+ * 32 bytes as a string of 32 characters, one per byte (latin1): far cheaper to make and keep than a Buffer.
+ * Branded, so that it is never taken for hex.
+ */
+export type Bytes32 = string & { readonly bytes32: unique symbol };
+
+/** What the write path gets for an event (leafAndJsonOf): its leaf and storedHash as Bytes32, and its JSON. */
+export type HashedEvent = { leaf: Bytes32; storedHash: Bytes32; json: string };
+
+/** Bytes32 as hex. */
+export const hexOf = (b: Bytes32): string => Buffer.from(b, 'latin1').toString('hex');
 
 /**
  * The leaf of a stored event, with the storedHash that goes with it. The write path computes it for every
- * event, so the two canonical forms are written out directly (their key order is fixed) instead of through
- * the generic `canonical`; a unit test holds them to the same bytes, and verification recomputes leaves with
- * the generic form, so any difference would show as a modified event.
+ * event (leafAndJsonOf), so the two canonical forms are made by JSON.stringify of objects whose keys are in JCS
+ * order, not through the generic `canonical`; a unit test holds them to the same bytes, and verification
+ * recomputes leaves with the generic form, so any difference would show as a modified event.
  */
 export function leafOfEvent(doc: StoredEvent): EventHashes {
   const { leaf, storedHash } = leafAndJsonOf(doc);
-  return { leaf, storedHash };
+  return { leaf: hexOf(leaf), storedHash: hexOf(storedHash) };
 }
 
 /**
@@ -128,18 +138,78 @@ export function leafOfEvent(doc: StoredEvent): EventHashes {
  * once for its leaf and again for the store. Every field of `doc`, with its value as validation left it.
  */
 export function leafAndJsonOf(doc: StoredEvent): HashedEvent {
-  const stored = storedOf(doc);
-  const entry =
-    `{"action":${str(doc.action)},"actorEmail":${str(doc.actorEmail)},"actorId":${str(doc.actorId)},` +
-    `"actorName":${str(doc.actorName)},"createdAt":${str(createdIso.of(doc.createdAt))},` +
-    `"description":${str(doc.description)},"id":${str(doc.id)},"metadata":${canonicalValue(doc.metadata ?? {})},` +
-    `"resourceId":${str(doc.resourceId)},"resourceName":${str(doc.resourceName)},` +
-    `"resourceType":${str(doc.resourceType)},"workspaceId":${str(doc.workspaceId)}}`;
-  return {
-    leaf: leafOf(entry, stored.bytes),
-    storedHash: stored.hex,
-    json: stored.jsonHead + entry.slice(1),
+  const acceptedAt = acceptedIso.of(doc.acceptedAt);
+  const ipAddress = doc.ipAddress ?? null;
+  const userAgent = doc.userAgent ?? null;
+  // JSON.stringify writes keys in the order they were added: here already JCS's (sorted, none an array index).
+  const stored = JSON.stringify(
+    doc.salt === undefined
+      ? { acceptedAt, ipAddress, orgId: doc.orgId, userAgent }
+      : { acceptedAt, ipAddress, orgId: doc.orgId, salt: doc.salt, userAgent },
+  );
+  const metadata = doc.metadata ?? {};
+  const sortedMetadata = inJcsOrder(metadata);
+  const fields = {
+    action: doc.action,
+    actorEmail: doc.actorEmail ?? null,
+    actorId: doc.actorId ?? null,
+    actorName: doc.actorName ?? null,
+    createdAt: createdIso.of(doc.createdAt),
+    description: doc.description ?? null,
+    id: doc.id,
+    metadata: sortedMetadata ?? metadata,
+    resourceId: doc.resourceId ?? null,
+    resourceName: doc.resourceName ?? null,
+    resourceType: doc.resourceType,
+    workspaceId: doc.workspaceId ?? null,
   };
+  const entry = sortedMetadata === undefined ? canonical(fields) : JSON.stringify(fields);
+  const storedHash = sha256Bytes(stored);
+  return { leaf: leafOf(entry, storedHash), storedHash, json: `${stored.slice(0, -1)},${entry.slice(1)}` };
+}
+
+/** A key JavaScript enumerates before all others, in numeric order (an array index): JCS wants it sorted as text. */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
+
+/**
+ * A JSON value whose objects' keys are in JCS order (sorted by UTF-16 units) at every level, so JSON.stringify
+ * writes it canonically: the value itself when it already is, else a copy; undefined when a key looks like an
+ * array index (JavaScript would enumerate it first whatever the order it was added in).
+ */
+function inJcsOrder(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = inJcsOrder(v[i]);
+      if (x === undefined) return undefined;
+      if (x !== v[i]) (copy ??= v.slice())[i] = x;
+    }
+    return copy ?? v;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  let sorted = true;
+  for (let i = 0; i < keys.length; i++) {
+    if (ARRAY_INDEX.test(keys[i]!)) return undefined;
+    if (i > 0 && keys[i - 1]! > keys[i]!) sorted = false;
+  }
+  let copy: Record<string, unknown> | undefined = sorted ? undefined : {};
+  for (const k of sorted ? keys : keys.sort()) {
+    const x = inJcsOrder(o[k]);
+    if (x === undefined) return undefined;
+    if (copy) copy[k] = x;
+    else if (x !== o[k]) {
+      // Sorted, but a nested value needed a copy: so does this object, with the keys before this one.
+      copy = {};
+      for (const before of keys) {
+        if (before === k) break;
+        copy[before] = o[before];
+      }
+      copy[k] = x;
+    }
+  }
+  return copy ?? o;
 }
 
 /**
@@ -163,50 +233,20 @@ const toIso = (s: string) => new Date(s).toISOString();
 const acceptedIso = new LastOf(toIso);
 const createdIso = new LastOf(toIso);
 
-/**
- * The SHA-256 of an event's canonical stored-only fields, as bytes and hex, and that text as the head of the
- * whole event's JSON (without its closing brace: `{"acceptedAt":…,"userAgent":…,`).
- */
-function storedOf(doc: StoredEvent): { jsonHead: string; bytes: Buffer; hex: string } {
-  const salt = doc.salt === undefined ? '' : `"salt":${str(doc.salt)},`;
-  const text =
-    `{"acceptedAt":${str(acceptedIso.of(doc.acceptedAt))},"ipAddress":${str(doc.ipAddress)},` +
-    `"orgId":${str(doc.orgId)},${salt}"userAgent":${str(doc.userAgent)}}`;
-  const bytes = sha256(text);
-  return { jsonHead: `${text.slice(0, -1)},`, bytes, hex: bytes.toString('hex') };
+/** SHA-256 of a string's UTF-8 bytes, as Bytes32. */
+function sha256Bytes(text: string): Bytes32 {
+  return (oneShot ? oneShot('sha256', text, 'latin1') : sha256(text).toString('latin1')) as Bytes32;
 }
 
 /** One buffer the leaf's bytes are written into (0x00 ‖ entry ‖ storedHash), grown when an entry needs more. */
 let scratch = Buffer.alloc(16 * 1024);
 
-function leafOf(entry: string, stored: Buffer): string {
-  if (!oneShot) return sha256(LEAF_PREFIX_BYTES, entry, stored).toString('hex');
-  const most = 1 + entry.length * 3 + stored.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
+function leafOf(entry: string, stored: Bytes32): Bytes32 {
+  const most = 1 + entry.length * 3 + 32; // UTF-8 takes at most 3 bytes per UTF-16 unit
   if (scratch.length < most) scratch = Buffer.alloc(most);
   scratch[0] = LEAF_PREFIX;
   const n = 1 + scratch.write(entry, 1, 'utf8');
-  stored.copy(scratch, n);
-  return oneShot('sha256', scratch.subarray(0, n + stored.length), 'hex');
-}
-
-const LEAF_PREFIX_BYTES = Buffer.from([LEAF_PREFIX]);
-
-/** RFC 8785 of a JSON value parsed from a request (no undefined, NaN or lone surrogates: validated). */
-function canonicalValue(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(canonicalValue).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  let out = '';
-  for (const k of Object.keys(o).sort())
-    out += `${out ? ',' : ''}${JSON.stringify(k)}:${canonicalValue(o[k])}`;
-  return `{${out}}`;
-}
-
-/** What JSON.stringify escapes in a string, and surrogates (left to it too): the rest is copied as it is. */
-const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** A string or null as RFC 8785 writes it (for strings, exactly JSON.stringify, which most need not be run). */
-function str(v: string | null | undefined): string {
-  if (v == null) return 'null';
-  return ESCAPED.test(v) ? JSON.stringify(v) : `"${v}"`;
+  scratch.write(stored, n, 32, 'latin1');
+  const data = scratch.subarray(0, n + 32);
+  return (oneShot ? oneShot('sha256', data, 'latin1') : sha256(data).toString('latin1')) as Bytes32;
 }

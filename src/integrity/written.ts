@@ -11,29 +11,30 @@
  * the write path never changes afterwards: it re-stamps or releases only entries whose event is not stored.
  */
 import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
-import { packLeaves } from './merkle.ts';
+import { InvariantViolation } from '../errors.ts';
+import type { Bytes32 } from './leaf.ts';
 
 /**
- * What a seal needs of a ledger entry this process wrote: its key and org, the leaf (hex) and storedHash, and
- * the day index its event is in.
+ * What a seal needs of a ledger entry this process wrote: its key and org, the leaf and storedHash (Bytes32, as
+ * the write path computed them), and the day index its event is in.
  */
-export type WrittenEntry = SealCursor & { orgId: string; leaf: string; storedHash: string; index: string };
+export type WrittenEntry = SealCursor & { orgId: string; leaf: Bytes32; storedHash: Bytes32; index: string };
 
 /**
- * About 130 bytes each (measured; 280 as one object per entry): at most this many are kept (past it, the
- * write path puts leaves in the ledger again).
+ * At most this many entries are kept (past it, the write path puts leaves in the ledger again): per entry, its
+ * id string and 64 bytes of buffers.
  */
 export const WRITTEN_MAX = 150_000;
 
 /**
  * Entries of one org in a row, as a seal takes them: not an object per entry but a slot in a few lists, the
- * leaf 32 bytes of one buffer. What add() keeps per request (they live for a seal interval or more, and every
- * young-generation GC would copy an object per entry), and what after() hands to the sealer.
+ * leaf and storedHash 32 bytes each of two buffers. What add() keeps per request (they live for a seal interval
+ * or more, and every young-generation GC would copy an object per entry), and what after() hands to the sealer.
  */
 export interface EntryBatch {
   eventIds: string[];
   acceptedAt: string[];
-  storedHashes: string[];
+  storedHashes: Buffer;
   /** The day index each event is in (the same few strings, shared). */
   indices: string[];
   leaves: Buffer;
@@ -49,27 +50,41 @@ export function sliceBatch(b: EntryBatch, from: number, to: number): EntryBatch 
   return {
     eventIds: b.eventIds.slice(from, to),
     acceptedAt: b.acceptedAt.slice(from, to),
-    storedHashes: b.storedHashes.slice(from, to),
+    storedHashes: b.storedHashes.subarray(from * 32, to * 32),
     indices: b.indices.slice(from, to),
     leaves: b.leaves.subarray(from * 32, to * 32),
   };
 }
 
-/** A batch of entries given one by one, with hex leaves (the walk's, from the ledger). */
+/**
+ * A batch of entries given one by one, their leaves and storedHashes hex (the walk's, from the ledger: a value
+ * that is not 64 hex digits throws, naming the event) or Bytes32 (the write path's).
+ */
 export function batchOf(
   entries: (SealCursor & { leaf: string; storedHash: string; index: string })[],
+  encoding: 'hex' | 'latin1' = 'hex',
 ): EntryBatch {
-  const eventIds = entries.map((e) => e.eventId);
-  return {
-    eventIds,
-    acceptedAt: entries.map((e) => e.acceptedAt),
-    storedHashes: entries.map((e) => e.storedHash),
-    indices: entries.map((e) => e.index),
-    leaves: packLeaves(
-      entries.map((e) => e.leaf),
-      eventIds,
-    ),
+  const n = entries.length;
+  const width = encoding === 'hex' ? 64 : 32;
+  const out: EntryBatch = {
+    eventIds: new Array<string>(n),
+    acceptedAt: new Array<string>(n),
+    storedHashes: Buffer.allocUnsafe(n * 32),
+    indices: new Array<string>(n),
+    leaves: Buffer.allocUnsafe(n * 32),
   };
+  const put = (value: string, into: Buffer, k: number, what: string, eventId: string) => {
+    if (value.length !== width || into.write(value, k * 32, 32, encoding) !== 32)
+      throw new InvariantViolation(`${what} of ${eventId} is not 32 bytes of ${encoding}`);
+  };
+  entries.forEach((e, k) => {
+    out.eventIds[k] = e.eventId;
+    out.acceptedAt[k] = e.acceptedAt;
+    out.indices[k] = e.index;
+    put(e.leaf, out.leaves, k, 'leaf', e.eventId);
+    put(e.storedHash, out.storedHashes, k, 'storedHash', e.eventId);
+  });
+  return out;
 }
 
 /** The entries of the batches at the positions given, in that order: entry i is entry k[i] of batch b[i]. */
@@ -77,7 +92,7 @@ function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
   const out: EntryBatch = {
     eventIds: new Array<string>(k.length),
     acceptedAt: new Array<string>(k.length),
-    storedHashes: new Array<string>(k.length),
+    storedHashes: Buffer.allocUnsafe(k.length * 32),
     indices: new Array<string>(k.length),
     leaves: Buffer.allocUnsafe(k.length * 32),
   };
@@ -85,9 +100,9 @@ function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
     const c = from[b[i]!]!;
     out.eventIds[i] = c.eventIds[at]!;
     out.acceptedAt[i] = c.acceptedAt[at]!;
-    out.storedHashes[i] = c.storedHashes[at]!;
     out.indices[i] = c.indices[at]!;
     c.leaves.copy(out.leaves, i * 32, at * 32, at * 32 + 32);
+    c.storedHashes.copy(out.storedHashes, i * 32, at * 32, at * 32 + 32);
   });
   return out;
 }
@@ -131,7 +146,7 @@ export class Written {
       else byOrg.set(e.orgId, [e]);
     }
     for (const [orgId, list] of byOrg) {
-      const chunk = batchOf(list);
+      const chunk = batchOf(list, 'latin1');
       const chunks = this.byOrg.get(orgId);
       if (chunks) chunks.push(chunk);
       else this.byOrg.set(orgId, [chunk]);

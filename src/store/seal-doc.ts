@@ -100,26 +100,22 @@ export function dayIndicesOf(doc: Pick<SealDoc, 'dayRuns' | 'eventIds'>): string
   return out.length === doc.eventIds.length ? out : undefined;
 }
 
-const HEX64 = /^[0-9a-f]{64}$/;
-
 /**
  * The seal document of a seal whose leaves are packed in a row (32 bytes each), its storedHashes likewise, and
  * the day indices of its events as runs.
  */
 export function packSeal(
-  seal: SealHead & { leaves: Buffer; storedHashes: string[]; indices?: string[] },
+  seal: SealHead & { leaves: Buffer; storedHashes: Buffer; indices?: string[] },
 ): SealDoc {
   const { leaves, storedHashes, indices, ...rest } = seal;
-  const hashes = Buffer.allocUnsafe(32 * storedHashes.length);
-  storedHashes.forEach((h, k) => {
-    if (!HEX64.test(h))
-      throw new InvariantViolation(`storedHash ${k} of seal ${seal.seq} is not 64 hex digits`);
-    hashes.write(h, 32 * k, 32, 'hex');
-  });
+  if (storedHashes.length !== leaves.length)
+    throw new InvariantViolation(
+      `seal ${seal.seq} has ${storedHashes.length / 32} storedHashes for ${leaves.length / 32} leaves`,
+    );
   return {
     ...rest,
     packedLeaves: leaves.toString('base64'),
-    packedStoredHashes: hashes.toString('base64'),
+    packedStoredHashes: storedHashes.toString('base64'),
     ...(indices ? { dayRuns: runsOf(indices) } : {}),
   };
 }

@@ -1,24 +1,26 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
+import type { Bytes32 } from '../../src/integrity/leaf.ts';
 import { Written, type EntryBatch, type WrittenEntry } from '../../src/integrity/written.ts';
 
+const bytes32 = (s: string) => crypto.createHash('sha256').update(s).digest().toString('latin1') as Bytes32;
 const entry = (orgId: string, eventId: string, acceptedAt: string): WrittenEntry => ({
   orgId,
   eventId,
   acceptedAt,
-  leaf: crypto.createHash('sha256').update(eventId).digest('hex'),
-  storedHash: 'b'.repeat(64),
+  leaf: bytes32(eventId),
+  storedHash: bytes32(`stored ${eventId}`),
   index: `audit-logs-${acceptedAt.slice(0, 10).replaceAll('-', '.')}`,
 });
 
-/** A batch's entries one by one, leaves in hex, as the write path gave them. */
+/** A batch's entries one by one, as the write path gave them. */
 const entriesOf = (orgId: string, b: EntryBatch): WrittenEntry[] =>
   b.eventIds.map((eventId, k) => ({
     orgId,
     eventId,
     acceptedAt: b.acceptedAt[k]!,
-    leaf: b.leaves.toString('hex', k * 32, k * 32 + 32),
-    storedHash: b.storedHashes[k]!,
+    leaf: b.leaves.toString('latin1', k * 32, k * 32 + 32) as Bytes32,
+    storedHash: b.storedHashes.toString('latin1', k * 32, k * 32 + 32) as Bytes32,
     index: b.indices[k]!,
   }));
 const ids = (b: EntryBatch) => b.eventIds;
