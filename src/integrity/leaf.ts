@@ -138,18 +138,16 @@ export function leafOfEvent(doc: StoredEvent): EventHashes {
  * once for its leaf and again for the store. Every field of `doc`, with its value as validation left it.
  */
 export function leafAndJsonOf(doc: StoredEvent): HashedEvent {
-  const acceptedAt = acceptedIso.of(doc.acceptedAt);
-  const ipAddress = doc.ipAddress ?? null;
-  const userAgent = doc.userAgent ?? null;
-  // JSON.stringify writes keys in the order they were added: here already JCS's (sorted, none an array index).
-  const stored = JSON.stringify(
-    doc.salt === undefined
-      ? { acceptedAt, ipAddress, orgId: doc.orgId, userAgent }
-      : { acceptedAt, ipAddress, orgId: doc.orgId, salt: doc.salt, userAgent },
-  );
   const metadata = doc.metadata ?? {};
   const sortedMetadata = inJcsOrder(metadata);
+  // The keys of both canonical forms, one after the other, each in JCS order (sorted); `salt` is left out
+  // when undefined, as storedFields leaves it out.
   const fields = {
+    acceptedAt: acceptedIso.of(doc.acceptedAt),
+    ipAddress: doc.ipAddress ?? null,
+    orgId: doc.orgId,
+    salt: doc.salt,
+    userAgent: doc.userAgent ?? null,
     action: doc.action,
     actorEmail: doc.actorEmail ?? null,
     actorId: doc.actorId ?? null,
@@ -163,10 +161,47 @@ export function leafAndJsonOf(doc: StoredEvent): HashedEvent {
     resourceType: doc.resourceType,
     workspaceId: doc.workspaceId ?? null,
   };
-  const entry = sortedMetadata === undefined ? canonical(fields) : JSON.stringify(fields);
-  const storedHash = sha256Bytes(stored);
-  return { leaf: leafOf(entry, storedHash), storedHash, json: `${stored.slice(0, -1)},${entry.slice(1)}` };
+  let json: string;
+  if (sortedMetadata !== undefined)
+    json = JSON.stringify(fields); // keys as added: canonical here
+  else {
+    const { acceptedAt: _a, ipAddress: _i, orgId: _o, salt: _s, userAgent: _u, ...entry } = fields;
+    json = `${canonical(storedFields(doc)).slice(0, -1)},${canonical(entry).slice(1)}`;
+  }
+  return hashedJson(json);
 }
+
+/**
+ * Where the stored-only fields end and the entry's begin in leafAndJsonOf's JSON: its first match is the key,
+ * as a quote inside a JSON string is always escaped.
+ */
+const ENTRY_START = ',"action":';
+
+/**
+ * An event's JSON as leafAndJsonOf makes it, with its storedHash and leaf. The JSON is written once as UTF-8 into
+ * a scratch buffer: the stored-only fields are its bytes up to ENTRY_START, closed by `}`; the entry is the
+ * rest, opened by `{`; both hashes are taken in place.
+ */
+function hashedJson(json: string): HashedEvent {
+  const k = json.indexOf(ENTRY_START);
+  if (k < 1) throw new InvariantViolation('an event without its action cannot be hashed');
+  const most = json.length * 3 + 32; // UTF-8 takes at most 3 bytes per UTF-16 unit
+  if (scratch.length < most) scratch = Buffer.alloc(most);
+  const end = scratch.write(json, 0, 'utf8');
+  const comma = end === json.length ? k : Buffer.byteLength(json.slice(0, k));
+  scratch[comma] = 0x7d; // }
+  const storedHash = digest(scratch.subarray(0, comma + 1));
+  scratch[comma - 1] = LEAF_PREFIX;
+  scratch[comma] = 0x7b; // {
+  scratch.write(storedHash, end, 32, 'latin1');
+  return { leaf: digest(scratch.subarray(comma - 1, end + 32)), storedHash, json };
+}
+
+/** One buffer events are written into to be hashed, grown when an event needs more. */
+let scratch = Buffer.alloc(16 * 1024);
+
+const digest = (data: Buffer): Bytes32 =>
+  (oneShot ? oneShot('sha256', data, 'latin1') : sha256(data).toString('latin1')) as Bytes32;
 
 /** A key JavaScript enumerates before all others, in numeric order (an array index): JCS wants it sorted as text. */
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,9})$/;
@@ -232,21 +267,3 @@ class LastOf<T> {
 const toIso = (s: string) => new Date(s).toISOString();
 const acceptedIso = new LastOf(toIso);
 const createdIso = new LastOf(toIso);
-
-/** SHA-256 of a string's UTF-8 bytes, as Bytes32. */
-function sha256Bytes(text: string): Bytes32 {
-  return (oneShot ? oneShot('sha256', text, 'latin1') : sha256(text).toString('latin1')) as Bytes32;
-}
-
-/** One buffer the leaf's bytes are written into (0x00 ‖ entry ‖ storedHash), grown when an entry needs more. */
-let scratch = Buffer.alloc(16 * 1024);
-
-function leafOf(entry: string, stored: Bytes32): Bytes32 {
-  const most = 1 + entry.length * 3 + 32; // UTF-8 takes at most 3 bytes per UTF-16 unit
-  if (scratch.length < most) scratch = Buffer.alloc(most);
-  scratch[0] = LEAF_PREFIX;
-  const n = 1 + scratch.write(entry, 1, 'utf8');
-  scratch.write(stored, n, 32, 'latin1');
-  const data = scratch.subarray(0, n + 32);
-  return (oneShot ? oneShot('sha256', data, 'latin1') : sha256(data).toString('latin1')) as Bytes32;
-}
