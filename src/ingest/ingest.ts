@@ -20,7 +20,8 @@ import type { AppContext } from '../context.ts';
 import type { StoredEvent } from '../events/schema.ts';
 import { InvariantViolation, StoreUnavailable } from '../errors.ts';
 import { ledgerEntryOf, LEDGER_FRESH_MS } from '../integrity/ledger.ts';
-import { hexOf, leafAndJsonOf, newSalt, type HashedEvent } from '../integrity/leaf.ts';
+import { hexOf, leafAndJsonOf, type HashedEvent } from '../integrity/event-hash.ts';
+import { newSalt } from '../integrity/leaf.ts';
 import type { WrittenEntry } from '../integrity/written.ts';
 import {
   failedForNow,

@@ -186,24 +186,26 @@ export function checkEvent(input: unknown, opts: CheckOptions): Checked {
     );
   }
 
+  // Keys in leaf.ts's CANONICAL_KEYS order, a slot for the salt: with sealing on, serialized once as it is.
   const doc: StoredEvent = {
-    // A ULID's time cannot be before 1970; a day that old is accepted only where the seal age allows it.
-    id: input.id ?? nextUlid(Math.max(createdAtMs, 0)),
-    action: input.action,
-    resourceType: input.resourceType,
-    resourceId: input.resourceId ?? null,
-    resourceName: input.resourceName ?? null,
-    description: input.description ?? describe(input),
-    actorId: input.actorId ?? null,
-    actorName: input.actorName ?? null,
-    actorEmail: input.actorEmail ?? null,
-    workspaceId: input.workspaceId ?? null,
-    metadata,
-    createdAt: createdAt.toISOString(),
-    orgId,
     acceptedAt: opts.now.toISOString(),
     ipAddress: input.ipAddress ?? null,
+    orgId,
+    salt: undefined,
     userAgent: input.userAgent ?? null,
+    action: input.action,
+    actorEmail: input.actorEmail ?? null,
+    actorId: input.actorId ?? null,
+    actorName: input.actorName ?? null,
+    createdAt: createdAt.toISOString(),
+    description: input.description ?? describe(input),
+    // A ULID's time cannot be before 1970; a day that old is accepted only where the seal age allows it.
+    id: input.id ?? nextUlid(Math.max(createdAtMs, 0)),
+    metadata,
+    resourceId: input.resourceId ?? null,
+    resourceName: input.resourceName ?? null,
+    resourceType: input.resourceType,
+    workspaceId: input.workspaceId ?? null,
   };
   return { ok: true, doc, index: dayIndex(createdAt) };
 }

@@ -27,7 +27,8 @@ import {
   type TreeHead,
 } from '../store/tile-store.ts';
 import { checkpointOf } from './checkpoint.ts';
-import { canonical, leafOfEvent } from './leaf.ts';
+import { leafOfEvent } from './event-hash.ts';
+import { canonical } from './leaf.ts';
 import { auditPath } from './merkle.ts';
 import { KeyringSource } from './keyring.ts';
 import { logVerifierKey, proveConsistency, proveInclusion, servedNote } from './org-tree.ts';

@@ -18,7 +18,7 @@
  */
 import type { StoredEvent } from '../events/schema.ts';
 import type { LedgerEntry, SealCursor } from '../store/ledger-store.ts';
-import type { EventHashes } from './leaf.ts';
+import type { EventHashes } from './event-hash.ts';
 
 // The entry's document and its queries belong to the store; re-exported for the domain's readers.
 export { pendingClause, type LedgerDoc, type LedgerEntry, type SealCursor } from '../store/ledger-store.ts';

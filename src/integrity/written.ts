@@ -12,7 +12,7 @@
  */
 import { atOrBefore, compareKeys, type SealCursor } from './ledger.ts';
 import { InvariantViolation } from '../errors.ts';
-import type { Bytes32 } from './leaf.ts';
+import type { Bytes32 } from './event-hash.ts';
 
 /**
  * What a seal needs of a ledger entry this process wrote: its key and org, the leaf and storedHash (Bytes32, as

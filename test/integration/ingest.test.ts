@@ -6,7 +6,7 @@ import type { AppContext } from '../../src/context.ts';
 import { createApiKey } from '../../src/directory/api-keys.ts';
 import { putMember } from '../../src/directory/members.ts';
 import { PUBLIC_FIELDS, type StoredEvent } from '../../src/events/schema.ts';
-import { leafOfEvent } from '../../src/integrity/leaf.ts';
+import { leafOfEvent } from '../../src/integrity/event-hash.ts';
 import { idHashOf, LEDGER_FRESH_MS } from '../../src/integrity/ledger.ts';
 import { freePort } from '../../scripts/lib/engine/engine.ts';
 import { ingestEvents } from '../../src/ingest/ingest.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { checkpointSignatureValid, sealHashOf, type Seal } from '../../src/integrity/checkpoint.ts';
-import { leafOfEvent } from '../../src/integrity/leaf.ts';
+import { leafOfEvent } from '../../src/integrity/event-hash.ts';
 import { Lease } from '../../src/integrity/lease.ts';
 import { merkleRoot } from '../../src/integrity/merkle.ts';
 import { compareKeys, ledgerEntryOf, type LedgerDoc } from '../../src/integrity/ledger.ts';

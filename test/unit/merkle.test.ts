@@ -2,17 +2,10 @@ import { expect } from 'chai';
 import crypto from 'node:crypto';
 import { InvariantViolation } from '../../src/errors.ts';
 import { auditPath, merkleRoot, rootFromAuditPath, verifyInclusion } from '../../src/integrity/merkle.ts';
-import {
-  canonical,
-  hexOf,
-  leafAndJsonOf,
-  leafHashOf,
-  leafOfEvent,
-  newSalt,
-  sha256,
-  storedHashOf,
-} from '../../src/integrity/leaf.ts';
+import { CANONICAL_KEYS, hexOf, leafAndJsonOf, leafOfEvent } from '../../src/integrity/event-hash.ts';
+import { canonical, leafHashOf, newSalt, sha256, storedHashOf } from '../../src/integrity/leaf.ts';
 import { toEntry, type StoredEvent } from '../../src/events/schema.ts';
+import { checkEvent } from '../../src/ingest/validate.ts';
 
 const h = (s: string) => sha256(s).toString('hex');
 const node = (l: string, r: string) =>
@@ -151,7 +144,17 @@ describe('integrity: leaves', () => {
       { ...event, ipAddress: null, userAgent: null, salt: 'a "salt" \\ é written by hand' },
       event,
     ];
-    for (const doc of odd) {
+    // Each also with its keys in CANONICAL_KEYS order, as validation makes events (serialized as they are).
+    const inKeyOrder = (doc: StoredEvent) =>
+      Object.fromEntries(CANONICAL_KEYS.map((k) => [k, doc[k]])) as unknown as StoredEvent;
+    const inOrder = odd.map(inKeyOrder);
+    // … and in that order with a value JSON.stringify would leave out, or a time not as toISOString writes it.
+    inOrder.push(
+      inKeyOrder({ ...event, resourceName: undefined as never }),
+      inKeyOrder({ ...event, ipAddress: undefined as never }),
+      inKeyOrder({ ...event, createdAt: '2026-01-02T03:04:05Z', acceptedAt: '2026-01-02T03:04:06+00:00' }),
+    );
+    for (const doc of [...odd, ...inOrder]) {
       const storedHash = storedHashOf(doc);
       expect(leafOfEvent(doc)).to.deep.equal({ leaf: leafHashOf(toEntry(doc), storedHash), storedHash });
       // The JSON the write path stores holds what JSON.stringify would (times as validation writes them).
@@ -159,11 +162,27 @@ describe('integrity: leaves', () => {
       expect({ leaf: hexOf(leaf), storedHash: hexOf(stored) }).to.deep.equal(leafOfEvent(doc));
       const validated = {
         ...doc,
+        resourceName: doc.resourceName ?? null,
+        ipAddress: doc.ipAddress ?? null,
         createdAt: new Date(doc.createdAt).toISOString(),
         acceptedAt: new Date(doc.acceptedAt).toISOString(),
       };
       expect(JSON.parse(json)).to.deep.equal(JSON.parse(JSON.stringify(validated)));
     }
+  });
+
+  it('gets events from validation with their keys in the canonical order, and a slot for the salt', () => {
+    const checked = checkEvent(
+      { action: 'user.login', resourceType: 'user', metadata: { b: 1, a: 2 } },
+      { boundOrgId: 'org_1', now: new Date(), sealAfterDays: 7 },
+    );
+    if (!checked.ok) throw new Error(checked.error);
+    expect(Object.keys(checked.doc)).to.deep.equal(CANONICAL_KEYS);
+    const doc = { ...checked.doc, salt: newSalt() };
+    expect(Object.keys(doc)).to.deep.equal(CANONICAL_KEYS);
+    const { leaf, storedHash } = leafAndJsonOf(doc);
+    const generic = leafHashOf(toEntry(doc), storedHashOf(doc));
+    expect([hexOf(leaf), hexOf(storedHash)]).to.deep.equal([generic, storedHashOf(doc)]);
   });
 
   it('covers every stored field, including those no read returns', () => {

@@ -5,7 +5,8 @@
 import { expect } from 'chai';
 import { PUBLIC_FIELDS, toEntry, type StoredEvent } from '../../src/events/schema.ts';
 import { signCheckpoint } from '../../src/integrity/checkpoint.ts';
-import { canonical, leafOfEvent } from '../../src/integrity/leaf.ts';
+import { leafOfEvent } from '../../src/integrity/event-hash.ts';
+import { canonical } from '../../src/integrity/leaf.ts';
 import { auditPath, merkleRoot } from '../../src/integrity/merkle.ts';
 import { signNote, checkpointText, verifierKey } from '../../src/integrity/note.ts';
 import { generateSigningKeyPem, signingKeyFromPem, type SigningKey } from '../../src/integrity/signing.ts';

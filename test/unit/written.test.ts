@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import type { Bytes32 } from '../../src/integrity/leaf.ts';
+import type { Bytes32 } from '../../src/integrity/event-hash.ts';
 import { Written, type EntryBatch, type WrittenEntry } from '../../src/integrity/written.ts';
 
 const bytes32 = (s: string) => crypto.createHash('sha256').update(s).digest().toString('latin1') as Bytes32;

@@ -8,7 +8,7 @@ import type { StoredEvent } from '../../events/schema.ts';
 import { markEntries, waitingEntries } from '../../store/ledger-store.ts';
 import { refreshSeals, sealListsSpanning } from '../../store/seal-store.ts';
 import type { SealHead } from '../checkpoint.ts';
-import { leafOfEvent } from '../leaf.ts';
+import { leafOfEvent } from '../event-hash.ts';
 import { compareKeys } from '../ledger.ts';
 import { batchOf } from '../written.ts';
 import type { OrgResult, Sealing } from './sealer-context.ts';

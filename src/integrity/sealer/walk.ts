@@ -18,7 +18,7 @@ import {
 } from '../../store/ledger-walk.ts';
 import type { Store } from '../../store/client.ts';
 import type { SealHead } from '../checkpoint.ts';
-import { leafOfEvent } from '../leaf.ts';
+import { leafOfEvent } from '../event-hash.ts';
 import { atOrBefore, compareKeys } from '../ledger.ts';
 import { batchOf } from '../written.ts';
 import type { OrgResult, Sealing } from './sealer-context.ts';
