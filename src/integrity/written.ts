@@ -87,6 +87,13 @@ export function batchOf(
   return out;
 }
 
+/** Whether a batch's entries share one acceptedAt and come in id order: in key order, one key after another. */
+function inKeyOrder(b: EntryBatch): boolean {
+  for (let k = 1; k < b.eventIds.length; k++)
+    if (b.acceptedAt[k] !== b.acceptedAt[0] || !(b.eventIds[k - 1]! < b.eventIds[k]!)) return false;
+  return true;
+}
+
 /** The entries of the batches at the positions given, in that order: entry i is entry k[i] of batch b[i]. */
 function pick(from: EntryBatch[], b: number[], k: number[]): EntryBatch {
   const out: EntryBatch = {
@@ -111,6 +118,8 @@ export class Written {
   private leader = false;
   private readonly byOrg = new Map<string, EntryBatch[]>();
   private size = 0;
+  /** Chunks whose entries share one acceptedAt and come in id order (what one request of the write path gives). */
+  private readonly ordered = new WeakSet<EntryBatch>();
 
   constructor(private readonly max = WRITTEN_MAX) {}
 
@@ -147,6 +156,7 @@ export class Written {
     }
     for (const [orgId, list] of byOrg) {
       const chunk = batchOf(list, 'latin1');
+      if (inKeyOrder(chunk)) this.ordered.add(chunk);
       const chunks = this.byOrg.get(orgId);
       if (chunks) chunks.push(chunk);
       else this.byOrg.set(orgId, [chunk]);
@@ -159,6 +169,73 @@ export class Written {
    * before the cursor are sealed: they are forgotten.
    */
   after(orgId: string, cursor: SealCursor | undefined, cutoff: string): EntryBatch {
+    return this.afterOrdered(orgId, cursor, cutoff) ?? this.afterAny(orgId, cursor, cutoff);
+  }
+
+  /**
+   * after() a chunk at a time, where every chunk is `ordered` and the chunks handed over do not interleave (the
+   * usual case: one acceptedAt per request, ids made in order); undefined otherwise, once the chunks are cut to
+   * the cursor (afterAny does the rest).
+   */
+  private afterOrdered(
+    orgId: string,
+    cursor: SealCursor | undefined,
+    cutoff: string,
+  ): EntryBatch | undefined {
+    const chunks = this.byOrg.get(orgId) ?? [];
+    if (!chunks.every((c) => this.ordered.has(c))) return undefined;
+    const kept: EntryBatch[] = [];
+    const handed: EntryBatch[] = [];
+    for (const c of chunks) {
+      const n = c.eventIds.length;
+      let from = 0; // the first entry after the cursor: the chunk's entries are in key order
+      if (atOrBefore(keyAt(c, 0), cursor)) {
+        let lo = 1; // entries before lo are at or before the cursor, entries from hi on after it
+        let hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (atOrBefore(keyAt(c, mid), cursor)) lo = mid + 1;
+          else hi = mid;
+        }
+        from = lo;
+      }
+      this.size -= from;
+      if (from === n) continue;
+      const open = from === 0 ? c : sliceBatch(c, from, n);
+      if (open !== c) this.ordered.add(open);
+      kept.push(open);
+      if (
+        compareKeys({ acceptedAt: c.acceptedAt[0]!, eventId: '' }, { acceptedAt: cutoff, eventId: '' }) <= 0
+      )
+        handed.push(open);
+    }
+    if (kept.length === 0) this.byOrg.delete(orgId);
+    else this.byOrg.set(orgId, kept);
+    handed.sort((a, b) => compareKeys(keyAt(a, 0), keyAt(b, 0)));
+    for (let i = 1; i < handed.length; i++) {
+      const before = handed[i - 1]!;
+      if (compareKeys(keyAt(before, before.eventIds.length - 1), keyAt(handed[i]!, 0)) >= 0) return undefined;
+    }
+    // A loop, not flatMap (about fifteen times slower on lists this long) nor concat(...lists) (one argument per
+    // request: too many for a call where requests are small).
+    const total = handed.reduce((n, c) => n + c.eventIds.length, 0);
+    const join = (list: (c: EntryBatch) => string[]) => {
+      const out = new Array<string>(total);
+      let k = 0;
+      for (const c of handed) for (const v of list(c)) out[k++] = v;
+      return out;
+    };
+    return {
+      eventIds: join((c) => c.eventIds),
+      acceptedAt: join((c) => c.acceptedAt),
+      storedHashes: Buffer.concat(handed.map((c) => c.storedHashes)),
+      indices: join((c) => c.indices),
+      leaves: Buffer.concat(handed.map((c) => c.leaves)),
+    };
+  }
+
+  /** after() entry by entry, in any order. */
+  private afterAny(orgId: string, cursor: SealCursor | undefined, cutoff: string): EntryBatch {
     const chunks = this.byOrg.get(orgId) ?? [];
     const at = { b: [] as number[], k: [] as number[] }; // the entries to hand over, by position in `kept`
     const kept: EntryBatch[] = [];
