@@ -42,7 +42,7 @@ export function leafAndJsonOf(doc: StoredEvent): HashedEvent {
   const metadata = doc.metadata ?? {};
   const sortedMetadata = inJcsOrder(metadata);
   // The write path's events (validate.ts) come in this very form: serialized as they are, not copied first.
-  if (sortedMetadata === metadata && inCanonicalForm(doc)) return hashedJson(JSON.stringify(doc));
+  if (sortedMetadata === doc.metadata && inCanonicalForm(doc)) return hashedJson(JSON.stringify(doc));
   // The keys of both canonical forms, one after the other, each in JCS order (sorted); `salt` is left out
   // when undefined, as storedFields leaves it out.
   const fields = {
@@ -106,13 +106,17 @@ function inCanonicalForm(doc: StoredEvent): boolean {
   for (let i = 0; i < keys.length; i++) if (keys[i] !== CANONICAL_KEYS[i]) return false;
   return (
     doc.ipAddress !== undefined &&
+    doc.orgId !== undefined &&
     doc.userAgent !== undefined &&
+    doc.action !== undefined &&
     doc.actorEmail !== undefined &&
     doc.actorId !== undefined &&
     doc.actorName !== undefined &&
     doc.description !== undefined &&
+    doc.id !== undefined &&
     doc.resourceId !== undefined &&
     doc.resourceName !== undefined &&
+    doc.resourceType !== undefined &&
     doc.workspaceId !== undefined &&
     acceptedIso.of(doc.acceptedAt) === doc.acceptedAt &&
     createdIso.of(doc.createdAt) === doc.createdAt

@@ -152,6 +152,7 @@ describe('integrity: leaves', () => {
     inOrder.push(
       inKeyOrder({ ...event, resourceName: undefined as never }),
       inKeyOrder({ ...event, ipAddress: undefined as never }),
+      inKeyOrder({ ...event, metadata: undefined as never }),
       inKeyOrder({ ...event, createdAt: '2026-01-02T03:04:05Z', acceptedAt: '2026-01-02T03:04:06+00:00' }),
     );
     for (const doc of [...odd, ...inOrder]) {
@@ -164,6 +165,7 @@ describe('integrity: leaves', () => {
         ...doc,
         resourceName: doc.resourceName ?? null,
         ipAddress: doc.ipAddress ?? null,
+        metadata: doc.metadata ?? {},
         createdAt: new Date(doc.createdAt).toISOString(),
         acceptedAt: new Date(doc.acceptedAt).toISOString(),
       };
