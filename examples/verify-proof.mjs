@@ -54,6 +54,12 @@ function parseVkey(vkey) {
 }
 
 // 1. The note: its text, and its signature lines by name.
+if (typeof proof.checkpoint !== 'string')
+  throw new Error(
+    proof.status === 'pending'
+      ? 'the entry is not sealed yet: fetch its proof again in a few seconds'
+      : 'the proof has no checkpoint: the entry is sealed but not in the org tree yet; fetch its proof again shortly',
+  );
 const note = proof.checkpoint;
 const split = note.lastIndexOf('\n\n');
 const text = note.slice(0, split + 1);

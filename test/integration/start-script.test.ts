@@ -277,7 +277,8 @@ describe('npm start', function () {
         const setup = ['organization.created', 'workspace.created', 'org_member.added'];
         const first = await read('limit=50');
         expect(first.filter((e) => e.actorName === 'Operator' && setup.includes(e.action))).to.deep.equal([]);
-        const created = await read('action=organization.created');
+        // The generated activity may hold an organization.created of its own, by a person: the setup's is the operator's.
+        const created = (await read('action=organization.created')).filter((e) => e.actorName === 'Operator');
         expect(created.map((e) => e.createdAt)).to.deep.equal([new Date(demo.seeded!.from).toISOString()]);
       } finally {
         server.close();
