@@ -5,6 +5,7 @@
  * src/integrity/tiles.ts and src/integrity/org-tree.ts.
  */
 import { allBuckets, getMany, getSource, guarded, storageFailure, type Store } from './client.ts';
+import { writeDocs } from './bulk-writes.ts';
 import { INTERNAL, orgRecordId } from './names.ts';
 import { InvariantViolation } from '../errors.ts';
 
@@ -47,21 +48,18 @@ export async function getTiles(store: Store, orgId: string, refs: TileRef[]): Pr
 
 /** Writes tiles over their earlier versions (an append rewrites the same leading hashes). */
 export async function putTiles(store: Store, orgId: string, tiles: StoredTile[]): Promise<void> {
-  if (tiles.length === 0) return;
-  const body = tiles.flatMap((t) => [
-    { index: { _index: INTERNAL.tree, _id: tileId(orgId, t) } },
-    { orgId, level: t.level, index: t.index, hashes: t.hashes.toString('base64') },
-  ]);
-  try {
-    const res = await guarded(store.bulk({ body }));
-    const failed = (res.body as { errors: boolean; items: { index: { error?: unknown } }[] }).items.find(
-      (i) => i.index.error,
-    );
-    if (failed)
-      throw new InvariantViolation(`a tree tile was not written: ${JSON.stringify(failed.index.error)}`);
-  } catch (err) {
-    throw storageFailure(err);
-  }
+  const items = await writeDocs(
+    store,
+    tiles.map((t) => ({
+      op: 'index' as const,
+      index: INTERNAL.tree,
+      id: tileId(orgId, t),
+      doc: { orgId, level: t.level, index: t.index, hashes: t.hashes.toString('base64') },
+    })),
+    Infinity,
+  );
+  const failed = items.find((it) => it.error);
+  if (failed) throw new InvariantViolation(`a tree tile was not written: ${JSON.stringify(failed.error)}`);
 }
 
 /**
@@ -69,24 +67,21 @@ export async function putTiles(store: Store, orgId: string, tiles: StoredTile[])
  * interrupted attempt).
  */
 export async function createTreeHeads(store: Store, heads: TreeHead[]): Promise<boolean[]> {
-  if (heads.length === 0) return [];
-  const body = heads.flatMap((h) => [
-    { create: { _index: INTERNAL.treeHeads, _id: headId(h.orgId, h.seq) } },
-    h,
-  ]);
-  try {
-    const res = await guarded(store.bulk({ body }));
-    return (res.body as { items: { create: { status: number; error?: unknown } }[] }).items.map(
-      ({ create }) => {
-        if (create.status === 409) return false;
-        if (create.error)
-          throw new InvariantViolation(`a tree head was not written: ${JSON.stringify(create.error)}`);
-        return true;
-      },
-    );
-  } catch (err) {
-    throw storageFailure(err);
-  }
+  const items = await writeDocs(
+    store,
+    heads.map((h) => ({
+      op: 'create' as const,
+      index: INTERNAL.treeHeads,
+      id: headId(h.orgId, h.seq),
+      doc: h,
+    })),
+    Infinity,
+  );
+  return items.map((it) => {
+    if (it.status === 409) return false;
+    if (it.error) throw new InvariantViolation(`a tree head was not written: ${JSON.stringify(it.error)}`);
+    return true;
+  });
 }
 
 export async function getTreeHead(store: Store, orgId: string, seq: number): Promise<TreeHead | undefined> {
